@@ -1,0 +1,47 @@
+# titular — build, generate, test. `make help` lists the targets.
+SHELL := /bin/bash
+BIN   := $(CURDIR)/.bin
+export PATH := $(BIN):$(PATH)
+
+# Code generators, pinned. buf needs a newer protobuf than the service, so each
+# tool is installed on its own with `go install module@version`.
+BUF_VERSION             := v1.75.0
+PROTOC_GEN_GO_VERSION   := v1.36.12
+PROTOC_GEN_GRPC_VERSION := v1.6.2
+GATEWAY_VERSION         := v2.33.0
+# google/api protos ship in the v1 gateway module (the buf registry is unreachable here).
+GATEWAY_V1_VERSION      := v1.16.0
+
+.PHONY: help tools third_party generate check-generated lint test run build
+
+help: ## list targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/titular
+	go build -o bin/titular ./cmd/titular
+
+tools: ## install the pinned code generators into .bin/
+	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GRPC_VERSION)
+	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GATEWAY_VERSION) github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GATEWAY_VERSION)
+
+third_party: ## re-copy google/api and openapiv2 option protos from the Go module cache
+	go mod download github.com/grpc-ecosystem/grpc-gateway@$(GATEWAY_V1_VERSION) github.com/grpc-ecosystem/grpc-gateway/v2@$(GATEWAY_VERSION)
+	scripts/third_party.sh $(GATEWAY_V1_VERSION) $(GATEWAY_VERSION)
+
+generate: tools ## regenerate api/ from proto/
+	buf format -w
+	buf lint
+	buf generate
+
+check-generated: generate ## fail when api/ drifts from proto/
+	buf format -d --exit-code
+	git diff --exit-code -- api/ proto/ || { echo "generated code drifted from proto/: run 'make generate' and commit" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- api/)" || { git status --porcelain -- api/; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
+
+test: ## run every test (provisions a database)
+	scripts/test.sh
+
+run: ## run titular with the demo tenant (provisions a database)
+	scripts/run-demo.sh
