@@ -1,0 +1,249 @@
+package export
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// summaryTitle heads the Resumo sheet.
+const summaryTitle = "Relatório de dados pessoais — LGPD art. 18, II e art. 19, II"
+
+// xlsxStyles are the style ids the workbook uses, created once per file.
+type xlsxStyles struct {
+	title, label, header, wrap, date, datetime, stamp int
+}
+
+func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
+	var s xlsxStyles
+	numFmt := func(layout string) *string { return &layout }
+	top := &excelize.Alignment{Vertical: "top", WrapText: true}
+	specs := []struct {
+		id    *int
+		style excelize.Style
+	}{
+		{&s.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&s.label, excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top"}}},
+		{&s.header, excelize.Style{
+			Font:      &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
+			Alignment: top,
+		}},
+		{&s.wrap, excelize.Style{Alignment: top}},
+		{&s.date, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy")}},
+		{&s.datetime, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy hh:mm:ss")}},
+		{&s.stamp, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy hh:mm"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
+	}
+	for _, spec := range specs {
+		id, err := f.NewStyle(&spec.style)
+		if err != nil {
+			return s, fmt.Errorf("export: creating xlsx style: %w", err)
+		}
+		*spec.id = id
+	}
+	return s, nil
+}
+
+// summaryRows streams rows to the Resumo sheet, numbering them.
+type summaryRows struct {
+	sw  *excelize.StreamWriter
+	row int
+}
+
+func (r *summaryRows) add(values ...any) error {
+	r.row++
+	if len(values) == 0 {
+		return nil // a blank line: the row number is skipped
+	}
+	return r.sw.SetRow("A"+strconv.Itoa(r.row), values)
+}
+
+// writeSummary fills the Resumo sheet, which was created first and is
+// streamed last because it needs every entity's row count.
+func (xw *xlsxWriter) writeSummary() error {
+	sw, err := xw.f.NewStreamWriter(summarySheet)
+	if err != nil {
+		return fmt.Errorf("export: streaming summary sheet: %w", err)
+	}
+	for i, width := range []float64{32, 40, 40, 28, 28, 40, 12} {
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+			return fmt.Errorf("export: summary column width: %w", err)
+		}
+	}
+	st, m := xw.styles, xw.meta
+	label := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.label, Value: s} }
+	head := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.header, Value: s} }
+	text := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.wrap, Value: s} }
+	r := &summaryRows{sw: sw}
+	lines := [][]any{
+		{excelize.Cell{StyleID: st.title, Value: summaryTitle}},
+		{},
+		{label("Controlador"), m.TenantName},
+		{label("Protocolo da solicitação"), m.RequestID},
+		{label("Tipo de solicitação"), kindLabel(m.Kind)},
+		{label("Referência do titular"), m.SubjectRef},
+		{label("Recebida em"), xw.stamp(m.ReceivedAt)},
+		{label("Prazo de resposta"), xw.stamp(m.DueAt)},
+		{label("Gerado em"), xw.stamp(m.GeneratedAt)},
+		{label("Fuso horário"), "Horário de Brasília (" + saoPaulo + ")"},
+		{},
+		{label("Dados pessoais tratados")},
+		{head("Dados"), head("Finalidade"), head("Base legal"), head("Origem"), head("Compartilhado com"), head("Retenção"), head("Registros")},
+	}
+	total := 0
+	for _, d := range xw.done {
+		e := d.ent
+		name := e.Label
+		if name == "" {
+			name = e.Name
+		}
+		lines = append(lines, []any{
+			text(name), text(e.Purpose), text(legalBasisText(e)), text(e.Origin),
+			text(sharedText(e.SharedWith)), text(retentionText(e)), int64(d.rows),
+		})
+		total += d.rows
+	}
+	lines = append(lines, []any{label("Total"), nil, nil, nil, nil, nil, excelize.Cell{StyleID: st.label, Value: int64(total)}})
+	lines = append(lines, []any{}, []any{label("Categorias de dados presentes")})
+	if cats := xw.categories(); len(cats) == 0 {
+		lines = append(lines, []any{"Nenhum registro de dados pessoais foi encontrado para este titular."})
+	} else {
+		lines = append(lines, []any{head("Categoria"), head("Código"), head("Dado sensível (art. 5º, II)")})
+		for _, c := range cats {
+			lines = append(lines, []any{c.label, c.code, yesNo(c.sensitive)})
+		}
+	}
+	for _, line := range lines {
+		if err := r.add(line...); err != nil {
+			return fmt.Errorf("export: writing summary sheet: %w", err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("export: finishing summary sheet: %w", err)
+	}
+	return nil
+}
+
+// stamp renders a request time as a São Paulo datetime cell, "—" when unset.
+func (xw *xlsxWriter) stamp(t time.Time) any {
+	if t.IsZero() {
+		return "—"
+	}
+	return excelize.Cell{StyleID: xw.styles.stamp, Value: t.In(xw.loc)}
+}
+
+// category is one line of the Resumo's categories table.
+type category struct {
+	code, label string
+	sensitive   bool
+}
+
+// categories lists, sorted by code, the categories of entities that had rows.
+func (xw *xlsxWriter) categories() []category {
+	byCode := map[string]*category{}
+	for _, d := range xw.done {
+		if d.rows == 0 {
+			continue
+		}
+		for _, f := range d.ent.Fields {
+			if f.Category == "" {
+				continue
+			}
+			c, ok := byCode[f.Category]
+			if !ok {
+				c = &category{code: f.Category, label: f.CategoryLabel}
+				byCode[f.Category] = c
+			}
+			if c.label == "" {
+				c.label = f.CategoryLabel
+			}
+			c.sensitive = c.sensitive || f.Sensitive
+		}
+	}
+	out := make([]category, 0, len(byCode))
+	for _, c := range byCode {
+		if c.label == "" {
+			c.label = c.code
+		}
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].code < out[j].code })
+	return out
+}
+
+// kindLabel names a request kind in pt-BR, keeping the code for reference.
+func kindLabel(kind string) string {
+	labels := map[string]string{
+		"EXTRACT":   "Acesso e cópia dos dados (art. 18, II e V)",
+		"CONFIRM":   "Confirmação da existência de tratamento (art. 18, I)",
+		"CORRECT":   "Correção de dados (art. 18, III)",
+		"DELETE":    "Eliminação de dados (art. 18, IV e VI)",
+		"ANONYMIZE": "Anonimização de dados (art. 18, IV)",
+		"CONSENT":   "Consentimento (art. 18, IX)",
+	}
+	if l, ok := labels[kind]; ok {
+		return l + " — " + kind
+	}
+	return kind
+}
+
+func legalBasisText(e Entity) string {
+	l := e.LegalBasisLabel
+	if l == "" {
+		l = e.LegalBasis
+	}
+	if e.LegalBasisArticle != "" {
+		return l + " (" + e.LegalBasisArticle + ")"
+	}
+	return l
+}
+
+func sharedText(with []string) string {
+	if len(with) == 0 {
+		return "Não compartilhado"
+	}
+	return strings.Join(with, "; ")
+}
+
+// retentionText says how long rows are kept after a deletion request and
+// why, e.g. "5 anos a contar de Data da venda (Lei 9.613/1998 art. 10)".
+func retentionText(e Entity) string {
+	r := e.Retention
+	if r == nil {
+		return "Sem prazo legal de guarda"
+	}
+	var b strings.Builder
+	switch {
+	case r.KeepYears == 1:
+		b.WriteString("1 ano")
+	case r.KeepYears > 1:
+		b.WriteString(strconv.Itoa(r.KeepYears) + " anos")
+	default:
+		b.WriteString("Guarda legal")
+	}
+	if r.From != "" {
+		from := r.From
+		for _, f := range e.Fields {
+			if f.Name == r.From && f.Label != "" {
+				from = f.Label
+				break
+			}
+		}
+		b.WriteString(" a contar de " + from)
+	}
+	if r.Reference != "" {
+		b.WriteString(" (" + r.Reference + ")")
+	}
+	return b.String()
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "Sim"
+	}
+	return "Não"
+}

@@ -1,0 +1,297 @@
+package export
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func writeXLSX(t *testing.T, fx fixture) *excelize.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := feed(NewXLSX(&buf), fx); err != nil {
+		t.Fatalf("feed: %v", err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatalf("reopening workbook: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// cellCheck is one expected cell: formatted text and excelize's type.
+type cellCheck struct {
+	ref  string
+	text string
+	typ  excelize.CellType
+}
+
+func checkCells(t *testing.T, f *excelize.File, sheet string, cells []cellCheck) {
+	t.Helper()
+	for _, c := range cells {
+		got, err := f.GetCellValue(sheet, c.ref)
+		if err != nil {
+			t.Fatalf("%s!%s: %v", sheet, c.ref, err)
+		}
+		typ, err := f.GetCellType(sheet, c.ref)
+		if err != nil {
+			t.Fatalf("%s!%s: %v", sheet, c.ref, err)
+		}
+		if got != c.text || typ != c.typ {
+			t.Errorf("%s!%s = %q (type %d), want %q (type %d)", sheet, c.ref, got, typ, c.text, c.typ)
+		}
+	}
+}
+
+const (
+	number  = excelize.CellTypeUnset // numbers, dates and datetimes carry no t attribute
+	text    = excelize.CellTypeInlineString
+	boolean = excelize.CellTypeBool
+)
+
+func TestXLSXSheets(t *testing.T) {
+	f := writeXLSX(t, newFixture())
+	want := []string{"Resumo", "Cadastro de pessoa — cônjuge", "Interações", "Leads contatos interesse site", "Leads contatos interesse si (2)"}
+	if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("sheets = %q\nwant %q", got, want)
+	}
+	if f.GetActiveSheetIndex() != 0 {
+		t.Errorf("active sheet = %d, want the summary", f.GetActiveSheetIndex())
+	}
+}
+
+func TestXLSXEntitySheet(t *testing.T) {
+	f := writeXLSX(t, newFixture())
+	const sheet = "Cadastro de pessoa — cônjuge"
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"Nome", "Código", "Pontuação", "Pessoa exposta politicamente", "Atualizado em", "Data de nascimento",
+		"Renda mensal", "Renda (texto)", "Foto", "Observação", "Patrimônio", "Protocolo"}
+	if len(rows) != 3 || !reflect.DeepEqual(rows[0], wantHeader) {
+		t.Fatalf("rows = %d, header = %q", len(rows), rows[0])
+	}
+	checkCells(t, f, sheet, []cellCheck{
+		{"A2", "João da Conceição — ç ã <&>", text},
+		{"B2", "42", number},
+		{"C2", "3.75", number},
+		{"D2", "TRUE", boolean},
+		{"E2", "31/12/2025 23:59:58", number}, // São Paulo wall clock
+		{"F2", "09/07/1987", number},
+		{"G2", "12345.67", number},
+		{"H2", "1.234,56", text}, // not a decimal literal: kept as text
+		{"I2", "(binário, 4 bytes)", text},
+		{"J2", "", number},                             // nil: no cell
+		{"K2", "12345678901234567890.123456789", text}, // more digits than Excel keeps
+		{"L2", "1234567890123456789", text},
+		{"A3", "Maria Antônia", text},
+		{"E3", "02/03/2026 09:30:00", number},
+		{"F3", "31/12/1899", text}, // before Excel's first date
+		{"G3", "-0.1", number},
+		{"J3", "texto com\nquebra", text},
+		{"K3", "0", number},
+		{"L3", "0", number},
+	})
+	// Numbers are stored as numbers, not as formatted text.
+	if raw, _ := f.GetCellValue(sheet, "F2", excelize.Options{RawCellValue: true}); raw != "31967" {
+		t.Errorf("F2 raw = %q, want Excel serial 31967", raw)
+	}
+	panes, err := f.GetPanes(sheet)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+		t.Errorf("panes = %+v, %v; want header row frozen", panes, err)
+	}
+	styleID, err := f.GetCellStyle(sheet, "A1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if style, err := f.GetStyle(styleID); err != nil || style.Font == nil || !style.Font.Bold {
+		t.Errorf("header style = %+v, %v; want bold", style, err)
+	}
+	if w, _ := f.GetColWidth(sheet, "D"); w < float64(len("Pessoa exposta politicamente")) {
+		t.Errorf("column D width = %v, narrower than its header", w)
+	}
+
+	leads, err := f.GetRows("Leads contatos interesse site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" {
+		t.Errorf("lead sheet rows = %d, last = %q", len(leads), leads[len(leads)-1])
+	}
+	empty, err := f.GetRows("Interações")
+	if err != nil || len(empty) != 1 || !reflect.DeepEqual(empty[0], []string{"Canal", "Descrição"}) {
+		t.Errorf("empty entity sheet = %q, %v; want only the header", empty, err)
+	}
+}
+
+func TestXLSXSummary(t *testing.T) {
+	f := writeXLSX(t, newFixture())
+	checkCells(t, f, "Resumo", []cellCheck{
+		{"A1", summaryTitle, text},
+		{"A3", "Controlador", text},
+		{"B3", "Incorporadora Exemplo Ltda.", text},
+		{"B4", "01JQ7Z3K9V-req", text},
+		{"B5", "Acesso e cópia dos dados (art. 18, II e V) — EXTRACT", text},
+		{"B7", "02/03/2026 09:30", number},
+		{"B8", "17/03/2026 09:30", number},
+		{"B9", "05/03/2026 15:45", number},
+	})
+	rows, err := f.GetRows("Resumo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Dados" })
+	if header < 0 {
+		t.Fatal("no entity table")
+	}
+	wantHeader := []string{"Dados", "Finalidade", "Base legal", "Origem", "Compartilhado com", "Retenção", "Registros"}
+	if !reflect.DeepEqual(rows[header], wantHeader) {
+		t.Errorf("entity table header = %q", rows[header])
+	}
+	wantPessoa := []string{"Cadastro de pessoa — cônjuge",
+		"Relacionamento com o cliente e execução do contrato de compra e venda",
+		"Execução de contrato (art. 7º, V)", "Informado pelo titular no atendimento",
+		"Banco Exemplo S.A. (financiamento); Cartório de Registro de Imóveis",
+		"5 anos a contar de Atualizado em (Lei 9.613/1998 art. 10)", "2"}
+	if !reflect.DeepEqual(rows[header+1], wantPessoa) {
+		t.Errorf("pessoa line = %q\nwant %q", rows[header+1], wantPessoa)
+	}
+	counts := []string{}
+	for _, r := range rows[header+1 : header+6] {
+		counts = append(counts, r[0]+"="+r[len(r)-1])
+	}
+	wantCounts := []string{"Cadastro de pessoa — cônjuge=2", "Interações=0", "Leads: contatos/interesse [site]*=1000",
+		"Leads: contatos/interesse [site]*=1", "Total=1003"}
+	if !reflect.DeepEqual(counts, wantCounts) {
+		t.Errorf("counts = %q\nwant %q", counts, wantCounts)
+	}
+	if got := rows[header+2][4] + " | " + rows[header+2][5]; got != "Não compartilhado | Sem prazo legal de guarda" {
+		t.Errorf("interações sharing/retention = %q", got)
+	}
+
+	cats := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Categoria" })
+	if cats < 0 {
+		t.Fatal("no category table")
+	}
+	var got []string
+	for _, r := range rows[cats+1:] {
+		got = append(got, strings.Join(r, "/"))
+	}
+	want := []string{"Biométrico/biometrico/Sim", "Contato/contato/Não", "Financeiro/financeiro/Não",
+		"Identificação/identificacao/Não", "Outros/outros/Não", "Perfil de consumo/perfil/Não",
+		"Registro de atividade/registro/Não"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("categories = %q\nwant %q", got, want)
+	}
+}
+
+// Art. 19 II: an answer must also state that no records exist.
+func TestXLSXNoRecords(t *testing.T) {
+	fx := newFixture()
+	fx.entities, fx.rows = fx.entities[1:2], fx.rows[1:2]
+	fx.meta.DueAt = time.Time{}
+	f := writeXLSX(t, fx)
+	rows, err := f.GetRows("Resumo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rows[len(rows)-1]
+	if len(last) == 0 || !strings.HasPrefix(last[0], "Nenhum registro") {
+		t.Errorf("last summary line = %q", last)
+	}
+	checkCells(t, f, "Resumo", []cellCheck{{"B8", "—", text}})
+}
+
+func TestXLSXCloseWriteFailure(t *testing.T) {
+	err := feed(NewXLSX(failingWriter{}), newFixture())
+	if !errors.Is(err, errDisk) {
+		t.Errorf("err = %v, want the writer's error", err)
+	}
+}
+
+func TestSheetNames(t *testing.T) {
+	names := newSheetNames()
+	cases := []struct{ label, want string }{
+		{"Reservas", "Reservas"},
+		{"reservas", "reservas (2)"},
+		{"RESUMO", "RESUMO (2)"},
+		{"", "Dados"},
+		{"[]:*?/\\", "Dados (2)"},
+		{"'Citação'", "Citação"},
+		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo corret"},
+		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo co (2)"},
+		{"Tab\tand\nnewline", "Tab and newline"},
+		{"Emoji 😀 dados pessoais do cliente!", "Emoji 😀 dados pessoais do clie"},
+	}
+	for _, c := range cases {
+		got := names.name(c.label)
+		if got != c.want {
+			t.Errorf("name(%q) = %q, want %q", c.label, got, c.want)
+		}
+		f := excelize.NewFile()
+		if _, err := f.NewSheet(got); err != nil {
+			t.Errorf("excelize rejects %q: %v", got, err)
+		}
+		_ = f.Close()
+	}
+}
+
+// A sheet over excelize's 16 MiB chunk spills to a temporary file; the
+// workbook must still be whole and Close must remove the file.
+func TestXLSXSpillsAndCleansUp(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	e, row := benchEntity()
+	const rows = 20_000
+	var buf bytes.Buffer
+	w := NewXLSX(&buf)
+	if err := w.Begin(newFixture().meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.BeginEntity(e); err != nil {
+		t.Fatal(err)
+	}
+	for range rows {
+		if err := w.WriteRow(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.EndEntity(); err != nil {
+		t.Fatal(err)
+	}
+	spilled, _ := os.ReadDir(dir)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(spilled) == 0 {
+		t.Error("expected a temporary file while streaming; the test no longer exercises spilling")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("temporary files left after Close: %d", len(left))
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	it, err := f.Rows("Dados de teste")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil || n != rows+1 {
+		t.Errorf("rows = %d, %v", n, err)
+	}
+}
