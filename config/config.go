@@ -1,0 +1,280 @@
+// Package config loads titular's YAML configuration: listeners, tenants and
+// credentials. Secrets never sit in the file itself: DSNs come from env vars
+// or files, API keys are stored as SHA-256 hashes.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/titular/titular/keyring"
+)
+
+// Roles a credential may carry.
+const (
+	RoleDPO     = "dpo"
+	RoleBackend = "backend"
+	RoleAuditor = "auditor"
+	RolePortal  = "portal"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	GRPCAddr string   `yaml:"grpc_addr"`
+	HTTPAddr string   `yaml:"http_addr"`
+	StateDir string   `yaml:"state_dir"`
+	Tenants  []Tenant `yaml:"tenants"`
+	Auth     Auth     `yaml:"auth"`
+	Workers  Workers  `yaml:"workers"`
+	Exports  Exports  `yaml:"exports"`
+
+	// Dir is the directory of the config file; relative paths resolve from it.
+	Dir string `yaml:"-"`
+}
+
+// Tenant is one CRM customer with its own database.
+type Tenant struct {
+	ID      string `yaml:"id"`
+	Name    string `yaml:"name"`
+	DSN     string `yaml:"dsn"`
+	DSNEnv  string `yaml:"dsn_env"`
+	DSNFile string `yaml:"dsn_file"`
+	Datamap string `yaml:"datamap"`
+	Policy  Policy `yaml:"policy"`
+	// MaxOpenConns bounds the tenant's pool (default 8).
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// ExportKey encrypts the tenant's stored exports (64 hex chars in a file
+	// or env var). Unset: a development key is generated into state_dir.
+	ExportKey keyring.Source `yaml:"export_key"`
+}
+
+// Policy is the controller's instructions for one tenant.
+type Policy struct {
+	// DeadlineDays is the days a request has before it is overdue (default 15, LGPD Art. 19 II).
+	DeadlineDays int `yaml:"deadline_days"`
+	// SmallAgent doubles deadlines (Res. CD/ANPD 2/2022).
+	SmallAgent bool `yaml:"small_agent"`
+}
+
+// Auth lists the credentials titular accepts.
+type Auth struct {
+	APIKeys []APIKey `yaml:"api_keys"`
+}
+
+// APIKey is a hashed bearer key with a role and the tenants it may touch.
+type APIKey struct {
+	Name      string   `yaml:"name"`
+	KeySHA256 string   `yaml:"key_sha256"`
+	Role      string   `yaml:"role"`
+	Tenants   []string `yaml:"tenants"`
+}
+
+// Workers tunes request processing.
+type Workers struct {
+	// PerTenant is how many requests of one tenant run at once in this process (default 2).
+	PerTenant int `yaml:"per_tenant"`
+	// PollInterval is the longest an idle tenant's queue goes unchecked (default 5s).
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Lease is how long a claimed request stays with its worker before another may take it (default 5m).
+	Lease time.Duration `yaml:"lease"`
+	// MaxAttempts before a request is marked FAILED (default 5).
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Exports tunes export retention.
+type Exports struct {
+	// TTL is how long an export stays downloadable (default 720h, 30 days).
+	TTL time.Duration `yaml:"ttl"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Load reads, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data as the config file at path.
+func Parse(path string, data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w (see examples/realestate/titular.yaml for the format)", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config path: %w", err)
+	}
+	c.Dir = filepath.Dir(abs)
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = "127.0.0.1:9090"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.StateDir == "" {
+		c.StateDir = ".titular"
+	}
+	c.StateDir = c.Resolve(c.StateDir)
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		if t.Policy.DeadlineDays == 0 {
+			t.Policy.DeadlineDays = 15
+		}
+		if t.MaxOpenConns == 0 {
+			t.MaxOpenConns = 8
+		}
+		if t.Name == "" {
+			t.Name = t.ID
+		}
+		if t.Datamap != "" {
+			t.Datamap = c.Resolve(t.Datamap)
+		}
+		if t.DSNFile != "" {
+			t.DSNFile = c.Resolve(t.DSNFile)
+		}
+		if t.ExportKey.File != "" {
+			t.ExportKey.File = c.Resolve(t.ExportKey.File)
+		}
+	}
+	if c.Workers.PerTenant == 0 {
+		c.Workers.PerTenant = 2
+	}
+	if c.Workers.PollInterval == 0 {
+		c.Workers.PollInterval = 5 * time.Second
+	}
+	if c.Workers.Lease == 0 {
+		c.Workers.Lease = 5 * time.Minute
+	}
+	if c.Workers.MaxAttempts == 0 {
+		c.Workers.MaxAttempts = 5
+	}
+	if c.Exports.TTL == 0 {
+		c.Exports.TTL = 30 * 24 * time.Hour
+	}
+}
+
+// Resolve makes p absolute relative to the config file's directory.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if len(c.Tenants) == 0 {
+		errs = append(errs, errors.New("tenants: at least one tenant is required"))
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tenants {
+		at := fmt.Sprintf("tenants[%d]", i)
+		switch {
+		case !idPattern.MatchString(t.ID):
+			errs = append(errs, fmt.Errorf("%s.id: %q is not a valid tenant id (lower-case letters, digits, '-' and '_', up to 63)", at, t.ID))
+		case seen[t.ID]:
+			errs = append(errs, fmt.Errorf("%s.id: tenant %q is listed twice", at, t.ID))
+		}
+		seen[t.ID] = true
+		n := 0
+		for _, s := range []string{t.DSN, t.DSNEnv, t.DSNFile} {
+			if s != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			errs = append(errs, fmt.Errorf("%s: set exactly one of dsn_env, dsn_file or dsn (dsn only for development: it puts a secret in the file)", at))
+		}
+		if t.Datamap == "" {
+			errs = append(errs, fmt.Errorf("%s.datamap: the path of the tenant's data map is required", at))
+		}
+		if t.Policy.DeadlineDays < 1 || t.Policy.DeadlineDays > 365 {
+			errs = append(errs, fmt.Errorf("%s.policy.deadline_days: %d is out of range 1..365", at, t.Policy.DeadlineDays))
+		}
+	}
+	names := map[string]bool{}
+	for i, k := range c.Auth.APIKeys {
+		at := fmt.Sprintf("auth.api_keys[%d]", i)
+		if k.Name == "" || names[k.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: each key needs a unique name", at))
+		}
+		names[k.Name] = true
+		if len(k.KeySHA256) != 64 || strings.Trim(strings.ToLower(k.KeySHA256), "0123456789abcdef") != "" {
+			errs = append(errs, fmt.Errorf("%s.key_sha256: must be the 64-hex SHA-256 of the key (printf %%s KEY | sha256sum)", at))
+		}
+		switch k.Role {
+		case RoleDPO, RoleBackend, RoleAuditor, RolePortal:
+		default:
+			errs = append(errs, fmt.Errorf("%s.role: %q is not a role; use dpo, backend, auditor or portal", at, k.Role))
+		}
+		if len(k.Tenants) == 0 {
+			errs = append(errs, fmt.Errorf("%s.tenants: list the tenants this key may touch", at))
+		}
+		for _, id := range k.Tenants {
+			if !seen[id] && id != "*" {
+				errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", at, id))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Tenant returns the tenant with the given id.
+func (c *Config) Tenant(id string) (Tenant, bool) {
+	for _, t := range c.Tenants {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Tenant{}, false
+}
+
+// ResolveDSN returns the tenant's DSN from its env var, file or inline value.
+func (t Tenant) ResolveDSN() (string, error) {
+	switch {
+	case t.DSNEnv != "":
+		v := strings.TrimSpace(os.Getenv(t.DSNEnv))
+		if v == "" {
+			return "", fmt.Errorf("tenant %s: environment variable %s is empty; export it with the tenant's DSN", t.ID, t.DSNEnv)
+		}
+		return v, nil
+	case t.DSNFile != "":
+		b, err := os.ReadFile(t.DSNFile)
+		if err != nil {
+			return "", fmt.Errorf("tenant %s: read dsn_file: %w", t.ID, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	default:
+		return t.DSN, nil
+	}
+}
+
+// Deadline is the tenant's request deadline, doubled for small agents.
+func (p Policy) Deadline() time.Duration {
+	d := p.DeadlineDays
+	if p.SmallAgent {
+		d *= 2
+	}
+	return time.Duration(d) * 24 * time.Hour
+}
