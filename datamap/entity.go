@@ -1,0 +1,189 @@
+package datamap
+
+import (
+	"fmt"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	entityKeys    = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention"}
+	parentKeys    = []string{"entity", "on"}
+	retentionKeys = []string{"basis", "reference", "keep_years", "from", "on_delete"}
+)
+
+// maxKeepYears bounds retention so release dates stay sane; no Brazilian
+// hold relevant here exceeds a few decades.
+const maxKeepYears = 100
+
+// entity reads one entity; ids are the subject identifiers declared.
+func (p *parser) entity(n *yaml.Node, path string, e *Entity, ids []string) {
+	o, ok := p.object(n, path, entityKeys)
+	if !ok {
+		return
+	}
+	o.line = e.Line
+	if v := p.require(o, "table", "add table: <the table's name>"); v != nil {
+		e.Table, _ = p.name(v, child(path, "table"), "table")
+	}
+	if v := p.require(o, "key", "add key: [<primary key column>]"); v != nil {
+		kp := child(path, "key")
+		e.Key = p.nameList(v, kp, "column", "write key: [id] (the primary key or a unique key)")
+		if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+			p.addAt(v, kp, "key is empty", "list the primary key column(s), e.g. key: [id]")
+		}
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"label", &e.Label}, {"purpose", &e.Purpose}, {"origin", &e.Origin}} {
+		if v := o.get(k.key); v != nil {
+			*k.dst, _ = p.str(v, child(path, k.key))
+		}
+	}
+	if v := o.get("legal_basis"); v != nil {
+		e.LegalBasis, _ = p.choice(v, child(path, "legal_basis"), "legal basis", legalBases())
+	}
+	if v := o.get("shared_with"); v != nil {
+		sp := child(path, "shared_with")
+		if items, ok := p.list(v, sp, "write shared_with: [\"Banco X (correspondente)\"]"); ok {
+			for i, it := range items {
+				if s, ok := p.str(it, index(sp, i)); ok {
+					e.SharedWith = append(e.SharedWith, s)
+				}
+			}
+		}
+	}
+	// A match or parent that is present but broken has been reported; the
+	// graph checks skip the entity rather than report it unreachable too.
+	if v := o.get("match"); v != nil {
+		e.Match = p.match(v, child(path, "match"), ids)
+		if len(e.Match) == 0 {
+			p.broken[e.Name], p.brokenMatch[e.Name] = true, true
+		}
+	}
+	if v := o.get("parent"); v != nil {
+		e.Parent = p.parent(v, child(path, "parent"))
+		if e.Parent == nil {
+			p.broken[e.Name] = true
+		}
+	}
+	if v := o.get("fields"); v != nil {
+		e.Fields = p.fields(v, child(path, "fields"))
+	}
+	if v := o.get("retention"); v != nil {
+		e.Retention = p.retention(v, child(path, "retention"))
+	}
+}
+
+// match reads identifier: column rules; identifiers must be declared in subject.
+func (p *parser) match(n *yaml.Node, path string, ids []string) []MatchRule {
+	ps, ok := p.pairs(n, path, "write match: {cpf: <column>, email: <column>}")
+	if !ok {
+		return nil
+	}
+	if len(ps) == 0 {
+		p.addAt(n, path, "match is empty", "add identifier: column entries, or remove match and add parent")
+	}
+	var rules []MatchRule
+	for _, kv := range ps {
+		rp := child(path, kv.key)
+		p.lines[rp] = kv.kNode.Line
+		okID := true
+		switch {
+		case !slices.Contains(identifierNames(), kv.key):
+			p.addAt(kv.kNode, rp, fmt.Sprintf("unknown identifier %q", kv.key), choiceFix(kv.key, identifierNames()))
+			okID = false
+		case !slices.Contains(ids, kv.key) && !p.noSubject:
+			p.addAt(kv.kNode, rp, fmt.Sprintf("identifier %q is not declared in subject.identifiers", kv.key),
+				fmt.Sprintf("add %s to subject.identifiers or remove this rule", kv.key))
+			okID = false
+		}
+		col, okCol := p.name(kv.value, rp, "column")
+		if okID && okCol {
+			rules = append(rules, MatchRule{Identifier: kv.key, Column: col})
+		}
+	}
+	return rules
+}
+
+func (p *parser) parent(n *yaml.Node, path string) *Parent {
+	o, ok := p.object(n, path, parentKeys)
+	if !ok {
+		return nil
+	}
+	par := &Parent{}
+	if v := p.require(o, "entity", "add entity: <name of the parent entity>"); v != nil {
+		par.Entity, _ = p.name(v, child(path, "entity"), "entity")
+	}
+	if v := p.require(o, "on", "add on: {<child column>: <parent column>}"); v != nil {
+		op := child(path, "on")
+		p.lines[op] = v.Line
+		ps, ok := p.pairs(v, op, "write on: {<child column>: <parent column>}")
+		if ok && len(ps) == 0 {
+			p.addAt(v, op, "on is empty", "add at least one <child column>: <parent column> pair")
+		}
+		for _, kv := range ps {
+			cp := child(op, kv.key)
+			p.lines[cp] = kv.kNode.Line
+			if !sqlName.MatchString(kv.key) {
+				p.addAt(kv.kNode, cp, fmt.Sprintf("%q is not a valid column name", kv.key),
+					"use letters, digits and underscores only, starting with a letter or underscore")
+				continue
+			}
+			if pc, ok := p.name(kv.value, cp, "column"); ok {
+				par.On = append(par.On, ColumnPair{Child: kv.key, Parent: pc})
+			}
+		}
+	}
+	if par.Entity == "" {
+		return nil
+	}
+	return par
+}
+
+func (p *parser) retention(n *yaml.Node, path string) *Retention {
+	o, ok := p.object(n, path, retentionKeys)
+	if !ok {
+		return nil
+	}
+	r := &Retention{OnDelete: "block"}
+	valid := true
+	if v := p.require(o, "basis", "add basis: obrigacao_legal (or another legal basis)"); v != nil {
+		r.Basis, ok = p.choice(v, child(path, "basis"), "legal basis", legalBases())
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if v := p.require(o, "reference", `add reference: the rule that imposes the hold, e.g. "Lei 9.613/1998 art. 10"`); v != nil {
+		r.Reference, ok = p.str(v, child(path, "reference"))
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if v := p.require(o, "keep_years", "add keep_years: <years the hold lasts>"); v != nil {
+		kp := child(path, "keep_years")
+		if r.KeepYears, ok = p.integer(v, kp); ok && (r.KeepYears <= 0 || r.KeepYears > maxKeepYears) {
+			p.addAt(v, kp, fmt.Sprintf("keep_years must be between 1 and %d", maxKeepYears), "write the length of the hold in whole years")
+			ok = false
+		}
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if v := p.require(o, "from", "add from: <date column the hold counts from>"); v != nil {
+		r.From, ok = p.name(v, child(path, "from"), "column")
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if v := o.get("on_delete"); v != nil {
+		r.OnDelete, ok = p.choice(v, child(path, "on_delete"), "on_delete action", onDeleteActions())
+		valid = valid && ok
+	}
+	if !valid {
+		return nil
+	}
+	return r
+}
