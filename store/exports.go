@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ExportChunkSize is the plaintext size of one sealed chunk.
+const ExportChunkSize = 1 << 20
+
+// Export describes a stored export.
+type Export struct {
+	ID          string
+	RequestID   string
+	Format      string
+	ContentType string
+	Filename    string
+	SizeBytes   int64
+	SHA256      string
+	ChunkCount  int
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// exportCipher derives the export's own AES-256-GCM key from the tenant's
+// export key, so one leaked export key opens one export.
+func exportCipher(tenantKey []byte, exportID string) (cipher.AEAD, error) {
+	if len(tenantKey) < 32 {
+		return nil, errors.New("export key must be at least 32 bytes")
+	}
+	key, err := hkdf.Key(sha256.New, tenantKey, []byte(exportID), "titular export v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive export key: %w", err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("export cipher: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// chunkNonce is the chunk's sequence number: unique per key because each
+// export has its own key.
+func chunkNonce(seq int) []byte {
+	n := make([]byte, 12)
+	binary.BigEndian.PutUint64(n[4:], uint64(seq))
+	return n
+}
+
+func chunkAAD(exportID string, seq int) []byte {
+	return fmt.Appendf(nil, "%s/%d", exportID, seq)
+}
+
+// ExportWriter streams an export into lgpd_export_chunks inside a
+// transaction, sealing each 1 MiB chunk; memory stays at one chunk.
+type ExportWriter struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	aead cipher.AEAD
+	exp  Export
+	buf  []byte
+	sum  hash.Hash
+	err  error
+}
+
+// NewExportWriter starts an export of a request in tx. Nothing is visible
+// until tx commits, so a failed export leaves nothing behind.
+func (s *Store) NewExportWriter(ctx context.Context, tx *sql.Tx, tenantKey []byte, requestID, format, contentType, filename string, ttl time.Duration) (*ExportWriter, error) {
+	id := uuid.NewString()
+	aead, err := exportCipher(tenantKey, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return &ExportWriter{
+		ctx: ctx, tx: tx, aead: aead, sum: sha256.New(), buf: make([]byte, 0, ExportChunkSize),
+		exp: Export{ID: id, RequestID: requestID, Format: format, ContentType: contentType, Filename: filename,
+			CreatedAt: now, ExpiresAt: now.Add(ttl)},
+	}, nil
+}
+
+// Write buffers p, sealing and storing every full chunk.
+func (w *ExportWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n := len(p)
+	w.sum.Write(p)
+	w.exp.SizeBytes += int64(n)
+	for len(p) > 0 {
+		room := ExportChunkSize - len(w.buf)
+		take := min(room, len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
+		if len(w.buf) == ExportChunkSize {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (w *ExportWriter) flush() error {
+	seq := w.exp.ChunkCount
+	sealed := w.aead.Seal(nil, chunkNonce(seq), w.buf, chunkAAD(w.exp.ID, seq))
+	if _, err := w.tx.ExecContext(w.ctx, "INSERT INTO lgpd_export_chunks (export_id, seq, data) VALUES (?, ?, ?)", w.exp.ID, seq, sealed); err != nil {
+		w.err = fmt.Errorf("store export chunk: %w", err)
+		return w.err
+	}
+	w.exp.ChunkCount++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// Finish stores the last chunk and the export's row, and returns it.
+func (w *ExportWriter) Finish() (Export, error) {
+	if w.err != nil {
+		return Export{}, w.err
+	}
+	if len(w.buf) > 0 || w.exp.ChunkCount == 0 {
+		if err := w.flush(); err != nil {
+			return Export{}, err
+		}
+	}
+	w.exp.SHA256 = hex.EncodeToString(w.sum.Sum(nil))
+	e := w.exp
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO lgpd_exports
+ (id, request_id, format, content_type, filename, size_bytes, sha256, chunk_count, created_at, expires_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.RequestID, e.Format, e.ContentType, e.Filename, e.SizeBytes, e.SHA256, e.ChunkCount, e.CreatedAt, e.ExpiresAt)
+	if err != nil {
+		if isDuplicate(err) {
+			return Export{}, fmt.Errorf("%w: request already has a %s export", ErrConflict, e.Format)
+		}
+		return Export{}, fmt.Errorf("store export: %w", err)
+	}
+	return e, nil
+}
+
+// Exports lists a request's exports.
+func (s *Store) Exports(ctx context.Context, requestID string) ([]Export, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, request_id, format, content_type, filename, size_bytes, sha256,
+ chunk_count, created_at, expires_at FROM lgpd_exports WHERE request_id = ? ORDER BY format`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("list exports: %w", err)
+	}
+	defer rows.Close()
+	var out []Export
+	for rows.Next() {
+		var e Export
+		if err := rows.Scan(&e.ID, &e.RequestID, &e.Format, &e.ContentType, &e.Filename, &e.SizeBytes, &e.SHA256,
+			&e.ChunkCount, &e.CreatedAt, &e.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("list exports: %w", err)
+		}
+		e.CreatedAt, e.ExpiresAt = e.CreatedAt.UTC(), e.ExpiresAt.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ErrExpired is returned for an export past its expiry.
+var ErrExpired = errors.New("export expired")
+
+// OpenExport returns a request's export of the given format, checked for
+// expiry, and a function that yields its plaintext chunk by chunk. Each chunk
+// is authenticated; a missing, reordered or altered chunk is an error.
+func (s *Store) OpenExport(ctx context.Context, tenantKey []byte, requestID, format string) (Export, func(yield func([]byte) error) error, error) {
+	exps, err := s.Exports(ctx, requestID)
+	if err != nil {
+		return Export{}, nil, err
+	}
+	var e *Export
+	for i := range exps {
+		if exps[i].Format == format {
+			e = &exps[i]
+		}
+	}
+	if e == nil {
+		return Export{}, nil, ErrNotFound
+	}
+	if !s.now().Before(e.ExpiresAt) {
+		return *e, nil, ErrExpired
+	}
+	aead, err := exportCipher(tenantKey, e.ID)
+	if err != nil {
+		return Export{}, nil, err
+	}
+	exp := *e
+	chunks := func(yield func([]byte) error) error {
+		for seq := 0; seq < exp.ChunkCount; seq++ {
+			var sealed []byte
+			err := s.db.QueryRowContext(ctx, "SELECT data FROM lgpd_export_chunks WHERE export_id = ? AND seq = ?", exp.ID, seq).Scan(&sealed)
+			if err != nil {
+				return fmt.Errorf("read export chunk %d: %w", seq, err)
+			}
+			plain, err := aead.Open(sealed[:0], chunkNonce(seq), sealed, chunkAAD(exp.ID, seq))
+			if err != nil {
+				return fmt.Errorf("export chunk %d failed authentication: %w", seq, err)
+			}
+			if err := yield(plain); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return exp, chunks, nil
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Claim takes the oldest request of one of kinds that is waiting, or whose
+// worker's lease expired, for owner until lease from now. Claims use
+// SELECT … FOR UPDATE SKIP LOCKED, so any number of titular processes share a
+// tenant's queue without taking the same request. It returns ErrNotFound when
+// nothing is waiting.
+func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, kinds []string) (*Request, error) {
+	if len(kinds) == 0 {
+		return nil, errors.New("claim: name at least one kind")
+	}
+	var claimed *Request
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := s.now()
+		kindArgs := make([]any, len(kinds))
+		for i, k := range kinds {
+			kindArgs[i] = k
+		}
+		kindFilter := " AND kind IN (" + placeholders(len(kinds)) + ")"
+		// Waiting requests first; lease_until on a RECEIVED row is a retry backoff.
+		args := append([]any{StatusReceived}, kindArgs...)
+		args = append(args, now)
+		id, err := firstID(ctx, tx, `SELECT id FROM lgpd_requests WHERE status = ?`+kindFilter+`
+ AND (lease_until IS NULL OR lease_until <= ?) ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED`, args...)
+		if errors.Is(err, ErrNotFound) {
+			// A worker that died mid-request leaves it PROCESSING with a stale lease.
+			args[0] = StatusProcessing
+			id, err = firstID(ctx, tx, `SELECT id FROM lgpd_requests WHERE status = ?`+kindFilter+`
+ AND lease_until <= ? ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED`, args...)
+		}
+		if err != nil {
+			return err
+		}
+		r, err := s.getRequest(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		note := ""
+		if r.Status == StatusProcessing {
+			note = "lease of a stopped worker expired; claimed again"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, lease_owner = ?, lease_until = ?,
+ attempts = attempts + 1, updated_at = ? WHERE id = ?`, StatusProcessing, owner, now.Add(lease), now, id); err != nil {
+			return fmt.Errorf("claim request: %w", err)
+		}
+		if err := s.addEvent(ctx, tx, id, r.Status, StatusProcessing, "worker", note, now); err != nil {
+			return err
+		}
+		r.Status, r.LeaseOwner, r.Attempts, r.UpdatedAt = StatusProcessing, owner, r.Attempts+1, now
+		claimed = r
+		return nil
+	})
+	return claimed, err
+}
+
+func firstID(ctx context.Context, tx *sql.Tx, query string, args ...any) (string, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("claim request: %w", err)
+	}
+	return id, nil
+}
+
+// CheckLease locks a claimed request in tx and confirms owner still holds it,
+// so a worker whose lease was taken over cannot complete it twice.
+func (s *Store) CheckLease(ctx context.Context, tx *sql.Tx, id, owner string) error {
+	r, err := s.getRequest(ctx, tx, id, true)
+	if err != nil {
+		return err
+	}
+	if r.Status != StatusProcessing || r.LeaseOwner != owner {
+		return fmt.Errorf("%w: the lease on request was lost (now %s)", ErrConflict, r.Status)
+	}
+	return nil
+}
+
+// Release gives a claimed request back after a failed attempt: it waits for
+// backoff and becomes claimable again, or is FAILED with reason once it has
+// had maxAttempts. errClass must not contain personal data.
+func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff time.Duration, maxAttempts int) error {
+	return s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.CheckLease(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		r, err := s.getRequest(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if r.Attempts >= maxAttempts {
+			reasons := []Reason{{Code: "PROCESSING_FAILED", Message: "processing failed after " +
+				strconv.Itoa(r.Attempts) + " attempts (" + errClass + "); the DPO has been notified through the failed-requests list"}}
+			if err := s.SetOutcome(ctx, tx, id, nil, reasons); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", truncate(errClass, 500), id); err != nil {
+				return fmt.Errorf("release request: %w", err)
+			}
+			_, err := s.Transition(ctx, tx, id, []string{StatusProcessing}, StatusFailed, "worker", truncate(errClass, 500))
+			return err
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, lease_owner = NULL, lease_until = ?,
+ last_error = ?, updated_at = ? WHERE id = ?`, StatusReceived, now.Add(backoff), truncate(errClass, 500), now, id); err != nil {
+			return fmt.Errorf("release request: %w", err)
+		}
+		return s.addEvent(ctx, tx, id, StatusProcessing, StatusReceived, "worker", "attempt failed; retrying: "+truncate(errClass, 400), now)
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// ListFilter selects requests to list.
+type ListFilter struct {
+	Status, Kind string
+	PageSize     int
+	PageToken    string
+}
+
+// ErrBadPageToken is returned for a page token this store did not issue.
+var ErrBadPageToken = errors.New("invalid page token; pass the next_page_token of the previous page, unchanged")
+
+// ListRequests returns requests newest first, keyset-paged on (received_at, id).
+func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, string, error) {
+	if f.PageSize <= 0 || f.PageSize > 1000 {
+		f.PageSize = 50
+	}
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if f.PageToken != "" {
+		at, id, err := decodePageToken(f.PageToken)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, "(received_at < ? OR (received_at = ? AND id < ?))")
+		args = append(args, at, at, id)
+	}
+	q := "SELECT " + requestColumns + " FROM lgpd_requests"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY received_at DESC, id DESC LIMIT ?"
+	args = append(args, f.PageSize+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list requests: %w", err)
+	}
+	next := ""
+	if len(out) > f.PageSize {
+		out = out[:f.PageSize]
+		last := out[len(out)-1]
+		next = encodePageToken(last.ReceivedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+func encodePageToken(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMicro(), 10) + "|" + id))
+}
+
+func decodePageToken(tok string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return time.Time{}, "", ErrBadPageToken
+	}
+	us, id, ok := strings.Cut(string(b), "|")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || len(id) != 36 {
+		return time.Time{}, "", ErrBadPageToken
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}

@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Request kinds and states, spelled as in the lgpd.v1 contract.
+const (
+	KindExtract   = "EXTRACT"
+	KindConfirm   = "CONFIRM"
+	KindCorrect   = "CORRECT"
+	KindDelete    = "DELETE"
+	KindAnonymize = "ANONYMIZE"
+	KindConsent   = "CONSENT"
+
+	StatusReceived   = "RECEIVED"
+	StatusProcessing = "PROCESSING"
+	StatusCompleted  = "COMPLETED"
+	StatusDenied     = "DENIED"
+	StatusFailed     = "FAILED"
+	StatusCanceled   = "CANCELED"
+)
+
+// Identifiers are a titular's normalized identifiers (personal data).
+type Identifiers struct {
+	CPF   string `json:"cpf,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Empty reports whether no identifier is set.
+func (i Identifiers) Empty() bool { return i.CPF == "" && i.Email == "" && i.Phone == "" }
+
+// Get returns the identifier of the given kind ("cpf", "email", "phone").
+func (i Identifiers) Get(kind string) string {
+	switch kind {
+	case "cpf":
+		return i.CPF
+	case "email":
+		return i.Email
+	case "phone":
+		return i.Phone
+	}
+	return ""
+}
+
+// Reason explains a denial, partial fulfilment or failure.
+type Reason struct {
+	Code           string     `json:"code"`
+	Message        string     `json:"message"`
+	LegalReference string     `json:"legal_reference,omitempty"`
+	Entity         string     `json:"entity,omitempty"`
+	Until          *time.Time `json:"until,omitempty"`
+}
+
+// EntityCount is how many rows of one entity a request touched.
+type EntityCount struct {
+	Entity string `json:"entity"`
+	Rows   int64  `json:"rows"`
+}
+
+// Result is a completed request's outcome, per kind.
+type Result struct {
+	Confirm *ConfirmResult `json:"confirm,omitempty"`
+	Extract *ExtractResult `json:"extract,omitempty"`
+}
+
+// ConfirmResult answers a CONFIRM.
+type ConfirmResult struct {
+	HasPersonalData bool     `json:"has_personal_data"`
+	Categories      []string `json:"categories"`
+	Entities        []string `json:"entities"`
+}
+
+// ExtractResult summarizes an EXTRACT.
+type ExtractResult struct {
+	Entities  []EntityCount `json:"entities"`
+	TotalRows int64         `json:"total_rows"`
+}
+
+// Request is one row of lgpd_requests.
+type Request struct {
+	ID             string
+	Kind           string
+	Status         string
+	CreatedBy      string
+	IdempotencyKey string
+	SubjectRef     string
+	Subject        Identifiers
+	Result         *Result
+	Reasons        []Reason
+	ReceivedAt     time.Time
+	DueAt          time.Time
+	UpdatedAt      time.Time
+	CompletedAt    *time.Time
+	Attempts       int
+	LastError      string
+	LeaseOwner     string
+}
+
+// NewRequest is what CreateRequest needs.
+type NewRequest struct {
+	Kind           string
+	CreatedBy      string
+	IdempotencyKey string
+	Subject        Identifiers
+	Deadline       time.Duration
+}
+
+const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner`
+
+func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
+	var (
+		r                        Request
+		idem, subj, res, reasons sql.NullString
+		lastErr, owner           sql.NullString
+		completed                sql.NullTime
+	)
+	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner); err != nil {
+		return nil, err
+	}
+	r.IdempotencyKey, r.LastError, r.LeaseOwner = idem.String, lastErr.String, owner.String
+	if completed.Valid {
+		t := completed.Time.UTC()
+		r.CompletedAt = &t
+	}
+	r.ReceivedAt, r.DueAt, r.UpdatedAt = r.ReceivedAt.UTC(), r.DueAt.UTC(), r.UpdatedAt.UTC()
+	if subj.Valid && subj.String != "" {
+		if err := json.Unmarshal([]byte(subj.String), &r.Subject); err != nil {
+			return nil, fmt.Errorf("request %s: decode subject: %w", r.ID, err)
+		}
+	}
+	if res.Valid && res.String != "" {
+		r.Result = new(Result)
+		if err := json.Unmarshal([]byte(res.String), r.Result); err != nil {
+			return nil, fmt.Errorf("request %s: decode result: %w", r.ID, err)
+		}
+	}
+	if reasons.Valid && reasons.String != "" {
+		if err := json.Unmarshal([]byte(reasons.String), &r.Reasons); err != nil {
+			return nil, fmt.Errorf("request %s: decode reasons: %w", r.ID, err)
+		}
+	}
+	return &r, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// InsertRequest writes a new RECEIVED request and its first event in tx. When
+// (CreatedBy, IdempotencyKey) already exists it returns the existing request
+// and created=false; a key reused for a different kind or titular is
+// ErrConflict.
+func (s *Store) InsertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (req *Request, created bool, err error) {
+	if n.IdempotencyKey != "" {
+		existing, err := s.requestByIdempotencyKey(ctx, tx, n.CreatedBy, n.IdempotencyKey)
+		switch {
+		case err == nil:
+			if existing.Kind != n.Kind || (existing.Subject != n.Subject && existing.Subject != Identifiers{}) {
+				return nil, false, fmt.Errorf("%w: idempotency key was already used for a different request; send a new key", ErrConflict)
+			}
+			return existing, false, nil
+		case !errors.Is(err, ErrNotFound):
+			return nil, false, err
+		}
+	}
+	now := s.now()
+	subj, err := json.Marshal(n.Subject)
+	if err != nil {
+		return nil, false, fmt.Errorf("encode subject: %w", err)
+	}
+	r := &Request{
+		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy,
+		IdempotencyKey: n.IdempotencyKey, SubjectRef: uuid.NewString(), Subject: n.Subject,
+		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now,
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO lgpd_requests
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef, string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt)
+	if err != nil {
+		if isDuplicate(err) {
+			// A concurrent create with the same key won; the caller retries
+			// and gets that request back.
+			return nil, false, fmt.Errorf("%w: concurrent create with the same idempotency key; retry", ErrConflict)
+		}
+		return nil, false, fmt.Errorf("insert request: %w", err)
+	}
+	if err := s.addEvent(ctx, tx, r.ID, "", StatusReceived, n.CreatedBy, "", now); err != nil {
+		return nil, false, err
+	}
+	return r, true, nil
+}
+
+func (s *Store) requestByIdempotencyKey(ctx context.Context, q Querier, createdBy, key string) (*Request, error) {
+	r, err := scanRequest(q.QueryRowContext(ctx, "SELECT "+requestColumns+
+		" FROM lgpd_requests WHERE created_by = ? AND idempotency_key = ? FOR UPDATE", createdBy, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find request by idempotency key: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id, from, to, actor, note string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at)
+ VALUES (?, ?, ?, ?, ?, ?)`, id, nullable(from), to, actor, nullable(note), at)
+	if err != nil {
+		return fmt.Errorf("record request event: %w", err)
+	}
+	return nil
+}
+
+// GetRequest returns a request by id.
+func (s *Store) GetRequest(ctx context.Context, id string) (*Request, error) {
+	return s.getRequest(ctx, s.db, id, false)
+}
+
+func (s *Store) getRequest(ctx context.Context, q Querier, id string, forUpdate bool) (*Request, error) {
+	query := "SELECT " + requestColumns + " FROM lgpd_requests WHERE id = ?"
+	if forUpdate {
+		query += " FOR UPDATE"
+	}
+	r, err := scanRequest(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get request: %w", err)
+	}
+	return r, nil
+}
+
+// Transition moves a request from one of the allowed states to `to` in tx,
+// recording the event. It returns ErrConflict when the request is in another
+// state, and ErrNotFound when it does not exist.
+func (s *Store) Transition(ctx context.Context, tx *sql.Tx, id string, allowed []string, to, actor, note string) (*Request, error) {
+	r, err := s.getRequest(ctx, tx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	for _, a := range allowed {
+		ok = ok || r.Status == a
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: request is %s", ErrConflict, r.Status)
+	}
+	now := s.now()
+	var completed any
+	if isFinal(to) {
+		completed = now
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, updated_at = ?, completed_at = ?, lease_owner = NULL, lease_until = NULL
+ WHERE id = ?`, to, now, completed, id); err != nil {
+		return nil, fmt.Errorf("update request status: %w", err)
+	}
+	if err := s.addEvent(ctx, tx, id, r.Status, to, actor, note, now); err != nil {
+		return nil, err
+	}
+	r.Status, r.UpdatedAt, r.LeaseOwner = to, now, ""
+	if isFinal(to) {
+		r.CompletedAt = &now
+	}
+	return r, nil
+}
+
+// SetOutcome stores a request's result and reasons in tx.
+func (s *Store) SetOutcome(ctx context.Context, tx *sql.Tx, id string, res *Result, reasons []Reason) error {
+	var resJSON, reasonsJSON any
+	if res != nil {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("encode result: %w", err)
+		}
+		resJSON = string(b)
+	}
+	if len(reasons) > 0 {
+		b, err := json.Marshal(reasons)
+		if err != nil {
+			return fmt.Errorf("encode reasons: %w", err)
+		}
+		reasonsJSON = string(b)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET result_json = ?, reasons_json = ? WHERE id = ?", resJSON, reasonsJSON, id); err != nil {
+		return fmt.Errorf("store request outcome: %w", err)
+	}
+	return nil
+}
+
+func isFinal(status string) bool {
+	switch status {
+	case StatusCompleted, StatusDenied, StatusFailed, StatusCanceled:
+		return true
+	}
+	return false
+}
+
+// Events returns a request's state changes, oldest first.
+func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT from_status, to_status, actor, note, at FROM lgpd_request_events
+ WHERE request_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list request events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var from, note sql.NullString
+		if err := rows.Scan(&from, &e.To, &e.Actor, &note, &e.At); err != nil {
+			return nil, fmt.Errorf("list request events: %w", err)
+		}
+		e.From, e.Note = from.String, note.String
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Event is one state change of a request.
+type Event struct {
+	From, To, Actor, Note string
+	At                    time.Time
+}

@@ -1,0 +1,85 @@
+// Package store is titular's MySQL layer: per-tenant pools, migrations, the
+// request queue and its events, encrypted exports, schema introspection, and
+// the data-map executor that finds and reads a titular's rows.
+//
+// Every value reaches SQL as a bound parameter; table and column names come
+// only from a validated data map and are backtick-quoted.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Store is one tenant's database. It is safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// New wraps a tenant's pool.
+func New(db *sql.DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// DB returns the underlying pool.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Querier is what both *sql.DB and *sql.Tx offer for reads.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// ReadWriteTx runs fn in a transaction, committing when it returns nil and
+// rolling back otherwise. A deadlock or lock-wait timeout reruns fn from the
+// start, a few times, so callers write fn to be repeatable.
+func (s *Store) ReadWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = s.tryTx(ctx, fn)
+		if err == nil || !IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// quoteIdent backtick-quotes a table or column name. Names reach here only
+// after data-map validation (letters, digits and '_'); doubling backticks
+// keeps it safe even if that ever changed.
+func quoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

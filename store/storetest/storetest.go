@@ -1,0 +1,86 @@
+// Package storetest gives each test a fresh, empty MySQL-compatible database.
+// It never skips: when no server answers, the test fails and says how to get
+// one (scripts/test.sh provisions it).
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// ServerDSN is the server to create test databases on: $TITULAR_TEST_DSN, or
+// the local default. Its database name, if any, is ignored.
+func ServerDSN() string {
+	if v := os.Getenv("TITULAR_TEST_DSN"); v != "" {
+		return v
+	}
+	return "root@tcp(127.0.0.1:3306)/"
+}
+
+// DSN returns the server DSN pointed at database name, with the options
+// titular needs.
+func DSN(tb testing.TB, name string) string {
+	tb.Helper()
+	cfg, err := mysql.ParseDSN(ServerDSN())
+	if err != nil {
+		tb.Fatalf("TITULAR_TEST_DSN is not a valid DSN: %v", err)
+	}
+	cfg.DBName = name
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	return cfg.FormatDSN()
+}
+
+// NewDatabase creates a database with a random name, returns a pool on it and
+// its DSN, and drops it when the test ends.
+func NewDatabase(tb testing.TB) (*sql.DB, string) {
+	tb.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		tb.Fatal(err)
+	}
+	name := "titular_t_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("mysql", DSN(tb, ""))
+	if err != nil {
+		tb.Fatalf("open test server: %v", err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		tb.Fatalf("no MySQL-compatible server for the integration tests at %q: %v\n"+
+			"Run the tests with scripts/test.sh (it provisions MariaDB), or set TITULAR_TEST_DSN.", ServerDSN(), err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4"); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	dsn := DSN(tb, name)
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		tb.Fatalf("open test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		if os.Getenv("TITULAR_TEST_KEEP_DB") != "" {
+			tb.Logf("kept test database %s", name)
+			return
+		}
+		a, err := sql.Open("mysql", DSN(tb, ""))
+		if err != nil {
+			tb.Errorf("drop test database: %v", err)
+			return
+		}
+		defer a.Close()
+		if _, err := a.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return db, dsn
+}

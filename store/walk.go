@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/datamap"
+)
+
+// Sink receives a titular's rows, entity by entity, parents before children.
+// Values are aligned with the entity's Fields and are nil, string, int64,
+// float64, []byte, time.Time (datetimes, UTC), Date or Decimal.
+type Sink interface {
+	BeginEntity(e *datamap.Entity) error
+	Row(values []any) error
+	EndEntity(e *datamap.Entity, rows int64) error
+}
+
+// parentBatch bounds how many parent keys go into one child query.
+const parentBatch = 500
+
+// LookupValues returns every stored shape of an identifier (CRMs keep CPFs
+// and phones punctuated differently per table), so matching is an indexed
+// IN over known shapes instead of a function wrapped around the column.
+func LookupValues(kind, value string) []string {
+	switch kind {
+	case "cpf":
+		return brdoc.CPFShapes(value)
+	case "phone":
+		return brdoc.PhoneShapes(value)
+	default:
+		// E-mail: normalized lower-case; the column's case-insensitive
+		// collation matches stored mixed case.
+		return []string{value}
+	}
+}
+
+// Walk finds the titular's rows through the data map: every root entity
+// whose match columns hold one of the identifiers, then children along
+// parent edges. Rows reached by several paths (the same lead found by CPF
+// and as a child of the pessoa) are delivered once. Only mapped fields reach
+// the sink. It returns the row count per entity in map order.
+func Walk(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers, sink Sink) ([]EntityCount, error) {
+	if ids.Empty() {
+		return nil, errors.New("walk: no identifier given")
+	}
+	w := &walker{ctx: ctx, q: q, m: m, ids: ids, sink: sink, wanted: map[string]*tupleSet{}}
+	var counts []EntityCount
+	for _, e := range m.Order() {
+		n, err := w.entity(e)
+		if err != nil {
+			return nil, fmt.Errorf("entity %s: %w", e.Name, err)
+		}
+		counts = append(counts, EntityCount{Entity: e.Name, Rows: n})
+	}
+	return counts, nil
+}
+
+type walker struct {
+	ctx  context.Context
+	q    Querier
+	m    *datamap.Map
+	ids  Identifiers
+	sink Sink
+	// wanted holds, per child entity, the parent-key tuples its rows must match.
+	wanted map[string]*tupleSet
+}
+
+// tupleSet is a set of key tuples, kept in insertion order.
+type tupleSet struct {
+	seen   map[string]bool
+	tuples [][]any
+}
+
+func (s *tupleSet) add(t []any) {
+	k := tupleKey(t)
+	if s.seen[k] {
+		return
+	}
+	s.seen[k] = true
+	s.tuples = append(s.tuples, t)
+}
+
+func tupleKey(t []any) string {
+	var b strings.Builder
+	for _, v := range t {
+		fmt.Fprintf(&b, "%T:%v\x00", v, v)
+	}
+	return b.String()
+}
+
+// plan is the columns one entity's queries select and where each lands.
+type plan struct {
+	cols     []string
+	fieldIdx []int
+	keyIdx   []int
+	children []childPlan
+}
+
+type childPlan struct {
+	name string
+	idx  []int // positions of the parent-side columns of the child's `on`
+}
+
+func (w *walker) plan(e *datamap.Entity) plan {
+	var p plan
+	pos := map[string]int{}
+	col := func(c string) int {
+		if i, ok := pos[c]; ok {
+			return i
+		}
+		pos[c] = len(p.cols)
+		p.cols = append(p.cols, c)
+		return pos[c]
+	}
+	for _, f := range e.Fields {
+		p.fieldIdx = append(p.fieldIdx, col(f.Column))
+	}
+	for _, k := range e.Key {
+		p.keyIdx = append(p.keyIdx, col(k))
+	}
+	for _, ch := range w.m.Children(e.Name) {
+		cp := childPlan{name: ch.Name}
+		for _, on := range ch.Parent.On {
+			cp.idx = append(cp.idx, col(on.Parent))
+		}
+		p.children = append(p.children, cp)
+		if w.wanted[ch.Name] == nil {
+			w.wanted[ch.Name] = &tupleSet{seen: map[string]bool{}}
+		}
+	}
+	return p
+}
+
+func (w *walker) entity(e *datamap.Entity) (int64, error) {
+	p := w.plan(e)
+	if err := w.sink.BeginEntity(e); err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	var n int64
+	emit := func(row []any) error {
+		key := make([]any, len(p.keyIdx))
+		for i, k := range p.keyIdx {
+			key[i] = row[k]
+		}
+		k := tupleKey(key)
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		vals := make([]any, len(p.fieldIdx))
+		for i, f := range p.fieldIdx {
+			vals[i] = row[f]
+		}
+		if err := w.sink.Row(vals); err != nil {
+			return err
+		}
+		n++
+		for _, ch := range p.children {
+			t := make([]any, len(ch.idx))
+			for i, j := range ch.idx {
+				if row[j] == nil {
+					t = nil
+					break
+				}
+				t[i] = row[j]
+			}
+			if t != nil {
+				w.wanted[ch.name].add(t)
+			}
+		}
+		return nil
+	}
+	base := "SELECT " + joinQuoted(p.cols) + " FROM " + quoteIdent(e.Table) + " WHERE "
+	order := " ORDER BY " + joinQuoted(e.Key)
+	for _, mr := range e.Match {
+		v := w.ids.Get(mr.Identifier)
+		if v == "" {
+			continue
+		}
+		shapes := LookupValues(mr.Identifier, v)
+		if len(shapes) == 0 {
+			return 0, fmt.Errorf("identifier %s is not in normalized form", mr.Identifier)
+		}
+		args := make([]any, len(shapes))
+		for i, s := range shapes {
+			args[i] = s
+		}
+		if err := w.query(base+quoteIdent(mr.Column)+" IN ("+placeholders(len(args))+")"+order, args, emit); err != nil {
+			return 0, err
+		}
+	}
+	if e.Parent != nil {
+		if err := w.children(e, base, order, emit); err != nil {
+			return 0, err
+		}
+	}
+	return n, w.sink.EndEntity(e, n)
+}
+
+// children queries e's rows whose parent columns hold a parent row's key, in
+// batches, with a row constructor for composite keys.
+func (w *walker) children(e *datamap.Entity, base, order string, emit func([]any) error) error {
+	set := w.wanted[e.Name]
+	if set == nil || len(set.tuples) == 0 {
+		return nil
+	}
+	var childCols []string
+	for _, on := range e.Parent.On {
+		childCols = append(childCols, on.Child)
+	}
+	lhs, one := joinQuoted(childCols), "?"
+	if len(childCols) > 1 {
+		lhs, one = "("+lhs+")", "("+placeholders(len(childCols))+")"
+	}
+	for start := 0; start < len(set.tuples); start += parentBatch {
+		batch := set.tuples[start:min(start+parentBatch, len(set.tuples))]
+		args := make([]any, 0, len(batch)*len(childCols))
+		marks := make([]string, len(batch))
+		for i, t := range batch {
+			args = append(args, t...)
+			marks[i] = one
+		}
+		if err := w.query(base+lhs+" IN ("+strings.Join(marks, ", ")+")"+order, args, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) query(query string, args []any, emit func([]any) error) error {
+	rows, err := w.q.QueryContext(w.ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return fmt.Errorf("column types: %w", err)
+	}
+	dbTypes := make([]string, len(types))
+	for i, t := range types {
+		dbTypes[i] = t.DatabaseTypeName()
+	}
+	raw := make([]any, len(types))
+	ptrs := make([]any, len(types))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		row := make([]any, len(raw))
+		for i, v := range raw {
+			if row[i], err = convertValue(v, dbTypes[i]); err != nil {
+				return fmt.Errorf("column %d: %w", i+1, err)
+			}
+		}
+		if err := emit(row); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func joinQuoted(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quoteIdent(c)
+	}
+	return strings.Join(q, ", ")
+}
