@@ -43,5 +43,5 @@ check-generated: generate ## fail when api/ drifts from proto/
 test: ## run every test (provisions a database)
 	scripts/test.sh
 
-run: ## run titular with the demo tenant (provisions a database)
+run: ## run titular with the demo tenant ready (provisions a database, seeds, migrates, serves)
 	scripts/run-demo.sh

@@ -104,7 +104,7 @@ func (c *consentServiceClient) ListConsentSubjects(ctx context.Context, in *List
 }
 
 // ConsentServiceServer is the server API for ConsentService service.
-// All implementations must embed UnimplementedConsentServiceServer
+// All implementations should embed UnimplementedConsentServiceServer
 // for forward compatibility.
 //
 // ConsentService manages purposes, their versioned terms, and titulares'
@@ -120,10 +120,9 @@ type ConsentServiceServer interface {
 	SearchConsents(context.Context, *SearchConsentsRequest) (*SearchConsentsResponse, error)
 	// Lists titulares (by subject reference) with a given status for a purpose.
 	ListConsentSubjects(context.Context, *ListConsentSubjectsRequest) (*ListConsentSubjectsResponse, error)
-	mustEmbedUnimplementedConsentServiceServer()
 }
 
-// UnimplementedConsentServiceServer must be embedded to have
+// UnimplementedConsentServiceServer should be embedded to have
 // forward compatible implementations.
 //
 // NOTE: this should be embedded by value instead of pointer to avoid a nil
@@ -145,8 +144,7 @@ func (UnimplementedConsentServiceServer) SearchConsents(context.Context, *Search
 func (UnimplementedConsentServiceServer) ListConsentSubjects(context.Context, *ListConsentSubjectsRequest) (*ListConsentSubjectsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsentSubjects not implemented")
 }
-func (UnimplementedConsentServiceServer) mustEmbedUnimplementedConsentServiceServer() {}
-func (UnimplementedConsentServiceServer) testEmbeddedByValue()                        {}
+func (UnimplementedConsentServiceServer) testEmbeddedByValue() {}
 
 // UnsafeConsentServiceServer may be embedded to opt out of forward compatibility for this service.
 // Use of this interface is not recommended, as added methods to ConsentServiceServer will

@@ -91,7 +91,7 @@ func (c *ledgerServiceClient) GetConsistencyProof(ctx context.Context, in *GetCo
 }
 
 // LedgerServiceServer is the server API for LedgerService service.
-// All implementations must embed UnimplementedLedgerServiceServer
+// All implementations should embed UnimplementedLedgerServiceServer
 // for forward compatibility.
 //
 // LedgerService exposes each tenant's tamper-evident record of processing
@@ -105,10 +105,9 @@ type LedgerServiceServer interface {
 	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*InclusionProof, error)
 	// Consistency proof between two tree sizes.
 	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
-	mustEmbedUnimplementedLedgerServiceServer()
 }
 
-// UnimplementedLedgerServiceServer must be embedded to have
+// UnimplementedLedgerServiceServer should be embedded to have
 // forward compatible implementations.
 //
 // NOTE: this should be embedded by value instead of pointer to avoid a nil
@@ -127,8 +126,7 @@ func (UnimplementedLedgerServiceServer) GetInclusionProof(context.Context, *GetI
 func (UnimplementedLedgerServiceServer) GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConsistencyProof not implemented")
 }
-func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
-func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
+func (UnimplementedLedgerServiceServer) testEmbeddedByValue() {}
 
 // UnsafeLedgerServiceServer may be embedded to opt out of forward compatibility for this service.
 // Use of this interface is not recommended, as added methods to LedgerServiceServer will

@@ -154,7 +154,7 @@ func (c *requestServiceClient) GetReceipt(ctx context.Context, in *GetReceiptReq
 }
 
 // RequestServiceServer is the server API for RequestService service.
-// All implementations must embed UnimplementedRequestServiceServer
+// All implementations should embed UnimplementedRequestServiceServer
 // for forward compatibility.
 //
 // RequestService takes and tracks titular requests (LGPD Art. 18).
@@ -177,10 +177,9 @@ type RequestServiceServer interface {
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
 	GetReceipt(context.Context, *GetReceiptRequest) (*Receipt, error)
-	mustEmbedUnimplementedRequestServiceServer()
 }
 
-// UnimplementedRequestServiceServer must be embedded to have
+// UnimplementedRequestServiceServer should be embedded to have
 // forward compatible implementations.
 //
 // NOTE: this should be embedded by value instead of pointer to avoid a nil
@@ -211,8 +210,7 @@ func (UnimplementedRequestServiceServer) DownloadExport(*DownloadExportRequest, 
 func (UnimplementedRequestServiceServer) GetReceipt(context.Context, *GetReceiptRequest) (*Receipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReceipt not implemented")
 }
-func (UnimplementedRequestServiceServer) mustEmbedUnimplementedRequestServiceServer() {}
-func (UnimplementedRequestServiceServer) testEmbeddedByValue()                        {}
+func (UnimplementedRequestServiceServer) testEmbeddedByValue() {}
 
 // UnsafeRequestServiceServer may be embedded to opt out of forward compatibility for this service.
 // Use of this interface is not recommended, as added methods to RequestServiceServer will

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// errUsage marks a command-line mistake; the usage text was already printed.
+var errUsage = errors.New("see the usage above")
+
+const usage = `titular — LGPD data-subject rights for a multi-tenant real-estate CRM
+
+Usage:
+  titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
+  titular migrate        --config FILE
+  titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
+  titular datamap check  --config FILE
+  titular version
+
+Common flags: --log-level debug|info|warn|error, --log-format json|text
+Run 'titular COMMAND -h' for a command's flags.
+`
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest)
+	case "migrate":
+		return runMigrate(ctx, rest)
+	case "seed":
+		return runSeed(ctx, rest)
+	case "datamap":
+		if len(rest) == 0 || rest[0] != "check" {
+			fmt.Fprint(os.Stderr, usage)
+			return errors.New("datamap: the subcommand is 'check'")
+		}
+		return runDatamapCheck(ctx, rest[1:])
+	case "version":
+		fmt.Println("titular", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// logFlags are the logging flags every command takes.
+type logFlags struct {
+	level, format string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.format, "log-format", "json", "log format: json or text")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", l.level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(l.format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use json or text", l.format)
+}
+
+// parse parses a command's flags and refuses stray arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}

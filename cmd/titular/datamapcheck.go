@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+func runDatamapCheck(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("datamap check", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, tc := range cfg.Tenants {
+		if err := checkTenantMap(ctx, tc.ID, tc.Datamap, func() (*datamap.Schema, error) {
+			db, err := tenant.Open(ctx, tc)
+			if err != nil {
+				return nil, err
+			}
+			defer db.Close()
+			return store.LoadSchema(ctx, db)
+		}); err != nil {
+			failed++
+			fmt.Fprintf(os.Stderr, "tenant %s: data map %s has problems:\n%v\n", tc.ID, tc.Datamap, err)
+			continue
+		}
+		fmt.Printf("tenant %s: data map %s matches the live schema\n", tc.ID, tc.Datamap)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d data maps have problems", failed, len(cfg.Tenants))
+	}
+	return nil
+}
+
+func checkTenantMap(_ context.Context, id, path string, schema func() (*datamap.Schema, error)) error {
+	m, err := datamap.Load(path)
+	if err != nil {
+		return err
+	}
+	s, err := schema()
+	if err != nil {
+		return fmt.Errorf("tenant %s: read schema: %w", id, err)
+	}
+	if len(s.Tables) == 0 {
+		return errors.New("the tenant database has no tables; seed it or check the DSN")
+	}
+	return m.CheckSchema(s)
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"io"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+)
+
+// checkReflection lists services the way grpcurl does.
+func checkReflection(t *testing.T, env *testEnv) {
+	t.Helper()
+	stream, err := rpb.NewServerReflectionClient(env.grpc).ServerReflectionInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&rpb.ServerReflectionRequest{MessageRequest: &rpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	for _, want := range []string{"lgpd.v1.RequestService", "lgpd.v1.ConsentService", "lgpd.v1.LedgerService", "grpc.health.v1.Health"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("reflection lists %v, missing %s", names, want)
+		}
+	}
+}
+
+// rpcCall invokes one RPC of the contract for the authorization matrix.
+type rpcCall struct {
+	method string
+	call   func(ctx context.Context, conn *grpc.ClientConn, tenant string) error
+}
+
+func allRPCs() []rpcCall {
+	req := func(c *grpc.ClientConn) lgpdv1.RequestServiceClient { return lgpdv1.NewRequestServiceClient(c) }
+	con := func(c *grpc.ClientConn) lgpdv1.ConsentServiceClient { return lgpdv1.NewConsentServiceClient(c) }
+	led := func(c *grpc.ClientConn) lgpdv1.LedgerServiceClient { return lgpdv1.NewLedgerServiceClient(c) }
+	id := "00000000-0000-0000-0000-000000000000"
+	subj := &lgpdv1.Subject{Cpf: "52998224725"}
+	return []rpcCall{
+		{"CreateRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).CreateRequest(ctx, &lgpdv1.CreateRequestRequest{Tenant: t, Kind: lgpdv1.RequestKind_CONFIRM, Subject: subj})
+			return err
+		}},
+		{"GetRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).GetRequest(ctx, &lgpdv1.GetRequestRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"ListRequests", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).ListRequests(ctx, &lgpdv1.ListRequestsRequest{Tenant: t})
+			return err
+		}},
+		{"ApproveRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).ApproveRequest(ctx, &lgpdv1.ApproveRequestRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"DenyRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).DenyRequest(ctx, &lgpdv1.DenyRequestRequest{Tenant: t, Id: id, Reasons: []*lgpdv1.Reason{{Code: "X", Message: "y"}}})
+			return err
+		}},
+		{"CancelRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).CancelRequest(ctx, &lgpdv1.CancelRequestRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"DownloadExport", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			s, err := req(c).DownloadExport(ctx, &lgpdv1.DownloadExportRequest{Tenant: t, Id: id, Format: "json"})
+			if err != nil {
+				return err
+			}
+			_, err = s.Recv()
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}},
+		{"GetReceipt", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).GetReceipt(ctx, &lgpdv1.GetReceiptRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"ListPurposes", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).ListPurposes(ctx, &lgpdv1.ListPurposesRequest{Tenant: t})
+			return err
+		}},
+		{"CreatePurpose", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).CreatePurpose(ctx, &lgpdv1.CreatePurposeRequest{Tenant: t})
+			return err
+		}},
+		{"PublishTerm", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).PublishTerm(ctx, &lgpdv1.PublishTermRequest{Tenant: t})
+			return err
+		}},
+		{"SearchConsents", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).SearchConsents(ctx, &lgpdv1.SearchConsentsRequest{Tenant: t, Subject: subj})
+			return err
+		}},
+		{"ListConsentSubjects", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).ListConsentSubjects(ctx, &lgpdv1.ListConsentSubjectsRequest{Tenant: t})
+			return err
+		}},
+		{"GetCheckpoint", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := led(c).GetCheckpoint(ctx, &lgpdv1.GetCheckpointRequest{Tenant: t})
+			return err
+		}},
+		{"ListEntries", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := led(c).ListEntries(ctx, &lgpdv1.ListEntriesRequest{Tenant: t})
+			return err
+		}},
+		{"GetInclusionProof", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := led(c).GetInclusionProof(ctx, &lgpdv1.GetInclusionProofRequest{Tenant: t})
+			return err
+		}},
+		{"GetConsistencyProof", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := led(c).GetConsistencyProof(ctx, &lgpdv1.GetConsistencyProofRequest{Tenant: t})
+			return err
+		}},
+	}
+}
+
+// TestAuthorizationMatrix calls every RPC with every role, on the key's own
+// tenant and on a foreign one: denied roles get PERMISSION_DENIED, allowed
+// roles get past authorization (any other answer), and no key ever reaches a
+// foreign tenant.
+func TestAuthorizationMatrix(t *testing.T) {
+	env := newTestEnv(t, 20)
+	keys := map[string]string{"dpo": keyDPO, "backend": keyBackend, "auditor": keyAuditor}
+	rpcs := allRPCs()
+	if len(rpcs) != len(methodNames()) {
+		t.Fatalf("matrix covers %d RPCs, the contract has %d", len(rpcs), len(methodNames()))
+	}
+	for _, rc := range rpcs {
+		for role, key := range keys {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
+			err := rc.call(ctx, env.grpc, "demo")
+			allowed := roleAllowed(t, rc.method, role)
+			denied := status.Code(err) == codes.PermissionDenied || status.Code(err) == codes.Unauthenticated
+			if allowed == denied {
+				t.Errorf("%s as %s: allowed=%v but got %v", rc.method, role, allowed, err)
+			}
+			if err := rc.call(ctx, env.grpc, "other"); status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s as %s on a foreign tenant: %v, want PERMISSION_DENIED", rc.method, role, err)
+			}
+		}
+		if err := rc.call(context.Background(), env.grpc, "demo"); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s without a key: %v, want UNAUTHENTICATED", rc.method, err)
+		}
+	}
+}
+
+func methodNames() []string {
+	var out []string
+	for _, sd := range []grpc.ServiceDesc{lgpdv1.RequestService_ServiceDesc, lgpdv1.ConsentService_ServiceDesc, lgpdv1.LedgerService_ServiceDesc} {
+		for _, m := range sd.Methods {
+			out = append(out, "/"+sd.ServiceName+"/"+m.MethodName)
+		}
+		for _, s := range sd.Streams {
+			out = append(out, "/"+sd.ServiceName+"/"+s.StreamName)
+		}
+	}
+	return out
+}
+
+// wantRoles is the authorization rule each RPC must enforce, written out
+// here independently of the server's table.
+var wantRoles = map[string][]string{
+	"CreateRequest": {"dpo", "backend"}, "GetRequest": {"dpo", "backend", "auditor"},
+	"ListRequests": {"dpo", "backend", "auditor"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"},
+	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend"},
+	"GetReceipt": {"dpo", "backend", "auditor"}, "ListPurposes": {"dpo", "backend", "auditor"},
+	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend"},
+	"ListConsentSubjects": {"dpo", "backend"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
+	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
+	"GetConsistencyProof": {"dpo", "backend", "auditor"},
+}
+
+func roleAllowed(t *testing.T, method, role string) bool {
+	t.Helper()
+	roles, ok := wantRoles[method]
+	if !ok {
+		t.Fatalf("no expected rule for %s", method)
+	}
+	return slices.Contains(roles, role)
+}

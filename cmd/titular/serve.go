@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/keyring"
+	"github.com/titular/titular/service"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (required)")
+	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides grpc_addr; default 127.0.0.1:9090)")
+	httpAddr := fs.String("http-addr", "", "REST listen address (overrides http_addr; default 127.0.0.1:8080)")
+	migrate := fs.Bool("migrate", false, "run migrations on every tenant before serving")
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *grpcAddr != "" {
+		cfg.GRPCAddr = *grpcAddr
+	}
+	if *httpAddr != "" {
+		cfg.HTTPAddr = *httpAddr
+	}
+	if *migrate {
+		if err := migrateAll(ctx, cfg, func(id string, res store.MigrationResult) {
+			log.Info("migrated", "tenant", id, "applied", res.Applied, "version", res.Current)
+		}); err != nil {
+			return err
+		}
+	}
+	app, err := start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("titular serving", "grpc", app.GRPCAddr, "http", app.HTTPAddr, "tenants", len(cfg.Tenants))
+	fmt.Fprintf(os.Stderr, "titular: gRPC on %s, REST on http://%s\n", app.GRPCAddr, app.HTTPAddr)
+	err = app.Wait(ctx)
+	log.Info("titular stopped")
+	return err
+}
+
+// app is a running titular: listeners, server and workers.
+type app struct {
+	GRPCAddr, HTTPAddr string
+	Worker             *service.Worker
+
+	srv      *server
+	tenants  *tenant.Registry
+	errc     chan error
+	cancel   context.CancelFunc
+	workerWG sync.WaitGroup
+}
+
+// start opens the listeners and starts serving and working. Tests call it
+// with ":0" addresses.
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	tenants := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
+	// Open every tenant now so a broken data map or DSN is reported at start.
+	for _, id := range tenants.IDs() {
+		if _, err := tenants.Get(ctx, id); err != nil {
+			tenants.Close()
+			return nil, err
+		}
+	}
+	worker := service.NewWorker(tenants, cfg.Workers, cfg.Exports.TTL, log)
+	srv, err := newServer(ctx, cfg, tenants, worker.Wake, log)
+	if err != nil {
+		tenants.Close()
+		return nil, err
+	}
+	gl, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		tenants.Close()
+		return nil, fmt.Errorf("gRPC listener: %w", err)
+	}
+	hl, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		gl.Close()
+		tenants.Close()
+		return nil, fmt.Errorf("HTTP listener: %w", err)
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a := &app{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String(), Worker: worker,
+		srv: srv, tenants: tenants, errc: make(chan error, 1), cancel: cancel}
+	a.workerWG.Go(func() { worker.Run(wctx) })
+	go func() { a.errc <- srv.serve(gl, hl) }()
+	return a, nil
+}
+
+// Wait serves until ctx ends or a listener fails, then shuts down: stop
+// taking calls, let workers finish what they hold, close the pools.
+func (a *app) Wait(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-a.errc:
+	}
+	a.Stop()
+	return err
+}
+
+// Stop shuts everything down within 30 seconds.
+func (a *app) Stop() {
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a.srv.shutdown(sctx)
+	a.cancel()
+	a.workerWG.Wait()
+	_ = a.tenants.Close()
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/titular/titular/api"
+	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/service"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+// maxRequestBytes bounds a request body, over gRPC and REST alike.
+const maxRequestBytes = 1 << 20
+
+// server is titular's two listeners: gRPC, and REST through the gateway,
+// which dials the gRPC server over an in-memory connection so every
+// interceptor runs for REST calls too.
+type server struct {
+	log     *slog.Logger
+	grpc    *grpc.Server
+	http    *http.Server
+	health  *health.Server
+	inmem   *bufconn.Listener
+	gateway *grpc.ClientConn
+	tenants *tenant.Registry
+}
+
+func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, wake func(string), log *slog.Logger) (*server, error) {
+	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known)
+	gs := grpc.NewServer(
+		grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), auth.Unary(), service.ErrorUnary(log)),
+		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), auth.Stream(), service.ErrorStream(log)),
+	)
+	lgpdv1.RegisterRequestServiceServer(gs, service.NewRequests(tenants, log, wake))
+	lgpdv1.RegisterConsentServiceServer(gs, service.Consent{})
+	lgpdv1.RegisterLedgerServiceServer(gs, service.Ledger{})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	s := &server{log: log, grpc: gs, health: hs, inmem: bufconn.Listen(1 << 20), tenants: tenants}
+	conn, err := grpc.NewClient("passthrough:///titular-inmem",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inmem.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	s.gateway = conn
+	mux, err := newGateway(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{Handler: s.routes(mux), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// downloadMarshaler writes HttpBody chunks as they are: grpc-gateway appends
+// the marshaler's delimiter after every streamed message, which would
+// corrupt a file, so this one has none. Only downloads stream.
+type downloadMarshaler struct {
+	runtime.HTTPBodyMarshaler
+}
+
+// Delimiter is empty: chunks are concatenated byte for byte.
+func (downloadMarshaler) Delimiter() []byte { return nil }
+
+func newGateway(ctx context.Context, conn *grpc.ClientConn) (*runtime.ServeMux, error) {
+	jsonPB := &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &downloadMarshaler{runtime.HTTPBodyMarshaler{Marshaler: jsonPB}}),
+		runtime.WithOutgoingHeaderMatcher(func(k string) (string, bool) {
+			switch strings.ToLower(k) {
+			case "content-disposition":
+				return "Content-Disposition", true
+			case "x-content-sha256":
+				return "X-Content-Sha256", true
+			case "x-request-id":
+				return "X-Request-Id", true
+			}
+			return "", false
+		}),
+		runtime.WithIncomingHeaderMatcher(func(k string) (string, bool) {
+			switch strings.ToLower(k) {
+			case "authorization", "x-request-id":
+				return strings.ToLower(k), true
+			}
+			return "", false
+		}),
+	)
+	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		lgpdv1.RegisterRequestServiceHandler,
+		lgpdv1.RegisterConsentServiceHandler,
+		lgpdv1.RegisterLedgerServiceHandler,
+	} {
+		if err := reg(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("register gateway: %w", err)
+		}
+	}
+	return mux, nil
+}
+
+// routes adds the operational endpoints beside the API.
+func (s *server) routes(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	mux.Handle("/v1/", http.MaxBytesHandler(api, maxRequestBytes))
+	return mux
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(api.OpenAPI)
+}
+
+// readyz reports ready when every tenant database answers and is migrated.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var problems []string
+	for _, id := range s.tenants.IDs() {
+		t, err := s.tenants.Get(ctx, id)
+		if err != nil {
+			s.log.Warn("readyz: tenant unavailable", "tenant", id, "error", err)
+			problems = append(problems, id+": unavailable")
+			continue
+		}
+		cur, latest, err := store.SchemaVersion(ctx, t.Store.DB())
+		switch {
+		case err != nil:
+			problems = append(problems, id+": database does not answer")
+		case cur < latest:
+			problems = append(problems, fmt.Sprintf("%s: schema at version %d of %d; run titular migrate", id, cur, latest))
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, strings.Join(problems, "\n"))
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// serve runs both listeners until one fails or shutdown is called.
+func (s *server) serve(grpcLis, httpLis net.Listener) error {
+	errc := make(chan error, 3)
+	go func() { errc <- s.grpc.Serve(grpcLis) }()
+	go func() { errc <- s.grpc.Serve(s.inmem) }()
+	go func() {
+		if err := s.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	return <-errc
+}
+
+// shutdown stops HTTP first (it rides on gRPC), then gRPC gracefully,
+// falling back to a hard stop at the deadline.
+func (s *server) shutdown(ctx context.Context) {
+	s.health.Shutdown()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.log.Warn("http shutdown", "error", err)
+	}
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpc.Stop()
+	}
+	_ = s.gateway.Close()
+}

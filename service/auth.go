@@ -1,0 +1,190 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/titular/titular/config"
+)
+
+// Principal is the authenticated caller.
+type Principal struct {
+	Name    string
+	Role    string
+	tenants map[string]bool
+	all     bool
+}
+
+// MayTouch reports whether the caller's credential covers tenant.
+func (p *Principal) MayTouch(tenant string) bool { return p.all || p.tenants[tenant] }
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller authenticated for ctx.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok
+}
+
+// Authenticator checks bearer API keys against their configured hashes and
+// each RPC against the roles allowed to call it.
+type Authenticator struct {
+	keys  map[[32]byte]*Principal
+	known func(tenant string) bool
+}
+
+// NewAuthenticator indexes the configured keys by hash. known reports
+// whether a tenant id is configured.
+func NewAuthenticator(keys []config.APIKey, known func(string) bool) *Authenticator {
+	a := &Authenticator{keys: map[[32]byte]*Principal{}, known: known}
+	for _, k := range keys {
+		var h [32]byte
+		b, err := hex.DecodeString(strings.ToLower(k.KeySHA256))
+		if err != nil || len(b) != 32 {
+			continue // config validation already rejected it
+		}
+		copy(h[:], b)
+		p := &Principal{Name: k.Name, Role: k.Role, tenants: map[string]bool{}}
+		for _, t := range k.Tenants {
+			p.all = p.all || t == "*"
+			p.tenants[t] = true
+		}
+		a.keys[h] = p
+	}
+	return a
+}
+
+// methodRoles lists, per RPC, the roles that may call it. An RPC missing here
+// is refused: new RPCs must be given a rule.
+var methodRoles = map[string][]string{
+	"/lgpd.v1.RequestService/CreateRequest":       {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.RequestService/GetRequest":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.RequestService/ListRequests":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.RequestService/ApproveRequest":      {config.RoleDPO},
+	"/lgpd.v1.RequestService/DenyRequest":         {config.RoleDPO},
+	"/lgpd.v1.RequestService/CancelRequest":       {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.RequestService/GetReceipt":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.ConsentService/ListPurposes":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.ConsentService/CreatePurpose":       {config.RoleDPO},
+	"/lgpd.v1.ConsentService/PublishTerm":         {config.RoleDPO},
+	"/lgpd.v1.ConsentService/SearchConsents":      {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.ConsentService/ListConsentSubjects": {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.LedgerService/GetCheckpoint":        {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
+	"/lgpd.v1.LedgerService/ListEntries":          {config.RoleDPO, config.RoleAuditor},
+	"/lgpd.v1.LedgerService/GetInclusionProof":    {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
+	"/lgpd.v1.LedgerService/GetConsistencyProof":  {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
+}
+
+// public methods need no credential: health checks and reflection.
+func public(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.Health/") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, method string) (*Principal, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	var token string
+	for _, v := range md.Get("authorization") {
+		if after, ok := strings.CutPrefix(v, "Bearer "); ok {
+			token = strings.TrimSpace(after)
+		}
+	}
+	if token == "" {
+		return nil, errorf(codes.Unauthenticated, "MISSING_CREDENTIALS", "send an API key as 'Authorization: Bearer KEY'")
+	}
+	sum := sha256.Sum256([]byte(token))
+	var p *Principal
+	for h, cand := range a.keys {
+		if subtle.ConstantTimeCompare(h[:], sum[:]) == 1 {
+			p = cand
+		}
+	}
+	if p == nil {
+		return nil, errorf(codes.Unauthenticated, "INVALID_CREDENTIALS", "the API key is not valid; check it or ask the operator for a new one")
+	}
+	roles, ok := methodRoles[method]
+	if !ok {
+		return nil, errorf(codes.PermissionDenied, "NO_RULE", "no authorization rule covers %s", method)
+	}
+	for _, r := range roles {
+		if r == p.Role {
+			return p, nil
+		}
+	}
+	return nil, errorf(codes.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s; allowed: %s", p.Role, method, strings.Join(roles, ", "))
+}
+
+type tenantScoped interface{ GetTenant() string }
+
+func (a *Authenticator) authorizeTenant(p *Principal, msg any) error {
+	ts, ok := msg.(tenantScoped)
+	if !ok {
+		return nil
+	}
+	t := ts.GetTenant()
+	switch {
+	case t == "":
+		return invalid("TENANT_REQUIRED", "tenant is required")
+	case !a.known(t):
+		return errorf(codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id")
+	case !p.MayTouch(t):
+		return errorf(codes.PermissionDenied, "TENANT_NOT_ALLOWED", "this credential may not act on tenant %s", t)
+	}
+	return nil
+}
+
+// Unary authenticates the caller, checks the RPC's role rule and the
+// request's tenant, and puts the Principal in the context.
+func (a *Authenticator) Unary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if public(info.FullMethod) {
+			return h(ctx, req)
+		}
+		p, err := a.authenticate(ctx, info.FullMethod)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.authorizeTenant(p, req); err != nil {
+			return nil, err
+		}
+		return h(context.WithValue(ctx, principalKey{}, p), req)
+	}
+}
+
+// Stream does the same for streaming RPCs, checking the tenant of every
+// message the client sends.
+func (a *Authenticator) Stream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if public(info.FullMethod) {
+			return h(srv, ss)
+		}
+		p, err := a.authenticate(ss.Context(), info.FullMethod)
+		if err != nil {
+			return err
+		}
+		return h(srv, &authedStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), principalKey{}, p), a: a, p: p})
+	}
+}
+
+type authedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+	a   *Authenticator
+	p   *Principal
+}
+
+func (s *authedStream) Context() context.Context { return s.ctx }
+
+func (s *authedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return s.a.authorizeTenant(s.p, m)
+}

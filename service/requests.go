@@ -1,0 +1,272 @@
+// Package service implements titular's gRPC API: authentication and
+// authorization, validation, orchestration of the store, data map and
+// exports, and the one place where domain errors become gRPC statuses.
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"slices"
+	"unicode/utf8"
+
+	"google.golang.org/genproto/googleapis/api/httpbody"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/export"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+// Requests implements lgpd.v1.RequestService.
+type Requests struct {
+	tenants *tenant.Registry
+	log     *slog.Logger
+	// wake tells this process's workers that a tenant has new work.
+	wake func(tenantID string)
+}
+
+var _ lgpdv1.RequestServiceServer = (*Requests)(nil)
+
+// NewRequests returns the request service.
+func NewRequests(tenants *tenant.Registry, log *slog.Logger, wake func(string)) *Requests {
+	if wake == nil {
+		wake = func(string) {}
+	}
+	return &Requests{tenants: tenants, log: log, wake: wake}
+}
+
+// notLanded names the kinds whose issue has not landed, and what is missing.
+var notLanded = map[lgpdv1.RequestKind]string{
+	lgpdv1.RequestKind_CORRECT:   "CORRECT is not implemented yet: field-level correction with validation has not landed",
+	lgpdv1.RequestKind_DELETE:    "DELETE is not implemented yet: deletion with retention holds and blocking has not landed",
+	lgpdv1.RequestKind_ANONYMIZE: "ANONYMIZE is not implemented yet: the anonymizers have not landed",
+	lgpdv1.RequestKind_CONSENT:   "CONSENT is not implemented yet: the consent catalog and records have not landed",
+}
+
+// CreateRequest validates and records a request. CONFIRM is answered within
+// the call; EXTRACT is queued for the workers.
+func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRequest) (*lgpdv1.Request, error) {
+	p, _ := PrincipalFrom(ctx)
+	kind := in.GetKind()
+	if msg, ok := notLanded[kind]; ok {
+		return nil, errorf(codes.Unimplemented, "KIND_NOT_IMPLEMENTED", "%s", msg)
+	}
+	if kind != lgpdv1.RequestKind_EXTRACT && kind != lgpdv1.RequestKind_CONFIRM {
+		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT")
+	}
+	if k := in.GetIdempotencyKey(); len(k) > 200 || !utf8.ValidString(k) {
+		return nil, invalid("BAD_IDEMPOTENCY_KEY", "idempotency_key must be valid UTF-8 of at most 200 bytes")
+	}
+	t, err := s.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	ids, err := normalizeSubject(in.GetSubject(), t.Map.Identifiers)
+	if err != nil {
+		return nil, err
+	}
+	n := store.NewRequest{
+		Kind: kind.String(), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
+		Subject: ids, Deadline: t.Config.Policy.Deadline(),
+	}
+	var req *store.Request
+	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		r, created, err := t.Store.InsertRequest(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		req = r
+		if created && kind == lgpdv1.RequestKind_CONFIRM {
+			req, err = confirm(ctx, t, tx, r, p.Name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if req.Status == store.StatusReceived {
+		s.wake(t.Config.ID)
+	}
+	return s.withExports(ctx, t, req)
+}
+
+func (s *Requests) withExports(ctx context.Context, t *tenant.Tenant, r *store.Request) (*lgpdv1.Request, error) {
+	exps, err := t.Store.Exports(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toProto(t.Config.ID, r, exps), nil
+}
+
+// GetRequest returns one request.
+func (s *Requests) GetRequest(ctx context.Context, in *lgpdv1.GetRequestRequest) (*lgpdv1.Request, error) {
+	t, r, err := s.lookup(ctx, in.GetTenant(), in.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return s.withExports(ctx, t, r)
+}
+
+func (s *Requests) lookup(ctx context.Context, tenantID, id string) (*tenant.Tenant, *store.Request, error) {
+	if !validID(id) {
+		return nil, nil, invalid("BAD_REQUEST_ID", "id must be a request id as returned by CreateRequest (a UUID)")
+	}
+	t, err := s.tenants.Get(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := t.Store.GetRequest(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, r, nil
+}
+
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i, c := range id {
+		dash := i == 8 || i == 13 || i == 18 || i == 23
+		if dash != (c == '-') || (!dash && !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+			return false
+		}
+	}
+	return true
+}
+
+// ListRequests pages through a tenant's requests, newest first.
+func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequest) (*lgpdv1.ListRequestsResponse, error) {
+	size := int(in.GetPageSize())
+	switch {
+	case size < 0 || size > 500:
+		return nil, invalid("BAD_PAGE_SIZE", "page_size must be between 1 and 500 (0 means 50)")
+	case size == 0:
+		size = 50
+	}
+	f := store.ListFilter{PageSize: size, PageToken: in.GetPageToken()}
+	if in.GetStatus() != lgpdv1.RequestStatus_STATUS_UNSPECIFIED {
+		f.Status = in.GetStatus().String()
+	}
+	if in.GetKind() != lgpdv1.RequestKind_KIND_UNSPECIFIED {
+		f.Kind = in.GetKind().String()
+	}
+	t, err := s.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	reqs, next, err := t.Store.ListRequests(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &lgpdv1.ListRequestsResponse{NextPageToken: next}
+	for _, r := range reqs {
+		// Exports are listed on GetRequest; a page stays one query.
+		out.Requests = append(out.Requests, toProto(t.Config.ID, r, nil))
+	}
+	return out, nil
+}
+
+// pending are the states a DPO or the backend may still stop.
+var pending = []string{store.StatusReceived, "AWAITING_VERIFICATION", "AWAITING_APPROVAL"}
+
+// CancelRequest cancels a request that has not started processing.
+func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRequest) (*lgpdv1.Request, error) {
+	p, _ := PrincipalFrom(ctx)
+	if len(in.GetNote()) > 500 {
+		return nil, invalid("NOTE_TOO_LONG", "note must be at most 500 bytes")
+	}
+	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
+		return t.Store.Transition(ctx, tx, in.GetId(), pending, store.StatusCanceled, p.Name, in.GetNote())
+	})
+}
+
+// DenyRequest denies a pending request, with the reasons the titular is owed
+// (Art. 18 §4).
+func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestRequest) (*lgpdv1.Request, error) {
+	p, _ := PrincipalFrom(ctx)
+	if len(in.GetReasons()) == 0 {
+		return nil, invalid("REASONS_REQUIRED", "a denial needs at least one reason with a message (LGPD art. 18 §4)")
+	}
+	var reasons []store.Reason
+	for i, r := range in.GetReasons() {
+		if r.GetMessage() == "" || r.GetCode() == "" {
+			return nil, invalid("REASONS_REQUIRED", "reasons[%d]: code and message are required", i)
+		}
+		reasons = append(reasons, store.Reason{Code: r.GetCode(), Message: r.GetMessage(), LegalReference: r.GetLegalReference(), Entity: r.GetEntity()})
+	}
+	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
+		r, err := t.Store.Transition(ctx, tx, in.GetId(), pending, store.StatusDenied, p.Name, "")
+		if err != nil {
+			return nil, err
+		}
+		r.Reasons = reasons
+		return r, t.Store.SetOutcome(ctx, tx, r.ID, nil, reasons)
+	})
+}
+
+func (s *Requests) transition(ctx context.Context, tenantID, id string, fn func(context.Context, *tenant.Tenant, *sql.Tx) (*store.Request, error)) (*lgpdv1.Request, error) {
+	t, _, err := s.lookup(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	var r *store.Request
+	if err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		r, err = fn(ctx, t, tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return s.withExports(ctx, t, r)
+}
+
+// ApproveRequest is refused until the approval workflow lands.
+func (s *Requests) ApproveRequest(context.Context, *lgpdv1.ApproveRequestRequest) (*lgpdv1.Request, error) {
+	return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "approval is not implemented yet: no tenant policy can require DPO approval until the approval workflow lands")
+}
+
+// GetReceipt is refused until the ledger lands.
+func (s *Requests) GetReceipt(context.Context, *lgpdv1.GetReceiptRequest) (*lgpdv1.Receipt, error) {
+	return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "receipts are not implemented yet: the Merkle ledger has not landed")
+}
+
+// DownloadExport streams a completed request's export. Everything is checked
+// before the first chunk: an error after it would reach a REST client as a
+// 200 with JSON glued to the file.
+func (s *Requests) DownloadExport(in *lgpdv1.DownloadExportRequest, stream grpc.ServerStreamingServer[httpbody.HttpBody]) error {
+	ctx := stream.Context()
+	format := in.GetFormat()
+	if !slices.Contains([]string{"json", "xlsx"}, format) {
+		return invalid("BAD_FORMAT", "format must be json or xlsx")
+	}
+	t, r, err := s.lookup(ctx, in.GetTenant(), in.GetId())
+	if err != nil {
+		return err
+	}
+	if r.Status != store.StatusCompleted {
+		return errorf(codes.FailedPrecondition, "NOT_READY", "request is %s; exports exist once it is COMPLETED", r.Status)
+	}
+	exp, chunks, err := t.Store.OpenExport(ctx, t.ExportKey, r.ID, format)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(codes.NotFound, "NO_EXPORT", "this request has no %s export (only EXTRACT requests have exports)", format)
+	}
+	if err != nil {
+		return err
+	}
+	if err := stream.SendHeader(metadata.Pairs(
+		"content-disposition", `attachment; filename="`+exp.Filename+`"`,
+		"x-content-sha256", exp.SHA256,
+	)); err != nil {
+		return err
+	}
+	ct := export.ContentType(format)
+	return chunks(func(b []byte) error {
+		return stream.Send(&httpbody.HttpBody{ContentType: ct, Data: b})
+	})
+}

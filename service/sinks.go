@@ -1,0 +1,87 @@
+package service
+
+import (
+	"slices"
+
+	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/export"
+	"github.com/titular/titular/store"
+)
+
+// exportSink feeds the data-map walk into export writers.
+type exportSink struct {
+	w export.Writer
+}
+
+func (s *exportSink) BeginEntity(e *datamap.Entity) error { return s.w.BeginEntity(exportEntity(e)) }
+
+func (s *exportSink) Row(values []any) error {
+	for i, v := range values {
+		switch x := v.(type) {
+		case store.Date:
+			values[i] = export.Date{Year: x.Year, Month: x.Month, Day: x.Day}
+		case store.Decimal:
+			values[i] = export.Decimal(x)
+		}
+	}
+	return s.w.WriteRow(values)
+}
+
+func (s *exportSink) EndEntity(*datamap.Entity, int64) error { return s.w.EndEntity() }
+
+// exportEntity describes an entity for the titular: pt-BR labels, purpose,
+// legal basis, origin, recipients and retention (Art. 9, 18 VII, 19 II).
+func exportEntity(e *datamap.Entity) export.Entity {
+	out := export.Entity{
+		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose,
+		LegalBasis: e.LegalBasis, Origin: e.Origin, SharedWith: e.SharedWith,
+	}
+	if out.Label == "" {
+		out.Label = e.Name
+	}
+	if e.LegalBasis != "" {
+		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
+	}
+	if r := e.Retention; r != nil {
+		out.Retention = &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}
+	}
+	for _, f := range e.Fields {
+		out.Fields = append(out.Fields, export.Field{
+			Name: f.Column, Label: f.Label, Category: f.Category,
+			CategoryLabel: datamap.CategoryLabel(f.Category), Sensitive: datamap.IsSensitive(f.Category),
+		})
+	}
+	return out
+}
+
+// confirmSink answers CONFIRM: whether rows exist, and which categories of
+// personal data they hold. It keeps no values.
+type confirmSink struct {
+	categories []string
+	entities   []string
+}
+
+func (s *confirmSink) BeginEntity(*datamap.Entity) error { return nil }
+func (s *confirmSink) Row([]any) error                   { return nil }
+
+func (s *confirmSink) EndEntity(e *datamap.Entity, rows int64) error {
+	if rows == 0 {
+		return nil
+	}
+	s.entities = append(s.entities, e.Name)
+	for _, f := range e.PersonalFields() {
+		if !slices.Contains(s.categories, f.Category) {
+			s.categories = append(s.categories, f.Category)
+		}
+	}
+	return nil
+}
+
+func (s *confirmSink) result() *store.ConfirmResult {
+	slices.Sort(s.categories)
+	return &store.ConfirmResult{
+		HasPersonalData: len(s.entities) > 0,
+		Categories:      append([]string{}, s.categories...),
+		Entities:        append([]string{}, s.entities...),
+	}
+}

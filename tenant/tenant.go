@@ -1,0 +1,154 @@
+// Package tenant holds titular's tenants: each one's configuration, data map,
+// keys and a lazily opened, bounded database pool. A call's tenant id selects
+// exactly one of them; nothing here ever reaches across tenants.
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/keyring"
+	"github.com/titular/titular/store"
+)
+
+// ErrUnknown is returned for a tenant id that is not configured.
+var ErrUnknown = errors.New("unknown tenant")
+
+// Tenant is one configured tenant, ready to use.
+type Tenant struct {
+	Config    config.Tenant
+	Map       *datamap.Map
+	Store     *store.Store
+	ExportKey []byte
+}
+
+// Registry opens tenants on first use and closes their pools on shutdown.
+type Registry struct {
+	cfg  *config.Config
+	keys *keyring.Keyring
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	open map[string]*Tenant
+}
+
+// NewRegistry returns a registry over the configured tenants.
+func NewRegistry(cfg *config.Config, keys *keyring.Keyring, log *slog.Logger) *Registry {
+	return &Registry{cfg: cfg, keys: keys, log: log, open: map[string]*Tenant{}}
+}
+
+// IDs lists the configured tenant ids in config order.
+func (r *Registry) IDs() []string {
+	ids := make([]string, len(r.cfg.Tenants))
+	for i, t := range r.cfg.Tenants {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// Known reports whether id is a configured tenant.
+func (r *Registry) Known(id string) bool {
+	_, ok := r.cfg.Tenant(id)
+	return ok
+}
+
+// Get returns the tenant, opening its pool, data map and keys on first use.
+func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.open[id]; ok {
+		return t, nil
+	}
+	tc, ok := r.cfg.Tenant(id)
+	if !ok {
+		return nil, ErrUnknown
+	}
+	t, err := r.openTenant(ctx, tc)
+	if err != nil {
+		return nil, err
+	}
+	r.open[id] = t
+	return t, nil
+}
+
+func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, error) {
+	m, err := datamap.Load(tc.Datamap)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: data map: %w", tc.ID, err)
+	}
+	key, err := r.keys.Key(tc.ID, "export", tc.ExportKey)
+	if err != nil {
+		return nil, err
+	}
+	db, err := Open(ctx, tc)
+	if err != nil {
+		return nil, err
+	}
+	return &Tenant{Config: tc, Map: m, Store: store.New(db), ExportKey: key}, nil
+}
+
+// Open opens and pings a tenant's pool, with the driver options titular
+// relies on (UTC times, parsed DATETIMEs).
+func Open(ctx context.Context, tc config.Tenant) (*sql.DB, error) {
+	dsn, err := tc.ResolveDSN()
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenDSN(ctx, dsn, tc.MaxOpenConns)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", tc.ID, err)
+	}
+	return db, nil
+}
+
+// OpenDSN opens a bounded pool on dsn and checks that it answers.
+func OpenDSN(ctx context.Context, dsn string, maxOpen int) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		// The driver's message may quote the DSN, password included.
+		return nil, errors.New("the DSN is not valid; expected user:password@tcp(host:3306)/database")
+	}
+	if cfg.DBName == "" {
+		return nil, errors.New("the DSN names no database; append /database_name")
+	}
+	cfg.ParseTime, cfg.Loc = true, time.UTC
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database connector: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	if maxOpen <= 0 {
+		maxOpen = 8
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s at %s does not answer: %w", cfg.DBName, cfg.Addr, err)
+	}
+	return db, nil
+}
+
+// Close closes every open pool.
+func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for id, t := range r.open {
+		errs = append(errs, t.Store.DB().Close())
+		delete(r.open, id)
+	}
+	return errors.Join(errs...)
+}
