@@ -114,7 +114,7 @@ func (w *Worker) RunOnce(ctx context.Context, tenantID string) (bool, error) {
 	// Work in hand finishes even when shutdown starts; the lease bounds it.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.Lease)
 	defer cancel()
-	if err := w.extract(pctx, t, r); err != nil {
+	if err := w.process(pctx, t, r); err != nil {
 		class := errClass(err)
 		w.log.Error("worker: request failed", "tenant", tenantID, "request_id", r.ID, "attempt", r.Attempts, "error", class)
 		backoff := time.Duration(r.Attempts*r.Attempts) * time.Second
@@ -125,6 +125,16 @@ func (w *Worker) RunOnce(ctx context.Context, tenantID string) (bool, error) {
 	}
 	w.log.Info("worker: request completed", "tenant", tenantID, "request_id", r.ID, "kind", r.Kind, "duration_ms", time.Since(start).Milliseconds())
 	return true, nil
+}
+
+// process runs one claimed request according to its kind. A kind listed in
+// workerKinds must have a case here.
+func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	switch r.Kind {
+	case store.KindExtract:
+		return w.extract(ctx, t, r)
+	}
+	return fmt.Errorf("no worker for kind %s", r.Kind)
 }
 
 // errClass describes an error without the data it may quote: MySQL messages
