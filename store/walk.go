@@ -44,10 +44,32 @@ func LookupValues(kind, value string) []string {
 // and as a child of the pessoa) are delivered once. Only mapped fields reach
 // the sink. It returns the row count per entity in map order.
 func Walk(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers, sink Sink) ([]EntityCount, error) {
+	return WalkWith(ctx, q, m, ids, sink, WalkOptions{})
+}
+
+// WalkOptions extends a walk for the kinds that change rows.
+type WalkOptions struct {
+	// Extra names more columns of an entity to read (e.g. its retention
+	// `from` column); a KeyedSink receives their values.
+	Extra func(e *datamap.Entity) []string
+	// ForUpdate locks every row read (SELECT … FOR UPDATE) inside the
+	// caller's transaction, so concurrent changes to one titular serialize.
+	ForUpdate bool
+}
+
+// KeyedSink is a Sink that also wants each row's primary-key values and the
+// WalkOptions.Extra columns. Row is not called for a KeyedSink.
+type KeyedSink interface {
+	Sink
+	KeyedRow(key, values, extra []any) error
+}
+
+// WalkWith is Walk with options.
+func WalkWith(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers, sink Sink, opts WalkOptions) ([]EntityCount, error) {
 	if ids.Empty() {
 		return nil, errors.New("walk: no identifier given")
 	}
-	w := &walker{ctx: ctx, q: q, m: m, ids: ids, sink: sink, wanted: map[string]*tupleSet{}}
+	w := &walker{ctx: ctx, q: q, m: m, ids: ids, sink: sink, opts: opts, wanted: map[string]*tupleSet{}}
 	var counts []EntityCount
 	for _, e := range m.Order() {
 		n, err := w.entity(e)
@@ -65,6 +87,7 @@ type walker struct {
 	m    *datamap.Map
 	ids  Identifiers
 	sink Sink
+	opts WalkOptions
 	// wanted holds, per child entity, the parent-key tuples its rows must match.
 	wanted map[string]*tupleSet
 }
@@ -97,6 +120,7 @@ type plan struct {
 	cols     []string
 	fieldIdx []int
 	keyIdx   []int
+	extraIdx []int
 	children []childPlan
 }
 
@@ -121,6 +145,11 @@ func (w *walker) plan(e *datamap.Entity) plan {
 	}
 	for _, k := range e.Key {
 		p.keyIdx = append(p.keyIdx, col(k))
+	}
+	if w.opts.Extra != nil {
+		for _, c := range w.opts.Extra(e) {
+			p.extraIdx = append(p.extraIdx, col(c))
+		}
 	}
 	for _, ch := range w.m.Children(e.Name) {
 		cp := childPlan{name: ch.Name}
@@ -156,7 +185,15 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 		for i, f := range p.fieldIdx {
 			vals[i] = row[f]
 		}
-		if err := w.sink.Row(vals); err != nil {
+		if ks, ok := w.sink.(KeyedSink); ok {
+			extra := make([]any, len(p.extraIdx))
+			for i, x := range p.extraIdx {
+				extra[i] = row[x]
+			}
+			if err := ks.KeyedRow(key, vals, extra); err != nil {
+				return err
+			}
+		} else if err := w.sink.Row(vals); err != nil {
 			return err
 		}
 		n++
@@ -177,6 +214,9 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 	}
 	base := "SELECT " + joinQuoted(p.cols) + " FROM " + quoteIdent(e.Table) + " WHERE "
 	order := " ORDER BY " + joinQuoted(e.Key)
+	if w.opts.ForUpdate {
+		order += " FOR UPDATE"
+	}
 	for _, mr := range e.Match {
 		v := w.ids.Get(mr.Identifier)
 		if v == "" {
