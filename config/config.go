@@ -86,6 +86,9 @@ type Workers struct {
 	Lease time.Duration `yaml:"lease"`
 	// MaxAttempts before a request is marked FAILED (default 5).
 	MaxAttempts int `yaml:"max_attempts"`
+	// SweepInterval is how often serve erases rows whose retention hold
+	// ended (default 1h).
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 }
 
 // Exports tunes export retention.
@@ -168,6 +171,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Workers.MaxAttempts == 0 {
 		c.Workers.MaxAttempts = 5
+	}
+	if c.Workers.SweepInterval == 0 {
+		c.Workers.SweepInterval = time.Hour
 	}
 	if c.Exports.TTL == 0 {
 		c.Exports.TTL = 30 * 24 * time.Hour

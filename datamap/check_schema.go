@@ -92,6 +92,10 @@ func (c *schemaCheck) entity(e *Entity) {
 				"name a date, datetime or timestamp column, such as the sale or contract date")
 		}
 	}
+	if e.AttachmentPath != "" {
+		path := base + ".attachment_path"
+		c.column(t, e.AttachmentPath, path, c.at(path, e))
+	}
 }
 
 // key checks that the entity key exists and identifies one row.

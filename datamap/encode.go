@@ -69,6 +69,9 @@ func (e *Entity) node() (*yaml.Node, error) {
 		ret.addStr("on_delete", r.OnDelete)
 		n.add("retention", ret)
 	}
+	if e.AttachmentPath != "" {
+		n.add("attachment_path", str(e.AttachmentPath))
+	}
 	if len(e.Fields) > 0 {
 		fields := block()
 		for _, f := range e.Fields {

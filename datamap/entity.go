@@ -8,7 +8,7 @@ import (
 )
 
 var (
-	entityKeys    = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention"}
+	entityKeys    = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
 	parentKeys    = []string{"entity", "on"}
 	retentionKeys = []string{"basis", "reference", "keep_years", "from", "on_delete"}
 )
@@ -74,6 +74,9 @@ func (p *parser) entity(n *yaml.Node, path string, e *Entity, ids []string) {
 	}
 	if v := o.get("retention"); v != nil {
 		e.Retention = p.retention(v, child(path, "retention"))
+	}
+	if v := o.get("attachment_path"); v != nil {
+		e.AttachmentPath, _ = p.name(v, child(path, "attachment_path"), "column")
 	}
 }
 

@@ -38,7 +38,11 @@ type Entity struct {
 	// Fields are the mapped columns, in document order.
 	Fields    []Field
 	Retention *Retention
-	Line      int
+	// AttachmentPath names the column holding a file path when the entity's
+	// rows are attachments. titular does not own the file store: a DELETE
+	// reports these rows by key so the CRM removes the files.
+	AttachmentPath string
+	Line           int
 }
 
 // MatchRule finds rows whose Column holds the subject's Identifier.

@@ -51,12 +51,40 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 			}
 			out.Result.Extract = er
 		}
+		if d := res.Delete; d != nil {
+			out.Result.Delete = deleteProto(d)
+		}
+		if c := res.Correct; c != nil {
+			cr := &lgpdv1.CorrectResult{TotalRows: c.TotalRows}
+			for _, ec := range c.Entities {
+				cr.Entities = append(cr.Entities, &lgpdv1.EntityCount{Entity: ec.Entity, Rows: ec.Rows})
+			}
+			out.Result.Correct = cr
+		}
 	}
 	for _, e := range exps {
 		out.Exports = append(out.Exports, &lgpdv1.ExportInfo{
 			Format: e.Format, ContentType: e.ContentType, Filename: e.Filename,
 			SizeBytes: e.SizeBytes, Sha256: e.SHA256, ExpiresAt: ts(e.ExpiresAt),
 		})
+	}
+	return out
+}
+
+func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
+	out := &lgpdv1.DeleteResult{Complete: d.Complete}
+	for _, e := range d.Entities {
+		out.Entities = append(out.Entities, &lgpdv1.DeleteCount{Entity: e.Entity, Deleted: e.Deleted, Blocked: e.Blocked})
+	}
+	for _, h := range d.Holds {
+		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
+		if h.Until != nil {
+			ph.Until = ts(*h.Until)
+		}
+		out.Holds = append(out.Holds, ph)
+	}
+	for _, a := range d.Attachments {
+		out.Attachments = append(out.Attachments, &lgpdv1.AttachmentRef{Entity: a.Entity, Key: a.Key, State: a.State})
 	}
 	return out
 }

@@ -42,21 +42,20 @@ func NewRequests(tenants *tenant.Registry, log *slog.Logger, wake func(string)) 
 
 // notLanded names the kinds whose issue has not landed, and what is missing.
 var notLanded = map[lgpdv1.RequestKind]string{
-	lgpdv1.RequestKind_CORRECT:   "CORRECT is not implemented yet: field-level correction with validation has not landed",
-	lgpdv1.RequestKind_DELETE:    "DELETE is not implemented yet: deletion with retention holds and blocking has not landed",
 	lgpdv1.RequestKind_ANONYMIZE: "ANONYMIZE is not implemented yet: the anonymizers have not landed",
 	lgpdv1.RequestKind_CONSENT:   "CONSENT is not implemented yet: the consent catalog and records have not landed",
 }
 
-// CreateRequest validates and records a request. CONFIRM is answered within
-// the call; EXTRACT is queued for the workers.
+// CreateRequest validates and records a request. Kinds with an inline
+// runner (CONFIRM, CORRECT) are answered within the call, in the transaction
+// that records them; the others are queued for the workers.
 func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRequest) (*lgpdv1.Request, error) {
 	p, _ := PrincipalFrom(ctx)
 	kind := in.GetKind()
 	if msg, ok := notLanded[kind]; ok {
 		return nil, errorf(codes.Unimplemented, "KIND_NOT_IMPLEMENTED", "%s", msg)
 	}
-	if kind != lgpdv1.RequestKind_EXTRACT && kind != lgpdv1.RequestKind_CONFIRM {
+	if _, known := lgpdv1.RequestKind_name[int32(kind)]; !known || kind == lgpdv1.RequestKind_KIND_UNSPECIFIED {
 		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT")
 	}
 	if k := in.GetIdempotencyKey(); len(k) > 200 || !utf8.ValidString(k) {
@@ -67,6 +66,10 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return nil, err
 	}
 	ids, err := normalizeSubject(in.GetSubject(), t.Map.Identifiers)
+	if err != nil {
+		return nil, err
+	}
+	inline, err := inlineRunner(kind, in, t, p.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +84,8 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 			return err
 		}
 		req = r
-		if created && kind == lgpdv1.RequestKind_CONFIRM {
-			req, err = confirm(ctx, t, tx, r, p.Name)
+		if created && inline != nil {
+			req, err = inline(ctx, tx, r)
 		}
 		return err
 	})
@@ -93,6 +96,29 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		s.wake(t.Config.ID)
 	}
 	return s.withExports(ctx, t, req)
+}
+
+// inlineFunc runs a request within the transaction that created it.
+type inlineFunc func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error)
+
+// inlineRunner validates a kind's parameters and returns how it runs within
+// the call, or nil for kinds the workers process.
+func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, error) {
+	switch kind {
+	case lgpdv1.RequestKind_CONFIRM:
+		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
+			return confirm(ctx, t, tx, r, actor)
+		}, nil
+	case lgpdv1.RequestKind_CORRECT:
+		values, err := correctionValues(t.Map, in.GetCorrection())
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
+			return correct(ctx, t, tx, r, actor, values)
+		}, nil
+	}
+	return nil, nil
 }
 
 func (s *Requests) withExports(ctx context.Context, t *tenant.Tenant, r *store.Request) (*lgpdv1.Request, error) {

@@ -20,7 +20,7 @@ import (
 )
 
 // workerKinds are the kinds processed by workers rather than in the call.
-var workerKinds = []string{store.KindExtract}
+var workerKinds = []string{store.KindExtract, store.KindDelete}
 
 // Worker processes queued requests for every tenant. Each process runs one;
 // several processes share a tenant's queue through SKIP LOCKED claims.
@@ -133,6 +133,8 @@ func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request
 	switch r.Kind {
 	case store.KindExtract:
 		return w.extract(ctx, t, r)
+	case store.KindDelete:
+		return w.erase(ctx, t, r)
 	}
 	return fmt.Errorf("no worker for kind %s", r.Kind)
 }

@@ -70,6 +70,14 @@ type EntityCount struct {
 type Result struct {
 	Confirm *ConfirmResult `json:"confirm,omitempty"`
 	Extract *ExtractResult `json:"extract,omitempty"`
+	Delete  *DeleteResult  `json:"delete,omitempty"`
+	Correct *CorrectResult `json:"correct,omitempty"`
+}
+
+// CorrectResult is how many rows a correction changed, per entity.
+type CorrectResult struct {
+	Entities  []EntityCount `json:"entities"`
+	TotalRows int64         `json:"total_rows"`
 }
 
 // ConfirmResult answers a CONFIRM.

@@ -18,6 +18,16 @@ import (
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+	// failpoint, when set by a test, runs between the statements of a
+	// multi-statement change and may fail it, to prove all-or-nothing.
+	failpoint func(step string) error
+}
+
+func (s *Store) fail(step string) error {
+	if s.failpoint == nil {
+		return nil
+	}
+	return s.failpoint(step)
 }
 
 // New wraps a tenant's pool.

@@ -19,6 +19,7 @@ const usage = `titular — LGPD data-subject rights for a multi-tenant real-esta
 Usage:
   titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
   titular migrate        --config FILE
+  titular sweep          --config FILE [--tenant ID] [--dry-run]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE
   titular version
@@ -38,6 +39,8 @@ func run(ctx context.Context, args []string) error {
 		return runServe(ctx, rest)
 	case "migrate":
 		return runMigrate(ctx, rest)
+	case "sweep":
+		return runSweep(ctx, rest)
 	case "seed":
 		return runSeed(ctx, rest)
 	case "datamap":

@@ -107,6 +107,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a := &app{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String(), Worker: worker,
 		srv: srv, tenants: tenants, errc: make(chan error, 1), cancel: cancel}
 	a.workerWG.Go(func() { worker.Run(wctx) })
+	a.workerWG.Go(func() { sweepLoop(wctx, cfg, tenants, log) })
 	go func() { a.errc <- srv.serve(gl, hl) }()
 	return a, nil
 }

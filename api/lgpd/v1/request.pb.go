@@ -373,6 +373,8 @@ type RequestResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Confirm       *ConfirmResult         `protobuf:"bytes,1,opt,name=confirm,proto3" json:"confirm,omitempty"`
 	Extract       *ExtractResult         `protobuf:"bytes,2,opt,name=extract,proto3" json:"extract,omitempty"`
+	Delete        *DeleteResult          `protobuf:"bytes,4,opt,name=delete,proto3" json:"delete,omitempty"`
+	Correct       *CorrectResult         `protobuf:"bytes,5,opt,name=correct,proto3" json:"correct,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +419,20 @@ func (x *RequestResult) GetConfirm() *ConfirmResult {
 func (x *RequestResult) GetExtract() *ExtractResult {
 	if x != nil {
 		return x.Extract
+	}
+	return nil
+}
+
+func (x *RequestResult) GetDelete() *DeleteResult {
+	if x != nil {
+		return x.Delete
+	}
+	return nil
+}
+
+func (x *RequestResult) GetCorrect() *CorrectResult {
+	if x != nil {
+		return x.Correct
 	}
 	return nil
 }
@@ -864,6 +880,336 @@ func (x *ConsentEvidence) GetCapturedBy() string {
 	return ""
 }
 
+// DeleteResult is what an erasure did (Art. 18 IV and VI). Rows under a
+// retention hold (Art. 16 I) are blocked, not deleted; each hold is named.
+type DeleteResult struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Entities []*DeleteCount         `protobuf:"bytes,1,rep,name=entities,proto3" json:"entities,omitempty"`
+	Holds    []*RetentionHold       `protobuf:"bytes,2,rep,name=holds,proto3" json:"holds,omitempty"`
+	// File-bearing rows, by key, for the CRM to remove (or keep while blocked).
+	Attachments []*AttachmentRef `protobuf:"bytes,3,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	// True when nothing was held: no row the data map reaches is left.
+	Complete      bool `protobuf:"varint,4,opt,name=complete,proto3" json:"complete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteResult) Reset() {
+	*x = DeleteResult{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteResult) ProtoMessage() {}
+
+func (x *DeleteResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteResult.ProtoReflect.Descriptor instead.
+func (*DeleteResult) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DeleteResult) GetEntities() []*DeleteCount {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *DeleteResult) GetHolds() []*RetentionHold {
+	if x != nil {
+		return x.Holds
+	}
+	return nil
+}
+
+func (x *DeleteResult) GetAttachments() []*AttachmentRef {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+func (x *DeleteResult) GetComplete() bool {
+	if x != nil {
+		return x.Complete
+	}
+	return false
+}
+
+// DeleteCount is what an erasure did to one entity's rows.
+type DeleteCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entity        string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	Deleted       int64                  `protobuf:"varint,2,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	Blocked       int64                  `protobuf:"varint,3,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteCount) Reset() {
+	*x = DeleteCount{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteCount) ProtoMessage() {}
+
+func (x *DeleteCount) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteCount.ProtoReflect.Descriptor instead.
+func (*DeleteCount) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DeleteCount) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *DeleteCount) GetDeleted() int64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+func (x *DeleteCount) GetBlocked() int64 {
+	if x != nil {
+		return x.Blocked
+	}
+	return 0
+}
+
+// RetentionHold is a legal hold that kept some rows (Art. 18 §4 II).
+type RetentionHold struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Entity string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	// e.g. "obrigacao_legal".
+	Basis string `protobuf:"bytes,2,opt,name=basis,proto3" json:"basis,omitempty"`
+	// e.g. "Lei 9.613/1998 art. 10 §2".
+	LegalReference string `protobuf:"bytes,3,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
+	// When the last held row is released; unset when the rows are kept only
+	// because held rows reference them.
+	Until         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=until,proto3" json:"until,omitempty"`
+	Rows          int64                  `protobuf:"varint,5,opt,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetentionHold) Reset() {
+	*x = RetentionHold{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetentionHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetentionHold) ProtoMessage() {}
+
+func (x *RetentionHold) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetentionHold.ProtoReflect.Descriptor instead.
+func (*RetentionHold) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RetentionHold) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *RetentionHold) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *RetentionHold) GetLegalReference() string {
+	if x != nil {
+		return x.LegalReference
+	}
+	return ""
+}
+
+func (x *RetentionHold) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *RetentionHold) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+// AttachmentRef names a file-bearing row by its key, never its content.
+type AttachmentRef struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Entity string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	// The row's key values as a JSON array.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// "deleted" or "blocked".
+	State         string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachmentRef) Reset() {
+	*x = AttachmentRef{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachmentRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachmentRef) ProtoMessage() {}
+
+func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
+func (*AttachmentRef) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AttachmentRef) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *AttachmentRef) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AttachmentRef) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+// CorrectResult is what a correction changed (Art. 18 III).
+type CorrectResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entities      []*EntityCount         `protobuf:"bytes,1,rep,name=entities,proto3" json:"entities,omitempty"`
+	TotalRows     int64                  `protobuf:"varint,2,opt,name=total_rows,json=totalRows,proto3" json:"total_rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectResult) Reset() {
+	*x = CorrectResult{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResult) ProtoMessage() {}
+
+func (x *CorrectResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResult.ProtoReflect.Descriptor instead.
+func (*CorrectResult) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CorrectResult) GetEntities() []*EntityCount {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *CorrectResult) GetTotalRows() int64 {
+	if x != nil {
+		return x.TotalRows
+	}
+	return 0
+}
+
 var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
@@ -888,10 +1234,12 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\fcompleted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12.\n" +
 	"\x06result\x18\f \x01(\v2\x16.lgpd.v1.RequestResultR\x06result\x12)\n" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
-	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\"s\n" +
+	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\"\xd4\x01\n" +
 	"\rRequestResult\x120\n" +
 	"\aconfirm\x18\x01 \x01(\v2\x16.lgpd.v1.ConfirmResultR\aconfirm\x120\n" +
-	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\"w\n" +
+	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x12-\n" +
+	"\x06delete\x18\x04 \x01(\v2\x15.lgpd.v1.DeleteResultR\x06delete\x120\n" +
+	"\acorrect\x18\x05 \x01(\v2\x16.lgpd.v1.CorrectResultR\acorrect\"w\n" +
 	"\rConfirmResult\x12*\n" +
 	"\x11has_personal_data\x18\x01 \x01(\bR\x0fhasPersonalData\x12\x1e\n" +
 	"\n" +
@@ -932,7 +1280,30 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
 	"user_agent\x18\x03 \x01(\tR\tuserAgent\x12\x1f\n" +
 	"\vcaptured_by\x18\x04 \x01(\tR\n" +
-	"capturedBy*r\n" +
+	"capturedBy\"\xc4\x01\n" +
+	"\fDeleteResult\x120\n" +
+	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.DeleteCountR\bentities\x12,\n" +
+	"\x05holds\x18\x02 \x03(\v2\x16.lgpd.v1.RetentionHoldR\x05holds\x128\n" +
+	"\vattachments\x18\x03 \x03(\v2\x16.lgpd.v1.AttachmentRefR\vattachments\x12\x1a\n" +
+	"\bcomplete\x18\x04 \x01(\bR\bcomplete\"Y\n" +
+	"\vDeleteCount\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x18\n" +
+	"\adeleted\x18\x02 \x01(\x03R\adeleted\x12\x18\n" +
+	"\ablocked\x18\x03 \x01(\x03R\ablocked\"\xac\x01\n" +
+	"\rRetentionHold\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
+	"\x05basis\x18\x02 \x01(\tR\x05basis\x12'\n" +
+	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x120\n" +
+	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x12\n" +
+	"\x04rows\x18\x05 \x01(\x03R\x04rows\"O\n" +
+	"\rAttachmentRef\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"`\n" +
+	"\rCorrectResult\x120\n" +
+	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.EntityCountR\bentities\x12\x1d\n" +
+	"\n" +
+	"total_rows\x18\x02 \x01(\x03R\ttotalRows*r\n" +
 	"\vRequestKind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aEXTRACT\x10\x01\x12\v\n" +
@@ -976,7 +1347,7 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
@@ -990,32 +1361,44 @@ var file_lgpd_v1_request_proto_goTypes = []any{
 	(*Correction)(nil),            // 9: lgpd.v1.Correction
 	(*ConsentChange)(nil),         // 10: lgpd.v1.ConsentChange
 	(*ConsentEvidence)(nil),       // 11: lgpd.v1.ConsentEvidence
-	nil,                           // 12: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*Reason)(nil),                // 14: lgpd.v1.Reason
+	(*DeleteResult)(nil),          // 12: lgpd.v1.DeleteResult
+	(*DeleteCount)(nil),           // 13: lgpd.v1.DeleteCount
+	(*RetentionHold)(nil),         // 14: lgpd.v1.RetentionHold
+	(*AttachmentRef)(nil),         // 15: lgpd.v1.AttachmentRef
+	(*CorrectResult)(nil),         // 16: lgpd.v1.CorrectResult
+	nil,                           // 17: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Reason)(nil),                // 19: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	13, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	13, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	13, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	13, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	18, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	18, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	18, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	18, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
 	4,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	14, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	19, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
 	8,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
 	5,  // 9: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
 	6,  // 10: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	7,  // 11: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	13, // 12: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 13: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 14: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	11, // 15: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	12, // 11: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	16, // 12: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	7,  // 13: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	18, // 14: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	17, // 15: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 16: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	11, // 17: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	13, // 18: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	14, // 19: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	15, // 20: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	18, // 21: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	7,  // 22: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1030,7 +1413,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   10,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

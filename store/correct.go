@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/titular/titular/datamap"
+)
+
+// ErrTooLong is returned when a corrected value does not fit its column.
+var ErrTooLong = errors.New("value too long for the column")
+
+const errDataTooLong = 1406
+
+// CorrectionTarget is one column that holds a copy of a logical field.
+type CorrectionTarget struct {
+	Entity *datamap.Entity
+	Column string
+}
+
+// CorrectionTargets maps each logical field name to every column the data
+// map marks as holding it (`correctable: true` under its own name, or
+// `correctable: <name>` for a snapshot copy).
+func CorrectionTargets(m *datamap.Map) map[string][]CorrectionTarget {
+	out := map[string][]CorrectionTarget{}
+	for _, e := range m.Order() {
+		for _, f := range e.Fields {
+			if f.Correctable != "" {
+				out[f.Correctable] = append(out[f.Correctable], CorrectionTarget{Entity: e, Column: f.Column})
+			}
+		}
+	}
+	return out
+}
+
+// CorrectSubject writes the new values (logical field -> normalized value)
+// to every row of the titular holding those fields, snapshot copies
+// included, in tx. It returns how many rows changed per entity. A value that
+// would duplicate a UNIQUE key is ErrDuplicate naming the column; the caller
+// rolls back, so nothing changes.
+func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, values map[string]string) ([]EntityCount, error) {
+	rows, err := collectRows(ctx, tx, m, ids)
+	if err != nil {
+		return nil, err
+	}
+	targets := CorrectionTargets(m)
+	var counts []EntityCount
+	for _, e := range m.Order() {
+		var cols []string
+		var args []any
+		for name, v := range values {
+			for _, t := range targets[name] {
+				if t.Entity == e {
+					cols = append(cols, quoteIdent(t.Column)+" = ?")
+					args = append(args, v)
+				}
+			}
+		}
+		keys := rows.rows[e.Name]
+		if len(cols) == 0 || len(keys) == 0 {
+			continue
+		}
+		if err := checkDocumentOwner(ctx, tx, e, targets, values, keys); err != nil {
+			return nil, err
+		}
+		var changed int64
+		for _, r := range keys {
+			res, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(e.Table)+" SET "+strings.Join(cols, ", ")+" WHERE "+keyWhere(e),
+				append(append([]any{}, args...), r.key...)...)
+			switch {
+			case isDuplicate(err):
+				return nil, fmt.Errorf("%w: the new value is already used by another record in %s", ErrDuplicate, e.Table)
+			case mysqlNumber(err) == errDataTooLong:
+				return nil, fmt.Errorf("%w in %s", ErrTooLong, e.Table)
+			case err != nil:
+				return nil, fmt.Errorf("correct %s: %w", e.Name, err)
+			}
+			n, _ := res.RowsAffected()
+			changed += n
+		}
+		counts = append(counts, EntityCount{Entity: e.Name, Rows: changed})
+	}
+	return counts, nil
+}
+
+// checkDocumentOwner refuses a CPF or CNPJ that another record of the table
+// already holds in any stored shape: a UNIQUE index compares strings, so
+// "123.456.789-09" and "12345678909" would both pass it.
+func checkDocumentOwner(ctx context.Context, tx *sql.Tx, e *datamap.Entity, targets map[string][]CorrectionTarget, values map[string]string, own []keyedRow) error {
+	mine := map[string]bool{}
+	for _, r := range own {
+		mine[keyJSON(r.key)] = true
+	}
+	for name, v := range values {
+		for _, t := range targets[name] {
+			f, _ := e.Field(t.Column)
+			if t.Entity != e || (f.Validate != "cpf" && f.Validate != "cnpj") {
+				continue
+			}
+			shapes := []string{v}
+			if sh := LookupValues(f.Validate, v); f.Validate == "cpf" && len(sh) > 0 {
+				shapes = sh
+			}
+			args := make([]any, len(shapes))
+			for i, sh := range shapes {
+				args[i] = sh
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(e.Key)+" FROM "+quoteIdent(e.Table)+" WHERE "+
+				quoteIdent(t.Column)+" IN ("+placeholders(len(args))+") LIMIT 100", args...)
+			if err != nil {
+				return fmt.Errorf("check %s owner: %w", f.Validate, err)
+			}
+			other, err := anyForeignKey(rows, mine)
+			if err != nil {
+				return fmt.Errorf("check %s owner: %w", f.Validate, err)
+			}
+			if other {
+				return fmt.Errorf("%w: the new %s already belongs to another record in %s", ErrDuplicate, f.Validate, e.Table)
+			}
+		}
+	}
+	return nil
+}
+
+// anyForeignKey reports whether rows hold a key outside mine.
+func anyForeignKey(rows *sql.Rows, mine map[string]bool) (bool, error) {
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return false, err
+	}
+	raw := make([]any, len(types))
+	ptrs := make([]any, len(types))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return false, err
+		}
+		key := make([]any, len(raw))
+		for i, v := range raw {
+			if key[i], err = convertValue(v, types[i].DatabaseTypeName()); err != nil {
+				return false, err
+			}
+		}
+		if !mine[keyJSON(key)] {
+			return true, rows.Err()
+		}
+	}
+	return false, rows.Err()
+}
