@@ -243,7 +243,10 @@ func (xw *xlsxWriter) finish() error {
 	if err := xw.writeSummary(); err != nil {
 		return err
 	}
-	xw.f.SetActiveSheet(0)
+	// No SetActiveSheet here: Resumo is sheet 0 and already active, and
+	// excelize's SetActiveSheet reads every streamed sheet back into memory
+	// (half the CPU of a large export, and memory growing with the rows).
+	//
 	// excelize's Write assembles the whole zip in a bytes.Buffer first; its
 	// zip writer hook lets the archive go straight to out instead, so the
 	// compressed workbook is never held in memory. (What is lost is only
