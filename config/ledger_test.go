@@ -1,0 +1,45 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLedgerConfig(t *testing.T) {
+	base := `
+tenants:
+  - id: demo
+    dsn_env: DEMO_DSN
+    datamap: demo.yaml
+    subject_key: {file: keys/subject.hex}
+    ledger_key: {env: DEMO_LEDGER_KEY}
+`
+	c, err := Parse("/etc/titular/titular.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := c.Tenant("demo")
+	if c.Ledger.Host != "titular.local" || c.Ledger.CheckpointInterval != time.Minute ||
+		tn.SubjectKey.File != "/etc/titular/keys/subject.hex" || tn.LedgerKey.Env != "DEMO_LEDGER_KEY" {
+		t.Errorf("ledger defaults and key paths: %+v %+v %+v", c.Ledger, tn.SubjectKey, tn.LedgerKey)
+	}
+	c, err = Parse("/etc/titular/titular.yaml", []byte(base+"ledger: {host: lgpd.example.com, signing_key_file: ledger.key, checkpoint_interval: 5m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ledger.SigningKeyFile != "/etc/titular/ledger.key" || c.Ledger.CheckpointInterval != 5*time.Minute {
+		t.Errorf("ledger settings: %+v", c.Ledger)
+	}
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"host with a space":  {"ledger: {host: 'a b'}", "ledger.host"},
+		"host with a slash":  {"ledger: {host: a/b}", "ledger.host"},
+		"two key sources":    {"ledger: {signing_key_file: k, signing_key_env: K}", "not both"},
+		"interval too short": {"ledger: {checkpoint_interval: 10ms}", "checkpoint_interval"},
+	} {
+		_, err := Parse("/etc/titular/titular.yaml", []byte(base+tc.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want it to mention %q", name, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/titular/titular/ledger"
+)
+
+// AppendLeaf records l in the tenant's ledger as part of tx, the transaction
+// making the change l records: a rolled-back change leaves no leaf, a
+// committed one always has its leaf. The leaf waits in lgpd_ledger_pending
+// until Integrate gives it a place in the tree, so concurrent writers never
+// queue behind one lock.
+func (s *Store) AppendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error {
+	b, err := l.Marshal()
+	if err != nil {
+		return fmt.Errorf("ledger leaf: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at)
+ VALUES (?, ?, ?, ?)`, b, ledger.MAC(s.ledgerKey, b), nullable(l.RequestID), s.now()); err != nil {
+		return fmt.Errorf("append ledger leaf: %w", err)
+	}
+	return nil
+}
+
+// appendRequestLeaf records a request's state change. A COMPLETED leaf
+// carries the SHA-256 of every export the request delivers, so the receipt
+// vouches for the files the titular holds.
+func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id, from, to string, at time.Time) error {
+	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, From: from, To: to, At: at}
+	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref FROM lgpd_requests WHERE id = ?", id).Scan(&l.Kind, &l.SubjectRef)
+	if err != nil {
+		return fmt.Errorf("ledger leaf of request: %w", err)
+	}
+	if to == StatusCompleted {
+		rows, err := tx.QueryContext(ctx, "SELECT format, sha256 FROM lgpd_exports WHERE request_id = ? ORDER BY format", id)
+		if err != nil {
+			return fmt.Errorf("ledger leaf: export digests: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var format, sum string
+			if err := rows.Scan(&format, &sum); err != nil {
+				return fmt.Errorf("ledger leaf: export digests: %w", err)
+			}
+			d := ledger.Digest{Name: "export." + format}
+			b, err := hex.DecodeString(sum)
+			if err != nil || len(b) != len(d.SHA256) {
+				return fmt.Errorf("ledger leaf: export %s has a malformed sha256", format)
+			}
+			copy(d.SHA256[:], b)
+			l.Digests = append(l.Digests, d)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("ledger leaf: export digests: %w", err)
+		}
+	}
+	return s.AppendLeaf(ctx, tx, l)
+}
+
+// EventErasureReleased is a blocked row erased once its retention hold
+// ended: the deferred part of a DELETE.
+const EventErasureReleased = "erasure.released"
+
+// appendErasureLeaf records the sweep's erasure of one blocked row, under
+// the DELETE request and subject reference that blocked it.
+func (s *Store) appendErasureLeaf(ctx context.Context, tx *sql.Tx, blockID int64, at time.Time) error {
+	l := ledger.Leaf{Event: EventErasureReleased, Kind: KindDelete, From: "BLOCKED", To: "ERASED", At: at}
+	err := tx.QueryRowContext(ctx, "SELECT request_id, subject_ref FROM lgpd_blocks WHERE id = ?", blockID).Scan(&l.RequestID, &l.SubjectRef)
+	if err != nil {
+		return fmt.Errorf("ledger leaf of a released block: %w", err)
+	}
+	return s.AppendLeaf(ctx, tx, l)
+}
+
+// integrateBatch bounds one sequencer transaction.
+const integrateBatch = 1000
+
+// Integrate moves every committed pending leaf into the tree, in batches,
+// and returns how many it integrated. Any number of processes may call it at
+// once: the head row lock serializes them.
+func (s *Store) Integrate(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.integrateOnce(ctx, integrateBatch)
+		total += n
+		if err != nil || n < integrateBatch {
+			return total, err
+		}
+	}
+}
+
+type pendingLeaf struct {
+	id        int64
+	leaf, mac []byte
+	requestID sql.NullString
+}
+
+// integrateOnce integrates up to max pending leaves in one transaction. It
+// runs in READ COMMITTED so reading the pending table takes no gap locks that
+// would stall writers appending to it.
+func (s *Store) integrateOnce(ctx context.Context, max int) (int, error) {
+	var n int
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		n, err = s.tryIntegrate(ctx, max)
+		if err == nil || !IsRetryable(err) {
+			return n, err
+		}
+	}
+	return n, err
+}
+
+func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return 0, fmt.Errorf("integrate: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	var size uint64
+	var rangeBytes []byte
+	err = tx.QueryRowContext(ctx, "SELECT size, range_hashes FROM lgpd_ledger_head WHERE id = 1 FOR UPDATE").Scan(&size, &rangeBytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errors.New("integrate: the ledger head is missing; run titular migrate")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("integrate: lock head: %w", err)
+	}
+	pending, err := readPending(ctx, tx, max)
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	rng, err := ledger.DecodeRange(size, rangeBytes)
+	if err != nil {
+		return 0, fmt.Errorf("integrate: stored head: %w", err)
+	}
+	now := s.now()
+	entryArgs := make([]any, 0, len(pending)*6)
+	var nodeArgs []any
+	ids := make([]any, 0, len(pending))
+	for i, p := range pending {
+		seq := size + uint64(i)
+		h := ledger.HashLeaf(p.leaf)
+		entryArgs = append(entryArgs, seq, p.leaf, h, p.mac, p.requestID, now)
+		ids = append(ids, p.id)
+		if err := rng.Append(h, func(id compact.NodeID, hash []byte) {
+			if id.Level > 0 {
+				nodeArgs = append(nodeArgs, nodeSeq(id), id.Level, hash)
+			}
+		}); err != nil {
+			return 0, fmt.Errorf("integrate: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_entries (seq, leaf, leaf_hash, mac, request_id, created_at) VALUES "+
+		rowsOf(len(pending), 6), entryArgs...); err != nil {
+		return 0, fmt.Errorf("integrate: insert entries: %w", err)
+	}
+	if len(nodeArgs) > 0 {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_nodes (seq, level, hash) VALUES "+
+			rowsOf(len(nodeArgs)/3, 3), nodeArgs...); err != nil {
+			return 0, fmt.Errorf("integrate: insert nodes: %w", err)
+		}
+	}
+	// Delete exactly the rows read: a range could catch a row whose
+	// transaction commits meanwhile, and lose its leaf.
+	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_ledger_pending WHERE id IN ("+placeholders(len(ids))+")", ids...)
+	if err != nil {
+		return 0, fmt.Errorf("integrate: clear pending: %w", err)
+	}
+	if got, _ := res.RowsAffected(); got != int64(len(ids)) {
+		return 0, fmt.Errorf("integrate: %d of %d pending leaves were already gone; another sequencer ran without the head lock", len(ids)-int(got), len(ids))
+	}
+	root, err := ledger.Root(rng)
+	if err != nil {
+		return 0, fmt.Errorf("integrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_ledger_head SET size = ?, root = ?, range_hashes = ?, updated_at = ? WHERE id = 1",
+		rng.End(), root, ledger.EncodeRange(rng), now); err != nil {
+		return 0, fmt.Errorf("integrate: move head: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("integrate: commit: %w", err)
+	}
+	return len(pending), nil
+}
+
+func readPending(ctx context.Context, tx *sql.Tx, max int) ([]pendingLeaf, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, leaf, mac, request_id FROM lgpd_ledger_pending ORDER BY id LIMIT ?", max)
+	if err != nil {
+		return nil, fmt.Errorf("integrate: read pending: %w", err)
+	}
+	defer rows.Close()
+	var out []pendingLeaf
+	for rows.Next() {
+		var p pendingLeaf
+		if err := rows.Scan(&p.id, &p.leaf, &p.mac, &p.requestID); err != nil {
+			return nil, fmt.Errorf("integrate: read pending: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// nodeSeq is the last leaf a node covers: the key lgpd_ledger_nodes stores
+// it under.
+func nodeSeq(id compact.NodeID) uint64 { return (id.Index+1)<<id.Level - 1 }
+
+// rowsOf returns "(?, ?), (?, ?)" for n rows of cols values.
+func rowsOf(n, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// PendingLeaves counts leaves committed but not yet integrated.
+func (s *Store) PendingLeaves(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_ledger_pending").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending leaves: %w", err)
+	}
+	return n, nil
+}

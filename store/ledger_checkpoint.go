@@ -1,0 +1,61 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/titular/titular/ledger"
+)
+
+// ErrLedgerInconsistent means the stored tree no longer extends the last
+// checkpoint titular signed: someone rewrote the ledger. titular refuses to
+// sign over it; `titular ledger verify` names the first bad entry.
+var ErrLedgerInconsistent = errors.New("the ledger does not extend its last signed checkpoint; run titular ledger verify")
+
+// Checkpoint integrates pending leaves and returns a signed checkpoint of
+// the current tree: the latest stored one when the tree has not grown since,
+// else a new one, stored. Before signing it checks, with a consistency proof
+// from stored nodes, that the tree extends the previous checkpoint, so
+// titular never signs a rewritten history.
+func (s *Store) Checkpoint(ctx context.Context, signer note.Signer, verifier note.Verifier, origin string) (StoredCheckpoint, error) {
+	if _, err := s.Integrate(ctx); err != nil {
+		return StoredCheckpoint{}, err
+	}
+	head, err := s.LedgerHead(ctx)
+	if err != nil {
+		return StoredCheckpoint{}, err
+	}
+	prev, err := s.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return StoredCheckpoint{}, err
+	default:
+		cp, err := ledger.OpenCheckpoint([]byte(prev.Note), origin, verifier)
+		if err != nil {
+			return StoredCheckpoint{}, fmt.Errorf("%w: the latest stored checkpoint does not verify: %v", ErrLedgerInconsistent, err)
+		}
+		if cp.Size == head.Size && bytes.Equal(cp.Hash, head.Root) {
+			return prev, nil
+		}
+		if cp.Size > head.Size {
+			return StoredCheckpoint{}, fmt.Errorf("%w: the tree has %d entries, the last checkpoint %d", ErrLedgerInconsistent, head.Size, cp.Size)
+		}
+		proof, err := s.ConsistencyProof(ctx, cp.Size, head.Size)
+		if err != nil {
+			return StoredCheckpoint{}, err
+		}
+		if err := ledger.VerifyConsistency(cp.Size, head.Size, proof, cp.Hash, head.Root); err != nil {
+			return StoredCheckpoint{}, fmt.Errorf("%w: %v", ErrLedgerInconsistent, err)
+		}
+	}
+	signed, err := ledger.SignCheckpoint(signer, origin, head.Size, head.Root)
+	if err != nil {
+		return StoredCheckpoint{}, err
+	}
+	return s.SaveCheckpoint(ctx, head.Size, head.Root, string(signed))
+}
