@@ -1,0 +1,99 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+// checkAnonymizable refuses an ANONYMIZE at creation when the tenant's data
+// map would leave a personal field as it is, or only pseudonymized (Art. 12,
+// 13): the caller learns at once which fields to fix, and no request is
+// recorded that could only be denied. The worker checks again, in case the
+// map changed in between; there a refusal DENIES the request with reasons.
+func checkAnonymizable(t *tenant.Tenant) error {
+	_, err := store.PlanAnonymize(t.Map, t.Anonymizers)
+	var refused *store.RefusedError
+	if errors.As(err, &refused) {
+		return errorf(codes.FailedPrecondition, "MAP_NOT_ANONYMIZING",
+			"%s; give each personal field an irreversible anonymizer, or a retention hold with on_delete: block, and reload the data map", refused.Error())
+	}
+	return err
+}
+
+// anonymize runs an ANONYMIZE in one transaction: the titular's rows are
+// found in a snapshot and rewritten with the map's anonymizers, except rows
+// a retention hold blocks, which the result names with basis and release
+// date (Art. 16 I, 18 §4 II).
+func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	plan, err := store.PlanAnonymize(t.Map, t.Anonymizers)
+	var refused *store.RefusedError
+	if errors.As(err, &refused) {
+		return w.deny(ctx, t, r, refused.Reasons)
+	}
+	if err != nil {
+		return err
+	}
+	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
+			return err
+		}
+		// The walk reads a snapshot on its own connection while tx writes:
+		// rows stream through in batches instead of piling up in memory.
+		// InnoDB's default isolation (REPEATABLE READ) makes it a snapshot,
+		// as in extract, without a `SET TRANSACTION` round trip.
+		read, err := t.Store.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("begin snapshot: %w", err)
+		}
+		defer read.Rollback() //nolint:errcheck // read-only
+		res, err := t.Store.AnonymizeSubject(ctx, read, tx, plan, t.AnonymizeKey, r.Subject, r.SubjectRef)
+		if err != nil {
+			return err
+		}
+		var reasons []store.Reason
+		for _, h := range res.Holds {
+			reasons = append(reasons, store.Reason{Code: "RETENTION_HOLD",
+				Message:        fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados depois", h.Rows),
+				LegalReference: h.Reference, Entity: h.Entity, Until: h.Until})
+		}
+		if err := t.Store.SetOutcome(ctx, tx, r.ID, &store.Result{Anonymize: res}, reasons); err != nil {
+			return err
+		}
+		var entities []string
+		for _, e := range res.Entities {
+			if e.Rows > 0 {
+				entities = append(entities, e.Entity)
+			}
+		}
+		if err := propagate(ctx, t, tx, r, store.EventSubjectAnonymized, map[string]any{"entities": entities}); err != nil {
+			return err
+		}
+		_, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, "worker", "")
+		return err
+	})
+	if errors.As(err, &refused) {
+		return w.deny(ctx, t, r, refused.Reasons)
+	}
+	return err
+}
+
+// deny ends a claimed request as DENIED with its reasons (Art. 18 §4).
+func (w *Worker) deny(ctx context.Context, t *tenant.Tenant, r *store.Request, reasons []store.Reason) error {
+	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
+			return err
+		}
+		if err := t.Store.SetOutcome(ctx, tx, r.ID, nil, reasons); err != nil {
+			return err
+		}
+		_, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusDenied, "worker", "")
+		return err
+	})
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/datamap"
+)
+
+// legalAnonymization is cited when a data map cannot anonymize: Art. 12 says
+// anonymized data must be irreversible, Art. 13 §4 that a keyed or partial
+// transform is pseudonymization.
+const legalAnonymization = "Lei 13.709/2018, arts. 5º XI, 12 e 13 §4º"
+
+// Reason codes of a refused ANONYMIZE.
+const (
+	ReasonNoAnonymizer     = "NO_ANONYMIZER"
+	ReasonNotIrreversible  = "ANONYMIZER_NOT_IRREVERSIBLE"
+	ReasonAnonymizerNotFit = "ANONYMIZER_DOES_NOT_FIT"
+)
+
+// DatamapOptions make a data map validate its anonymizers against reg: the
+// names it knows, their params at Parse, and their fit to each column at
+// CheckSchema (type, length, NULL, UNIQUE).
+func DatamapOptions(reg *anonymize.Registry) []datamap.Option {
+	return []datamap.Option{datamap.WithAnonymizers(reg.Known), datamap.WithAnonymizerCheck(anonymizerCheck(reg))}
+}
+
+func anonymizerCheck(reg *anonymize.Registry) datamap.AnonymizerCheck {
+	return func(ref datamap.AnonymizerRef, col *datamap.Column, unique bool) error {
+		a, err := reg.New(ref.Name, ref.Params)
+		if err != nil || col == nil {
+			return err
+		}
+		return a.Check(AnonymizeColumn(*col, unique))
+	}
+}
+
+// AnonymizeColumn describes a schema column to an anonymizer.
+func AnonymizeColumn(c datamap.Column, unique bool) anonymize.Column {
+	return anonymize.Column{DataType: c.DataType, MaxLength: c.MaxLength, Nullable: c.Nullable, Unique: unique}
+}
+
+// RefusedError says why a data map cannot carry out an ANONYMIZE: which
+// fields would keep personal data, or only pseudonymize it. Reasons are
+// written for the titular and the DPO (pt-BR); Error is for logs and API
+// messages and names only entities, fields and anonymizers, never data.
+type RefusedError struct {
+	Reasons []Reason
+	fields  []string // "entity.column (why)", for Error
+}
+
+func (e *RefusedError) Error() string {
+	return "the data map cannot anonymize: " + strings.Join(e.fields, "; ")
+}
+
+func (e *RefusedError) add(code, entity, column, why, msg string) {
+	e.Reasons = append(e.Reasons, Reason{Code: code, Message: msg, LegalReference: legalAnonymization, Entity: entity})
+	e.fields = append(e.fields, entity+"."+column+" ("+why+")")
+}
+
+// AnonymizePlan is a data map checked for anonymization, with each personal
+// field's anonymizer built. It holds no per-request state and may be shared.
+type AnonymizePlan struct {
+	m        *datamap.Map
+	entities map[string]*entityPlan
+}
+
+type entityPlan struct {
+	e *datamap.Entity
+	// blocks is true when a running retention hold keeps the entity's rows
+	// as they are (on_delete: block). With on_delete: anonymize the hold
+	// keeps the row but not the person in it, so the row is anonymized.
+	blocks bool
+	fields []fieldPlan
+}
+
+// fieldPlan is one column to anonymize; idx is its position in e.Fields
+// (and so in the values a walk delivers).
+type fieldPlan struct {
+	idx  int
+	f    datamap.Field
+	anon anonymize.Anonymizer
+}
+
+// PlanAnonymize checks that m anonymizes every personal field irreversibly
+// and builds the anonymizers. A personal field may keep its value, or use a
+// keyed or partial anonymizer, only in an entity whose retention hold blocks
+// its rows (the law then requires keeping them). Fields of category
+// "contexto" are not personal and are never changed. It returns a
+// *RefusedError naming each offending field.
+func PlanAnonymize(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error) {
+	return planAnonymize(m, reg, false)
+}
+
+// PlanDelete builds the plan a DELETE runs with (Store.DeleteSubject): rows
+// kept by a running retention hold with on_delete: anonymize lose their
+// non-retained fields, those with an irreversible anonymizer; a field with
+// keep, a keyed or partial anonymizer, or none is what the hold retains and
+// stays. Other entities get no fields: DELETE deletes or blocks their rows.
+// It refuses nothing, since what ANONYMIZE would refuse elsewhere in the map
+// must not stop an erasure; it fails only if an anonymizer cannot be built.
+func PlanDelete(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error) {
+	return planAnonymize(m, reg, true)
+}
+
+// planAnonymize builds either plan; forDelete selects PlanDelete's rules.
+func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*AnonymizePlan, error) {
+	p := &AnonymizePlan{m: m, entities: map[string]*entityPlan{}}
+	refused := &RefusedError{}
+	for _, e := range m.Entities {
+		anonymizesHeld := e.Retention != nil && e.Retention.OnDelete == "anonymize"
+		ep := &entityPlan{e: e, blocks: e.Retention != nil && !anonymizesHeld}
+		p.entities[e.Name] = ep
+		if forDelete && !anonymizesHeld {
+			continue
+		}
+		for i, f := range e.Fields {
+			if f.Category == datamap.CategoryContext {
+				continue
+			}
+			if forDelete && f.Anonymizer == nil {
+				continue
+			}
+			if f.Anonymizer == nil {
+				if !ep.blocks {
+					refused.add(ReasonNoAnonymizer, e.Name, f.Column, "no anonymizer",
+						fmt.Sprintf("O campo %s.%s (%s) é dado pessoal e não tem anonimizador no mapa de dados: ficaria como está.",
+							e.Name, f.Column, f.Label))
+				}
+				continue
+			}
+			a, err := reg.New(f.Anonymizer.Name, f.Anonymizer.Params)
+			if err != nil {
+				return nil, fmt.Errorf("entity %s field %s: %w", e.Name, f.Column, err)
+			}
+			if forDelete && !a.Irreversible() {
+				continue // retained under the hold
+			}
+			if !a.Irreversible() && !ep.blocks {
+				refused.add(ReasonNotIrreversible, e.Name, f.Column, a.Name()+" is keyed or partial",
+					fmt.Sprintf("O campo %s.%s (%s) usa o anonimizador %q, que %s; a anonimização precisa ser irreversível.",
+						e.Name, f.Column, f.Label, a.Name(), notIrreversibleWhy(a.Name())))
+				continue
+			}
+			if a.Name() != "keep" {
+				ep.fields = append(ep.fields, fieldPlan{idx: i, f: f, anon: a})
+			}
+		}
+	}
+	if len(refused.Reasons) > 0 {
+		return nil, refused
+	}
+	return p, nil
+}
+
+// notIrreversibleWhy explains, in pt-BR, why an anonymizer is not anonymization.
+func notIrreversibleWhy(name string) string {
+	switch name {
+	case "keep":
+		return "mantém o dado original"
+	case "mask":
+		return "mostra parte do dado (mascaramento é pseudonimização)"
+	case "hmac":
+		return "gera um pseudônimo com chave, que quem tem a chave consegue ligar de volta ao titular (pseudonimização)"
+	}
+	return "não se declara irreversível (pseudonimização)"
+}
