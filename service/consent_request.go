@@ -1,0 +1,145 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+
+	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+// consentChange is a validated CONSENT request.
+type consentChange struct {
+	purpose, action, version string
+	channel                  string
+	evidence                 store.ConsentEvidence
+}
+
+// validateConsent checks a CONSENT request's shape; the catalog checks run
+// in the transaction (recordConsent). Messages never echo the evidence.
+func validateConsent(in *lgpdv1.ConsentChange) (consentChange, error) {
+	var ch consentChange
+	if in == nil {
+		return ch, invalid("CONSENT_REQUIRED", "a CONSENT request needs consent: {purpose, action, term_version, evidence}")
+	}
+	if err := checkPurposeID(in.GetPurpose()); err != nil {
+		return ch, err
+	}
+	switch in.GetAction() {
+	case lgpdv1.ConsentAction_GRANT, lgpdv1.ConsentAction_REFUSE, lgpdv1.ConsentAction_REVOKE:
+	default:
+		return ch, invalid("CONSENT_ACTION_REQUIRED", "consent.action must be GRANT, REFUSE or REVOKE")
+	}
+	v := in.GetTermVersion()
+	switch {
+	case in.GetAction() == lgpdv1.ConsentAction_GRANT && v == "":
+		return ch, invalid("TERM_VERSION_REQUIRED", "a GRANT must name the term_version the titular was shown (LGPD art. 8 §4: consent is for specific, informed purposes)")
+	case v != "" && !termVersionPattern.MatchString(v):
+		return ch, invalid("BAD_TERM_VERSION", "consent.term_version must be a published version, e.g. 3")
+	}
+	ev := in.GetEvidence()
+	switch {
+	case ev.GetChannel() == "" || len(ev.GetChannel()) > 40 || !utf8.ValidString(ev.GetChannel()):
+		return ch, invalid("CHANNEL_REQUIRED", "consent.evidence.channel is required (at most 40 bytes), e.g. portal, crm, whatsapp: the controller must prove how consent was given (LGPD art. 8 §2)")
+	case len(ev.GetUserAgent()) > 512 || !utf8.ValidString(ev.GetUserAgent()):
+		return ch, invalid("BAD_EVIDENCE", "consent.evidence.user_agent holds at most 512 bytes of UTF-8")
+	case len(ev.GetCapturedBy()) > 200 || !utf8.ValidString(ev.GetCapturedBy()):
+		return ch, invalid("BAD_EVIDENCE", "consent.evidence.captured_by holds at most 200 bytes of UTF-8")
+	}
+	ip := ev.GetIp()
+	if ip != "" {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			return ch, invalid("BAD_EVIDENCE", "consent.evidence.ip must be an IPv4 or IPv6 address")
+		}
+		ip = addr.Unmap().String()
+	}
+	return consentChange{
+		purpose: in.GetPurpose(), action: in.GetAction().String(), version: v, channel: ev.GetChannel(),
+		evidence: store.ConsentEvidence{IP: ip, UserAgent: ev.GetUserAgent(), CapturedBy: ev.GetCapturedBy()},
+	}, nil
+}
+
+// consentRunner validates a CONSENT request and returns how it runs inline.
+func consentRunner(in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, error) {
+	ch, err := validateConsent(in.GetConsent())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
+		return recordConsent(ctx, t, tx, r, actor, ch)
+	}, nil
+}
+
+// recordConsent completes a CONSENT in the transaction that created it:
+// RECEIVED -> PROCESSING -> COMPLETED, the history row, and for a
+// revocation the propagation event, commit together or not at all.
+//
+// Rules. The purpose must exist. A GRANT must name the term in force
+// (FAILED_PRECONDITION otherwise: the titular saw an outdated text). A REVOKE
+// is always accepted (Art. 8 §5: free and as easy as granting), and so is a
+// REFUSE: saying no never depends on which text was on screen. Both record
+// the term they name when it is a published version, and no term otherwise.
+// A failed check rolls the whole transaction back, so no request is left
+// behind for a call that answered an error.
+func recordConsent(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string, ch consentChange) (*store.Request, error) {
+	p, err := t.Store.PurposeForConsent(ctx, tx, ch.purpose)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := &store.ConsentRecord{SubjectRef: r.SubjectRef, PurposeID: p.ID, Action: ch.action,
+		Channel: ch.channel, RequestID: r.ID, Evidence: ch.evidence}
+	switch {
+	case ch.action == store.ConsentGrant && p.CurrentVersion == "":
+		return nil, errorf(codes.FailedPrecondition, "NO_CURRENT_TERM", "purpose %s has no published term; the DPO publishes one before consent can be granted", p.ID)
+	case ch.action == store.ConsentGrant && ch.version != p.CurrentVersion:
+		return nil, errorf(codes.FailedPrecondition, "TERM_NOT_CURRENT", "term version %s of %s is not the one in force (%s); show the titular the current term and send its version", ch.version, p.ID, p.CurrentVersion)
+	case ch.action == store.ConsentGrant:
+		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
+	case ch.version == p.CurrentVersion:
+		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
+	case ch.version != "":
+		sum, err := t.Store.TermDigest(ctx, tx, p.ID, ch.version)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil {
+			rec.TermVersion, rec.TermSHA256 = ch.version, sum
+		}
+	}
+	if _, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
+		return nil, err
+	}
+	if err := t.Store.RecordConsent(ctx, tx, rec); err != nil {
+		return nil, err
+	}
+	if ch.action == store.ConsentRevoke {
+		ev := store.OutboxEvent{Type: store.EventConsentRevoked, SubjectRef: r.SubjectRef, RequestID: r.ID,
+			Data: consentEventData{Purpose: p.ID, TermVersion: rec.TermVersion, SharedWith: p.SharedWith}}
+		if _, err := t.Store.EnqueueEvent(ctx, tx, ev, t.Config.WebhooksFor(ev.Type)); err != nil {
+			return nil, err
+		}
+	}
+	// The note binds what was recorded to the request's final event (and
+	// its ledger leaf); it carries no personal data.
+	note := fmt.Sprintf("consent %s %s term=%s sha256=%s", ch.action, p.ID, rec.TermVersion, rec.TermSHA256)
+	return t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, note)
+}
+
+// consentEventData is the data of a consent.revoked event: which purpose,
+// and the recipients that must stop processing for it (Art. 18 §6).
+type consentEventData struct {
+	Purpose     string   `json:"purpose"`
+	TermVersion string   `json:"term_version,omitempty"`
+	SharedWith  []string `json:"shared_with"`
+}

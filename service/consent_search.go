@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+
+	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/store"
+)
+
+func consentRecordToProto(c store.ConsentRecord, withEvidence bool) *lgpdv1.ConsentRecord {
+	out := &lgpdv1.ConsentRecord{
+		Purpose: c.PurposeID, Action: lgpdv1.ConsentAction(lgpdv1.ConsentAction_value[c.Action]),
+		TermVersion: c.TermVersion, TermSha256: c.TermSHA256, At: ts(c.At), Channel: c.Channel, RequestId: c.RequestID,
+	}
+	if withEvidence {
+		out.Evidence = &lgpdv1.ConsentEvidence{Channel: c.Channel, Ip: c.Evidence.IP, UserAgent: c.Evidence.UserAgent, CapturedBy: c.Evidence.CapturedBy}
+	}
+	return out
+}
+
+// SearchConsents returns a titular's current status per purpose and full
+// history. The identifiers travel in the body; the evidence (IP, user agent)
+// is returned to the DPO only, who carries the burden of proof (Art. 8 §2).
+func (c *Consent) SearchConsents(ctx context.Context, in *lgpdv1.SearchConsentsRequest) (*lgpdv1.SearchConsentsResponse, error) {
+	p, _ := PrincipalFrom(ctx)
+	t, err := c.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	ids, err := normalizeSubject(in.GetSubject(), t.Map.Identifiers)
+	if err != nil {
+		return nil, err
+	}
+	refs, history, err := t.Store.ConsentHistoryFor(ctx, t.Store.DB(), ids)
+	if err != nil {
+		return nil, err
+	}
+	withEvidence := p.Role == config.RoleDPO
+	out := &lgpdv1.SearchConsentsResponse{SubjectRefs: refs}
+	for _, r := range store.CurrentConsents(history) {
+		out.Current = append(out.Current, consentRecordToProto(r, withEvidence))
+	}
+	for _, r := range history {
+		out.History = append(out.History, consentRecordToProto(r, withEvidence))
+	}
+	return out, nil
+}
+
+// pageSize reads a page size: 1..500, 0 meaning 50.
+func pageSize(n int32) (int, error) {
+	switch {
+	case n < 0 || n > 500:
+		return 0, invalid("BAD_PAGE_SIZE", "page_size must be between 1 and 500 (0 means 50)")
+	case n == 0:
+		return 50, nil
+	}
+	return int(n), nil
+}
+
+// ListConsentSubjects pages through the titulares whose current status for a
+// purpose is the given one (GRANT when unset), for the CRM's marketing jobs.
+// It returns subject references only, never identifiers: the CRM keeps the
+// reference each CONSENT request returned beside its own record of the
+// titular and joins on it, so the list leaks no personal data to whoever
+// reads it and stays correct after a titular's data is deleted.
+func (c *Consent) ListConsentSubjects(ctx context.Context, in *lgpdv1.ListConsentSubjectsRequest) (*lgpdv1.ListConsentSubjectsResponse, error) {
+	if err := checkPurposeID(in.GetPurpose()); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(in.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	action := in.GetStatus()
+	if action == lgpdv1.ConsentAction_CONSENT_ACTION_UNSPECIFIED {
+		action = lgpdv1.ConsentAction_GRANT
+	}
+	if _, ok := lgpdv1.ConsentAction_name[int32(action)]; !ok {
+		return nil, invalid("BAD_STATUS", "status must be GRANT, REFUSE or REVOKE")
+	}
+	t, err := c.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	refs, next, err := t.Store.ConsentSubjects(ctx, in.GetPurpose(), action.String(), size, in.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &lgpdv1.ListConsentSubjectsResponse{SubjectRefs: refs, NextPageToken: next}, nil
+}
+
+// ListDeliveries lists webhook deliveries for the DPO: pending and failed
+// ones unless a state is asked for.
+func (c *Consent) ListDeliveries(ctx context.Context, in *lgpdv1.ListDeliveriesRequest) (*lgpdv1.ListDeliveriesResponse, error) {
+	size, err := pageSize(in.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	var states []string
+	switch in.GetState() {
+	case lgpdv1.DeliveryState_DELIVERY_STATE_UNSPECIFIED:
+		states = []string{store.DeliveryPending, store.DeliveryFailed}
+	case lgpdv1.DeliveryState_DELIVERY_PENDING:
+		states = []string{store.DeliveryPending}
+	case lgpdv1.DeliveryState_DELIVERY_DELIVERED:
+		states = []string{store.DeliveryDelivered}
+	case lgpdv1.DeliveryState_DELIVERY_FAILED:
+		states = []string{store.DeliveryFailed}
+	default:
+		return nil, invalid("BAD_STATE", "state must be DELIVERY_PENDING, DELIVERY_DELIVERED or DELIVERY_FAILED")
+	}
+	t, err := c.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	ds, next, err := t.Store.ListDeliveries(ctx, states, size, in.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &lgpdv1.ListDeliveriesResponse{NextPageToken: next}
+	for _, d := range ds {
+		pd := &lgpdv1.Delivery{
+			EventId: d.Event.ID, Seq: d.Event.Seq, Type: d.Event.Type, Endpoint: d.Endpoint,
+			State:      lgpdv1.DeliveryState(lgpdv1.DeliveryState_value["DELIVERY_"+d.State]),
+			SubjectRef: d.Event.SubjectRef, RequestId: d.Event.RequestID, Attempts: int32(d.Attempts),
+			CreatedAt: ts(d.Event.CreatedAt), NextAttemptAt: ts(d.NextAttemptAt), LastError: d.LastError,
+		}
+		if d.DeliveredAt != nil {
+			pd.DeliveredAt = ts(*d.DeliveredAt)
+			pd.NextAttemptAt = nil
+		}
+		out.Deliveries = append(out.Deliveries, pd)
+	}
+	return out, nil
+}

@@ -1,0 +1,234 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+	"github.com/titular/titular/webhook"
+)
+
+// dispatchBatch is how many deliveries one claim takes; they are sent
+// concurrently.
+const dispatchBatch = 16
+
+// Dispatcher delivers every tenant's outbox to its webhook endpoints, at
+// least once: claims use SKIP LOCKED with a lease, so several replicas share
+// the outbox, and a delivery whose outcome was not recorded (a crash, a
+// shutdown mid-call) is sent again when its lease ends.
+type Dispatcher struct {
+	tenants   *tenant.Registry
+	cfg       config.WebhookDelivery
+	endpoints map[string]map[string]endpoint // tenant -> name -> endpoint
+	client    *http.Client
+	log       *slog.Logger
+}
+
+type endpoint struct {
+	url    string
+	secret []byte
+}
+
+// NewDispatcher reads every configured endpoint's secret and checks its
+// event names, so a misconfiguration stops `serve` at start.
+func NewDispatcher(tenants *tenant.Registry, cfg *config.Config, log *slog.Logger) (*Dispatcher, error) {
+	d := &Dispatcher{tenants: tenants, cfg: cfg.WebhookDelivery, endpoints: map[string]map[string]endpoint{}, log: log,
+		// Redirects are not followed: a signed body goes only where configured.
+		client: &http.Client{Timeout: cfg.WebhookDelivery.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}
+	for _, t := range cfg.Tenants {
+		eps := map[string]endpoint{}
+		for _, w := range t.Webhooks {
+			for _, e := range w.Events {
+				if e != "*" && !slices.Contains(store.EventTypes(), e) {
+					return nil, fmt.Errorf("tenant %s webhook %s: unknown event %q; known: %v", t.ID, w.Name, e, store.EventTypes())
+				}
+			}
+			secret, err := w.Secret()
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+			}
+			eps[w.Name] = endpoint{url: w.URL, secret: secret}
+		}
+		d.endpoints[t.ID] = eps
+	}
+	return d, nil
+}
+
+// lease is how long a claimed delivery is kept from other dispatchers: the
+// HTTP attempt's timeout with room to record its outcome.
+func (d *Dispatcher) lease() time.Duration { return 2*d.cfg.Timeout + time.Second }
+
+// Run delivers until ctx ends. A tenant without endpoints still polls, so
+// deliveries to an endpoint removed from the config are marked FAILED
+// instead of waiting forever.
+func (d *Dispatcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, id := range d.tenants.IDs() {
+		wg.Go(func() { d.loop(ctx, id) })
+	}
+	wg.Wait()
+}
+
+func (d *Dispatcher) loop(ctx context.Context, tenantID string) {
+	const minWait = 50 * time.Millisecond
+	wait := minWait
+	for ctx.Err() == nil {
+		n, err := d.RunOnce(ctx, tenantID)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Error("dispatcher: tenant unavailable", "tenant", tenantID, "error", errClass(err))
+			wait = d.cfg.PollInterval
+		case n > 0:
+			wait = minWait
+			continue
+		default:
+			wait = min(wait*2, d.cfg.PollInterval)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+// RunOnce claims and attempts one batch of the tenant's due deliveries and
+// reports how many it attempted. Attempts in hand finish after ctx ends,
+// within the HTTP timeout, so their outcome is recorded.
+func (d *Dispatcher) RunOnce(ctx context.Context, tenantID string) (int, error) {
+	t, err := d.tenants.Get(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	batch, err := t.Store.ClaimDeliveries(ctx, dispatchBatch, d.lease())
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	wctx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for _, dl := range batch {
+		wg.Go(func() { d.attempt(wctx, t, dl) })
+	}
+	wg.Wait()
+	return len(batch), nil
+}
+
+// attempt sends one delivery and records its outcome.
+func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Delivery) {
+	ep, ok := d.endpoints[t.Config.ID][dl.Endpoint]
+	var reason string
+	if !ok {
+		reason = "endpoint is no longer configured for this tenant"
+	} else {
+		reason = d.post(ctx, t.Config.ID, ep, dl)
+	}
+	log := d.log.With("tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts)
+	if reason == "" {
+		if err := t.Store.DeliverySucceeded(ctx, dl.Event.Seq, dl.Endpoint); err != nil {
+			// The lease runs out and the event is sent again: receivers de-duplicate.
+			log.Error("dispatcher: delivered, but recording it failed", "error", errClass(err))
+			return
+		}
+		log.Info("dispatcher: delivered")
+		return
+	}
+	giveUp := !ok || dl.Attempts >= d.cfg.MaxAttempts
+	retryAt := time.Now().UTC().Add(d.backoff(dl.Attempts))
+	if err := t.Store.DeliveryFailed(ctx, dl.Event.Seq, dl.Endpoint, dl.Attempts, reason, retryAt, giveUp); err != nil {
+		log.Error("dispatcher: recording a failed attempt failed", "error", errClass(err))
+		return
+	}
+	if giveUp {
+		log.Error("dispatcher: delivery failed for good", "reason", reason)
+		return
+	}
+	log.Warn("dispatcher: delivery failed; will retry", "reason", reason, "retry_at", retryAt)
+}
+
+// backoff is the wait after the attempt-th failure: MinBackoff doubled per
+// attempt up to MaxBackoff, then jittered into [d/2, d] so endpoints coming
+// back up are not hit by every retry at once.
+func (d *Dispatcher) backoff(attempt int) time.Duration {
+	b := d.cfg.MinBackoff
+	for i := 1; i < attempt && b < d.cfg.MaxBackoff; i++ {
+		b *= 2
+	}
+	b = min(b, d.cfg.MaxBackoff)
+	return b/2 + rand.N(b/2+1)
+}
+
+// post sends the signed event and returns "" on a 2xx, else why it failed.
+// The reason names an HTTP status or a network error class, never the body.
+func (d *Dispatcher) post(ctx context.Context, tenantID string, ep endpoint, dl store.Delivery) string {
+	data, _ := dl.Event.Data.(json.RawMessage) // as ClaimDeliveries reads it
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	// The body is rebuilt from stored columns on every attempt; encoding/json
+	// is deterministic, so retries carry the same bytes and signature.
+	body, err := json.Marshal(webhook.Event{
+		ID: dl.Event.ID, Seq: dl.Event.Seq, Type: dl.Event.Type, Tenant: tenantID, OccurredAt: dl.Event.CreatedAt,
+		SubjectRef: dl.Event.SubjectRef, RequestID: dl.Event.RequestID, Data: data,
+	})
+	if err != nil {
+		return "encode event: " + err.Error()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, bytes.NewReader(body))
+	if err != nil {
+		return "build request: invalid endpoint URL"
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "titular-webhooks/1")
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign(ep.secret, body))
+	req.Header.Set(webhook.HeaderEventID, dl.Event.ID)
+	req.Header.Set(webhook.HeaderEventType, dl.Event.Type)
+	req.Header.Set(webhook.HeaderAttempt, strconv.Itoa(dl.Attempts))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return netReason(err)
+	}
+	defer resp.Body.Close()
+	// Drain a little so the connection is reused; the content is not kept.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 == 2 {
+		return ""
+	}
+	return fmt.Sprintf("HTTP %d", resp.StatusCode)
+}
+
+// netReason classifies a transport error without the URL, which may carry a
+// token in its query.
+func netReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "network: " + oe.Op + ": " + errClass(oe.Err)
+	}
+	return "network: " + errClass(err)
+}

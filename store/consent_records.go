@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ConsentRecord is one row of a titular's consent history (lgpd_consents).
+type ConsentRecord struct {
+	ID          int64
+	SubjectRef  string
+	PurposeID   string
+	Action      string // ConsentGrant, ConsentRefuse or ConsentRevoke
+	TermVersion string // empty when the record names no published term
+	TermSHA256  string
+	At          time.Time
+	Channel     string
+	RequestID   string
+	Evidence    ConsentEvidence
+}
+
+// ConsentEvidence is how the controller proves a record (Art. 8 §2). It is
+// personal data: it stays in lgpd_consents only, never in the ledger, the
+// outbox or the logs, and ClearConsentEvidence removes it.
+type ConsentEvidence struct {
+	IP         string
+	UserAgent  string
+	CapturedBy string
+	ClearedAt  *time.Time
+}
+
+// RecordConsent appends rec to the history in tx, stamping its time.
+func (s *Store) RecordConsent(ctx context.Context, tx *sql.Tx, rec *ConsentRecord) error {
+	rec.At = s.now()
+	ev := rec.Evidence
+	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consents (subject_ref, purpose_id, action, term_version, term_sha256, at,
+ channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rec.SubjectRef, rec.PurposeID, rec.Action, nullable(rec.TermVersion), nullable(rec.TermSHA256), rec.At,
+		rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy))
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	if rec.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+// ConsentHistory returns every record of the given subject references,
+// oldest first.
+func (s *Store) ConsentHistory(ctx context.Context, q Querier, refs []string) ([]ConsentRecord, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, subject_ref, purpose_id, action, term_version, term_sha256, at, channel,
+ request_id, evidence_ip, evidence_user_agent, evidence_captured_by, evidence_cleared_at
+ FROM lgpd_consents WHERE subject_ref IN (`+placeholders(len(refs))+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("consent history: %w", err)
+	}
+	defer rows.Close()
+	var out []ConsentRecord
+	for rows.Next() {
+		var c ConsentRecord
+		var version, sum, ip, ua, by sql.NullString
+		var cleared sql.NullTime
+		if err := rows.Scan(&c.ID, &c.SubjectRef, &c.PurposeID, &c.Action, &version, &sum, &c.At, &c.Channel,
+			&c.RequestID, &ip, &ua, &by, &cleared); err != nil {
+			return nil, fmt.Errorf("consent history: %w", err)
+		}
+		c.TermVersion, c.TermSHA256, c.At = version.String, sum.String, c.At.UTC()
+		c.Evidence = ConsentEvidence{IP: ip.String, UserAgent: ua.String, CapturedBy: by.String}
+		if cleared.Valid {
+			t := cleared.Time.UTC()
+			c.Evidence.ClearedAt = &t
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ConsentHistoryFor returns the subject references a titular's identifiers
+// are indexed under (lgpd_subject_index) and every consent record of those
+// references, oldest first. A titular known by several identifiers that were
+// first seen apart may hold more than one reference; all are searched.
+func (s *Store) ConsentHistoryFor(ctx context.Context, q Querier, ids Identifiers) ([]string, []ConsentRecord, error) {
+	var refs []string
+	for _, k := range subjectKinds {
+		v := ids.Get(k)
+		if v == "" {
+			continue
+		}
+		var ref string
+		err := q.QueryRowContext(ctx, "SELECT subject_ref FROM lgpd_subject_index WHERE id_hmac = ?", s.subjectHMAC(k, v)).Scan(&ref)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, nil, fmt.Errorf("look up subject: %w", err)
+		case !slices.Contains(refs, ref):
+			refs = append(refs, ref)
+		}
+	}
+	history, err := s.ConsentHistory(ctx, q, refs)
+	return refs, history, err
+}
+
+// CurrentConsents picks the latest record per purpose from a history in id
+// order, sorted by purpose.
+func CurrentConsents(history []ConsentRecord) []ConsentRecord {
+	latest := map[string]ConsentRecord{}
+	for _, c := range history {
+		if prev, ok := latest[c.PurposeID]; !ok || c.ID > prev.ID {
+			latest[c.PurposeID] = c
+		}
+	}
+	out := make([]ConsentRecord, 0, len(latest))
+	for _, c := range latest {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b ConsentRecord) int { return strings.Compare(a.PurposeID, b.PurposeID) })
+	return out
+}
+
+// ConsentSubjects pages through the subject references whose latest record
+// for purpose has the given action, in ascending order. Each candidate row of
+// ix_lgpd_consents_purpose is kept only when no later record of the same
+// titular and purpose exists, so a page costs a bounded number of index
+// lookups and no per-titular state is maintained besides the history.
+func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, pageSize int, pageToken string) ([]string, string, error) {
+	after := ""
+	if pageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(pageToken)
+		if err != nil || len(b) == 0 || len(b) > 64 {
+			return nil, "", ErrBadPageToken
+		}
+		after = string(b)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT c.subject_ref FROM lgpd_consents c
+ WHERE c.purpose_id = ? AND c.action = ? AND c.subject_ref > ?
+ AND NOT EXISTS (SELECT 1 FROM lgpd_consents n
+   WHERE n.subject_ref = c.subject_ref AND n.purpose_id = c.purpose_id AND n.id > c.id)
+ ORDER BY c.subject_ref LIMIT ?`, purposeID, action, after, pageSize+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list consent subjects: %w", err)
+	}
+	defer rows.Close()
+	var refs []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, "", fmt.Errorf("list consent subjects: %w", err)
+		}
+		refs = append(refs, ref)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list consent subjects: %w", err)
+	}
+	next := ""
+	if len(refs) > pageSize {
+		refs = refs[:pageSize]
+		next = base64.RawURLEncoding.EncodeToString([]byte(refs[pageSize-1]))
+	}
+	return refs, next, nil
+}
+
+// ClearConsentEvidence removes the personal evidence (IP, user agent, who
+// captured it) from every consent record of the given subject references, in
+// tx, and reports how many records it cleared. The records themselves stay:
+// who consented to what, when and under which term hash is the controller's
+// proof (Art. 8 §2) and holds no personal data once the subject index entry
+// is gone. A DELETE of the titular calls this unless the data map's consent
+// retention keeps the evidence as proof.
+func (s *Store) ClearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []string) (int64, error) {
+	if len(refs) == 0 {
+		return 0, nil
+	}
+	args := []any{s.now()}
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_ip = NULL, evidence_user_agent = NULL,
+ evidence_captured_by = NULL, evidence_cleared_at = ? WHERE subject_ref IN (`+placeholders(len(refs))+`)
+ AND evidence_cleared_at IS NULL`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("clear consent evidence: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,292 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Propagation event types (LGPD Art. 18 §6): what the tenant's webhook
+// endpoints subscribe to.
+const (
+	EventConsentRevoked    = "consent.revoked"
+	EventSubjectCorrected  = "subject.corrected"
+	EventSubjectDeleted    = "subject.deleted"
+	EventSubjectAnonymized = "subject.anonymized"
+	EventSubjectBlocked    = "subject.blocked"
+)
+
+// EventTypes lists every propagation event type.
+func EventTypes() []string {
+	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked}
+}
+
+// OutboxEvent is one propagation event (lgpd_outbox).
+type OutboxEvent struct {
+	// ID and Seq are assigned by EnqueueEvent.
+	ID  string
+	Seq int64
+	// Type is one of EventTypes.
+	Type       string
+	SubjectRef string
+	RequestID  string
+	// Data holds the event's details, JSON-encoded (a struct or map). It
+	// must never carry personal data: the titular appears only as
+	// SubjectRef. For a correction, name the fields changed, not the values.
+	Data      any
+	CreatedAt time.Time
+}
+
+// EnqueueEvent records a propagation event in tx, the transaction making the
+// change it reports, and one pending delivery per endpoint (the names of the
+// tenant's webhooks subscribed to e.Type: config.Tenant.WebhooksFor). A
+// rolled-back change therefore never emits its event and a committed one
+// always does; the dispatcher delivers it after commit, at least once.
+//
+// Other kinds call it like this, inside their transaction:
+//
+//	t.Store.EnqueueEvent(ctx, tx, store.OutboxEvent{Type: store.EventSubjectDeleted,
+//		SubjectRef: r.SubjectRef, RequestID: r.ID, Data: map[string]any{"entities": names}},
+//		t.Config.WebhooksFor(store.EventSubjectDeleted))
+func (s *Store) EnqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, endpoints []string) (*OutboxEvent, error) {
+	data := e.Data
+	if data == nil {
+		data = struct{}{}
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode event data: %w", err)
+	}
+	e.ID, e.CreatedAt = uuid.NewString(), s.now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at)
+ VALUES (?, ?, ?, ?, ?, ?)`, e.ID, e.Type, nullable(e.SubjectRef), nullable(e.RequestID), string(b), e.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue event: %w", err)
+	}
+	if e.Seq, err = res.LastInsertId(); err != nil {
+		return nil, fmt.Errorf("enqueue event: %w", err)
+	}
+	e.Data = json.RawMessage(b)
+	if len(endpoints) == 0 {
+		return &e, nil
+	}
+	args := make([]any, 0, 4*len(endpoints))
+	for _, ep := range endpoints {
+		args = append(args, e.Seq, ep, DeliveryPending, e.CreatedAt)
+	}
+	values := "(?, ?, ?, ?)"
+	for range endpoints[1:] {
+		values += ", (?, ?, ?, ?)"
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES `+values, args...); err != nil {
+		return nil, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	return &e, nil
+}
+
+// Delivery states, as in lgpd.v1.DeliveryState without the prefix.
+const (
+	DeliveryPending   = "PENDING"
+	DeliveryDelivered = "DELIVERED"
+	DeliveryFailed    = "FAILED"
+)
+
+// Delivery is one event on its way to one endpoint.
+type Delivery struct {
+	Event         OutboxEvent // Data is a json.RawMessage
+	Endpoint      string
+	State         string
+	Attempts      int
+	NextAttemptAt time.Time
+	DeliveredAt   *time.Time
+	LastError     string
+}
+
+const deliveryColumns = `d.seq, o.event_id, o.type, o.subject_ref, o.request_id, o.data_json, o.created_at,
+ d.endpoint, d.state, d.attempts, d.next_attempt_at, d.delivered_at, d.last_error`
+
+const deliveryFrom = ` FROM lgpd_outbox_deliveries d JOIN lgpd_outbox o ON o.seq = d.seq`
+
+func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var subj, req, lastErr sql.NullString
+	var data string
+	var delivered sql.NullTime
+	if err := sc.Scan(&d.Event.Seq, &d.Event.ID, &d.Event.Type, &subj, &req, &data, &d.Event.CreatedAt,
+		&d.Endpoint, &d.State, &d.Attempts, &d.NextAttemptAt, &delivered, &lastErr); err != nil {
+		return d, err
+	}
+	d.Event.SubjectRef, d.Event.RequestID, d.LastError = subj.String, req.String, lastErr.String
+	d.Event.Data = json.RawMessage(data)
+	d.Event.CreatedAt, d.NextAttemptAt = d.Event.CreatedAt.UTC(), d.NextAttemptAt.UTC()
+	if delivered.Valid {
+		t := delivered.Time.UTC()
+		d.DeliveredAt = &t
+	}
+	return d, nil
+}
+
+// ClaimDeliveries takes up to limit due pending deliveries, oldest first, and
+// holds them for lease by moving their next attempt past it and counting the
+// attempt. Claims use FOR UPDATE SKIP LOCKED, so replicas never take the same
+// row at once; a dispatcher that dies mid-delivery leaves the row due again
+// when the lease ends, and it is delivered again (at-least-once).
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+	var out []Delivery
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		out, err = s.claimDeliveries(ctx, limit, lease)
+		if err == nil || !IsRetryable(err) {
+			return out, err
+		}
+	}
+	return out, err
+}
+
+// claimDeliveries runs one claim in READ COMMITTED: a locking read in
+// REPEATABLE READ would also lock the gaps of the index it scans, and every
+// change enqueueing an event would wait for the claim to commit.
+func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	now := s.now()
+	// Only delivery rows are locked: MariaDB has no FOR UPDATE OF, and the
+	// shared event row must stay free for its other endpoints.
+	rows, err := tx.QueryContext(ctx, `SELECT seq, endpoint FROM lgpd_outbox_deliveries
+ WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED`,
+		DeliveryPending, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var keys []any
+	for rows.Next() {
+		var seq int64
+		var ep string
+		if err := rows.Scan(&seq, &ep); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		keys = append(keys, seq, ep)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	pairs := strings.Repeat("(?, ?), ", len(keys)/2-1) + "(?, ?)"
+	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET attempts = attempts + 1, next_attempt_at = ?
+ WHERE (seq, endpoint) IN (`+pairs+`)`, append([]any{now.Add(lease)}, keys...)...); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+
+		" WHERE (d.seq, d.endpoint) IN ("+pairs+") ORDER BY d.seq, d.endpoint", keys...)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var out []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: commit: %w", err)
+	}
+	return out, nil
+}
+
+// DeliverySucceeded marks a claimed delivery delivered.
+func (s *Store) DeliverySucceeded(ctx context.Context, seq int64, endpoint string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET state = ?, delivered_at = ?, last_error = NULL
+ WHERE seq = ? AND endpoint = ? AND state = ?`, DeliveryDelivered, s.now(), seq, endpoint, DeliveryPending)
+	if err != nil {
+		return fmt.Errorf("mark delivery delivered: %w", err)
+	}
+	return nil
+}
+
+// DeliveryFailed records a failed attempt: the delivery is due again at
+// retryAt, or FAILED when giveUp. attempt is the count the claim returned;
+// when another dispatcher has claimed the row since (its lease ran out), the
+// row is left to that one.
+func (s *Store) DeliveryFailed(ctx context.Context, seq int64, endpoint string, attempt int, reason string, retryAt time.Time, giveUp bool) error {
+	state := DeliveryPending
+	if giveUp {
+		state = DeliveryFailed
+	}
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET state = ?, next_attempt_at = ?, last_error = ?
+ WHERE seq = ? AND endpoint = ? AND state = ? AND attempts = ?`, state, retryAt, reason, seq, endpoint, DeliveryPending, attempt)
+	if err != nil {
+		return fmt.Errorf("record failed delivery: %w", err)
+	}
+	return nil
+}
+
+// ListDeliveries pages through deliveries in the given states, newest event
+// first.
+func (s *Store) ListDeliveries(ctx context.Context, states []string, pageSize int, pageToken string) ([]Delivery, string, error) {
+	if len(states) == 0 {
+		return nil, "", errors.New("list deliveries: name at least one state")
+	}
+	args := make([]any, 0, len(states)+3)
+	for _, st := range states {
+		args = append(args, st)
+	}
+	where := "d.state IN (" + placeholders(len(states)) + ")"
+	if pageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(pageToken)
+		num, ep, ok := strings.Cut(string(b), "|")
+		seq, perr := strconv.ParseInt(num, 10, 64)
+		if err != nil || !ok || perr != nil || ep == "" {
+			return nil, "", ErrBadPageToken
+		}
+		where += " AND (d.seq < ? OR (d.seq = ? AND d.endpoint < ?))"
+		args = append(args, seq, seq, ep)
+	}
+	args = append(args, pageSize+1)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+" WHERE "+where+
+		" ORDER BY d.seq DESC, d.endpoint DESC LIMIT ?", args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	next := ""
+	if len(out) > pageSize {
+		out = out[:pageSize]
+		last := out[pageSize-1]
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last.Event.Seq, 10) + "|" + last.Endpoint))
+	}
+	return out, next, nil
+}
