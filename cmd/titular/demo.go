@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/titular/titular/demo"
+)
+
+// runDemo serves the demo tenant on an embedded in-memory engine: nothing to
+// install, no configuration file. See package demo for the engine's limits.
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	grpcAddr := fs.String("grpc-addr", "127.0.0.1:9090", "gRPC listen address")
+	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "REST listen address")
+	dbAddr := fs.String("db-addr", "127.0.0.1:0", "embedded database (MySQL protocol) listen address")
+	subjects := fs.Int("subjects", 2000, "number of synthetic titulares")
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "titular-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: state directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintln(os.Stderr, "titular demo: starting the embedded database, seeding and migrating…")
+	d, err := demo.Start(ctx, demo.Options{EngineAddr: *dbAddr, Subjects: *subjects, StateDir: dir})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	d.Config.GRPCAddr, d.Config.HTTPAddr = *grpcAddr, *httpAddr
+	a, err := start(ctx, d.Config, log)
+	if err != nil {
+		return err
+	}
+	log.Info("titular demo serving", "grpc", a.GRPCAddr, "http", a.HTTPAddr, "migrations", d.Migrations)
+	if err := d.WriteTour(os.Stdout, a.GRPCAddr, a.HTTPAddr); err != nil {
+		a.Stop()
+		return err
+	}
+	err = a.Wait(ctx)
+	log.Info("titular demo stopped")
+	return err
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/tenant"
+)
+
+// runDatamapDiscover prints a draft data map for a schema titular has never
+// seen. It only reads: a bounded sample of rows per table, in a read-only
+// transaction.
+func runDatamapDiscover(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("datamap discover", flag.ContinueOnError)
+	dsn := fs.String("dsn", "", "database to scan, e.g. 'reader@tcp(127.0.0.1:3306)/crm' (read-only access is enough)")
+	samples := fs.Int("samples", 200, "rows sampled per table (at most 1000)")
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	if *dsn == "" {
+		return errors.New("--dsn is required, e.g. --dsn 'reader@tcp(127.0.0.1:3306)/crm'")
+	}
+	db, err := tenant.OpenDSN(ctx, *dsn, 1)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := store.Survey(ctx, db, store.SurveyOptions{Rows: *samples})
+	if err != nil {
+		return err
+	}
+	if len(s.Schema.Tables) == 0 {
+		return errors.New("the database has no tables; check the DSN's database name")
+	}
+	log.Debug("surveyed", "tables", len(s.Schema.Tables), "foreign_keys", len(s.ForeignKeys))
+	return writeDraft(os.Stdout, datamap.Discover(s), len(s.Schema.Tables))
+}
+
+func writeDraft(w io.Writer, d *datamap.Draft, tables int) error {
+	header := fmt.Sprintf(`Draft data map written by titular datamap discover on %s from %d tables.
+It is a starting point, not a verdict: review every entity and field, fill in
+label, purpose, legal_basis, origin and retention, then run titular datamap check.
+Each field's comment gives discovery's confidence (high, medium, low) and why.`,
+		time.Now().UTC().Format("2006-01-02"), tables)
+	out, err := d.YAML(header)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// warnCoverage prints, for a tenant whose map was checked, the columns that
+// look personal but that the map does not read. It only warns: a failure to
+// sample is reported and does not change the exit code.
+func warnCoverage(ctx context.Context, tc config.Tenant, w io.Writer) {
+	m, err := datamap.Load(tc.Datamap)
+	if err != nil {
+		return // the check already reported it
+	}
+	db, err := tenant.Open(ctx, tc)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	s, err := store.Survey(ctx, db, store.SurveyOptions{})
+	if err != nil {
+		fmt.Fprintf(w, "tenant %s: warning: could not sample the schema for coverage: %v\n", tc.ID, err)
+		return
+	}
+	missing := datamap.Coverage(m, s)
+	if len(missing) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "tenant %s: warning: coverage: the data map reads none of these %d personal-looking columns:\n", tc.ID, len(missing))
+	for _, f := range missing {
+		fmt.Fprintf(w, "  %s.%s (%s): %s\n", f.Table, f.Column, f.Kind, f.Reason)
+	}
+}
