@@ -12,7 +12,7 @@ GATEWAY_VERSION         := v2.33.0
 # google/api protos ship in the v1 gateway module (the buf registry is unreachable here).
 GATEWAY_V1_VERSION      := v1.16.0
 
-.PHONY: help tools third_party generate check-generated lint test run build
+.PHONY: help tools third_party generate check-generated openapi-lint lint test run build
 
 help: ## list targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ generate: tools ## regenerate api/ from proto/
 	buf format -w
 	buf lint
 	buf generate
+
+openapi-lint: ## validate the generated OpenAPI with swagger-cli and redocly (pinned, installed into .bin/npm)
+	scripts/openapi-lint.sh
 
 check-generated: generate ## fail when api/ drifts from proto/
 	buf format -d --exit-code

@@ -34,6 +34,12 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	Workers  Workers  `yaml:"workers"`
 	Exports  Exports  `yaml:"exports"`
+	// Tracing turns on OpenTelemetry tracing (tracing.go).
+	Tracing Tracing `yaml:"tracing"`
+	// Ledger configures checkpoint signing (ledger.go).
+	Ledger Ledger `yaml:"ledger"`
+	// WebhookDelivery tunes the delivery of propagation events (webhooks.go).
+	WebhookDelivery WebhookDelivery `yaml:"webhook_delivery"`
 
 	// Dir is the directory of the config file; relative paths resolve from it.
 	Dir string `yaml:"-"`
@@ -53,6 +59,17 @@ type Tenant struct {
 	// ExportKey encrypts the tenant's stored exports (64 hex chars in a file
 	// or env var). Unset: a development key is generated into state_dir.
 	ExportKey keyring.Source `yaml:"export_key"`
+	// SubjectKey keys the HMAC behind subject references, LedgerKey
+	// authenticates the tenant's ledger leaves (ledger.go). Unset: development
+	// keys are generated into state_dir.
+	SubjectKey keyring.Source `yaml:"subject_key"`
+	LedgerKey  keyring.Source `yaml:"ledger_key"`
+	// AnonymizeKey keys the deterministic anonymizers (fakes, hmac), so one
+	// CPF becomes one fake CPF in every table. Unset: a development key is
+	// generated into state_dir.
+	AnonymizeKey keyring.Source `yaml:"anonymize_key"`
+	// Webhooks receive the tenant's propagation events (webhooks.go).
+	Webhooks []Webhook `yaml:"webhooks"`
 }
 
 // Policy is the controller's instructions for one tenant.
@@ -159,6 +176,9 @@ func (c *Config) applyDefaults() {
 		if t.ExportKey.File != "" {
 			t.ExportKey.File = c.Resolve(t.ExportKey.File)
 		}
+		if t.AnonymizeKey.File != "" {
+			t.AnonymizeKey.File = c.Resolve(t.AnonymizeKey.File)
+		}
 	}
 	if c.Workers.PerTenant == 0 {
 		c.Workers.PerTenant = 2
@@ -178,6 +198,8 @@ func (c *Config) applyDefaults() {
 	if c.Exports.TTL == 0 {
 		c.Exports.TTL = 30 * 24 * time.Hour
 	}
+	c.webhookDefaults()
+	c.ledgerDefaults()
 }
 
 // Resolve makes p absolute relative to the config file's directory.
@@ -219,6 +241,9 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s.policy.deadline_days: %d is out of range 1..365", at, t.Policy.DeadlineDays))
 		}
 	}
+	errs = append(errs, c.validateWebhooks()...)
+	errs = append(errs, c.validateLedger()...)
+	errs = append(errs, c.Tracing.validate()...)
 	names := map[string]bool{}
 	for i, k := range c.Auth.APIKeys {
 		at := fmt.Sprintf("auth.api_keys[%d]", i)

@@ -83,6 +83,9 @@ func (c *schemaCheck) entity(e *Entity) {
 				c.add(c.m.line(vp, f.Line), vp, msg, fix)
 			}
 		}
+		if ok {
+			c.anonymizer(t, f, col, path)
+		}
 	}
 	if r := e.Retention; r != nil {
 		path := base + ".retention.from"

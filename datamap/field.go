@@ -101,6 +101,13 @@ func (p *parser) anonymizer(n *yaml.Node, path string) *AnonymizerRef {
 		return nil
 	}
 	ref.Name = name
+	if p.check != nil {
+		if err := p.check(*ref, nil, false); err != nil {
+			msg, fix := anonymizerProblem(err)
+			p.addAt(nameNode, path, msg, fix)
+			return nil
+		}
+	}
 	return ref
 }
 

@@ -19,6 +19,9 @@ type Map struct {
 	// lines maps a document path to its line, so CheckSchema can point at
 	// the offending value. Empty for maps built by hand.
 	lines map[string]int
+	// anonCheck is the WithAnonymizerCheck hook; CheckSchema runs it on
+	// every field's anonymizer against its column.
+	anonCheck AnonymizerCheck
 }
 
 // Entity is one table's worth of a titular's data.

@@ -18,6 +18,7 @@ type Option func(*options)
 
 type options struct {
 	known func(name string) bool
+	check AnonymizerCheck
 }
 
 // WithAnonymizers sets which anonymizer names a map may use, typically the
@@ -54,8 +55,8 @@ func Parse(file string, data []byte, opts ...Option) (*Map, error) {
 	if !ok {
 		return nil, d.probs.asError()
 	}
-	m := &Map{File: file, lines: d.lines}
-	p := parser{decoder: d, known: o.known, broken: map[string]bool{}, brokenMatch: map[string]bool{}}
+	m := &Map{File: file, lines: d.lines, anonCheck: o.check}
+	p := parser{decoder: d, known: o.known, check: o.check, broken: map[string]bool{}, brokenMatch: map[string]bool{}}
 	p.top(root, m)
 	if len(m.Entities) > 0 {
 		p.graph(m)

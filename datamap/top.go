@@ -11,6 +11,7 @@ import (
 type parser struct {
 	*decoder
 	known func(name string) bool
+	check AnonymizerCheck
 	// broken holds entities whose match or parent was present but invalid.
 	broken, brokenMatch map[string]bool
 	// noSubject is set when subject.identifiers could not be read, so match

@@ -19,11 +19,15 @@ if [[ ${1:-} == --reseed ]] || [[ ! -s $scenarios ]] || ! bin/titular datamap ch
   mv "$scenarios.tmp" "$scenarios"
 fi
 bin/titular migrate --config examples/realestate/titular.yaml
+# The demo's purposes and their terms in force (idempotent; see the file).
+bin/titular purposes load --config examples/realestate/titular.yaml --tenant demo --file examples/realestate/purposes.yaml
 bin/titular datamap check --config examples/realestate/titular.yaml
 cpf=$(sed -n 's/^ *comprador_2023 *cpf=\([0-9]*\).*/\1/p' "$scenarios" | head -1)
 cpf=${cpf:-CPF}
 extract='{"kind":"EXTRACT","subject":{"cpf":"'$cpf'"}}'
 confirm='{"tenant":"demo","kind":"CONFIRM","subject":{"cpf":"'$cpf'"}}'
+grant='{"kind":"CONSENT","subject":{"cpf":"'$cpf'"},"consent":{"purpose":"marketing_email","action":"GRANT","term_version":"1","evidence":{"channel":"portal"}}}'
+search='{"subject":{"cpf":"'$cpf'"}}'
 cat <<TOUR
 
 titular demo is starting. Demo API keys (development only):
@@ -35,6 +39,9 @@ $cpf is the 2023 buyer (comprador_2023).
   curl -s -H 'Authorization: Bearer demo-dpo-key' http://127.0.0.1:8080/v1/tenants/demo/requests/REQUEST_ID
   curl -s -H 'Authorization: Bearer demo-dpo-key' -OJ 'http://127.0.0.1:8080/v1/tenants/demo/requests/REQUEST_ID/export?format=xlsx'
   grpcurl -plaintext -H 'authorization: Bearer demo-dpo-key' -d '$confirm' 127.0.0.1:9090 lgpd.v1.RequestService/CreateRequest
+  curl -s -H 'Authorization: Bearer demo-dpo-key' http://127.0.0.1:8080/v1/tenants/demo/purposes
+  curl -s -H 'Authorization: Bearer demo-backend-key' -d '$grant' http://127.0.0.1:8080/v1/tenants/demo/requests
+  curl -s -H 'Authorization: Bearer demo-dpo-key' -d '$search' http://127.0.0.1:8080/v1/tenants/demo/consents:search
 
 TOUR
 exec bin/titular serve --config examples/realestate/titular.yaml --log-format text

@@ -51,6 +51,9 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 			}
 			out.Result.Extract = er
 		}
+		if a := res.Anonymize; a != nil {
+			out.Result.Anonymize = anonymizeProto(a)
+		}
 		if d := res.Delete; d != nil {
 			out.Result.Delete = deleteProto(d)
 		}
@@ -74,7 +77,7 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
 	out := &lgpdv1.DeleteResult{Complete: d.Complete}
 	for _, e := range d.Entities {
-		out.Entities = append(out.Entities, &lgpdv1.DeleteCount{Entity: e.Entity, Deleted: e.Deleted, Blocked: e.Blocked})
+		out.Entities = append(out.Entities, &lgpdv1.DeleteCount{Entity: e.Entity, Deleted: e.Deleted, Blocked: e.Blocked, Anonymized: e.Anonymized})
 	}
 	for _, h := range d.Holds {
 		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
@@ -85,6 +88,21 @@ func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
 	}
 	for _, a := range d.Attachments {
 		out.Attachments = append(out.Attachments, &lgpdv1.AttachmentRef{Entity: a.Entity, Key: a.Key, State: a.State})
+	}
+	return out
+}
+
+func anonymizeProto(a *store.AnonymizeResult) *lgpdv1.AnonymizeResult {
+	out := &lgpdv1.AnonymizeResult{TotalRows: a.TotalRows}
+	for _, e := range a.Entities {
+		out.Entities = append(out.Entities, &lgpdv1.AnonymizeCount{Entity: e.Entity, Rows: e.Rows, Fields: e.Fields, Held: e.Held})
+	}
+	for _, h := range a.Holds {
+		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
+		if h.Until != nil {
+			ph.Until = ts(*h.Until)
+		}
+		out.Holds = append(out.Holds, ph)
 	}
 	return out
 }

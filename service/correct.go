@@ -106,6 +106,14 @@ func correct(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request
 	if err := t.Store.SetOutcome(ctx, tx, r.ID, res, nil); err != nil {
 		return nil, err
 	}
+	fields := make([]string, 0, len(values))
+	for name := range values {
+		fields = append(fields, name)
+	}
+	slices.Sort(fields)
+	if err := propagate(ctx, t, tx, r, store.EventSubjectCorrected, map[string]any{"fields": fields, "entities": touched(counts)}); err != nil {
+		return nil, err
+	}
 	done, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, "")
 	if err != nil {
 		return nil, err

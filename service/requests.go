@@ -28,6 +28,14 @@ type Requests struct {
 	log     *slog.Logger
 	// wake tells this process's workers that a tenant has new work.
 	wake func(tenantID string)
+	// ledger serves receipts; nil until WithLedger.
+	ledger *Ledger
+}
+
+// WithLedger lets the service answer GetReceipt from l.
+func (s *Requests) WithLedger(l *Ledger) *Requests {
+	s.ledger = l
+	return s
 }
 
 var _ lgpdv1.RequestServiceServer = (*Requests)(nil)
@@ -41,13 +49,10 @@ func NewRequests(tenants *tenant.Registry, log *slog.Logger, wake func(string)) 
 }
 
 // notLanded names the kinds whose issue has not landed, and what is missing.
-var notLanded = map[lgpdv1.RequestKind]string{
-	lgpdv1.RequestKind_ANONYMIZE: "ANONYMIZE is not implemented yet: the anonymizers have not landed",
-	lgpdv1.RequestKind_CONSENT:   "CONSENT is not implemented yet: the consent catalog and records have not landed",
-}
+var notLanded = map[lgpdv1.RequestKind]string{}
 
 // CreateRequest validates and records a request. Kinds with an inline
-// runner (CONFIRM, CORRECT) are answered within the call, in the transaction
+// runner (CONFIRM, CORRECT, CONSENT) are answered within the call, in the transaction
 // that records them; the others are queued for the workers.
 func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRequest) (*lgpdv1.Request, error) {
 	p, _ := PrincipalFrom(ctx)
@@ -117,6 +122,10 @@ func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *t
 		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
 			return correct(ctx, t, tx, r, actor, values)
 		}, nil
+	case lgpdv1.RequestKind_CONSENT:
+		return consentRunner(in, t, actor)
+	case lgpdv1.RequestKind_ANONYMIZE:
+		return nil, checkAnonymizable(t)
 	}
 	return nil, nil
 }
@@ -168,12 +177,9 @@ func validID(id string) bool {
 
 // ListRequests pages through a tenant's requests, newest first.
 func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequest) (*lgpdv1.ListRequestsResponse, error) {
-	size := int(in.GetPageSize())
-	switch {
-	case size < 0 || size > 500:
-		return nil, invalid("BAD_PAGE_SIZE", "page_size must be between 1 and 500 (0 means 50)")
-	case size == 0:
-		size = 50
+	size, err := pageSize(in.GetPageSize())
+	if err != nil {
+		return nil, err
 	}
 	f := store.ListFilter{PageSize: size, PageToken: in.GetPageToken()}
 	if in.GetStatus() != lgpdv1.RequestStatus_STATUS_UNSPECIFIED {
@@ -257,9 +263,18 @@ func (s *Requests) ApproveRequest(context.Context, *lgpdv1.ApproveRequestRequest
 	return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "approval is not implemented yet: no tenant policy can require DPO approval until the approval workflow lands")
 }
 
-// GetReceipt is refused until the ledger lands.
-func (s *Requests) GetReceipt(context.Context, *lgpdv1.GetReceiptRequest) (*lgpdv1.Receipt, error) {
-	return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "receipts are not implemented yet: the Merkle ledger has not landed")
+// GetReceipt returns the request's ledger receipt: its latest leaf (the
+// final one once the request is done), a signed checkpoint and the inclusion
+// proof between them, for a titular to verify offline.
+func (s *Requests) GetReceipt(ctx context.Context, in *lgpdv1.GetReceiptRequest) (*lgpdv1.Receipt, error) {
+	if s.ledger == nil {
+		return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "receipts need the ledger, which this server was started without")
+	}
+	t, r, err := s.lookup(ctx, in.GetTenant(), in.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return s.ledger.Receipt(ctx, t, r.ID)
 }
 
 // DownloadExport streams a completed request's export. Everything is checked

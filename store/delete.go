@@ -3,18 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/datamap"
 )
 
-// DeleteCount is what a DELETE did to one entity's rows.
+// DeleteCount is what a DELETE did to one entity's rows. Anonymized rows
+// are among the Blocked ones: a hold with on_delete: anonymize keeps them,
+// with their non-retained fields anonymized.
 type DeleteCount struct {
-	Entity  string `json:"entity"`
-	Deleted int64  `json:"deleted"`
-	Blocked int64  `json:"blocked"`
+	Entity     string `json:"entity"`
+	Deleted    int64  `json:"deleted"`
+	Blocked    int64  `json:"blocked"`
+	Anonymized int64  `json:"anonymized"`
 }
 
 // Hold is a retention hold that kept some of a titular's rows (Art. 16 I).
@@ -49,33 +54,50 @@ type DeleteResult struct {
 // rows still reference it (a buyer's record under their held sale).
 const heldByDependants = "dependencia_de_registro_retido"
 
-// DeleteSubject erases a titular's rows in tx, children before parents.
-// Rows under a running retention hold are blocked instead (recorded in
-// lgpd_blocks for the sweep), and so are rows that held rows still
-// reference. All of it commits or none of it does: the caller's transaction
-// decides. On a complete erasure the titular's own request records lose
-// their identifiers and exports.
-func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, requestID, subjectRef string) (*DeleteResult, error) {
-	now := s.now()
-	rows, err := collectRows(ctx, tx, m, ids)
+// DeleteSubject erases a titular's rows in tx, children before parents,
+// through the map of p (a PlanDelete plan). Rows under a running retention
+// hold are blocked instead (recorded in lgpd_blocks for the sweep), and so
+// are rows that held rows still reference. Held rows of an entity whose
+// hold says on_delete: anonymize also lose their non-retained fields, with
+// the anonymize executor and key: the row stays for the law, the person in
+// it does not. All of it commits or none of it does: the caller's
+// transaction decides. On a complete erasure the titular's own request
+// records lose their identifiers and exports.
+func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan, key *anonymize.Key, ids Identifiers, requestID, subjectRef string) (*DeleteResult, error) {
+	if p == nil || key == nil {
+		return nil, errors.New("delete: a plan and an anonymize key are required")
+	}
+	m, now := p.m, s.now()
+	rows, err := collectErasable(ctx, tx, m, ids, now)
 	if err != nil {
 		return nil, err
 	}
+	anon := &heldAnonymizer{p: p, key: key, now: now}
 	res := &DeleteResult{Complete: true}
 	order := m.Order()
 	slices.Reverse(order)
 	holds := map[string]*Hold{}
 	for _, e := range order {
 		var free [][]any
-		var held []keyedRow
+		var held, toAnonymize []keyedRow
 		for _, r := range rows.rows[e.Name] {
-			if e.Retention != nil {
-				if until, ok := releaseAt(e.Retention, r.from); ok && until.After(now) {
-					held = append(held, r)
-					continue
+			if _, ok := heldUntil(e, r.from, now); ok {
+				held = append(held, r)
+				if r.values != nil {
+					toAnonymize = append(toAnonymize, r)
 				}
+				continue
 			}
 			free = append(free, r.key)
+		}
+		// Anonymized first: a held row that no longer names the titular no
+		// longer keeps their parent rows either.
+		anonymized, err := anon.rows(ctx, tx, e, toAnonymize)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.fail("anonymized:" + e.Name); err != nil {
+			return nil, err
 		}
 		deleted, kept, err := deleteBatch(ctx, tx, e, free)
 		if err != nil {
@@ -89,13 +111,14 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, i
 				return nil, err
 			}
 		}
-		res.Entities = append(res.Entities, DeleteCount{Entity: e.Name, Deleted: deleted, Blocked: int64(len(held))})
+		res.Entities = append(res.Entities, DeleteCount{Entity: e.Name, Deleted: deleted, Blocked: int64(len(held)), Anonymized: anonymized})
 		if err := s.fail("delete:" + e.Name); err != nil {
 			return nil, err
 		}
 		if e.AttachmentPath != "" {
 			res.Attachments = append(res.Attachments, attachments(e, free, held)...)
 		}
+		delete(rows.rows, e.Name) // drop the keys and held values
 	}
 	slices.Reverse(res.Entities)
 	for _, e := range m.Order() {
@@ -111,6 +134,16 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, i
 		if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", subjectRef); err != nil {
 			return nil, fmt.Errorf("forget request identifiers: %w", err)
 		}
+		// Unlink the ledger's subject reference from the identifiers.
+		if _, err := s.ForgetSubject(ctx, tx, subjectRef); err != nil {
+			return nil, err
+		}
+		// Consent evidence (IP, user agent) goes with the titular; the
+		// records stay as proof of what was agreed, linked to no one. On a
+		// partial erasure it is kept while held data remains (Art. 8 §2, 16).
+		if _, err := s.ClearConsentEvidence(ctx, tx, []string{subjectRef}); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -120,11 +153,9 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, i
 func (s *Store) block(ctx context.Context, tx *sql.Tx, e *datamap.Entity, r keyedRow, requestID, subjectRef string, now time.Time, holds map[string]*Hold) error {
 	basis, reference, onDelete := heldByDependants, "registro referenciado por dados sob retenção legal", "block"
 	var until *time.Time
-	if e.Retention != nil {
-		if t, ok := releaseAt(e.Retention, r.from); ok && t.After(now) {
-			basis, reference, onDelete = e.Retention.Basis, e.Retention.Reference, e.Retention.OnDelete
-			until = &t
-		}
+	if t, ok := heldUntil(e, r.from, now); ok {
+		basis, reference, onDelete = e.Retention.Basis, e.Retention.Reference, e.Retention.OnDelete
+		until = &t
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO lgpd_blocks
  (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at)
@@ -171,4 +202,38 @@ func (s *Store) dropSubjectExports(ctx context.Context, tx *sql.Tx, subjectRef s
 		return fmt.Errorf("drop earlier exports: %w", err)
 	}
 	return nil
+}
+
+// heldAnonymizer applies the anonymize executor to the held rows of a
+// DELETE. It binds the plan to the live schema on first use, so a DELETE
+// that anonymizes nothing never reads the schema, and shares one sink over
+// the request, so a value's collision redraws follow it across entities.
+type heldAnonymizer struct {
+	p    *AnonymizePlan
+	key  *anonymize.Key
+	now  time.Time
+	sink *anonymizeSink
+}
+
+// rows anonymizes rows of e in tx and reports how many changed.
+func (h *heldAnonymizer) rows(ctx context.Context, tx *sql.Tx, e *datamap.Entity, rows []keyedRow) (int64, error) {
+	if len(rows) == 0 || len(h.p.entities[e.Name].fields) == 0 {
+		return 0, nil
+	}
+	if h.sink == nil {
+		schema, err := LoadSchema(ctx, tx)
+		if err != nil {
+			return 0, err
+		}
+		run, err := bindPlan(h.p, schema)
+		if err != nil {
+			return 0, err
+		}
+		h.sink = newAnonymizeSink(ctx, tx, h.key, h.now, run)
+	}
+	c, err := h.sink.anonymizeRows(e, rows)
+	if err != nil {
+		return 0, fmt.Errorf("anonymize held %s rows: %w", e.Name, err)
+	}
+	return c.Rows, nil
 }

@@ -15,34 +15,59 @@ import (
 // errRowReferenced is MySQL's 1451: a foreign key still points at the row.
 const errRowReferenced = 1451
 
-// keyedRow is one of a titular's rows: its key and its retention date.
+// keyedRow is one of a titular's rows: its key, its retention date and,
+// only for a row a DELETE will anonymize, its values (aligned with the
+// entity's Fields).
 type keyedRow struct {
-	key  []any
-	from any
+	key    []any
+	from   any
+	values []any
 }
 
 // rowCollector gathers, per entity, the keys of a titular's rows (and the
-// retention `from` value) without keeping any personal value.
+// retention `from` value). It keeps personal values only for the rows a
+// running hold with on_delete: anonymize keeps, which DELETE anonymizes.
 type rowCollector struct {
 	rows map[string][]keyedRow
-	cur  string
+	// heldValues keeps the values of rows held at now for anonymization.
+	heldValues bool
+	now        time.Time
+	cur        *datamap.Entity
 }
 
-func newRowCollector() *rowCollector { return &rowCollector{rows: map[string][]keyedRow{}} }
-
-func (c *rowCollector) BeginEntity(e *datamap.Entity) error { c.cur = e.Name; return nil }
-func (c *rowCollector) Row([]any) error                   { return errors.New("rowCollector needs keyed rows") }
+func (c *rowCollector) BeginEntity(e *datamap.Entity) error { c.cur = e; return nil }
+func (c *rowCollector) Row([]any) error                     { return errors.New("rowCollector needs keyed rows") }
 func (c *rowCollector) EndEntity(*datamap.Entity, int64) error {
 	return nil
 }
 
-func (c *rowCollector) KeyedRow(key, _, extra []any) error {
+func (c *rowCollector) KeyedRow(key, values, extra []any) error {
 	r := keyedRow{key: key}
 	if len(extra) > 0 {
 		r.from = extra[0]
 	}
-	c.rows[c.cur] = append(c.rows[c.cur], r)
+	if c.heldValues && anonymizedWhenHeld(c.cur, r.from, c.now) {
+		r.values = values
+	}
+	c.rows[c.cur.Name] = append(c.rows[c.cur.Name], r)
 	return nil
+}
+
+// heldUntil reports when the running retention hold of e keeps a row whose
+// `from` value is given; ok is false when no hold keeps it at now.
+func heldUntil(e *datamap.Entity, from any, now time.Time) (time.Time, bool) {
+	if e.Retention == nil {
+		return time.Time{}, false
+	}
+	until, ok := releaseAt(e.Retention, from)
+	return until, ok && until.After(now)
+}
+
+// anonymizedWhenHeld reports whether DELETE keeps the row under a running
+// hold and anonymizes its non-retained fields (on_delete: anonymize).
+func anonymizedWhenHeld(e *datamap.Entity, from any, now time.Time) bool {
+	_, held := heldUntil(e, from, now)
+	return held && e.Retention.OnDelete == "anonymize"
 }
 
 // retentionColumn asks the walk for an entity's retention date column.
@@ -55,7 +80,16 @@ func retentionColumn(e *datamap.Entity) []string {
 
 // collectRows walks the titular's rows, locking them, and returns their keys.
 func collectRows(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers) (*rowCollector, error) {
-	c := newRowCollector()
+	return collect(ctx, tx, m, ids, &rowCollector{rows: map[string][]keyedRow{}})
+}
+
+// collectErasable is collectRows for DELETE: it also keeps the values of
+// the rows that a hold with on_delete: anonymize keeps at now.
+func collectErasable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, now time.Time) (*rowCollector, error) {
+	return collect(ctx, tx, m, ids, &rowCollector{rows: map[string][]keyedRow{}, heldValues: true, now: now})
+}
+
+func collect(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, c *rowCollector) (*rowCollector, error) {
 	if _, err := WalkWith(ctx, tx, m, ids, c, WalkOptions{Extra: retentionColumn, ForUpdate: true}); err != nil {
 		return nil, err
 	}
@@ -101,18 +135,14 @@ func keyWhere(e *datamap.Entity) string {
 	return "(" + joinQuoted(e.Key) + ") = (" + placeholders(len(e.Key)) + ")"
 }
 
-// deleteRow deletes one row under a savepoint, so a row still referenced by
-// a foreign key (a held sale pointing at its buyer) is kept without
-// aborting the transaction. It reports whether the row went.
+// deleteRow deletes one row and reports whether it went. A row a foreign key
+// still points at (a held sale referencing its buyer) fails with 1451;
+// InnoDB rolls back only that statement, not the transaction, so the row is
+// simply kept. (No SAVEPOINT: the demo's embedded engine has none, and
+// MySQL and MariaDB do not need one here.)
 func deleteRow(ctx context.Context, tx *sql.Tx, e *datamap.Entity, key []any) (bool, error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT titular_row"); err != nil {
-		return false, fmt.Errorf("savepoint: %w", err)
-	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+keyWhere(e), key...)
 	if mysqlNumber(err) == errRowReferenced {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT titular_row"); rerr != nil {
-			return false, fmt.Errorf("rollback to savepoint: %w", rerr)
-		}
 		return false, nil
 	}
 	if err != nil {
@@ -136,9 +166,6 @@ func deleteBatch(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]an
 			marks[i] = one
 			args = append(args, k...)
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT titular_batch"); err != nil {
-			return 0, nil, fmt.Errorf("savepoint: %w", err)
-		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+lhs+" IN ("+strings.Join(marks, ", ")+")", args...)
 		if err == nil {
 			n, _ := res.RowsAffected()
@@ -147,9 +174,6 @@ func deleteBatch(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]an
 		}
 		if mysqlNumber(err) != errRowReferenced {
 			return 0, nil, fmt.Errorf("delete from %s: %w", e.Table, err)
-		}
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT titular_batch"); err != nil {
-			return 0, nil, fmt.Errorf("rollback to savepoint: %w", err)
 		}
 		for _, k := range batch {
 			ok, err := deleteRow(ctx, tx, e, k)

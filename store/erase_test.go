@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/seed"
 )
@@ -17,8 +19,14 @@ import (
 // and the seed scenarios by name; the store's clock is fixed at 2026-06-01.
 func seeded(t *testing.T) (*Store, *sql.DB, *datamap.Map, map[string]seed.Scenario) {
 	t.Helper()
+	return seededWith(t, seed.Options{Subjects: 120, Seed: 9})
+}
+
+// seededWith is seeded with other seed options.
+func seededWith(t *testing.T, opts seed.Options) (*Store, *sql.DB, *datamap.Map, map[string]seed.Scenario) {
+	t.Helper()
 	s, db := newStore(t)
-	sum, err := seed.Seed(context.Background(), db, seed.Options{Subjects: 120, Seed: 9})
+	sum, err := seed.Seed(context.Background(), db, opts)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
@@ -35,7 +43,9 @@ func seeded(t *testing.T) (*Store, *sql.DB, *datamap.Map, map[string]seed.Scenar
 	return s, db, m, sc
 }
 
-func idsOf(x seed.Scenario) Identifiers { return Identifiers{CPF: x.CPF, Email: x.Email, Phone: x.Phone} }
+func idsOf(x seed.Scenario) Identifiers {
+	return Identifiers{CPF: x.CPF, Email: x.Email, Phone: x.Phone}
+}
 
 // countingSink counts rows per entity.
 type countingSink struct{ n map[string]int64 }
@@ -66,11 +76,19 @@ func reach(t *testing.T, db *sql.DB, m *datamap.Map, ids Identifiers) map[string
 
 func deleteSubject(t *testing.T, s *Store, m *datamap.Map, ids Identifiers) (*DeleteResult, error) {
 	t.Helper()
+	plan, err := PlanDelete(m, anonymize.NewRegistry())
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	key, err := anonymize.NewKey(testAnonKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := createRequest(t, s, NewRequest{Kind: KindDelete, Subject: ids})
 	var res *DeleteResult
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		res, err = s.DeleteSubject(ctx, tx, m, ids, r.ID, r.SubjectRef)
+		res, err = s.DeleteSubject(ctx, tx, plan, key, ids, r.ID, r.SubjectRef)
 		return err
 	})
 	return res, err
@@ -325,5 +343,169 @@ func TestSweepErasesWhenHoldsEnd(t *testing.T) {
 	}
 	if n := countRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NULL"); n != int(kept) {
 		t.Errorf("%d blocks open, want the %d kept ones", n, kept)
+	}
+}
+
+// agencyManager returns the identifiers of the first partner agency's
+// manager (gerente_imobiliaria: a 10-year hold with on_delete: anonymize)
+// and that row's mapped values as stored.
+func agencyManager(t *testing.T, db *sql.DB, m *datamap.Map) (Identifiers, []any) {
+	t.Helper()
+	var cpf, email, phone string
+	if err := db.QueryRow("SELECT gerente_cpf, gerente_email, gerente_telefone FROM imobiliarias WHERE idimobiliaria = 1").Scan(&cpf, &email, &phone); err != nil {
+		t.Fatal(err)
+	}
+	var ids Identifiers
+	var err1, err2, err3 error
+	ids.CPF, err1 = brdoc.NormalizeCPF(cpf)
+	ids.Email, err2 = brdoc.NormalizeEmail(email)
+	ids.Phone, err3 = brdoc.NormalizePhone(phone)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	return ids, rowByKey(t, db, m.Entity("gerente_imobiliaria"), "[1]")
+}
+
+func deleteCountOf(res *DeleteResult, entity string) DeleteCount {
+	for _, c := range res.Entities {
+		if c.Entity == entity {
+			return c
+		}
+	}
+	return DeleteCount{Entity: entity}
+}
+
+func TestDeleteAnonymizesHeldRows(t *testing.T) {
+	s, db, m, sc := seededWith(t, seed.Options{Subjects: 120, Seed: 9, HeavyInteractions: 40})
+	ids, before := agencyManager(t, db, m)
+	if got := reach(t, db, m, ids); got["gerente_imobiliaria"] != 1 {
+		t.Fatalf("the manager must reach their agency row: %v", got)
+	}
+	res, err := deleteSubject(t, s, m, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := deleteCountOf(res, "gerente_imobiliaria"); c != (DeleteCount{Entity: "gerente_imobiliaria", Blocked: 1, Anonymized: 1}) || res.Complete {
+		t.Errorf("the held agency row must be kept, blocked and anonymized: %+v complete=%v", c, res.Complete)
+	}
+	// The row stays for the contract; the person in it does not.
+	e := m.Entity("gerente_imobiliaria")
+	after := rowByKey(t, db, e, "[1]")
+	for i, f := range e.Fields {
+		same := sameRow(before[i:i+1], after[i:i+1])
+		if f.Category == datamap.CategoryContext && !same {
+			t.Errorf("%s is not personal and must stay", f.Column)
+		} else if f.Category != datamap.CategoryContext && (same || after[i] == nil) {
+			t.Errorf("%s still holds the manager's value (or lost the column's fake)", f.Column)
+		}
+	}
+	if found := scanMapped(t, db, m, needles(ids)); len(found) != 0 {
+		t.Errorf("the manager's identifiers are still stored: %v", found)
+	}
+	if left := reach(t, db, m, ids); len(left) != 0 {
+		t.Errorf("the old identifiers still reach rows: %v", left)
+	}
+	var hold *Hold
+	for i := range res.Holds {
+		if res.Holds[i].Entity == "gerente_imobiliaria" {
+			hold = &res.Holds[i]
+		}
+	}
+	if hold == nil || hold.Until == nil || hold.Basis != "execucao_contrato" {
+		t.Errorf("the hold must be named with basis and release date: %+v", res.Holds)
+	}
+	blocked := "SELECT COUNT(*) FROM lgpd_blocks WHERE entity = ? AND on_delete = 'anonymize' AND release_at IS NOT NULL AND released_at IS NULL"
+	if n := countRows(t, db, blocked, "gerente_imobiliaria"); n != 1 {
+		t.Errorf("%d blocks for the anonymized row, want 1 for the sweep", n)
+	}
+	// A second DELETE is harmless: nothing is found, nothing changes.
+	again, err := deleteSubject(t, s, m, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := deleteCountOf(again, "gerente_imobiliaria"); c.Blocked+c.Deleted+c.Anonymized != 0 {
+		t.Errorf("second DELETE touched the agency: %+v", c)
+	}
+	if !sameRow(after, rowByKey(t, db, e, "[1]")) || countRows(t, db, blocked, "gerente_imobiliaria") != 1 {
+		t.Error("second DELETE changed the anonymized row or its block")
+	}
+
+	// A broker's notes on other titulares' leads: those under the 5-year
+	// hold stay, unlinked from the broker, and the broker's record goes.
+	broker := idsOf(sc["corretor_pesado"])
+	shapes := LookupValues("cpf", broker.CPF)
+	var id int64
+	if err := db.QueryRow("SELECT idcorretor FROM corretores WHERE cpf IN (?, ?, ?)", shapes[0], shapes[1], shapes[2]).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := time.Date(2021, 6, 1, 12, 0, 0, 0, time.UTC) // the clock minus keep_years
+	total := countRows(t, db, "SELECT COUNT(*) FROM lead_interacoes WHERE idcorretor = ?", id)
+	var held []any
+	rows, err := db.Query("SELECT idlead_interacao FROM lead_interacoes WHERE idcorretor = ? AND data_interacao > ?", id, cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, k)
+	}
+	if rows.Close(); len(held) == 0 {
+		t.Fatal("the heavy broker has no notes under the hold")
+	}
+	res, err = deleteSubject(t, s, m, broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(held))
+	if c := deleteCountOf(res, "atendimento_corretor"); c.Blocked != n || c.Anonymized != n || c.Deleted != int64(total)-n {
+		t.Errorf("atendimento_corretor: %+v, want %d held and anonymized of %d", c, n, total)
+	}
+	if got := countRows(t, db, "SELECT COUNT(*) FROM lead_interacoes WHERE idcorretor IS NULL AND idlead_interacao IN ("+placeholders(len(held))+")", held...); got != len(held) {
+		t.Errorf("%d of %d held notes kept and unlinked from the broker", got, len(held))
+	}
+	if countRows(t, db, "SELECT COUNT(*) FROM corretores WHERE idcorretor = ?", id) != 0 {
+		t.Error("the broker's record must go once no held row names them")
+	}
+	if got := countRows(t, db, blocked, "atendimento_corretor"); got != len(held) {
+		t.Errorf("%d blocks for the held notes, want %d", got, len(held))
+	}
+}
+
+func TestDeleteCrashAfterAnonymizingRollsBack(t *testing.T) {
+	s, db, m, _ := seeded(t)
+	ids, before := agencyManager(t, db, m)
+	cpf := fieldIndex(m.Entity("gerente_imobiliaria"), "gerente_cpf")
+	boom := errors.New("injected crash")
+	var dirty string
+	s.failpoint = func(step string) error {
+		if step != "anonymized:gerente_imobiliaria" {
+			return nil
+		}
+		// Read the uncommitted row to prove the crash follows the anonymization.
+		ctx := context.Background()
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadUncommitted, ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // read-only
+		if err := tx.QueryRowContext(ctx, "SELECT gerente_cpf FROM imobiliarias WHERE idimobiliaria = 1").Scan(&dirty); err != nil {
+			return err
+		}
+		return boom
+	}
+	if _, err := deleteSubject(t, s, m, ids); !errors.Is(err, boom) {
+		t.Fatalf("want the injected failure, got %v", err)
+	}
+	if dirty == "" || dirty == before[cpf] {
+		t.Fatal("the crash must come after the held row was anonymized")
+	}
+	if after := rowByKey(t, db, m.Entity("gerente_imobiliaria"), "[1]"); !sameRow(before, after) {
+		t.Errorf("a failed DELETE left the row anonymized: %v", after)
+	}
+	if n := countRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks"); n != 0 {
+		t.Errorf("a failed DELETE left %d blocks", n)
 	}
 }

@@ -71,7 +71,9 @@ type Result struct {
 	Confirm *ConfirmResult `json:"confirm,omitempty"`
 	Extract *ExtractResult `json:"extract,omitempty"`
 	Delete  *DeleteResult  `json:"delete,omitempty"`
-	Correct *CorrectResult `json:"correct,omitempty"`
+	// Anonymize is what an ANONYMIZE changed and which holds kept rows.
+	Anonymize *AnonymizeResult `json:"anonymize,omitempty"`
+	Correct   *CorrectResult   `json:"correct,omitempty"`
 }
 
 // CorrectResult is how many rows a correction changed, per entity.
@@ -190,9 +192,13 @@ func (s *Store) InsertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 	if err != nil {
 		return nil, false, fmt.Errorf("encode subject: %w", err)
 	}
+	ref, err := s.subjectRef(ctx, tx, n.Subject)
+	if err != nil {
+		return nil, false, err
+	}
 	r := &Request{
 		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy,
-		IdempotencyKey: n.IdempotencyKey, SubjectRef: uuid.NewString(), Subject: n.Subject,
+		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now,
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO lgpd_requests
@@ -231,7 +237,8 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id, from, to, actor, n
 	if err != nil {
 		return fmt.Errorf("record request event: %w", err)
 	}
-	return nil
+	// Every state change is a ledger leaf, committed with the change.
+	return s.appendRequestLeaf(ctx, tx, id, from, to, at)
 }
 
 // GetRequest returns a request by id.

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -21,6 +22,25 @@ type Store struct {
 	// failpoint, when set by a test, runs between the statements of a
 	// multi-statement change and may fail it, to prove all-or-nothing.
 	failpoint func(step string) error
+	// subjectKey keys the HMAC of identifiers in lgpd_subject_index;
+	// ledgerKey authenticates ledger leaves. Both live outside the database.
+	subjectKey, ledgerKey []byte
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithSubjectKey sets the tenant's secret for subject references: the same
+// titular gets the same reference for as long as the key stays.
+func WithSubjectKey(key []byte) Option { return func(s *Store) { s.subjectKey = key } }
+
+// WithLedgerKey sets the tenant's secret that authenticates ledger leaves.
+func WithLedgerKey(key []byte) Option { return func(s *Store) { s.ledgerKey = key } }
+
+func randomKey() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails on supported platforms
+	return k
 }
 
 func (s *Store) fail(step string) error {
@@ -30,9 +50,20 @@ func (s *Store) fail(step string) error {
 	return s.failpoint(step)
 }
 
-// New wraps a tenant's pool.
-func New(db *sql.DB) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+// New wraps a tenant's pool. Keys not given are random for this Store only,
+// which suits tests; the service passes the tenant's keys.
+func New(db *sql.DB, opts ...Option) *Store {
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.subjectKey == nil {
+		s.subjectKey = randomKey()
+	}
+	if s.ledgerKey == nil {
+		s.ledgerKey = randomKey()
+	}
+	return s
 }
 
 // DB returns the underlying pool.

@@ -134,6 +134,9 @@ func (s *Store) release(ctx context.Context, tx *sql.Tx, m *datamap.Map, due []b
 		if _, err := tx.ExecContext(ctx, "UPDATE lgpd_blocks SET released_at = ? WHERE id = ?", now, b.id); err != nil {
 			return fmt.Errorf("release block: %w", err)
 		}
+		if err := s.appendErasureLeaf(ctx, tx, b.id, now); err != nil {
+			return err
+		}
 		c.Erased++
 	}
 	return nil

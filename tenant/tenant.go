@@ -12,8 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/keyring"
@@ -29,6 +32,10 @@ type Tenant struct {
 	Map       *datamap.Map
 	Store     *store.Store
 	ExportKey []byte
+	// Anonymizers builds the map's anonymizers; AnonymizeKey keys them
+	// (keyring purpose "anonymize").
+	Anonymizers  *anonymize.Registry
+	AnonymizeKey *anonymize.Key
 }
 
 // Registry opens tenants on first use and closes their pools on shutdown.
@@ -36,6 +43,7 @@ type Registry struct {
 	cfg  *config.Config
 	keys *keyring.Keyring
 	log  *slog.Logger
+	anon *anonymize.Registry
 
 	mu   sync.Mutex
 	open map[string]*Tenant
@@ -43,8 +51,13 @@ type Registry struct {
 
 // NewRegistry returns a registry over the configured tenants.
 func NewRegistry(cfg *config.Config, keys *keyring.Keyring, log *slog.Logger) *Registry {
-	return &Registry{cfg: cfg, keys: keys, log: log, open: map[string]*Tenant{}}
+	return &Registry{cfg: cfg, keys: keys, log: log, anon: anonymize.NewRegistry(), open: map[string]*Tenant{}}
 }
+
+// Anonymizers is the registry data maps take their anonymizers from. A
+// program embedding titular registers its own on it before serving, since
+// each tenant's map is validated against it when the tenant first opens.
+func (r *Registry) Anonymizers() *anonymize.Registry { return r.anon }
 
 // IDs lists the configured tenant ids in config order.
 func (r *Registry) IDs() []string {
@@ -81,11 +94,28 @@ func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
 }
 
 func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, error) {
-	m, err := datamap.Load(tc.Datamap)
+	m, err := datamap.Load(tc.Datamap, store.DatamapOptions(r.anon)...)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: data map: %w", tc.ID, err)
 	}
+	anonSecret, err := r.keys.Key(tc.ID, "anonymize", tc.AnonymizeKey)
+	if err != nil {
+		return nil, err
+	}
+	anonKey, err := anonymize.NewKey(anonSecret)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: anonymize key: %w", tc.ID, err)
+	}
 	key, err := r.keys.Key(tc.ID, "export", tc.ExportKey)
+	if err != nil {
+		return nil, err
+	}
+	// Subject references and ledger MACs are keyed outside the database.
+	subjectKey, err := r.keys.Key(tc.ID, "subject", tc.SubjectKey)
+	if err != nil {
+		return nil, err
+	}
+	ledgerKey, err := r.keys.Key(tc.ID, "ledger", tc.LedgerKey)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +123,7 @@ func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, e
 	if err != nil {
 		return nil, err
 	}
-	return &Tenant{Config: tc, Map: m, Store: store.New(db), ExportKey: key}, nil
+	return &Tenant{Config: tc, Map: m, Store: store.New(db, store.WithSubjectKey(subjectKey), store.WithLedgerKey(ledgerKey)), ExportKey: key, Anonymizers: r.anon, AnonymizeKey: anonKey}, nil
 }
 
 // Open opens and pings a tenant's pool, with the driver options titular
@@ -121,11 +151,22 @@ func OpenDSN(ctx context.Context, dsn string, maxOpen int) (*sql.DB, error) {
 		return nil, errors.New("the DSN names no database; append /database_name")
 	}
 	cfg.ParseTime, cfg.Loc = true, time.UTC
+	// Arguments are interpolated into the statement text client-side, so a
+	// query with arguments is one round trip instead of prepare, execute
+	// and close (three); titular's statements are mostly one-shot, so the
+	// prepared form never pays off. It is safe: the connection collation is
+	// the driver's utf8mb4 default (it rejects interpolation with the
+	// multibyte collations where escaping can be subverted, such as GBK or
+	// SJIS), it escapes strings and []byte values itself, honouring
+	// NO_BACKSLASH_ESCAPES, and formats times in Loc (UTC, as stored).
+	cfg.InterpolateParams = true
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database connector: %w", err)
 	}
-	db := sql.OpenDB(connector)
+	// Traced when tracing is configured (statements with placeholders, never
+	// values); a no-op otherwise.
+	db := otelsql.OpenDB(connector, otelsql.WithAttributes(attribute.String("db.system.name", "mysql")))
 	if maxOpen <= 0 {
 		maxOpen = 8
 	}

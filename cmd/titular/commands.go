@@ -17,11 +17,18 @@ var errUsage = errors.New("see the usage above")
 const usage = `titular — LGPD data-subject rights for a multi-tenant real-estate CRM
 
 Usage:
+  titular demo           [--grpc-addr ADDR] [--http-addr ADDR] [--db-addr ADDR] [--subjects N]
   titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
   titular migrate        --config FILE
+  titular purposes load --config FILE --tenant ID --file FILE
   titular sweep          --config FILE [--tenant ID] [--dry-run]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE
+  titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]
+  titular ledger checkpoint --config FILE --tenant ID
+  titular ledger keygen     --out PREFIX [--name HOST]
+  titular bench          --dsn DSN [--subjects N] [--heavy N] [--duration D] [--runs N] [--scenario a,b] [--json] [--keep]
+  titular datamap discover --dsn DSN [--samples N]
   titular version
 
 Common flags: --log-level debug|info|warn|error, --log-format json|text
@@ -35,6 +42,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "demo":
+		return runDemo(ctx, rest)
 	case "serve":
 		return runServe(ctx, rest)
 	case "migrate":
@@ -43,10 +52,19 @@ func run(ctx context.Context, args []string) error {
 		return runSweep(ctx, rest)
 	case "seed":
 		return runSeed(ctx, rest)
+	case "purposes":
+		return runPurposes(ctx, rest)
+	case "bench":
+		return runBench(ctx, rest, os.Stdout, os.Stderr)
+	case "ledger":
+		return runLedger(ctx, rest, os.Stdout)
 	case "datamap":
+		if len(rest) > 0 && rest[0] == "discover" {
+			return runDatamapDiscover(ctx, rest[1:])
+		}
 		if len(rest) == 0 || rest[0] != "check" {
 			fmt.Fprint(os.Stderr, usage)
-			return errors.New("datamap: the subcommand is 'check'")
+			return errors.New("datamap: the subcommand is 'check' or 'discover'")
 		}
 		return runDatamapCheck(ctx, rest[1:])
 	case "version":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -15,7 +16,13 @@ import (
 func runDatamapCheck(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("datamap check", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (required)")
+	var lf logFlags
+	lf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -37,6 +44,8 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 			continue
 		}
 		fmt.Printf("tenant %s: data map %s matches the live schema\n", tc.ID, tc.Datamap)
+		log.Debug("checking coverage", "tenant", tc.ID)
+		warnCoverage(ctx, tc, os.Stderr)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d data maps have problems", failed, len(cfg.Tenants))
@@ -45,7 +54,8 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 }
 
 func checkTenantMap(_ context.Context, id, path string, schema func() (*datamap.Schema, error)) error {
-	m, err := datamap.Load(path)
+	// The built-in anonymizers: names, params and their fit to each column.
+	m, err := datamap.Load(path, store.DatamapOptions(anonymize.NewRegistry())...)
 	if err != nil {
 		return err
 	}

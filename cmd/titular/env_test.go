@@ -42,14 +42,18 @@ type testEnv struct {
 	scenarios map[string]seed.Scenario
 	demoDSN   string
 	cfg       *config.Config
+	logs      *lockedBuffer
 }
+
+// envOption edits the test config's YAML before titular starts.
+type envOption func(yaml string) string
 
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 
-func newTestEnv(t *testing.T, subjects int) *testEnv {
+func newTestEnv(t testing.TB, subjects int, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	demoDB, demoDSN := storetest.NewDatabase(t)
@@ -84,6 +88,9 @@ auth:
     - {name: auditor, role: auditor, tenants: [demo], key_sha256: %s}
     - {name: other-dpo, role: dpo, tenants: [other], key_sha256: %s}
 `, filepath.Join(dir, "state"), demoDSN, mapPath, otherDSN, mapPath, sha(keyDPO), sha(keyBackend), sha(keyAuditor), sha(keyOther))
+	for _, o := range opts {
+		cfgYAML = o(cfgYAML)
+	}
 	cfgPath := filepath.Join(dir, "titular.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,7 +118,7 @@ auth:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	env := &testEnv{app: a, baseURL: "http://" + a.HTTPAddr, grpc: conn, scenarios: map[string]seed.Scenario{}, demoDSN: demoDSN, cfg: cfg}
+	env := &testEnv{app: a, baseURL: "http://" + a.HTTPAddr, grpc: conn, scenarios: map[string]seed.Scenario{}, demoDSN: demoDSN, cfg: cfg, logs: logs}
 	for _, s := range sum.Scenarios {
 		env.scenarios[s.Name] = s
 	}
@@ -150,7 +157,7 @@ func (b *lockedBuffer) String() string {
 
 // assertNoPersonalData fails when any seeded titular's identifier, in any
 // stored shape, reached the logs.
-func assertNoPersonalData(t *testing.T, logs string, scenarios []seed.Scenario) {
+func assertNoPersonalData(t testing.TB, logs string, scenarios []seed.Scenario) {
 	t.Helper()
 	if logs == "" {
 		t.Error("the service logged nothing; the personal-data check would be vacuous")

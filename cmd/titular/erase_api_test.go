@@ -81,6 +81,10 @@ func TestRESTDeleteAndCorrect(t *testing.T) {
 	if strings.Contains(string(raw), buyer.CPF) || strings.Contains(string(raw), buyer.Email) {
 		t.Error("the DELETE result echoes the titular's identifiers")
 	}
+	var events int
+	if err := env.demoDB(t).QueryRow("SELECT COUNT(*) FROM lgpd_outbox WHERE request_id = ? AND type IN ('subject.deleted', 'subject.blocked')", d.ID).Scan(&events); err != nil || events != 2 {
+		t.Errorf("a partial DELETE must enqueue subject.deleted and subject.blocked: %d, %v", events, err)
+	}
 }
 
 func TestRESTCorrect(t *testing.T) {
@@ -101,6 +105,16 @@ func TestRESTCorrect(t *testing.T) {
 	c := env.createREST(t, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"email": "novo.email@example.org"}})
 	if c.Result == nil || c.Result.Confirm == nil || !c.Result.Confirm.HasPersonalData {
 		t.Errorf("CONFIRM by the corrected e-mail finds nothing: %+v", c.Result)
+	}
+
+	// The correction is propagated to sharing recipients through the
+	// outbox, naming the field, never the values.
+	var data string
+	if err := env.demoDB(t).QueryRow("SELECT data_json FROM lgpd_outbox WHERE type = 'subject.corrected' ORDER BY seq DESC LIMIT 1").Scan(&data); err != nil {
+		t.Fatalf("no subject.corrected event in the outbox: %v", err)
+	}
+	if !strings.Contains(data, `"email"`) || strings.Contains(strings.ToLower(data), "novo.email") {
+		t.Errorf("propagation payload %s must name the field and hold no value", data)
 	}
 
 	other := env.scenario(t, "pep")

@@ -112,6 +112,14 @@ func allRPCs() []rpcCall {
 			_, err := con(c).ListConsentSubjects(ctx, &lgpdv1.ListConsentSubjectsRequest{Tenant: t})
 			return err
 		}},
+		{"GetTerm", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).GetTerm(ctx, &lgpdv1.GetTermRequest{Tenant: t, Purpose: "marketing_email", Version: "current"})
+			return err
+		}},
+		{"ListDeliveries", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).ListDeliveries(ctx, &lgpdv1.ListDeliveriesRequest{Tenant: t})
+			return err
+		}},
 		{"GetCheckpoint", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := led(c).GetCheckpoint(ctx, &lgpdv1.GetCheckpointRequest{Tenant: t})
 			return err
@@ -182,7 +190,8 @@ var wantRoles = map[string][]string{
 	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend"},
 	"GetReceipt": {"dpo", "backend", "auditor"}, "ListPurposes": {"dpo", "backend", "auditor"},
 	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend"},
-	"ListConsentSubjects": {"dpo", "backend"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
+	"ListConsentSubjects": {"dpo", "backend"}, "GetTerm": {"dpo", "backend", "auditor"},
+	"ListDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
 	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
 	"GetConsistencyProof": {"dpo", "backend", "auditor"},
 }

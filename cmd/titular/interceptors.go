@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Interceptor order, outermost first: recovery, request id + logging, auth,
+// Interceptor order, outermost first: recovery, request id + logging, metrics, auth,
 // error mapping (innermost, so logging sees the final status).
 
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {

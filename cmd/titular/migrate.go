@@ -16,7 +16,13 @@ import (
 func runMigrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (required)")
+	var lf logFlags
+	lf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -24,6 +30,7 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	return migrateAll(ctx, cfg, func(id string, res store.MigrationResult) {
+		log.Debug("migrated", "tenant", id, "applied", res.Applied, "version", res.Current)
 		if len(res.Applied) == 0 {
 			fmt.Printf("tenant %s: up to date (version %d)\n", id, res.Current)
 			return

@@ -22,7 +22,13 @@ func runSeed(ctx context.Context, args []string) error {
 	seedN := fs.Int64("seed", 1, "random seed: the same seed and size give the same rows")
 	heavy := fs.Int("heavy", 0, "if > 0, one broker gets this many interaction rows (a heavy titular for benchmarks)")
 	reset := fs.Bool("reset", false, "drop and recreate the demo tables first")
+	var lf logFlags
+	lf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
 		return err
 	}
 	if *dsn == "" {
@@ -43,6 +49,7 @@ func runSeed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	log.Debug("seeded", "subjects", sum.Subjects, "elapsed_ms", sum.Elapsed.Milliseconds())
 	fmt.Printf("seeded %d titulares in %s\n", sum.Subjects, sum.Elapsed.Round(1e6))
 	tables := make([]string, 0, len(sum.Rows))
 	for t := range sum.Rows {

@@ -15,6 +15,7 @@ import (
 	"github.com/titular/titular/service"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
+	"github.com/titular/titular/tracing"
 )
 
 func runServe(ctx context.Context, args []string) error {
@@ -65,11 +66,12 @@ type app struct {
 	GRPCAddr, HTTPAddr string
 	Worker             *service.Worker
 
-	srv      *server
-	tenants  *tenant.Registry
-	errc     chan error
-	cancel   context.CancelFunc
-	workerWG sync.WaitGroup
+	srv         *server
+	tenants     *tenant.Registry
+	errc        chan error
+	cancel      context.CancelFunc
+	workerWG    sync.WaitGroup
+	stopTracing func(context.Context) error
 }
 
 // start opens the listeners and starts serving and working. Tests call it
@@ -77,6 +79,11 @@ type app struct {
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	stopTracing, err := tracing.Setup(ctx, tracing.Options{Endpoint: cfg.Tracing.OTLPEndpoint,
+		Insecure: cfg.Tracing.Insecure, SampleRatio: cfg.Tracing.SampleRatio, Version: version})
+	if err != nil {
+		return nil, err
 	}
 	tenants := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
 	// Open every tenant now so a broken data map or DSN is reported at start.
@@ -87,11 +94,17 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		}
 	}
 	worker := service.NewWorker(tenants, cfg.Workers, cfg.Exports.TTL, log)
+	dispatcher, err := service.NewDispatcher(tenants, cfg, log)
+	if err != nil {
+		tenants.Close()
+		return nil, err
+	}
 	srv, err := newServer(ctx, cfg, tenants, worker.Wake, log)
 	if err != nil {
 		tenants.Close()
 		return nil, err
 	}
+	worker.OnProcessed = srv.metrics.ObserveProcessing
 	gl, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		tenants.Close()
@@ -105,8 +118,10 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &app{GRPCAddr: gl.Addr().String(), HTTPAddr: hl.Addr().String(), Worker: worker,
-		srv: srv, tenants: tenants, errc: make(chan error, 1), cancel: cancel}
+		srv: srv, tenants: tenants, errc: make(chan error, 1), cancel: cancel, stopTracing: stopTracing}
 	a.workerWG.Go(func() { worker.Run(wctx) })
+	a.workerWG.Go(func() { srv.ledger.Run(wctx, cfg.Ledger.CheckpointInterval) })
+	a.workerWG.Go(func() { dispatcher.Run(wctx) })
 	a.workerWG.Go(func() { sweepLoop(wctx, cfg, tenants, log) })
 	go func() { a.errc <- srv.serve(gl, hl) }()
 	return a, nil
@@ -132,4 +147,5 @@ func (a *app) Stop() {
 	a.cancel()
 	a.workerWG.Wait()
 	_ = a.tenants.Close()
+	_ = a.stopTracing(sctx) // flushes the last spans
 }

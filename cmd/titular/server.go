@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -22,6 +23,7 @@ import (
 	"github.com/titular/titular/api"
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/metrics"
 	"github.com/titular/titular/service"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -41,26 +43,38 @@ type server struct {
 	inmem   *bufconn.Listener
 	gateway *grpc.ClientConn
 	tenants *tenant.Registry
+	ledger  *service.Ledger
+	metrics *metrics.Metrics
 }
 
 func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, wake func(string), log *slog.Logger) (*server, error) {
 	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known)
+	met, err := newMetrics(tenants)
+	if err != nil {
+		return nil, err
+	}
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), auth.Unary(), service.ErrorUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), auth.Stream(), service.ErrorStream(log)),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), metricsUnary(met), auth.Unary(), service.ErrorUnary(log)),
+		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), metricsStream(met), auth.Stream(), service.ErrorStream(log)),
+		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 	)
-	lgpdv1.RegisterRequestServiceServer(gs, service.NewRequests(tenants, log, wake))
-	lgpdv1.RegisterConsentServiceServer(gs, service.Consent{})
-	lgpdv1.RegisterLedgerServiceServer(gs, service.Ledger{})
+	led, err := newLedgerService(cfg, tenants, log)
+	if err != nil {
+		return nil, err
+	}
+	lgpdv1.RegisterRequestServiceServer(gs, service.NewRequests(tenants, log, wake).WithLedger(led))
+	lgpdv1.RegisterConsentServiceServer(gs, service.NewConsent(tenants))
+	lgpdv1.RegisterLedgerServiceServer(gs, led)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	s := &server{log: log, grpc: gs, health: hs, inmem: bufconn.Listen(1 << 20), tenants: tenants}
+	s := &server{log: log, grpc: gs, health: hs, inmem: bufconn.Listen(1 << 20), tenants: tenants, ledger: led, metrics: met}
 	conn, err := grpc.NewClient("passthrough:///titular-inmem",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inmem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)
@@ -131,7 +145,8 @@ func (s *server) routes(api http.Handler) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
-	mux.Handle("/v1/", http.MaxBytesHandler(api, maxRequestBytes))
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("/v1/", traceHTTP(http.MaxBytesHandler(api, maxRequestBytes)))
 	return mux
 }
 

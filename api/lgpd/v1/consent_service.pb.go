@@ -23,6 +23,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// DeliveryState is where a webhook delivery is.
+type DeliveryState int32
+
+const (
+	DeliveryState_DELIVERY_STATE_UNSPECIFIED DeliveryState = 0
+	// Waiting for its first attempt or retrying after failures.
+	DeliveryState_DELIVERY_PENDING DeliveryState = 1
+	// Acknowledged by the endpoint with a 2xx.
+	DeliveryState_DELIVERY_DELIVERED DeliveryState = 2
+	// Given up after the configured number of attempts.
+	DeliveryState_DELIVERY_FAILED DeliveryState = 3
+)
+
+// Enum value maps for DeliveryState.
+var (
+	DeliveryState_name = map[int32]string{
+		0: "DELIVERY_STATE_UNSPECIFIED",
+		1: "DELIVERY_PENDING",
+		2: "DELIVERY_DELIVERED",
+		3: "DELIVERY_FAILED",
+	}
+	DeliveryState_value = map[string]int32{
+		"DELIVERY_STATE_UNSPECIFIED": 0,
+		"DELIVERY_PENDING":           1,
+		"DELIVERY_DELIVERED":         2,
+		"DELIVERY_FAILED":            3,
+	}
+)
+
+func (x DeliveryState) Enum() *DeliveryState {
+	p := new(DeliveryState)
+	*p = x
+	return p
+}
+
+func (x DeliveryState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliveryState) Descriptor() protoreflect.EnumDescriptor {
+	return file_lgpd_v1_consent_service_proto_enumTypes[0].Descriptor()
+}
+
+func (DeliveryState) Type() protoreflect.EnumType {
+	return &file_lgpd_v1_consent_service_proto_enumTypes[0]
+}
+
+func (x DeliveryState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliveryState.Descriptor instead.
+func (DeliveryState) EnumDescriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{0}
+}
+
 // Purpose is a specific purpose of processing (a "finalidade").
 type Purpose struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -35,8 +91,10 @@ type Purpose struct {
 	RefusalConsequences string   `protobuf:"bytes,6,opt,name=refusal_consequences,json=refusalConsequences,proto3" json:"refusal_consequences,omitempty"`
 	SharedWith          []string `protobuf:"bytes,7,rep,name=shared_with,json=sharedWith,proto3" json:"shared_with,omitempty"`
 	CurrentTermVersion  string   `protobuf:"bytes,8,opt,name=current_term_version,json=currentTermVersion,proto3" json:"current_term_version,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// SHA-256 of the current term's text, hex; empty when no term is published.
+	CurrentTermSha256 string `protobuf:"bytes,9,opt,name=current_term_sha256,json=currentTermSha256,proto3" json:"current_term_sha256,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Purpose) Reset() {
@@ -121,6 +179,13 @@ func (x *Purpose) GetSharedWith() []string {
 func (x *Purpose) GetCurrentTermVersion() string {
 	if x != nil {
 		return x.CurrentTermVersion
+	}
+	return ""
+}
+
+func (x *Purpose) GetCurrentTermSha256() string {
+	if x != nil {
+		return x.CurrentTermSha256
 	}
 	return ""
 }
@@ -473,14 +538,17 @@ func (x *SearchConsentsRequest) GetSubject() *Subject {
 
 // ConsentRecord is one entry of a titular's consent history.
 type ConsentRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Purpose       string                 `protobuf:"bytes,1,opt,name=purpose,proto3" json:"purpose,omitempty"`
-	Action        ConsentAction          `protobuf:"varint,2,opt,name=action,proto3,enum=lgpd.v1.ConsentAction" json:"action,omitempty"`
-	TermVersion   string                 `protobuf:"bytes,3,opt,name=term_version,json=termVersion,proto3" json:"term_version,omitempty"`
-	TermSha256    string                 `protobuf:"bytes,4,opt,name=term_sha256,json=termSha256,proto3" json:"term_sha256,omitempty"`
-	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
-	Channel       string                 `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
-	RequestId     string                 `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Purpose     string                 `protobuf:"bytes,1,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Action      ConsentAction          `protobuf:"varint,2,opt,name=action,proto3,enum=lgpd.v1.ConsentAction" json:"action,omitempty"`
+	TermVersion string                 `protobuf:"bytes,3,opt,name=term_version,json=termVersion,proto3" json:"term_version,omitempty"`
+	TermSha256  string                 `protobuf:"bytes,4,opt,name=term_sha256,json=termSha256,proto3" json:"term_sha256,omitempty"`
+	At          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	Channel     string                 `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
+	RequestId   string                 `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Evidence captured with the record (Art. 8 §2). Returned to the dpo role
+	// only; IP and user agent are empty once the titular's data was deleted.
+	Evidence      *ConsentEvidence `protobuf:"bytes,8,opt,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,12 +632,21 @@ func (x *ConsentRecord) GetRequestId() string {
 	return ""
 }
 
+func (x *ConsentRecord) GetEvidence() *ConsentEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 type SearchConsentsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Latest record per purpose.
 	Current []*ConsentRecord `protobuf:"bytes,1,rep,name=current,proto3" json:"current,omitempty"`
 	// Every record, oldest first.
-	History       []*ConsentRecord `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	History []*ConsentRecord `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	// The titular's subject references the records were found under.
+	SubjectRefs   []string `protobuf:"bytes,3,rep,name=subject_refs,json=subjectRefs,proto3" json:"subject_refs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -614,6 +691,13 @@ func (x *SearchConsentsResponse) GetCurrent() []*ConsentRecord {
 func (x *SearchConsentsResponse) GetHistory() []*ConsentRecord {
 	if x != nil {
 		return x.History
+	}
+	return nil
+}
+
+func (x *SearchConsentsResponse) GetSubjectRefs() []string {
+	if x != nil {
+		return x.SubjectRefs
 	}
 	return nil
 }
@@ -695,9 +779,11 @@ func (x *ListConsentSubjectsRequest) GetPageToken() string {
 }
 
 type ListConsentSubjectsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SubjectRefs   []string               `protobuf:"bytes,1,rep,name=subject_refs,json=subjectRefs,proto3" json:"subject_refs,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Subject references (as returned on the titular's CONSENT requests), in
+	// ascending order. Never identifiers: the CRM joins them to its own records.
+	SubjectRefs   []string `protobuf:"bytes,1,rep,name=subject_refs,json=subjectRefs,proto3" json:"subject_refs,omitempty"`
+	NextPageToken string   `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -746,11 +832,332 @@ func (x *ListConsentSubjectsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetTermRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Tenant  string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Purpose string                 `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// A published version, or "current".
+	Version       string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTermRequest) Reset() {
+	*x = GetTermRequest{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTermRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTermRequest) ProtoMessage() {}
+
+func (x *GetTermRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTermRequest.ProtoReflect.Descriptor instead.
+func (*GetTermRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetTermRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *GetTermRequest) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *GetTermRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+type ListDeliveriesRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Only deliveries in this state; unset lists pending and failed ones.
+	State DeliveryState `protobuf:"varint,2,opt,name=state,proto3,enum=lgpd.v1.DeliveryState" json:"state,omitempty"`
+	// At most 500; 50 when unset.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesRequest) Reset() {
+	*x = ListDeliveriesRequest{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListDeliveriesRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetState() DeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return DeliveryState_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *ListDeliveriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDeliveriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Delivery is one propagation event on its way to one webhook endpoint.
+type Delivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id, sent in the Titular-Event-Id header; receivers de-duplicate on it.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Tenant-local event sequence number (increasing, may have gaps).
+	Seq int64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// e.g. "consent.revoked", "subject.deleted".
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// Name of the endpoint in the tenant's webhook configuration.
+	Endpoint      string                 `protobuf:"bytes,4,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	State         DeliveryState          `protobuf:"varint,5,opt,name=state,proto3,enum=lgpd.v1.DeliveryState" json:"state,omitempty"`
+	SubjectRef    string                 `protobuf:"bytes,6,opt,name=subject_ref,json=subjectRef,proto3" json:"subject_ref,omitempty"`
+	RequestId     string                 `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Attempts      int32                  `protobuf:"varint,8,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	DeliveredAt   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=delivered_at,json=deliveredAt,proto3" json:"delivered_at,omitempty"`
+	// Why the last attempt failed (HTTP status or network error class).
+	LastError     string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delivery) Reset() {
+	*x = Delivery{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delivery) ProtoMessage() {}
+
+func (x *Delivery) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
+func (*Delivery) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Delivery) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Delivery) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Delivery) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Delivery) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *Delivery) GetState() DeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return DeliveryState_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *Delivery) GetSubjectRef() string {
+	if x != nil {
+		return x.SubjectRef
+	}
+	return ""
+}
+
+func (x *Delivery) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Delivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Delivery) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Delivery) GetNextAttemptAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptAt
+	}
+	return nil
+}
+
+func (x *Delivery) GetDeliveredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeliveredAt
+	}
+	return nil
+}
+
+func (x *Delivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+type ListDeliveriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deliveries    []*Delivery            `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesResponse) Reset() {
+	*x = ListDeliveriesResponse{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *ListDeliveriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_lgpd_v1_consent_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dlgpd/v1/consent_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\"\xa1\x02\n" +
+	"\x1dlgpd/v1/consent_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\"\xd1\x02\n" +
 	"\aPurpose\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -761,7 +1168,8 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\x14refusal_consequences\x18\x06 \x01(\tR\x13refusalConsequences\x12\x1f\n" +
 	"\vshared_with\x18\a \x03(\tR\n" +
 	"sharedWith\x120\n" +
-	"\x14current_term_version\x18\b \x01(\tR\x12currentTermVersion\"\xe1\x01\n" +
+	"\x14current_term_version\x18\b \x01(\tR\x12currentTermVersion\x12.\n" +
+	"\x13current_term_sha256\x18\t \x01(\tR\x11currentTermSha256\"\xe1\x01\n" +
 	"\x04Term\x12\x18\n" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -785,7 +1193,7 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\x04text\x18\x04 \x01(\tR\x04text\"[\n" +
 	"\x15SearchConsentsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12*\n" +
-	"\asubject\x18\x02 \x01(\v2\x10.lgpd.v1.SubjectR\asubject\"\x82\x02\n" +
+	"\asubject\x18\x02 \x01(\v2\x10.lgpd.v1.SubjectR\asubject\"\xb8\x02\n" +
 	"\rConsentRecord\x12\x18\n" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x12.\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x16.lgpd.v1.ConsentActionR\x06action\x12!\n" +
@@ -795,10 +1203,12 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x18\n" +
 	"\achannel\x18\x06 \x01(\tR\achannel\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tR\trequestId\"|\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x124\n" +
+	"\bevidence\x18\b \x01(\v2\x18.lgpd.v1.ConsentEvidenceR\bevidence\"\x9f\x01\n" +
 	"\x16SearchConsentsResponse\x120\n" +
 	"\acurrent\x18\x01 \x03(\v2\x16.lgpd.v1.ConsentRecordR\acurrent\x120\n" +
-	"\ahistory\x18\x02 \x03(\v2\x16.lgpd.v1.ConsentRecordR\ahistory\"\xba\x01\n" +
+	"\ahistory\x18\x02 \x03(\v2\x16.lgpd.v1.ConsentRecordR\ahistory\x12!\n" +
+	"\fsubject_refs\x18\x03 \x03(\tR\vsubjectRefs\"\xba\x01\n" +
 	"\x1aListConsentSubjectsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x12.\n" +
@@ -808,13 +1218,53 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"h\n" +
 	"\x1bListConsentSubjectsResponse\x12!\n" +
 	"\fsubject_refs\x18\x01 \x03(\tR\vsubjectRefs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8d\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
+	"\x0eGetTermRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x18\n" +
+	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\"\x99\x01\n" +
+	"\x15ListDeliveriesRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12,\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x16.lgpd.v1.DeliveryStateR\x05state\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xce\x03\n" +
+	"\bDelivery\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x1a\n" +
+	"\bendpoint\x18\x04 \x01(\tR\bendpoint\x12,\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x16.lgpd.v1.DeliveryStateR\x05state\x12\x1f\n" +
+	"\vsubject_ref\x18\x06 \x01(\tR\n" +
+	"subjectRef\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12\x1a\n" +
+	"\battempts\x18\b \x01(\x05R\battempts\x129\n" +
+	"\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12B\n" +
+	"\x0fnext_attempt_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12=\n" +
+	"\fdelivered_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vdeliveredAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\f \x01(\tR\tlastError\"s\n" +
+	"\x16ListDeliveriesResponse\x121\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x11.lgpd.v1.DeliveryR\n" +
+	"deliveries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*r\n" +
+	"\rDeliveryState\x12\x1e\n" +
+	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10DELIVERY_PENDING\x10\x01\x12\x16\n" +
+	"\x12DELIVERY_DELIVERED\x10\x02\x12\x13\n" +
+	"\x0fDELIVERY_FAILED\x10\x032\xfd\x06\n" +
 	"\x0eConsentService\x12r\n" +
 	"\fListPurposes\x12\x1c.lgpd.v1.ListPurposesRequest\x1a\x1d.lgpd.v1.ListPurposesResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/purposes\x12p\n" +
 	"\rCreatePurpose\x12\x1d.lgpd.v1.CreatePurposeRequest\x1a\x10.lgpd.v1.Purpose\".\x82\xd3\xe4\x93\x02(:\apurpose\"\x1d/v1/tenants/{tenant}/purposes\x12s\n" +
 	"\vPublishTerm\x12\x1b.lgpd.v1.PublishTermRequest\x1a\r.lgpd.v1.Term\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/tenants/{tenant}/purposes/{purpose}/terms\x12\x82\x01\n" +
 	"\x0eSearchConsents\x12\x1e.lgpd.v1.SearchConsentsRequest\x1a\x1f.lgpd.v1.SearchConsentsResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/tenants/{tenant}/consents:search\x12\x9a\x01\n" +
-	"\x13ListConsentSubjects\x12#.lgpd.v1.ListConsentSubjectsRequest\x1a$.lgpd.v1.ListConsentSubjectsResponse\"8\x82\xd3\xe4\x93\x022\x120/v1/tenants/{tenant}/purposes/{purpose}/subjectsB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
+	"\x13ListConsentSubjects\x12#.lgpd.v1.ListConsentSubjectsRequest\x1a$.lgpd.v1.ListConsentSubjectsResponse\"8\x82\xd3\xe4\x93\x022\x120/v1/tenants/{tenant}/purposes/{purpose}/subjects\x12r\n" +
+	"\aGetTerm\x12\x17.lgpd.v1.GetTermRequest\x1a\r.lgpd.v1.Term\"?\x82\xd3\xe4\x93\x029\x127/v1/tenants/{tenant}/purposes/{purpose}/terms/{version}\x12z\n" +
+	"\x0eListDeliveries\x12\x1e.lgpd.v1.ListDeliveriesRequest\x1a\x1f.lgpd.v1.ListDeliveriesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/tenants/{tenant}/deliveriesB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
 
 var (
 	file_lgpd_v1_consent_service_proto_rawDescOnce sync.Once
@@ -828,49 +1278,67 @@ func file_lgpd_v1_consent_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_consent_service_proto_rawDescData
 }
 
-var file_lgpd_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_lgpd_v1_consent_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_lgpd_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lgpd_v1_consent_service_proto_goTypes = []any{
-	(*Purpose)(nil),                     // 0: lgpd.v1.Purpose
-	(*Term)(nil),                        // 1: lgpd.v1.Term
-	(*ListPurposesRequest)(nil),         // 2: lgpd.v1.ListPurposesRequest
-	(*ListPurposesResponse)(nil),        // 3: lgpd.v1.ListPurposesResponse
-	(*CreatePurposeRequest)(nil),        // 4: lgpd.v1.CreatePurposeRequest
-	(*PublishTermRequest)(nil),          // 5: lgpd.v1.PublishTermRequest
-	(*SearchConsentsRequest)(nil),       // 6: lgpd.v1.SearchConsentsRequest
-	(*ConsentRecord)(nil),               // 7: lgpd.v1.ConsentRecord
-	(*SearchConsentsResponse)(nil),      // 8: lgpd.v1.SearchConsentsResponse
-	(*ListConsentSubjectsRequest)(nil),  // 9: lgpd.v1.ListConsentSubjectsRequest
-	(*ListConsentSubjectsResponse)(nil), // 10: lgpd.v1.ListConsentSubjectsResponse
-	(*timestamppb.Timestamp)(nil),       // 11: google.protobuf.Timestamp
-	(*Subject)(nil),                     // 12: lgpd.v1.Subject
-	(ConsentAction)(0),                  // 13: lgpd.v1.ConsentAction
+	(DeliveryState)(0),                  // 0: lgpd.v1.DeliveryState
+	(*Purpose)(nil),                     // 1: lgpd.v1.Purpose
+	(*Term)(nil),                        // 2: lgpd.v1.Term
+	(*ListPurposesRequest)(nil),         // 3: lgpd.v1.ListPurposesRequest
+	(*ListPurposesResponse)(nil),        // 4: lgpd.v1.ListPurposesResponse
+	(*CreatePurposeRequest)(nil),        // 5: lgpd.v1.CreatePurposeRequest
+	(*PublishTermRequest)(nil),          // 6: lgpd.v1.PublishTermRequest
+	(*SearchConsentsRequest)(nil),       // 7: lgpd.v1.SearchConsentsRequest
+	(*ConsentRecord)(nil),               // 8: lgpd.v1.ConsentRecord
+	(*SearchConsentsResponse)(nil),      // 9: lgpd.v1.SearchConsentsResponse
+	(*ListConsentSubjectsRequest)(nil),  // 10: lgpd.v1.ListConsentSubjectsRequest
+	(*ListConsentSubjectsResponse)(nil), // 11: lgpd.v1.ListConsentSubjectsResponse
+	(*GetTermRequest)(nil),              // 12: lgpd.v1.GetTermRequest
+	(*ListDeliveriesRequest)(nil),       // 13: lgpd.v1.ListDeliveriesRequest
+	(*Delivery)(nil),                    // 14: lgpd.v1.Delivery
+	(*ListDeliveriesResponse)(nil),      // 15: lgpd.v1.ListDeliveriesResponse
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
+	(*Subject)(nil),                     // 17: lgpd.v1.Subject
+	(ConsentAction)(0),                  // 18: lgpd.v1.ConsentAction
+	(*ConsentEvidence)(nil),             // 19: lgpd.v1.ConsentEvidence
 }
 var file_lgpd_v1_consent_service_proto_depIdxs = []int32{
-	11, // 0: lgpd.v1.Term.valid_from:type_name -> google.protobuf.Timestamp
-	11, // 1: lgpd.v1.Term.valid_to:type_name -> google.protobuf.Timestamp
-	0,  // 2: lgpd.v1.ListPurposesResponse.purposes:type_name -> lgpd.v1.Purpose
-	0,  // 3: lgpd.v1.CreatePurposeRequest.purpose:type_name -> lgpd.v1.Purpose
-	12, // 4: lgpd.v1.SearchConsentsRequest.subject:type_name -> lgpd.v1.Subject
-	13, // 5: lgpd.v1.ConsentRecord.action:type_name -> lgpd.v1.ConsentAction
-	11, // 6: lgpd.v1.ConsentRecord.at:type_name -> google.protobuf.Timestamp
-	7,  // 7: lgpd.v1.SearchConsentsResponse.current:type_name -> lgpd.v1.ConsentRecord
-	7,  // 8: lgpd.v1.SearchConsentsResponse.history:type_name -> lgpd.v1.ConsentRecord
-	13, // 9: lgpd.v1.ListConsentSubjectsRequest.status:type_name -> lgpd.v1.ConsentAction
-	2,  // 10: lgpd.v1.ConsentService.ListPurposes:input_type -> lgpd.v1.ListPurposesRequest
-	4,  // 11: lgpd.v1.ConsentService.CreatePurpose:input_type -> lgpd.v1.CreatePurposeRequest
-	5,  // 12: lgpd.v1.ConsentService.PublishTerm:input_type -> lgpd.v1.PublishTermRequest
-	6,  // 13: lgpd.v1.ConsentService.SearchConsents:input_type -> lgpd.v1.SearchConsentsRequest
-	9,  // 14: lgpd.v1.ConsentService.ListConsentSubjects:input_type -> lgpd.v1.ListConsentSubjectsRequest
-	3,  // 15: lgpd.v1.ConsentService.ListPurposes:output_type -> lgpd.v1.ListPurposesResponse
-	0,  // 16: lgpd.v1.ConsentService.CreatePurpose:output_type -> lgpd.v1.Purpose
-	1,  // 17: lgpd.v1.ConsentService.PublishTerm:output_type -> lgpd.v1.Term
-	8,  // 18: lgpd.v1.ConsentService.SearchConsents:output_type -> lgpd.v1.SearchConsentsResponse
-	10, // 19: lgpd.v1.ConsentService.ListConsentSubjects:output_type -> lgpd.v1.ListConsentSubjectsResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	16, // 0: lgpd.v1.Term.valid_from:type_name -> google.protobuf.Timestamp
+	16, // 1: lgpd.v1.Term.valid_to:type_name -> google.protobuf.Timestamp
+	1,  // 2: lgpd.v1.ListPurposesResponse.purposes:type_name -> lgpd.v1.Purpose
+	1,  // 3: lgpd.v1.CreatePurposeRequest.purpose:type_name -> lgpd.v1.Purpose
+	17, // 4: lgpd.v1.SearchConsentsRequest.subject:type_name -> lgpd.v1.Subject
+	18, // 5: lgpd.v1.ConsentRecord.action:type_name -> lgpd.v1.ConsentAction
+	16, // 6: lgpd.v1.ConsentRecord.at:type_name -> google.protobuf.Timestamp
+	19, // 7: lgpd.v1.ConsentRecord.evidence:type_name -> lgpd.v1.ConsentEvidence
+	8,  // 8: lgpd.v1.SearchConsentsResponse.current:type_name -> lgpd.v1.ConsentRecord
+	8,  // 9: lgpd.v1.SearchConsentsResponse.history:type_name -> lgpd.v1.ConsentRecord
+	18, // 10: lgpd.v1.ListConsentSubjectsRequest.status:type_name -> lgpd.v1.ConsentAction
+	0,  // 11: lgpd.v1.ListDeliveriesRequest.state:type_name -> lgpd.v1.DeliveryState
+	0,  // 12: lgpd.v1.Delivery.state:type_name -> lgpd.v1.DeliveryState
+	16, // 13: lgpd.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	16, // 14: lgpd.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	16, // 15: lgpd.v1.Delivery.delivered_at:type_name -> google.protobuf.Timestamp
+	14, // 16: lgpd.v1.ListDeliveriesResponse.deliveries:type_name -> lgpd.v1.Delivery
+	3,  // 17: lgpd.v1.ConsentService.ListPurposes:input_type -> lgpd.v1.ListPurposesRequest
+	5,  // 18: lgpd.v1.ConsentService.CreatePurpose:input_type -> lgpd.v1.CreatePurposeRequest
+	6,  // 19: lgpd.v1.ConsentService.PublishTerm:input_type -> lgpd.v1.PublishTermRequest
+	7,  // 20: lgpd.v1.ConsentService.SearchConsents:input_type -> lgpd.v1.SearchConsentsRequest
+	10, // 21: lgpd.v1.ConsentService.ListConsentSubjects:input_type -> lgpd.v1.ListConsentSubjectsRequest
+	12, // 22: lgpd.v1.ConsentService.GetTerm:input_type -> lgpd.v1.GetTermRequest
+	13, // 23: lgpd.v1.ConsentService.ListDeliveries:input_type -> lgpd.v1.ListDeliveriesRequest
+	4,  // 24: lgpd.v1.ConsentService.ListPurposes:output_type -> lgpd.v1.ListPurposesResponse
+	1,  // 25: lgpd.v1.ConsentService.CreatePurpose:output_type -> lgpd.v1.Purpose
+	2,  // 26: lgpd.v1.ConsentService.PublishTerm:output_type -> lgpd.v1.Term
+	9,  // 27: lgpd.v1.ConsentService.SearchConsents:output_type -> lgpd.v1.SearchConsentsResponse
+	11, // 28: lgpd.v1.ConsentService.ListConsentSubjects:output_type -> lgpd.v1.ListConsentSubjectsResponse
+	2,  // 29: lgpd.v1.ConsentService.GetTerm:output_type -> lgpd.v1.Term
+	15, // 30: lgpd.v1.ConsentService.ListDeliveries:output_type -> lgpd.v1.ListDeliveriesResponse
+	24, // [24:31] is the sub-list for method output_type
+	17, // [17:24] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_consent_service_proto_init() }
@@ -885,13 +1353,14 @@ func file_lgpd_v1_consent_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_consent_service_proto_rawDesc), len(file_lgpd_v1_consent_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   11,
+			NumEnums:      1,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_lgpd_v1_consent_service_proto_goTypes,
 		DependencyIndexes: file_lgpd_v1_consent_service_proto_depIdxs,
+		EnumInfos:         file_lgpd_v1_consent_service_proto_enumTypes,
 		MessageInfos:      file_lgpd_v1_consent_service_proto_msgTypes,
 	}.Build()
 	File_lgpd_v1_consent_service_proto = out.File

@@ -24,6 +24,8 @@ const (
 	ConsentService_PublishTerm_FullMethodName         = "/lgpd.v1.ConsentService/PublishTerm"
 	ConsentService_SearchConsents_FullMethodName      = "/lgpd.v1.ConsentService/SearchConsents"
 	ConsentService_ListConsentSubjects_FullMethodName = "/lgpd.v1.ConsentService/ListConsentSubjects"
+	ConsentService_GetTerm_FullMethodName             = "/lgpd.v1.ConsentService/GetTerm"
+	ConsentService_ListDeliveries_FullMethodName      = "/lgpd.v1.ConsentService/ListDeliveries"
 )
 
 // ConsentServiceClient is the client API for ConsentService service.
@@ -43,6 +45,13 @@ type ConsentServiceClient interface {
 	SearchConsents(ctx context.Context, in *SearchConsentsRequest, opts ...grpc.CallOption) (*SearchConsentsResponse, error)
 	// Lists titulares (by subject reference) with a given status for a purpose.
 	ListConsentSubjects(ctx context.Context, in *ListConsentSubjectsRequest, opts ...grpc.CallOption) (*ListConsentSubjectsResponse, error)
+	// Returns one version of a purpose's terms, with its full text, so a portal
+	// can show the titular what they are asked to accept (Art. 9) and a DPO can
+	// match a recorded hash to its text years later.
+	GetTerm(ctx context.Context, in *GetTermRequest, opts ...grpc.CallOption) (*Term, error)
+	// Lists webhook deliveries of propagation events (Art. 18 §6): pending
+	// (waiting or retrying) and failed (given up) by default, newest first.
+	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
 }
 
 type consentServiceClient struct {
@@ -103,6 +112,26 @@ func (c *consentServiceClient) ListConsentSubjects(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *consentServiceClient) GetTerm(ctx context.Context, in *GetTermRequest, opts ...grpc.CallOption) (*Term, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Term)
+	err := c.cc.Invoke(ctx, ConsentService_GetTerm_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consentServiceClient) ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDeliveriesResponse)
+	err := c.cc.Invoke(ctx, ConsentService_ListDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsentServiceServer is the server API for ConsentService service.
 // All implementations should embed UnimplementedConsentServiceServer
 // for forward compatibility.
@@ -120,6 +149,13 @@ type ConsentServiceServer interface {
 	SearchConsents(context.Context, *SearchConsentsRequest) (*SearchConsentsResponse, error)
 	// Lists titulares (by subject reference) with a given status for a purpose.
 	ListConsentSubjects(context.Context, *ListConsentSubjectsRequest) (*ListConsentSubjectsResponse, error)
+	// Returns one version of a purpose's terms, with its full text, so a portal
+	// can show the titular what they are asked to accept (Art. 9) and a DPO can
+	// match a recorded hash to its text years later.
+	GetTerm(context.Context, *GetTermRequest) (*Term, error)
+	// Lists webhook deliveries of propagation events (Art. 18 §6): pending
+	// (waiting or retrying) and failed (given up) by default, newest first.
+	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
 }
 
 // UnimplementedConsentServiceServer should be embedded to have
@@ -143,6 +179,12 @@ func (UnimplementedConsentServiceServer) SearchConsents(context.Context, *Search
 }
 func (UnimplementedConsentServiceServer) ListConsentSubjects(context.Context, *ListConsentSubjectsRequest) (*ListConsentSubjectsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsentSubjects not implemented")
+}
+func (UnimplementedConsentServiceServer) GetTerm(context.Context, *GetTermRequest) (*Term, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTerm not implemented")
+}
+func (UnimplementedConsentServiceServer) ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDeliveries not implemented")
 }
 func (UnimplementedConsentServiceServer) testEmbeddedByValue() {}
 
@@ -254,6 +296,42 @@ func _ConsentService_ListConsentSubjects_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsentService_GetTerm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTermRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).GetTerm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_GetTerm_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).GetTerm(ctx, req.(*GetTermRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConsentService_ListDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).ListDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_ListDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).ListDeliveries(ctx, req.(*ListDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ConsentService_ServiceDesc is the grpc.ServiceDesc for ConsentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -280,6 +358,14 @@ var ConsentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListConsentSubjects",
 			Handler:    _ConsentService_ListConsentSubjects_Handler,
+		},
+		{
+			MethodName: "GetTerm",
+			Handler:    _ConsentService_GetTerm_Handler,
+		},
+		{
+			MethodName: "ListDeliveries",
+			Handler:    _ConsentService_ListDeliveries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -373,6 +373,7 @@ type RequestResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Confirm       *ConfirmResult         `protobuf:"bytes,1,opt,name=confirm,proto3" json:"confirm,omitempty"`
 	Extract       *ExtractResult         `protobuf:"bytes,2,opt,name=extract,proto3" json:"extract,omitempty"`
+	Anonymize     *AnonymizeResult       `protobuf:"bytes,3,opt,name=anonymize,proto3" json:"anonymize,omitempty"`
 	Delete        *DeleteResult          `protobuf:"bytes,4,opt,name=delete,proto3" json:"delete,omitempty"`
 	Correct       *CorrectResult         `protobuf:"bytes,5,opt,name=correct,proto3" json:"correct,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -419,6 +420,13 @@ func (x *RequestResult) GetConfirm() *ConfirmResult {
 func (x *RequestResult) GetExtract() *ExtractResult {
 	if x != nil {
 		return x.Extract
+	}
+	return nil
+}
+
+func (x *RequestResult) GetAnonymize() *AnonymizeResult {
+	if x != nil {
+		return x.Anonymize
 	}
 	return nil
 }
@@ -954,10 +962,14 @@ func (x *DeleteResult) GetComplete() bool {
 
 // DeleteCount is what an erasure did to one entity's rows.
 type DeleteCount struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Entity        string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
-	Deleted       int64                  `protobuf:"varint,2,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	Blocked       int64                  `protobuf:"varint,3,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entity  string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	Deleted int64                  `protobuf:"varint,2,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// Rows kept by a retention hold (or by held rows referencing them).
+	Blocked int64 `protobuf:"varint,3,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	// Blocked rows whose hold says on_delete: anonymize, anonymized on the
+	// fields the hold does not retain.
+	Anonymized    int64 `protobuf:"varint,4,opt,name=anonymized,proto3" json:"anonymized,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1009,6 +1021,13 @@ func (x *DeleteCount) GetDeleted() int64 {
 func (x *DeleteCount) GetBlocked() int64 {
 	if x != nil {
 		return x.Blocked
+	}
+	return 0
+}
+
+func (x *DeleteCount) GetAnonymized() int64 {
+	if x != nil {
+		return x.Anonymized
 	}
 	return 0
 }
@@ -1210,6 +1229,143 @@ func (x *CorrectResult) GetTotalRows() int64 {
 	return 0
 }
 
+// AnonymizeResult is what an anonymization changed (Art. 18 IV, 12). Rows
+// under a retention hold that blocks them (Art. 16 I) are left as they are;
+// each hold is named with its basis and release date (Art. 18 §4 II).
+type AnonymizeResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every entity of the data map, in map order.
+	Entities []*AnonymizeCount `protobuf:"bytes,1,rep,name=entities,proto3" json:"entities,omitempty"`
+	Holds    []*RetentionHold  `protobuf:"bytes,2,rep,name=holds,proto3" json:"holds,omitempty"`
+	// Rows changed, all entities.
+	TotalRows     int64 `protobuf:"varint,3,opt,name=total_rows,json=totalRows,proto3" json:"total_rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnonymizeResult) Reset() {
+	*x = AnonymizeResult{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnonymizeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnonymizeResult) ProtoMessage() {}
+
+func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnonymizeResult.ProtoReflect.Descriptor instead.
+func (*AnonymizeResult) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AnonymizeResult) GetEntities() []*AnonymizeCount {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *AnonymizeResult) GetHolds() []*RetentionHold {
+	if x != nil {
+		return x.Holds
+	}
+	return nil
+}
+
+func (x *AnonymizeResult) GetTotalRows() int64 {
+	if x != nil {
+		return x.TotalRows
+	}
+	return 0
+}
+
+// AnonymizeCount is what an anonymization did to one entity's rows.
+type AnonymizeCount struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Entity string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
+	// Rows changed.
+	Rows int64 `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	// Values changed (row x column).
+	Fields int64 `protobuf:"varint,3,opt,name=fields,proto3" json:"fields,omitempty"`
+	// Rows a retention hold kept as they were.
+	Held          int64 `protobuf:"varint,4,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnonymizeCount) Reset() {
+	*x = AnonymizeCount{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnonymizeCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnonymizeCount) ProtoMessage() {}
+
+func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnonymizeCount.ProtoReflect.Descriptor instead.
+func (*AnonymizeCount) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AnonymizeCount) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *AnonymizeCount) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *AnonymizeCount) GetFields() int64 {
+	if x != nil {
+		return x.Fields
+	}
+	return 0
+}
+
+func (x *AnonymizeCount) GetHeld() int64 {
+	if x != nil {
+		return x.Held
+	}
+	return 0
+}
+
 var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
@@ -1234,10 +1390,11 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\fcompleted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12.\n" +
 	"\x06result\x18\f \x01(\v2\x16.lgpd.v1.RequestResultR\x06result\x12)\n" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
-	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\"\xd4\x01\n" +
+	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\"\x8c\x02\n" +
 	"\rRequestResult\x120\n" +
 	"\aconfirm\x18\x01 \x01(\v2\x16.lgpd.v1.ConfirmResultR\aconfirm\x120\n" +
-	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x12-\n" +
+	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x126\n" +
+	"\tanonymize\x18\x03 \x01(\v2\x18.lgpd.v1.AnonymizeResultR\tanonymize\x12-\n" +
 	"\x06delete\x18\x04 \x01(\v2\x15.lgpd.v1.DeleteResultR\x06delete\x120\n" +
 	"\acorrect\x18\x05 \x01(\v2\x16.lgpd.v1.CorrectResultR\acorrect\"w\n" +
 	"\rConfirmResult\x12*\n" +
@@ -1285,11 +1442,14 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.DeleteCountR\bentities\x12,\n" +
 	"\x05holds\x18\x02 \x03(\v2\x16.lgpd.v1.RetentionHoldR\x05holds\x128\n" +
 	"\vattachments\x18\x03 \x03(\v2\x16.lgpd.v1.AttachmentRefR\vattachments\x12\x1a\n" +
-	"\bcomplete\x18\x04 \x01(\bR\bcomplete\"Y\n" +
+	"\bcomplete\x18\x04 \x01(\bR\bcomplete\"y\n" +
 	"\vDeleteCount\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x18\n" +
 	"\adeleted\x18\x02 \x01(\x03R\adeleted\x12\x18\n" +
-	"\ablocked\x18\x03 \x01(\x03R\ablocked\"\xac\x01\n" +
+	"\ablocked\x18\x03 \x01(\x03R\ablocked\x12\x1e\n" +
+	"\n" +
+	"anonymized\x18\x04 \x01(\x03R\n" +
+	"anonymized\"\xac\x01\n" +
 	"\rRetentionHold\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05basis\x18\x02 \x01(\tR\x05basis\x12'\n" +
@@ -1303,7 +1463,17 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\rCorrectResult\x120\n" +
 	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.EntityCountR\bentities\x12\x1d\n" +
 	"\n" +
-	"total_rows\x18\x02 \x01(\x03R\ttotalRows*r\n" +
+	"total_rows\x18\x02 \x01(\x03R\ttotalRows\"\x93\x01\n" +
+	"\x0fAnonymizeResult\x123\n" +
+	"\bentities\x18\x01 \x03(\v2\x17.lgpd.v1.AnonymizeCountR\bentities\x12,\n" +
+	"\x05holds\x18\x02 \x03(\v2\x16.lgpd.v1.RetentionHoldR\x05holds\x12\x1d\n" +
+	"\n" +
+	"total_rows\x18\x03 \x01(\x03R\ttotalRows\"h\n" +
+	"\x0eAnonymizeCount\x12\x16\n" +
+	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x16\n" +
+	"\x06fields\x18\x03 \x01(\x03R\x06fields\x12\x12\n" +
+	"\x04held\x18\x04 \x01(\x03R\x04held*r\n" +
 	"\vRequestKind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aEXTRACT\x10\x01\x12\v\n" +
@@ -1347,7 +1517,7 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
@@ -1366,39 +1536,44 @@ var file_lgpd_v1_request_proto_goTypes = []any{
 	(*RetentionHold)(nil),         // 14: lgpd.v1.RetentionHold
 	(*AttachmentRef)(nil),         // 15: lgpd.v1.AttachmentRef
 	(*CorrectResult)(nil),         // 16: lgpd.v1.CorrectResult
-	nil,                           // 17: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*Reason)(nil),                // 19: lgpd.v1.Reason
+	(*AnonymizeResult)(nil),       // 17: lgpd.v1.AnonymizeResult
+	(*AnonymizeCount)(nil),        // 18: lgpd.v1.AnonymizeCount
+	nil,                           // 19: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*Reason)(nil),                // 21: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	18, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	18, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	18, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	18, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	20, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	20, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	20, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	20, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
 	4,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	19, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	21, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
 	8,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
 	5,  // 9: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
 	6,  // 10: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	12, // 11: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
-	16, // 12: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	7,  // 13: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	18, // 14: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	17, // 15: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 16: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	11, // 17: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	13, // 18: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	14, // 19: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	15, // 20: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	18, // 21: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	7,  // 22: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	17, // 11: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
+	12, // 12: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	16, // 13: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	7,  // 14: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	20, // 15: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 16: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 17: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	11, // 18: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	13, // 19: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	14, // 20: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	15, // 21: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	20, // 22: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	7,  // 23: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	18, // 24: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	14, // 25: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1413,7 +1588,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

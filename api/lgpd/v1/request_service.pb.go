@@ -725,7 +725,7 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\tR\n" +
 	"checkpoint\x12'\n" +
-	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof2\xaa\a\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof2\xba\t\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
@@ -733,11 +733,31 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\fListRequests\x12\x1c.lgpd.v1.ListRequestsRequest\x1a\x1d.lgpd.v1.ListRequestsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/requests\x12y\n" +
 	"\x0eApproveRequest\x12\x1e.lgpd.v1.ApproveRequestRequest\x1a\x10.lgpd.v1.Request\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/tenants/{tenant}/requests/{id}:approve\x12p\n" +
 	"\vDenyRequest\x12\x1b.lgpd.v1.DenyRequestRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:deny\x12v\n" +
-	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12{\n" +
-	"\x0eDownloadExport\x12\x1e.lgpd.v1.DownloadExportRequest\x1a\x14.google.api.HttpBody\"1\x82\xd3\xe4\x93\x02+\x12)/v1/tenants/{tenant}/requests/{id}/export0\x01\x12n\n" +
+	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12\x8a\x03\n" +
+	"\x0eDownloadExport\x12\x1e.lgpd.v1.DownloadExportRequest\x1a\x14.google.api.HttpBody\"\xbf\x02\x92A\x8a\x02:\x10application/json:Aapplication/vnd.openxmlformats-officedocument.spreadsheetml.sheetJ\xb2\x01\n" +
+	"\x03200\x12\xaa\x01\n" +
+	"GThe export file, byte for byte, as an attachment (Content-Disposition).\x12\x0f\n" +
+	"\r\x9a\x02\x01\a\xa2\x02\x06binary\x1aN\n" +
+	"\x10X-Content-Sha256\x12:\n" +
+	"0SHA-256 of the file, hex, to check the download.\x12\x06string\x82\xd3\xe4\x93\x02+\x12)/v1/tenants/{tenant}/requests/{id}/export0\x01\x12n\n" +
 	"\n" +
-	"GetReceipt\x12\x1a.lgpd.v1.GetReceiptRequest\x1a\x10.lgpd.v1.Receipt\"2\x82\xd3\xe4\x93\x02,\x12*/v1/tenants/{tenant}/requests/{id}/receiptB\x8a\x02\x92A\xd7\x01\x12L\n" +
-	"\atitular\x12<LGPD data-subject rights for a multi-tenant real-estate CRM.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonZQ\n" +
+	"GetReceipt\x12\x1a.lgpd.v1.GetReceiptRequest\x1a\x10.lgpd.v1.Receipt\"2\x82\xd3\xe4\x93\x02,\x12*/v1/tenants/{tenant}/requests/{id}/receiptB\xa6\x06\x92A\xf3\x05\x12L\n" +
+	"\atitular\x12<LGPD data-subject rights for a multi-tenant real-estate CRM.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonR\x84\x01\n" +
+	"\x03400\x12}\n" +
+	"cThe call is invalid (INVALID_ARGUMENT) or not allowed in the request's state (FAILED_PRECONDITION).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusRk\n" +
+	"\x03401\x12d\n" +
+	"JNo valid credential (UNAUTHENTICATED): send 'Authorization: Bearer <key>'.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusRm\n" +
+	"\x03403\x12f\n" +
+	"LThe credential's role or tenants do not allow this call (PERMISSION_DENIED).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusRY\n" +
+	"\x03404\x12R\n" +
+	"8No such tenant, request, export or resource (NOT_FOUND).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusR\\\n" +
+	"\x03409\x12U\n" +
+	";Conflicts with the current state (ALREADY_EXISTS, ABORTED).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusZQ\n" +
 	"O\n" +
 	"\x06bearer\x12E\b\x02\x120API key or OIDC token, sent as 'Bearer <token>'.\x1a\rAuthorization \x02b\f\n" +
 	"\n" +
