@@ -1,76 +1,17 @@
 package seed
 
 import (
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/titular/titular/store/storetest"
 )
 
-// serverDSN is the MySQL-compatible server the integration tests use:
-// $TITULAR_TEST_DSN (its database name is ignored) or the local default.
-func serverDSN() string {
-	if v := os.Getenv("TITULAR_TEST_DSN"); v != "" {
-		return v
-	}
-	return "root@tcp(127.0.0.1:3306)/"
-}
-
-func dsnFor(tb testing.TB, dbName string) string {
-	tb.Helper()
-	cfg, err := mysql.ParseDSN(serverDSN())
-	if err != nil {
-		tb.Fatalf("TITULAR_TEST_DSN is not a valid DSN: %v", err)
-	}
-	cfg.DBName = dbName
-	cfg.MultiStatements = false // as in production: the schema must run statement by statement
-	return cfg.FormatDSN()
-}
-
-// newDB creates a database with a random name and drops it when the test
-// ends. It never skips: no server means a failed test that says what to do.
+// newDB gives the test a fresh database (dropped when it ends). It never
+// skips: no server means a failed test that says what to do.
 func newDB(tb testing.TB) *sql.DB {
 	tb.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatal(err)
-	}
-	name := "titular_seed_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("mysql", dsnFor(tb, ""))
-	if err != nil {
-		tb.Fatalf("open test server: %v", err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		tb.Fatalf("no MySQL-compatible server for the seed tests: %v\n"+
-			"Start MariaDB on 127.0.0.1:3306 (scripts/test.sh provisions one) or set TITULAR_TEST_DSN.", err)
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4"); err != nil {
-		tb.Fatalf("create test database: %v", err)
-	}
-	db, err := sql.Open("mysql", dsnFor(tb, name))
-	if err != nil {
-		tb.Fatalf("open test database: %v", err)
-	}
-	tb.Cleanup(func() {
-		db.Close()
-		a, err := sql.Open("mysql", dsnFor(tb, ""))
-		if err != nil {
-			tb.Errorf("drop test database: %v", err)
-			return
-		}
-		defer a.Close()
-		if _, err := a.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	db, _ := storetest.NewDatabase(tb)
 	return db
 }
 

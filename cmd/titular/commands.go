@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/titular/titular/config"
 )
 
 // errUsage marks a command-line mistake; the usage text was already printed.
@@ -115,4 +117,35 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// configCommand is what every command over a config file shares: --config
+// and the log flags.
+type configCommand struct {
+	fs   *flag.FlagSet
+	path string
+	lf   logFlags
+}
+
+func newConfigCommand(name string) *configCommand {
+	c := &configCommand{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.fs.StringVar(&c.path, "config", "", "config file (required)")
+	c.lf.register(c.fs)
+	return c
+}
+
+// load parses args, then returns the logger and the validated config.
+func (c *configCommand) load(args []string) (*config.Config, *slog.Logger, error) {
+	if err := parse(c.fs, args); err != nil {
+		return nil, nil, err
+	}
+	log, err := c.lf.logger(os.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := loadConfig(c.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
 }

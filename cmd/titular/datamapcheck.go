@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -14,18 +13,8 @@ import (
 )
 
 func runDatamapCheck(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("datamap check", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cmd := newConfigCommand("datamap check")
+	cfg, log, err := cmd.load(args)
 	if err != nil {
 		return err
 	}

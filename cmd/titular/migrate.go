@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -14,18 +13,8 @@ import (
 )
 
 func runMigrate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cmd := newConfigCommand("migrate")
+	cfg, log, err := cmd.load(args)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,21 +18,11 @@ import (
 )
 
 func runServe(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides grpc_addr; default 127.0.0.1:9090)")
-	httpAddr := fs.String("http-addr", "", "REST listen address (overrides http_addr; default 127.0.0.1:8080)")
-	migrate := fs.Bool("migrate", false, "run migrations on every tenant before serving")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cmd := newConfigCommand("serve")
+	grpcAddr := cmd.fs.String("grpc-addr", "", "gRPC listen address (overrides grpc_addr; default 127.0.0.1:9090)")
+	httpAddr := cmd.fs.String("http-addr", "", "REST listen address (overrides http_addr; default 127.0.0.1:8080)")
+	migrate := cmd.fs.Bool("migrate", false, "run migrations on every tenant before serving")
+	cfg, log, err := cmd.load(args)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/titular/titular/config"
@@ -14,20 +12,10 @@ import (
 )
 
 func runSweep(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	only := fs.String("tenant", "", "sweep only this tenant")
-	dry := fs.Bool("dry-run", false, "print what would be erased, per entity, and change nothing")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cmd := newConfigCommand("sweep")
+	only := cmd.fs.String("tenant", "", "sweep only this tenant")
+	dry := cmd.fs.Bool("dry-run", false, "print what would be erased, per entity, and change nothing")
+	cfg, log, err := cmd.load(args)
 	if err != nil {
 		return err
 	}
