@@ -37,6 +37,9 @@ type Dispatcher struct {
 	endpoints map[string]map[string]endpoint // tenant -> name -> endpoint
 	client    *http.Client
 	log       *slog.Logger
+	// OnFailure, when set before Run, counts each failed delivery attempt
+	// (the webhook-failures metric).
+	OnFailure func(tenant string)
 }
 
 type endpoint struct {
@@ -147,6 +150,9 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 		}
 		log.Info("dispatcher: delivered")
 		return
+	}
+	if d.OnFailure != nil {
+		d.OnFailure(t.Config.ID)
 	}
 	giveUp := !ok || dl.Attempts >= d.cfg.MaxAttempts
 	retryAt := time.Now().UTC().Add(d.backoff(dl.Attempts))

@@ -32,6 +32,9 @@ type Ledger struct {
 	verifier note.Verifier
 	host     string
 	log      *slog.Logger
+	// OnSize, when set before Run, is told each tenant's tree size after
+	// every integration (the ledger-size metric).
+	OnSize func(tenant string, size int64)
 }
 
 var _ lgpdv1.LedgerServiceServer = (*Ledger)(nil)
@@ -244,6 +247,12 @@ func (l *Ledger) loop(ctx context.Context, tenantID string, interval time.Durati
 			t, err := l.tenants.Get(ctx, tenantID)
 			if err == nil {
 				_, err = t.Store.Integrate(ctx)
+			}
+			if err == nil && l.OnSize != nil {
+				var h ledger.Head
+				if h, err = t.Store.LedgerHead(ctx); err == nil {
+					l.OnSize(tenantID, int64(h.Size))
+				}
 			}
 			if err != nil && ctx.Err() == nil {
 				l.log.Error("ledger: integrate failed", "tenant", tenantID, "error", err)

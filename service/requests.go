@@ -307,7 +307,16 @@ func (s *Requests) DownloadExport(in *lgpdv1.DownloadExportRequest, stream grpc.
 		return err
 	}
 	ct := export.ContentType(format)
-	return chunks(func(b []byte) error {
+	if err := chunks(func(b []byte) error {
 		return stream.Send(&httpbody.HttpBody{ContentType: ct, Data: b})
-	})
+	}); err != nil {
+		return err
+	}
+	// The ledger records each complete delivery with the digest of the bytes
+	// sent. The file has already reached the caller: a failure here is
+	// logged, not returned, since it would only glue an error to the body.
+	if err := t.Store.RecordDelivery(context.WithoutCancel(ctx), r.ID, r.SubjectRef, format, exp.SHA256); err != nil {
+		s.log.Error("download: recording the delivery in the ledger failed", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(err))
+	}
+	return nil
 }

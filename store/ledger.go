@@ -227,3 +227,21 @@ func (s *Store) PendingLeaves(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// EventExportDelivered is an export streamed to its requester in full.
+const EventExportDelivered = "export.delivered"
+
+// RecordDelivery appends, in its own transaction, the leaf saying a
+// request's export was delivered, with the digest of the exact bytes sent.
+func (s *Store) RecordDelivery(ctx context.Context, requestID, subjectRef, format, sha256Hex string) error {
+	d := ledger.Digest{Name: "export." + format}
+	b, err := hex.DecodeString(sha256Hex)
+	if err != nil || len(b) != len(d.SHA256) {
+		return fmt.Errorf("ledger leaf: export %s has a malformed sha256", format)
+	}
+	copy(d.SHA256[:], b)
+	return s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.AppendLeaf(ctx, tx, ledger.Leaf{Event: EventExportDelivered, Kind: KindExtract, RequestID: requestID,
+			SubjectRef: subjectRef, From: StatusCompleted, To: "DELIVERED", At: s.now(), Digests: []ledger.Digest{d}})
+	})
+}

@@ -103,6 +103,15 @@ func TestRESTExtractEndToEnd(t *testing.T) {
 		t.Errorf("result total_rows does not match the export's %d rows: %+v", total, done.Result)
 	}
 	checkXLSX(t, xlsxBytes, doc)
+
+	// Each complete download is a ledger leaf carrying the digest of the
+	// bytes delivered (pending or integrated by now).
+	var leaves int
+	err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM lgpd_ledger_entries WHERE request_id = ?)
+ + (SELECT COUNT(*) FROM lgpd_ledger_pending WHERE request_id = ?)`, created.ID, created.ID).Scan(&leaves)
+	if err != nil || leaves != 5 {
+		t.Errorf("want 3 state-change leaves and 2 delivery leaves for the request, got %d (%v)", leaves, err)
+	}
 }
 
 // checkBuyerRows compares the buyer's pessoa, leads and sales with SQL the

@@ -94,6 +94,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		return nil, err
 	}
 	worker.OnProcessed = srv.metrics.ObserveProcessing
+	srv.ledger.OnSize = srv.metrics.SetLedgerSize
+	dispatcher.OnFailure = srv.metrics.WebhookFailed
 	gl, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		tenants.Close()
