@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/titular/titular/anonymize"
@@ -77,6 +78,7 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 	order := m.Order()
 	slices.Reverse(order)
 	holds := map[string]*Hold{}
+	var blocked []blockedRows
 	for _, e := range order {
 		var free [][]any
 		var held, toAnonymize []keyedRow
@@ -106,11 +108,14 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 		for _, k := range kept {
 			held = append(held, keyedRow{key: k})
 		}
-		for _, r := range held {
+		keys := make([][]any, len(held))
+		for i, r := range held {
 			if err := s.block(ctx, tx, e, r, requestID, subjectRef, now, holds); err != nil {
 				return nil, err
 			}
+			keys[i] = r.key
 		}
+		blocked = append(blocked, blockedRows{e: e, keys: keys})
 		res.Entities = append(res.Entities, DeleteCount{Entity: e.Name, Deleted: deleted, Blocked: int64(len(held)), Anonymized: anonymized})
 		if err := s.fail("delete:" + e.Name); err != nil {
 			return nil, err
@@ -119,6 +124,11 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 			res.Attachments = append(res.Attachments, attachments(e, free, held)...)
 		}
 		delete(rows.rows, e.Name) // drop the keys and held values
+	}
+	for _, b := range blocked {
+		if err := assertPresent(ctx, tx, b.e, b.keys); err != nil {
+			return nil, err
+		}
 	}
 	slices.Reverse(res.Entities)
 	for _, e := range m.Order() {
@@ -236,4 +246,41 @@ func (h *heldAnonymizer) rows(ctx context.Context, tx *sql.Tx, e *datamap.Entity
 		return 0, fmt.Errorf("anonymize held %s rows: %w", e.Name, err)
 	}
 	return c.Rows, nil
+}
+
+// blockedRows are one entity's rows a DELETE kept.
+type blockedRows struct {
+	e    *datamap.Entity
+	keys [][]any
+}
+
+// ErrCascadedHold is returned when deleting a titular's free rows made the
+// database delete rows the law keeps: a foreign key with ON DELETE CASCADE
+// from a deleted table into a held one. The transaction is rolled back.
+var ErrCascadedHold = errors.New("a foreign key with ON DELETE CASCADE deleted rows under a retention hold; nothing was deleted. Change that foreign key to RESTRICT or SET NULL")
+
+// assertPresent checks every kept row is still there once the deletions are
+// done: titular never lets a cascade erase what a hold keeps.
+func assertPresent(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]any) error {
+	lhs, one := joinQuoted(e.Key), "?"
+	if len(e.Key) > 1 {
+		lhs, one = "("+lhs+")", "("+placeholders(len(e.Key))+")"
+	}
+	for start := 0; start < len(keys); start += parentBatch {
+		batch := keys[start:min(start+parentBatch, len(keys))]
+		marks := make([]string, len(batch))
+		var args []any
+		for i, k := range batch {
+			marks[i] = one
+			args = append(args, k...)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(e.Table)+" WHERE "+lhs+" IN ("+strings.Join(marks, ", ")+")", args...).Scan(&n); err != nil {
+			return fmt.Errorf("check held %s rows: %w", e.Name, err)
+		}
+		if n != len(batch) {
+			return fmt.Errorf("%w (entity %s, table %s)", ErrCascadedHold, e.Name, e.Table)
+		}
+	}
+	return nil
 }

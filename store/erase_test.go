@@ -509,3 +509,35 @@ func TestDeleteCrashAfterAnonymizingRollsBack(t *testing.T) {
 		t.Errorf("a failed DELETE left %d blocks", n)
 	}
 }
+
+// TestDeleteRefusesCascadeIntoHeldRows: a CRM schema whose foreign keys
+// cascade from the buyer's record into the held sale would let the database
+// erase what the law keeps; DELETE notices and rolls everything back.
+func TestDeleteRefusesCascadeIntoHeldRows(t *testing.T) {
+	s, db, m, sc := seeded(t)
+	for _, fk := range []struct{ table, name, col, ref string }{
+		{"reservas", "fk_reservas_pessoa", "idpessoa", "pessoas (idpessoa)"},
+		{"reserva_associados", "fk_reserva_associados_reserva", "idreserva", "reservas (idreserva)"},
+		{"repasses", "fk_repasses_reserva", "idreserva", "reservas (idreserva)"},
+		{"documentos", "fk_documentos_reserva", "idreserva", "reservas (idreserva)"},
+		{"documentos", "fk_documentos_pessoa", "idpessoa", "pessoas (idpessoa)"},
+	} {
+		if _, err := db.Exec("ALTER TABLE " + fk.table + " DROP FOREIGN KEY " + fk.name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("ALTER TABLE " + fk.table + " ADD CONSTRAINT " + fk.name + " FOREIGN KEY (" + fk.col + ") REFERENCES " + fk.ref + " ON DELETE CASCADE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buyer := idsOf(sc["comprador_2023"])
+	before := reach(t, db, m, buyer)
+	if _, err := deleteSubject(t, s, m, buyer); !errors.Is(err, ErrCascadedHold) {
+		t.Fatalf("want ErrCascadedHold, got %v", err)
+	}
+	after := reach(t, db, m, buyer)
+	for e, n := range before {
+		if after[e] != n {
+			t.Errorf("%s: %d rows before, %d after the refused DELETE", e, n, after[e])
+		}
+	}
+}
