@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,14 +33,22 @@ func (s *Store) AppendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error
 	return nil
 }
 
-// appendRequestLeaf records a request's state change. A COMPLETED leaf
-// carries the SHA-256 of every export the request delivers, so the receipt
-// vouches for the files the titular holds.
+// appendRequestLeaf records a request's state change. A final leaf carries
+// the SHA-256 of the request's recorded outcome (result and reasons: the
+// holds a DELETE names, a denial's reasons), and a COMPLETED one the SHA-256
+// of every export the request delivers, so the receipt vouches for both.
 func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id, from, to string, at time.Time) error {
 	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, From: from, To: to, At: at}
-	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref FROM lgpd_requests WHERE id = ?", id).Scan(&l.Kind, &l.SubjectRef)
+	var result, reasons sql.NullString
+	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref, result_json, reasons_json FROM lgpd_requests WHERE id = ?", id).
+		Scan(&l.Kind, &l.SubjectRef, &result, &reasons)
 	if err != nil {
 		return fmt.Errorf("ledger leaf of request: %w", err)
+	}
+	if isFinal(to) && (result.Valid || reasons.Valid) {
+		// Canonical bytes: the JSON titular itself wrote, never re-read JSON
+		// from a column MySQL may have normalized (both are TEXT here).
+		l.Digests = append(l.Digests, ledger.Digest{Name: "outcome", SHA256: sha256.Sum256([]byte(result.String + "\n" + reasons.String))})
 	}
 	if to == StatusCompleted {
 		rows, err := tx.QueryContext(ctx, "SELECT format, sha256 FROM lgpd_exports WHERE request_id = ? ORDER BY format", id)
@@ -63,6 +73,7 @@ func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id, from, to 
 			return fmt.Errorf("ledger leaf: export digests: %w", err)
 		}
 	}
+	slices.SortFunc(l.Digests, func(a, b ledger.Digest) int { return strings.Compare(a.Name, b.Name) })
 	return s.AppendLeaf(ctx, tx, l)
 }
 

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/titular/titular/ledger"
 )
 
 // restDelete is the JSON shape of a DELETE's result over REST.
@@ -80,6 +83,25 @@ func TestRESTDeleteAndCorrect(t *testing.T) {
 	}
 	if strings.Contains(string(raw), buyer.CPF) || strings.Contains(string(raw), buyer.Email) {
 		t.Error("the DELETE result echoes the titular's identifiers")
+	}
+	// The ledger's COMPLETED leaf commits to the outcome the titular was
+	// given, holds included: the SHA-256 of the recorded result and reasons.
+	rc := get[restReceipt](t, env, "/v1/tenants/demo/requests/"+d.ID+"/receipt", keyDPO)
+	leaf, err := ledger.Unmarshal(rc.Leaf)
+	if err != nil || leaf.To != "COMPLETED" {
+		t.Fatalf("receipt leaf: %+v, %v", leaf, err)
+	}
+	var result, reasons string
+	if err := env.demoDB(t).QueryRow("SELECT result_json, reasons_json FROM lgpd_requests WHERE id = ?", d.ID).Scan(&result, &reasons); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256([]byte(result + "\n" + reasons))
+	var committed bool
+	for _, dg := range leaf.Digests {
+		committed = committed || (dg.Name == "outcome" && dg.SHA256 == want)
+	}
+	if !committed || !strings.Contains(reasons, "RETENTION_HOLD") {
+		t.Errorf("the COMPLETED leaf must carry the digest of the outcome naming the holds: %+v", leaf.Digests)
 	}
 	var events int
 	if err := env.demoDB(t).QueryRow("SELECT COUNT(*) FROM lgpd_outbox WHERE request_id = ? AND type IN ('subject.deleted', 'subject.blocked')", d.ID).Scan(&events); err != nil || events != 2 {
