@@ -7,8 +7,7 @@
 // A run creates (or, with Keep, reuses) a bench database, seeds the demo CRM
 // into it, migrates it, starts titular in-process on loopback ports, then
 // runs each selected Scenario: a warm-up, then Runs interleaved runs of
-// titular and its baseline. Scenarios are listed in All; new ones (consent
-// writes, ANONYMIZE, the ledger) are added there.
+// titular and its baseline. Scenarios are listed in All.
 package bench
 
 import (
@@ -46,6 +45,9 @@ type Options struct {
 	Duration time.Duration
 	// Runs is how many measured runs each variant gets (default 5).
 	Runs int
+	// LedgerLeaves is the ledger size the verify and proof scenarios grow
+	// the tenant's ledger to (default 1,000,000).
+	LedgerLeaves int
 	// Clients is the number of concurrent clients (default 32).
 	Clients int
 	// Workers is titular's per-tenant worker count (default 8).
@@ -82,6 +84,9 @@ func (o *Options) defaults() error {
 	if o.Heavy == 0 {
 		o.Heavy = 100_000
 	}
+	if o.LedgerLeaves == 0 {
+		o.LedgerLeaves = 1_000_000
+	}
 	if o.Duration == 0 {
 		o.Duration = 3 * time.Second
 	}
@@ -100,8 +105,8 @@ func (o *Options) defaults() error {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	if o.Subjects < 20 || o.Heavy < 1 || o.Runs < 1 || o.Clients < 1 || o.Workers < 1 || o.Duration <= 0 {
-		return errors.New("bench: --subjects must be at least 20 and --heavy, --runs, --clients, --workers and --duration positive")
+	if o.Subjects < 20 || o.Heavy < 1 || o.Runs < 1 || o.LedgerLeaves < 2 || o.Clients < 1 || o.Workers < 1 || o.Duration <= 0 {
+		return errors.New("bench: --subjects must be at least 20 and --heavy, --runs, --ledger-leaves (at least 2), --clients, --workers and --duration positive")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,9 +17,13 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"gopkg.in/yaml.v3"
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/keyring"
+	"github.com/titular/titular/ledger"
+	"github.com/titular/titular/service"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -37,6 +42,15 @@ type Env struct {
 	subjects map[string]store.Identifiers
 	// pool holds CPFs of ordinary titulares, for the concurrent clients.
 	pool []store.Identifiers
+
+	// tenant is the bench tenant as titular opens it (its own pool, the
+	// same keys as the server), for scenarios that call the store directly.
+	tenant *tenant.Tenant
+	// ledgerKey authenticates ledger leaves the bench writes in bulk.
+	ledgerKey []byte
+	// ledgerChecks verify the server's signed checkpoints: the bench
+	// generates the signing key, so it holds the verifier.
+	ledgerChecks ledger.Checks
 
 	srv    *Server
 	apiKey string
@@ -152,19 +166,47 @@ func (e *Env) startServer(ctx context.Context, dsn string) error {
 	}
 	e.apiKey = randomHex(16)
 	sum := sha256.Sum256([]byte(e.apiKey))
+	// A webhook endpoint on loopback, so a consent revocation writes its
+	// outbox event and delivery row as it does in production.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	e.cleanup = append(e.cleanup, hook.Close)
+	secret := filepath.Join(dir, "webhook.secret")
+	if err := os.WriteFile(secret, []byte(randomHex(24)), 0o600); err != nil {
+		return fmt.Errorf("webhook secret: %w", err)
+	}
+	const ledgerHost = "titular.local"
+	skey, vkey, err := ledger.GenerateKey(ledgerHost)
+	if err != nil {
+		return fmt.Errorf("ledger signing key: %w", err)
+	}
+	signingKey := filepath.Join(dir, "ledger-signing.key")
+	if err := os.WriteFile(signingKey, []byte(skey+"\n"), 0o600); err != nil {
+		return fmt.Errorf("ledger signing key: %w", err)
+	}
+	verifier, err := ledger.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("ledger verifier: %w", err)
+	}
+	e.ledgerChecks = ledger.Checks{Origin: ledger.Origin(ledgerHost, tenantID), Verifier: verifier}
 	yaml := fmt.Sprintf(`grpc_addr: 127.0.0.1:0
+ledger: {host: %s, signing_key_file: %q}
 http_addr: 127.0.0.1:0
 state_dir: %q
 workers: {per_tenant: %d, poll_interval: 1s, lease: 5m, max_attempts: 3}
 tenants:
-  - {id: %s, name: "Incorporadora Benchmark Ltda", dsn: %q, datamap: %q, max_open_conns: %d}
+  - {id: %s, name: "Incorporadora Benchmark Ltda", dsn: %q, datamap: %q, max_open_conns: %d,
+     webhooks: [{name: crm, url: %q, secret_file: %q, events: [consent.revoked]}]}
 auth:
   api_keys:
     - {name: bench, role: dpo, tenants: [%s], key_sha256: %s}
-`, filepath.Join(dir, "state"), e.opts.Workers, tenantID, dsn, mapPath, 2*e.opts.Workers+8, tenantID, hex.EncodeToString(sum[:]))
+`, ledgerHost, signingKey, filepath.Join(dir, "state"), e.opts.Workers, tenantID, dsn, mapPath, 2*e.opts.Workers+8+e.opts.Clients, hook.URL, secret,
+		tenantID, hex.EncodeToString(sum[:]))
 	cfg, err := config.Parse(filepath.Join(dir, "titular.yaml"), []byte(yaml))
 	if err != nil {
 		return fmt.Errorf("bench config: %w", err)
+	}
+	if err := e.openTenant(ctx, cfg); err != nil {
+		return err
 	}
 	e.progress("starting titular (%d workers)", e.opts.Workers)
 	if e.srv, err = e.opts.Start(ctx, cfg, e.opts.Log); err != nil {
@@ -178,6 +220,35 @@ auth:
 	tr := &http.Transport{MaxIdleConns: 2 * e.opts.Clients, MaxIdleConnsPerHost: 2 * e.opts.Clients}
 	e.http = &http.Client{Transport: tr, Timeout: 5 * time.Minute}
 	e.cleanup = append(e.cleanup, tr.CloseIdleConnections)
+	return nil
+}
+
+// openTenant opens the bench tenant as the server will (the keys are
+// generated into the state directory first, so both share them) and loads
+// the demo purposes, which the consent scenario needs.
+func (e *Env) openTenant(ctx context.Context, cfg *config.Config) error {
+	keys := keyring.New(cfg.StateDir, e.opts.Log)
+	reg := tenant.NewRegistry(cfg, keys, e.opts.Log)
+	e.cleanup = append(e.cleanup, func() { reg.Close() })
+	var err error
+	if e.tenant, err = reg.Get(ctx, tenantID); err != nil {
+		return fmt.Errorf("open the bench tenant: %w", err)
+	}
+	if e.ledgerKey, err = keys.Key(tenantID, "ledger", e.tenant.Config.LedgerKey); err != nil {
+		return fmt.Errorf("ledger key: %w", err)
+	}
+	path := filepath.Join(filepath.Dir(e.opts.Datamap), "purposes.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("demo purposes: %w", err)
+	}
+	var catalog service.PurposeCatalog
+	if err := yaml.Unmarshal(raw, &catalog); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := service.LoadPurposes(ctx, e.tenant, catalog, "titular bench"); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
 }
 

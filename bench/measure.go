@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,12 @@ type variant struct {
 	what    string // what one operation is, for the report
 	clients int    // concurrent callers; 0 or 1 runs the op sequentially
 	op      op
+	// after, if set, runs after each op outside the timing (e.g. rolling
+	// back what the op changed); its time is taken out of the run's
+	// elapsed time as well.
+	after func(ctx context.Context) error
+	// goal, if set, replaces the comparison's goal for this variant.
+	goal *goal
 }
 
 // comparison runs variants (the first is the baseline) interleaved.
@@ -110,9 +117,13 @@ func compare(ctx context.Context, env *Env, c comparison) ([]Result, error) {
 				ratios[r] = c.ratio(runs[i][r], runs[0][r])
 			}
 			res.Ratio = median(ratios)
-			if c.goal.text != "" {
-				res.Goal = c.goal.text
-				met := c.goal.met(res)
+			g := c.goal
+			if v.goal != nil {
+				g = *v.goal
+			}
+			if g.text != "" {
+				res.Goal = g.text
+				met := g.met(res)
 				res.GoalMet = &met
 			}
 		}
@@ -161,17 +172,19 @@ func loop(parent context.Context, v variant, d time.Duration) (runStats, error) 
 	defer cancel()
 	clients := max(v.clients, 1)
 	var (
-		mu    sync.Mutex
-		lat   []time.Duration
-		rows  int64
-		first error
-		wg    sync.WaitGroup
+		mu      sync.Mutex
+		lat     []time.Duration
+		rows    int64
+		untimed time.Duration
+		first   error
+		wg      sync.WaitGroup
 	)
 	start := time.Now()
 	for c := range clients {
 		wg.Go(func() {
 			var mine []time.Duration
 			var n int64
+			var off time.Duration
 			for (c == 0 && len(mine) == 0) || time.Since(start) < d {
 				if ctx.Err() != nil {
 					break
@@ -189,15 +202,30 @@ func loop(parent context.Context, v variant, d time.Duration) (runStats, error) 
 				}
 				mine = append(mine, time.Since(t0))
 				n += got
+				if v.after != nil {
+					t1 := time.Now()
+					err := v.after(ctx)
+					off += time.Since(t1)
+					if err != nil {
+						mu.Lock()
+						first = cmp.Or(first, err)
+						mu.Unlock()
+						cancel()
+						break
+					}
+				}
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
 			rows += n
+			untimed += off
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	// Untimed work is taken out per client: with several clients it ran
+	// alongside the others' timed work.
+	elapsed := time.Since(start) - untimed/time.Duration(clients)
 	if first == nil {
 		first = parent.Err()
 	}

@@ -102,7 +102,7 @@ func procField(path, key string) string {
 
 func reportOptions(o Options) map[string]any {
 	return map[string]any{
-		"subjects": o.Subjects, "heavy": o.Heavy, "duration": o.Duration.String(), "runs": o.Runs,
+		"subjects": o.Subjects, "heavy": o.Heavy, "ledger_leaves": o.LedgerLeaves, "duration": o.Duration.String(), "runs": o.Runs,
 		"clients": o.Clients, "workers": o.Workers, "keep": o.Keep,
 	}
 }

@@ -19,16 +19,21 @@ type Scenario struct {
 
 // All lists the scenarios in the order they run.
 //
-// Extension point: a new scenario (consent writes, ANONYMIZE of the heavy
-// titular, ledger append/verify/proof) is a function returning a Scenario in
-// its own file, added to this list. It gets the seeded database, the running
-// server and API clients from Env, and compare runs its variants with
-// warm-up, interleaved runs, percentiles, peak RSS and the ratio.
+// Extension point: a new scenario is a function returning a Scenario in its
+// own file, added to this list. It gets the seeded database, the running
+// server, the tenant as titular opens it and API clients from Env, and
+// compare runs its variants with warm-up, interleaved runs, percentiles,
+// peak RSS and the ratio.
 func All() []Scenario {
 	return []Scenario{
 		extractJSONScenario(),
 		extractXLSXHeavyScenario(),
 		concurrentScenario(),
+		consentScenario(),
+		anonymizeHeavyScenario(),
+		ledgerAppendScenario(),
+		ledgerVerifyScenario(),
+		ledgerProofScenario(),
 	}
 }
 
@@ -45,9 +50,18 @@ func Select(names []string) ([]Scenario, error) {
 	}
 	var out []Scenario
 	for _, s := range all {
-		if want[s.Name] {
+		// A group name selects its scenarios: "ledger" is ledger-append,
+		// ledger-verify and ledger-proof.
+		group, _, _ := strings.Cut(s.Name, "-")
+		if want[s.Name] || (group != s.Name && want[group]) {
 			out = append(out, s)
-			delete(want, s.Name)
+		}
+	}
+	for n := range want {
+		for _, s := range all {
+			if group, _, _ := strings.Cut(s.Name, "-"); s.Name == n || group == n {
+				delete(want, n)
+			}
 		}
 	}
 	for n := range want {

@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,144 +142,32 @@ func runAnonymize(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *
 	return res
 }
 
-// tableWrites is what the executor wrote to one entity: for each changed
-// row, its key and the new values of the planned fields.
-type tableWrites struct {
-	e      *datamap.Entity
-	fields []string
-	keys   [][]any
-	values [][]any // [row][field]
-}
-
-// captureWrites runs the executor once, reads back in its transaction what
-// it wrote, and rolls back: the baseline then writes exactly that.
-func captureWrites(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *anonymize.Key, ids Identifiers) []*tableWrites {
-	ctx := context.Background()
-	before := subjectRowsB(b, db, plan.m, ids)
-	read, _ := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
-	defer read.Rollback() //nolint:errcheck // read-only
-	tx, err := db.BeginTx(ctx, nil)
+// captureWrites runs the executor once and captures what it wrote: the
+// baseline then writes exactly that.
+func captureWrites(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *anonymize.Key, ids Identifiers) *AnonymizeWrites {
+	w, err := s.CaptureAnonymizeWrites(context.Background(), db, plan, key, ids)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tx.Rollback() //nolint:errcheck // captured, then undone
-	if _, err := s.AnonymizeSubject(ctx, read, tx, plan, key, ids, ""); err != nil {
-		b.Fatal(err)
-	}
-	var out []*tableWrites
-	for _, e := range plan.m.Order() {
-		ep := plan.entities[e.Name]
-		if len(ep.fields) == 0 || len(before[e.Name]) == 0 {
-			continue
-		}
-		w := &tableWrites{e: e}
-		for _, f := range ep.fields {
-			w.fields = append(w.fields, f.f.Column)
-		}
-		for _, k := range before[e.Name] {
-			vals := make([]any, len(w.fields))
-			ptrs := make([]any, len(vals))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := tx.QueryRowContext(ctx, "SELECT "+joinQuoted(w.fields)+" FROM "+quoteIdent(e.Table)+" WHERE "+keyWhere(e), k...).Scan(ptrs...); err != nil {
-				b.Fatal(err)
-			}
-			w.keys, w.values = append(w.keys, k), append(w.values, vals)
-		}
-		out = append(out, w)
-	}
-	return out
+	return w
 }
 
-// baseline reads the rows by key and writes the captured values with
-// multi-row UPDATEs in batches of writeBatch, in one transaction on one
+// baseline replays the captured writes in one transaction on one
 // connection, rolled back untimed.
-func baseline(b *testing.B, conn *sql.Conn, writes []*tableWrites) {
+func baseline(b *testing.B, conn *sql.Conn, writes *AnonymizeWrites) {
 	ctx := context.Background()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, w := range writes {
-		kc := len(w.e.Key)
-		for start := 0; start < len(w.keys); start += writeBatch {
-			end := min(start+writeBatch, len(w.keys))
-			keys, vals := w.keys[start:end], w.values[start:end]
-			in := kc == 1
-			marks := make([]string, len(keys))
-			var keyArgs []any
-			for i, k := range keys {
-				marks[i] = "?"
-				if !in {
-					marks[i] = "(" + placeholders(kc) + ")"
-				}
-				keyArgs = append(keyArgs, k...)
-			}
-			lhs := joinQuoted(w.e.Key)
-			if !in {
-				lhs = "(" + lhs + ")"
-			}
-			where := " WHERE " + lhs + " IN (" + strings.Join(marks, ", ") + ")"
-			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(w.e.Key)+", "+joinQuoted(w.fields)+" FROM "+quoteIdent(w.e.Table)+where, keyArgs...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for rows.Next() {
-			}
-			rows.Close()
-			var sets []string
-			var args []any
-			for f, col := range w.fields {
-				uniform := true
-				for _, v := range vals {
-					uniform = uniform && sameValue(v[f], vals[0][f])
-				}
-				if uniform {
-					sets, args = append(sets, quoteIdent(col)+" = ?"), append(args, vals[0][f])
-					continue
-				}
-				var c strings.Builder
-				c.WriteString(quoteIdent(col) + " = CASE " + quoteIdent(w.e.Key[0]))
-				for i, k := range keys {
-					c.WriteString(" WHEN ? THEN ?")
-					args = append(args, k[0], vals[i][f])
-				}
-				c.WriteString(" ELSE " + quoteIdent(col) + " END")
-				sets = append(sets, c.String())
-			}
-			if _, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(w.e.Table)+" SET "+strings.Join(sets, ", ")+where, append(args, keyArgs...)...); err != nil {
-				b.Fatal(err)
-			}
-		}
+	if err := writes.Replay(ctx, tx); err != nil {
+		b.Fatal(err)
 	}
 	b.StopTimer()
 	if err := tx.Rollback(); err != nil {
 		b.Fatal(err)
 	}
 	b.StartTimer()
-}
-
-// subjectRowsB collects the keys of the titular's rows per entity.
-func subjectRowsB(b *testing.B, q Querier, m *datamap.Map, ids Identifiers) map[string][][]any {
-	r := &keyCollector{keys: map[string][][]any{}}
-	if _, err := WalkWith(context.Background(), q, m, ids, r, WalkOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	return r.keys
-}
-
-type keyCollector struct {
-	cur  string
-	keys map[string][][]any
-}
-
-func (k *keyCollector) BeginEntity(e *datamap.Entity) error    { k.cur = e.Name; return nil }
-func (k *keyCollector) Row([]any) error                        { return nil }
-func (k *keyCollector) EndEntity(*datamap.Entity, int64) error { return nil }
-func (k *keyCollector) KeyedRow(key, _, _ []any) error {
-	k.keys[k.cur] = append(k.keys[k.cur], key)
-	return nil
 }
 
 // sampleHeap samples the bytes of live and not yet swept heap objects every

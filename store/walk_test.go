@@ -256,6 +256,39 @@ func TestWalk_BatchesParentKeys(t *testing.T) {
 	}
 }
 
+// An entity found both by its match rules and through more parent keys
+// than one query takes: the match rules ride with the first batch of parent
+// keys, and rows the later batches reach again are delivered once.
+func TestWalk_MatchAndParentBatchesDeliverOnce(t *testing.T) {
+	t.Parallel()
+	db, m := crmDB(t)
+	const people = parentBatch + 100
+	var pm, sm []string
+	var pargs, sargs []any
+	for i := 1; i <= people; i++ {
+		pm = append(pm, "(?, ?, ?)")
+		pargs = append(pargs, i, subjectCPF, fmt.Sprintf("Pessoa %d", i))
+		var cpf any
+		if i%3 == 0 { // spread over both batches
+			cpf = subjectCPF
+		}
+		sm = append(sm, "(?, ?, ?, ?)")
+		sargs = append(sargs, i, i, cpf, fmt.Sprintf("%d.0000", i))
+	}
+	mustExec(t, db, "INSERT INTO people (id, cpf, name) VALUES "+strings.Join(pm, ", "), pargs...)
+	mustExec(t, db, "INSERT INTO sales (id, person_id, client_cpf, value) VALUES "+strings.Join(sm, ", "), sargs...)
+	rec, counts := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	tags := rec.tags("sale")
+	if len(tags) != people || len(slices.Compact(sorted(tags))) != people {
+		t.Errorf("sale: %d rows, %d distinct; want each of %d once", len(tags), len(slices.Compact(sorted(tags))), people)
+	}
+	for _, ec := range counts {
+		if ec.Entity == "sale" && ec.Rows != people {
+			t.Errorf("count of sale = %d, want %d", ec.Rows, people)
+		}
+	}
+}
+
 // Walk inside a transaction (as DELETE runs it) sees the transaction's rows.
 func TestWalk_InTransaction(t *testing.T) {
 	t.Parallel()

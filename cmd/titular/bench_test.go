@@ -22,7 +22,7 @@ func TestBenchCommand(t *testing.T) {
 	var out bytes.Buffer
 	progress := &lockedBuffer{}
 	err := runBench(context.Background(), []string{
-		"--dsn", storetest.ServerDSN(), "--subjects", "50", "--heavy", "300", "--runs", "1",
+		"--dsn", storetest.ServerDSN(), "--subjects", "50", "--heavy", "300", "--ledger-leaves", "3000", "--runs", "1",
 		"--duration", "50ms", "--datamap", "../../examples/realestate/datamap.yaml", "--json",
 	}, &out, progress)
 	if err != nil {

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/datamap"
+)
+
+// AnonymizeWrites is what one ANONYMIZE of a titular wrote: per entity, each
+// changed row's key and the new values of the planned fields. It is the
+// baseline of the anonymize benchmarks (store's and `titular bench`'s):
+// Replay writes exactly the same values with nothing else.
+type AnonymizeWrites struct {
+	tables []*tableWrites
+	rows   int64
+}
+
+// tableWrites is what the executor wrote to one entity.
+type tableWrites struct {
+	e      *datamap.Entity
+	fields []string
+	keys   [][]any
+	values [][]any // [row][field]
+}
+
+// Rows is the number of rows written.
+func (w *AnonymizeWrites) Rows() int64 { return w.rows }
+
+// CaptureAnonymizeWrites anonymizes ids once in a transaction on db, reads
+// back in it what it wrote, and rolls it back.
+func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*AnonymizeWrites, error) {
+	before := &keyCollector{keys: map[string][][]any{}}
+	if _, err := WalkWith(ctx, db, p.m, ids, before, WalkOptions{}); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	read, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	defer read.Rollback() //nolint:errcheck // read-only
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // captured, then undone
+	if _, err := s.AnonymizeSubject(ctx, read, tx, p, key, ids, ""); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	out := &AnonymizeWrites{}
+	for _, e := range p.m.Order() {
+		ep := p.entities[e.Name]
+		if len(ep.fields) == 0 || len(before.keys[e.Name]) == 0 {
+			continue
+		}
+		w := &tableWrites{e: e}
+		for _, f := range ep.fields {
+			w.fields = append(w.fields, f.f.Column)
+		}
+		for _, k := range before.keys[e.Name] {
+			vals := make([]any, len(w.fields))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT "+joinQuoted(w.fields)+" FROM "+quoteIdent(e.Table)+" WHERE "+keyWhere(e), k...).Scan(ptrs...); err != nil {
+				return nil, fmt.Errorf("capture %s: %w", e.Name, err)
+			}
+			w.keys, w.values = append(w.keys, k), append(w.values, vals)
+		}
+		out.rows += int64(len(w.keys))
+		out.tables = append(out.tables, w)
+	}
+	return out, nil
+}
+
+// Replay reads the captured rows by key and writes the captured values with
+// multi-row UPDATEs in batches of writeBatch (a column whose new value is
+// the same for the batch as one assignment, otherwise a CASE on the key),
+// all in tx.
+func (w *AnonymizeWrites) Replay(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range w.tables {
+		kc := len(t.e.Key)
+		for start := 0; start < len(t.keys); start += writeBatch {
+			end := min(start+writeBatch, len(t.keys))
+			keys, vals := t.keys[start:end], t.values[start:end]
+			in := kc == 1
+			marks := make([]string, len(keys))
+			var keyArgs []any
+			for i, k := range keys {
+				marks[i] = "?"
+				if !in {
+					marks[i] = "(" + placeholders(kc) + ")"
+				}
+				keyArgs = append(keyArgs, k...)
+			}
+			lhs := joinQuoted(t.e.Key)
+			if !in {
+				lhs = "(" + lhs + ")"
+			}
+			where := " WHERE " + lhs + " IN (" + strings.Join(marks, ", ") + ")"
+			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(t.e.Key)+", "+joinQuoted(t.fields)+" FROM "+quoteIdent(t.e.Table)+where, keyArgs...)
+			if err != nil {
+				return fmt.Errorf("replay %s: %w", t.e.Name, err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			var sets []string
+			var args []any
+			for f, col := range t.fields {
+				uniform := true
+				for _, v := range vals {
+					uniform = uniform && sameValue(v[f], vals[0][f])
+				}
+				if uniform {
+					sets, args = append(sets, quoteIdent(col)+" = ?"), append(args, vals[0][f])
+					continue
+				}
+				var c strings.Builder
+				c.WriteString(quoteIdent(col) + " = CASE " + quoteIdent(t.e.Key[0]))
+				for i, k := range keys {
+					c.WriteString(" WHEN ? THEN ?")
+					args = append(args, k[0], vals[i][f])
+				}
+				c.WriteString(" ELSE " + quoteIdent(col) + " END")
+				sets = append(sets, c.String())
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(t.e.Table)+" SET "+strings.Join(sets, ", ")+where, append(args, keyArgs...)...); err != nil {
+				return fmt.Errorf("replay %s: %w", t.e.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// keyCollector collects the keys of a titular's rows per entity.
+type keyCollector struct {
+	cur  string
+	keys map[string][][]any
+}
+
+func (k *keyCollector) BeginEntity(e *datamap.Entity) error    { k.cur = e.Name; return nil }
+func (k *keyCollector) Row([]any) error                        { return nil }
+func (k *keyCollector) EndEntity(*datamap.Entity, int64) error { return nil }
+func (k *keyCollector) KeyedRow(key, _, _ []any) error {
+	k.keys[k.cur] = append(k.keys[k.cur], key)
+	return nil
+}
