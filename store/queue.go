@@ -21,7 +21,7 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ki
 		return nil, errors.New("claim: name at least one kind")
 	}
 	var claimed *Request
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.readCommittedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := s.now()
 		kindArgs := make([]any, len(kinds))
 		for i, k := range kinds {

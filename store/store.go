@@ -80,9 +80,21 @@ type Querier interface {
 // rolling back otherwise. A deadlock or lock-wait timeout reruns fn from the
 // start, a few times, so callers write fn to be repeatable.
 func (s *Store) ReadWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.readWriteTx(ctx, nil, fn)
+}
+
+// readCommittedTx is ReadWriteTx at READ COMMITTED: for claims, whose
+// SELECT … FOR UPDATE SKIP LOCKED would otherwise take gap locks on the
+// queue index under REPEATABLE READ and deadlock with concurrent inserts of
+// new requests.
+func (s *Store) readCommittedTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.readWriteTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+}
+
+func (s *Store) readWriteTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		err = s.tryTx(ctx, fn)
+		err = s.tryTx(ctx, opts, fn)
 		if err == nil || !IsRetryable(err) {
 			return err
 		}
@@ -95,8 +107,8 @@ func (s *Store) ReadWriteTx(ctx context.Context, fn func(ctx context.Context, tx
 	return err
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
