@@ -30,6 +30,8 @@ type Requests struct {
 	wake func(tenantID string)
 	// ledger serves receipts; nil until WithLedger.
 	ledger *Ledger
+	// consents groups concurrent CONSENTs into shared transactions.
+	consents *consentBatcher
 }
 
 // WithLedger lets the service answer GetReceipt from l.
@@ -45,7 +47,7 @@ func NewRequests(tenants *tenant.Registry, log *slog.Logger, wake func(string)) 
 	if wake == nil {
 		wake = func(string) {}
 	}
-	return &Requests{tenants: tenants, log: log, wake: wake}
+	return &Requests{tenants: tenants, log: log, wake: wake, consents: newConsentBatcher()}
 }
 
 // notLanded names the kinds whose issue has not landed, and what is missing.
@@ -81,6 +83,15 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	n := store.NewRequest{
 		Kind: kind.String(), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
 		Subject: ids, Deadline: t.Config.Policy.Deadline(),
+	}
+	if kind == lgpdv1.RequestKind_CONSENT {
+		// Already validated by inlineRunner; batched with concurrent ones.
+		ch, _ := validateConsent(in.GetConsent())
+		req, err := s.createConsent(ctx, t, n, ch, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		return toProto(t.Config.ID, req, nil), nil
 	}
 	var req *store.Request
 	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
