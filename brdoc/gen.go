@@ -59,15 +59,7 @@ func PISFromSeed(n uint64) string {
 	var d [11]byte
 	cpfSpace.base(n, d[:9])
 	d[9] = byte('1' + n%9) // ten base digits: never all equal with the nine drawn
-	sum := 0
-	for i, w := range pisWeights {
-		sum += int(d[i]-'0') * w
-	}
-	dv := 11 - sum%11
-	if dv >= 10 {
-		dv = 0
-	}
-	d[10] = byte('0' + dv)
+	d[10] = byte('0' + pisCheckDigit(d[:10]))
 	return string(d[:])
 }
 

@@ -12,13 +12,19 @@ func ValidPIS(s string) bool {
 	if res != scanOK || n != len(d) || repeated(d[:]) {
 		return false
 	}
+	return int(d[10]-'0') == pisCheckDigit(d[:10])
+}
+
+// pisCheckDigit is 11 minus the weighted sum of the ten base digits modulo
+// 11, with 10 and 11 becoming 0.
+func pisCheckDigit(base []byte) int {
 	sum := 0
 	for i, w := range pisWeights {
-		sum += int(d[i]-'0') * w
+		sum += int(base[i]-'0') * w
 	}
 	dv := 11 - sum%11
 	if dv >= 10 {
 		dv = 0
 	}
-	return int(d[10]-'0') == dv
+	return dv
 }

@@ -36,28 +36,11 @@ type detection struct {
 // tokens splits a column name into lower-case words (snake_case and
 // camelCase), without accents.
 func tokens(name string) []string {
-	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, fold(string(cur)))
-			cur = cur[:0]
-		}
+	words := splitName(name, func(r rune) bool { return r == '_' || r == '-' || unicode.IsDigit(r) })
+	for i, w := range words {
+		words[i] = fold(w)
 	}
-	runes := []rune(name)
-	for i, r := range runes {
-		switch {
-		case r == '_' || r == '-' || unicode.IsDigit(r):
-			flush()
-		case unicode.IsUpper(r) && i > 0 && unicode.IsLower(runes[i-1]):
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-	}
-	flush()
-	return out
+	return words
 }
 
 // unaccent maps the accented letters of Portuguese to plain ones.

@@ -84,26 +84,9 @@ func LegalBasisLabel(b string) (label, article string) {
 // "dataNascimento" become "Data nascimento", "cliente_cpf" "Cliente CPF".
 func humanize(column string) string {
 	var words []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			words = append(words, labelWord(strings.ToLower(string(cur))))
-			cur = cur[:0]
-		}
+	for _, w := range splitName(column, func(r rune) bool { return r == '_' }) {
+		words = append(words, labelWord(strings.ToLower(w)))
 	}
-	runes := []rune(column)
-	for i, r := range runes {
-		switch {
-		case r == '_':
-			flush()
-		case unicode.IsUpper(r) && i > 0 && unicode.IsLower(runes[i-1]):
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-	}
-	flush()
 	s := strings.Join(words, " ")
 	if s == "" {
 		return column
@@ -125,3 +108,30 @@ func labelWord(w string) string {
 }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }
+
+// splitName splits a column name into its words: at runes sep accepts (which
+// are dropped) and where camelCase turns from lower to upper case.
+func splitName(name string, sep func(rune) bool) []string {
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	runes := []rune(name)
+	for i, r := range runes {
+		switch {
+		case sep(r):
+			flush()
+		case unicode.IsUpper(r) && i > 0 && unicode.IsLower(runes[i-1]):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	return out
+}

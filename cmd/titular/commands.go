@@ -108,6 +108,15 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use json or text", l.format)
 }
 
+// parse parses fs (on which register was called) and returns the logger the
+// log flags ask for.
+func (l *logFlags) parse(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return l.logger(os.Stderr)
+}
+
 // parse parses a command's flags and refuses stray arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
@@ -136,10 +145,7 @@ func newConfigCommand(name string) *configCommand {
 
 // load parses args, then returns the logger and the validated config.
 func (c *configCommand) load(args []string) (*config.Config, *slog.Logger, error) {
-	if err := parse(c.fs, args); err != nil {
-		return nil, nil, err
-	}
-	log, err := c.lf.logger(os.Stderr)
+	log, err := c.lf.parse(c.fs, args)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,10 +19,7 @@ func runDemo(ctx context.Context, args []string) error {
 	subjects := fs.Int("subjects", 2000, "number of synthetic titulares")
 	var lf logFlags
 	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	log, err := lf.parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -24,10 +24,7 @@ func runDatamapDiscover(ctx context.Context, args []string) error {
 	samples := fs.Int("samples", 200, "rows sampled per table (at most 1000)")
 	var lf logFlags
 	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	log, err := lf.parse(fs, args)
 	if err != nil {
 		return err
 	}

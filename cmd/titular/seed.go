@@ -24,10 +24,7 @@ func runSeed(ctx context.Context, args []string) error {
 	reset := fs.Bool("reset", false, "drop and recreate the demo tables first")
 	var lf logFlags
 	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	log, err := lf.parse(fs, args)
 	if err != nil {
 		return err
 	}
