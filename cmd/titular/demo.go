@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/titular/titular/demo"
+	"github.com/titular/titular/examples/realestate"
+	"github.com/titular/titular/service"
 )
 
 // runDemo serves the demo tenant on an embedded in-memory engine: nothing to
@@ -39,6 +41,10 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := loadDemoPurposes(ctx, a, d.Config.Tenants[0].ID); err != nil {
+		a.Stop()
+		return err
+	}
 	log.Info("titular demo serving", "grpc", a.GRPCAddr, "http", a.HTTPAddr, "migrations", d.Migrations)
 	if err := d.WriteTour(os.Stdout, a.GRPCAddr, a.HTTPAddr); err != nil {
 		a.Stop()
@@ -47,4 +53,21 @@ func runDemo(ctx context.Context, args []string) error {
 	err = a.Wait(ctx)
 	log.Info("titular demo stopped")
 	return err
+}
+
+// loadDemoPurposes gives the demo tenant its purposes and terms, as
+// `make run` does with titular purposes load, so CONSENT works at once.
+func loadDemoPurposes(ctx context.Context, a *app, tenantID string) error {
+	t, err := a.tenants.Get(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	catalog, err := decodeCatalog(realestate.Purposes, "examples/realestate/purposes.yaml")
+	if err != nil {
+		return err
+	}
+	if _, err := service.LoadPurposes(ctx, t, catalog, "titular demo"); err != nil {
+		return fmt.Errorf("demo purposes: %w", err)
+	}
+	return nil
 }

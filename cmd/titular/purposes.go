@@ -47,11 +47,9 @@ func runPurposes(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("purposes load: %w", err)
 	}
-	var catalog service.PurposeCatalog
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&catalog); err != nil {
-		return fmt.Errorf("%s: %w (see examples/realestate/purposes.yaml for the format)", *file, err)
+	catalog, err := decodeCatalog(raw, *file)
+	if err != nil {
+		return err
 	}
 	tenants := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
 	defer tenants.Close()
@@ -75,4 +73,15 @@ func runPurposes(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s: %w", *file, err)
 	}
 	return nil
+}
+
+// decodeCatalog reads a purposes file, refusing unknown keys.
+func decodeCatalog(raw []byte, name string) (service.PurposeCatalog, error) {
+	var catalog service.PurposeCatalog
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&catalog); err != nil {
+		return catalog, fmt.Errorf("%s: %w (see examples/realestate/purposes.yaml for the format)", name, err)
+	}
+	return catalog, nil
 }

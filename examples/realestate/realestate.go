@@ -1,5 +1,5 @@
-// Package realestate embeds the demo tenant's data map, so `titular demo`
-// runs from any directory without the repository's files.
+// Package realestate embeds the demo tenant's data map and purposes, so
+// `titular demo` runs from any directory without the repository's files.
 package realestate
 
 import _ "embed"
@@ -8,3 +8,9 @@ import _ "embed"
 //
 //go:embed datamap.yaml
 var Datamap []byte
+
+// Purposes is examples/realestate/purposes.yaml, the demo tenant's purpose
+// catalog with the terms in force.
+//
+//go:embed purposes.yaml
+var Purposes []byte
