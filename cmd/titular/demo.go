@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := loadDemoPurposes(ctx, a, d.Config.Tenants[0].ID); err != nil {
+	if err := loadEmbeddedPurposes(ctx, a, d.Config.Tenants[0].ID); err != nil {
 		a.Stop()
 		return err
 	}
@@ -55,9 +55,9 @@ func runDemo(ctx context.Context, args []string) error {
 	return err
 }
 
-// loadDemoPurposes gives the demo tenant its purposes and terms, as
+// loadEmbeddedPurposes gives the demo tenant its purposes and terms, as
 // `make run` does with titular purposes load, so CONSENT works at once.
-func loadDemoPurposes(ctx context.Context, a *app, tenantID string) error {
+func loadEmbeddedPurposes(ctx context.Context, a *app, tenantID string) error {
 	t, err := a.tenants.Get(ctx, tenantID)
 	if err != nil {
 		return err
