@@ -193,11 +193,10 @@ func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Pu
 		return store.ConsentWrite{}, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
 	}
 	rec := store.ConsentRecord{PurposeID: p.ID, Action: ch.action, Channel: ch.channel, Evidence: ch.evidence}
+	if err := grantRule(p, ch); err != nil {
+		return store.ConsentWrite{}, err
+	}
 	switch {
-	case ch.action == store.ConsentGrant && p.CurrentVersion == "":
-		return store.ConsentWrite{}, errorf(codes.FailedPrecondition, "NO_CURRENT_TERM", "purpose %s has no published term; the DPO publishes one before consent can be granted", p.ID)
-	case ch.action == store.ConsentGrant && ch.version != p.CurrentVersion:
-		return store.ConsentWrite{}, errorf(codes.FailedPrecondition, "TERM_NOT_CURRENT", "term version %s of %s is not the one in force (%s); show the titular the current term and send its version", ch.version, p.ID, p.CurrentVersion)
 	case ch.action == store.ConsentGrant, ch.version == p.CurrentVersion:
 		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
 	case ch.version != "":

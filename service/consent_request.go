@@ -99,11 +99,10 @@ func recordConsent(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.R
 	}
 	rec := &store.ConsentRecord{SubjectRef: r.SubjectRef, PurposeID: p.ID, Action: ch.action,
 		Channel: ch.channel, RequestID: r.ID, Evidence: ch.evidence}
+	if err := grantRule(p, ch); err != nil {
+		return nil, err
+	}
 	switch {
-	case ch.action == store.ConsentGrant && p.CurrentVersion == "":
-		return nil, errorf(codes.FailedPrecondition, "NO_CURRENT_TERM", "purpose %s has no published term; the DPO publishes one before consent can be granted", p.ID)
-	case ch.action == store.ConsentGrant && ch.version != p.CurrentVersion:
-		return nil, errorf(codes.FailedPrecondition, "TERM_NOT_CURRENT", "term version %s of %s is not the one in force (%s); show the titular the current term and send its version", ch.version, p.ID, p.CurrentVersion)
 	case ch.action == store.ConsentGrant:
 		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
 	case ch.version == p.CurrentVersion:
@@ -142,4 +141,22 @@ type consentEventData struct {
 	Purpose     string   `json:"purpose"`
 	TermVersion string   `json:"term_version,omitempty"`
 	SharedWith  []string `json:"shared_with"`
+}
+
+// grantRule says whether a GRANT may be recorded for purpose p: the purpose
+// must rest on consent (a grant for one that rests on another legal basis
+// would mislead the titular, LGPD art. 7 and 8 §4) and name the term in
+// force. Refusals and revocations are always accepted.
+func grantRule(p *store.Purpose, ch consentChange) error {
+	switch {
+	case ch.action != store.ConsentGrant:
+		return nil
+	case !p.ConsentRequired:
+		return errorf(codes.FailedPrecondition, "CONSENT_NOT_THE_BASIS", "purpose %s rests on %s, not on consent; a grant is not recorded for it (refusals and revocations are)", p.ID, p.LegalBasis)
+	case p.CurrentVersion == "":
+		return errorf(codes.FailedPrecondition, "NO_CURRENT_TERM", "purpose %s has no published term; the DPO publishes one before consent can be granted", p.ID)
+	case ch.version != p.CurrentVersion:
+		return errorf(codes.FailedPrecondition, "TERM_NOT_CURRENT", "term version %s of %s is not the one in force (%s); show the titular the current term and send its version", ch.version, p.ID, p.CurrentVersion)
+	}
+	return nil
 }

@@ -127,6 +127,23 @@ func TestConsentCatalogREST(t *testing.T) {
 	}](t, b); code != http.StatusOK || old.ValidTo == "" {
 		t.Errorf("v1 after v2 must carry valid_to: HTTP %d %s", code, b)
 	}
+
+	// A purpose resting on another legal basis takes no GRANT (a consent
+	// there would mislead the titular); a revocation is still recorded.
+	legal := map[string]any{"id": "cadastro_fiscal", "name": "Cadastro fiscal", "legal_basis": "obrigacao_legal",
+		"consent_required": false, "shared_with": []string{}}
+	if code, _, b := env.rest(t, "POST", "/v1/tenants/demo/purposes", keyDPO, legal); code != http.StatusOK {
+		t.Fatalf("create a non-consent purpose: HTTP %d %s", code, b)
+	}
+	env.rest(t, "POST", "/v1/tenants/demo/purposes/cadastro_fiscal/terms", keyDPO, map[string]any{"version": "1", "text": "Aviso fiscal."})
+	subject := map[string]any{"cpf": env.scenario(t, "pep").CPF}
+	code, _, b = env.rest(t, "POST", "/v1/tenants/demo/requests", keyBackend, consentBody(subject, "cadastro_fiscal", "GRANT", "1", ""))
+	if code != http.StatusBadRequest || decode[restError](t, b).reason() != "CONSENT_NOT_THE_BASIS" {
+		t.Errorf("GRANT for a purpose not resting on consent: HTTP %d %s", code, b)
+	}
+	if code, _, b := env.rest(t, "POST", "/v1/tenants/demo/requests", keyBackend, consentBody(subject, "cadastro_fiscal", "REVOKE", "", "")); code != http.StatusOK {
+		t.Errorf("REVOKE must always be accepted: HTTP %d %s", code, b)
+	}
 }
 
 // TestConsentRequestsREST records grants, refusals and revocations through
