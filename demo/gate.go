@@ -99,7 +99,7 @@ type stmtKind int
 
 const (
 	stmtOther stmtKind = iota
-	stmtRead // SELECT, SHOW, SET and the like: never changes table data
+	stmtRead           // SELECT, SHOW, SET and the like: never changes table data
 	stmtBegin
 	stmtBeginReadOnly
 	stmtEnd // COMMIT or ROLLBACK

@@ -16,9 +16,6 @@ import (
 // TestBenchCommand runs `titular bench` at toy sizes and checks the report
 // has every scenario with sane numbers. It asserts nothing about speed.
 func TestBenchCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds a database and runs every scenario")
-	}
 	var out bytes.Buffer
 	progress := &lockedBuffer{}
 	err := runBench(context.Background(), []string{
