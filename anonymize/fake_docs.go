@@ -42,7 +42,7 @@ func (f idFake) Apply(k *Key, col Column, v any, attempt int) (any, error) {
 		return v, nil
 	}
 	in := f.parse(v)
-	msg := f.Canonical(v)
+	msg := in.canonical()
 	for a := attempt; ; a++ {
 		s, err := k.stream(f.name, a, []byte(msg))
 		if err != nil {
@@ -66,11 +66,15 @@ func (f idFake) parse(v any) parsedID {
 
 // Canonical is the normalized identifier, or the raw text when it does not
 // parse (marked, so it never equals a normalized one).
-func (f idFake) Canonical(v any) string {
-	if in := f.parse(v); in.norm != "" {
+func (f idFake) Canonical(v any) string { return f.parse(v).canonical() }
+
+// canonical is Canonical for an input already parsed, so Apply reads the
+// value once.
+func (in parsedID) canonical() string {
+	if in.norm != "" {
 		return in.norm
 	}
-	return "raw:" + canonical(v)
+	return "raw:" + in.raw
 }
 
 // shaped writes fake in the shape in.raw has among shapes(in.norm); failing

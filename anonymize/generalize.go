@@ -112,7 +112,8 @@ func (c cepPrefix) Apply(_ *Key, col Column, v any, _ int) (any, error) {
 // their scale.
 type bucket struct {
 	size float64
-	text string // size as written, for exact decimal arithmetic
+	text string   // size as written, for decimal scale
+	rat  *big.Rat // size, exact; read only, so shared by concurrent Applies
 }
 
 func newBucket(p map[string]any) (Anonymizer, error) {
@@ -122,6 +123,7 @@ func newBucket(p map[string]any) (Anonymizer, error) {
 		ps.fail("size is required")
 	}
 	b.text = strconv.FormatFloat(b.size, 'f', -1, 64)
+	b.rat, _ = new(big.Rat).SetString(b.text) // FormatFloat output always parses
 	return b, ps.done()
 }
 
@@ -166,10 +168,9 @@ func (b bucket) Apply(_ *Key, col Column, v any, _ int) (any, error) {
 	if !ok {
 		return unreadable(col), nil
 	}
-	size, _ := new(big.Rat).SetString(b.text)
-	q := new(big.Rat).Quo(r, size)
+	q := r.Quo(r, b.rat)
 	floor := new(big.Int).Div(q.Num(), q.Denom()) // Euclidean: floor for a positive denominator
-	out := new(big.Rat).Mul(new(big.Rat).SetInt(floor), size)
+	out := q.Mul(q.SetInt(floor), b.rat)
 	s := out.FloatString(max(decimals(raw), decimals(b.text)))
 	if !fits(s, col) {
 		return unreadable(col), nil

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -55,16 +56,11 @@ func consentScenario() Scenario {
 }
 
 func (e *Env) insertConsentRow(ctx context.Context, subject string) error {
-	tx, err := e.db.BeginTx(ctx, nil)
-	if err != nil {
+	return inTx(ctx, e.db, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO bench_consent_baseline (subject, purpose, action, at) VALUES (?, ?, ?, ?)",
+			subject, consentPurpose, "REVOKE", time.Now().UTC())
 		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO bench_consent_baseline (subject, purpose, action, at) VALUES (?, ?, ?, ?)",
-		subject, consentPurpose, "REVOKE", time.Now().UTC()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 func consentEvidence() *lgpdv1.ConsentEvidence {

@@ -214,34 +214,40 @@ func (e *Env) integrateAll(ctx context.Context) error {
 }
 
 // readLedger reads every entry and node, as verify does, computing nothing.
+// It returns the number of entries.
 func (e *Env) readLedger(ctx context.Context) (int64, error) {
-	var n int64
-	for _, q := range []string{"SELECT seq, leaf, leaf_hash, mac FROM lgpd_ledger_entries ORDER BY seq",
-		"SELECT seq, level, hash FROM lgpd_ledger_nodes ORDER BY seq, level"} {
-		rows, err := e.db.QueryContext(ctx, q)
-		if err != nil {
-			return 0, err
-		}
-		cols, _ := rows.Columns()
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		entries := strings.Contains(q, "entries")
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			if entries {
-				n++
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
-		rows.Close()
+	n, err := e.scanAll(ctx, "SELECT seq, leaf, leaf_hash, mac FROM lgpd_ledger_entries ORDER BY seq")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := e.scanAll(ctx, "SELECT seq, level, hash FROM lgpd_ledger_nodes ORDER BY seq, level"); err != nil {
+		return 0, err
 	}
 	return n, nil
+}
+
+// scanAll reads every row of q into raw bytes and returns how many it read.
+func (e *Env) scanAll(ctx context.Context, q string) (int64, error) {
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, rows.Err()
 }

@@ -40,8 +40,8 @@ func peakRSSAbove(fn func() error) (float64, error) {
 		}
 		return mib(hwm - min(idle, hwm)), nil
 	}
+	// Only the sampler writes peak; it is read after wg.Wait.
 	var (
-		mu   sync.Mutex
 		peak = idle
 		stop = make(chan struct{})
 		wg   sync.WaitGroup
@@ -55,9 +55,7 @@ func peakRSSAbove(fn func() error) (float64, error) {
 				return
 			case <-t.C:
 				if v, err := procStatus("VmRSS"); err == nil {
-					mu.Lock()
 					peak = max(peak, v)
-					mu.Unlock()
 				}
 			}
 		}

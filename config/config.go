@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -128,7 +129,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes data as the config file at path.
 func Parse(path string, data []byte) (*Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w (see examples/realestate/titular.yaml for the format)", path, err)
@@ -173,11 +174,8 @@ func (c *Config) applyDefaults() {
 		if t.DSNFile != "" {
 			t.DSNFile = c.Resolve(t.DSNFile)
 		}
-		if t.ExportKey.File != "" {
-			t.ExportKey.File = c.Resolve(t.ExportKey.File)
-		}
-		if t.AnonymizeKey.File != "" {
-			t.AnonymizeKey.File = c.Resolve(t.AnonymizeKey.File)
+		for _, src := range keySources(t) {
+			src.File = c.Resolve(src.File)
 		}
 	}
 	if c.Workers.PerTenant == 0 {
@@ -200,6 +198,12 @@ func (c *Config) applyDefaults() {
 	}
 	c.webhookDefaults()
 	c.ledgerDefaults()
+}
+
+// keySources are the tenant's keyring sources, so every one gets the same
+// treatment (path resolution) in one place.
+func keySources(t *Tenant) []*keyring.Source {
+	return []*keyring.Source{&t.ExportKey, &t.SubjectKey, &t.LedgerKey, &t.AnonymizeKey}
 }
 
 // Resolve makes p absolute relative to the config file's directory.

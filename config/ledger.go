@@ -37,15 +37,6 @@ func (c *Config) ledgerDefaults() {
 	if c.Ledger.SigningKeyFile != "" {
 		c.Ledger.SigningKeyFile = c.Resolve(c.Ledger.SigningKeyFile)
 	}
-	for i := range c.Tenants {
-		t := &c.Tenants[i]
-		if t.SubjectKey.File != "" {
-			t.SubjectKey.File = c.Resolve(t.SubjectKey.File)
-		}
-		if t.LedgerKey.File != "" {
-			t.LedgerKey.File = c.Resolve(t.LedgerKey.File)
-		}
-	}
 }
 
 func (c *Config) validateLedger() []error {

@@ -175,17 +175,19 @@ func (xw *xlsxWriter) categories() []category {
 	return out
 }
 
+// kindLabels are the pt-BR names of request kinds. Never modified.
+var kindLabels = map[string]string{
+	"EXTRACT":   "Acesso e cópia dos dados (art. 18, II e V)",
+	"CONFIRM":   "Confirmação da existência de tratamento (art. 18, I)",
+	"CORRECT":   "Correção de dados (art. 18, III)",
+	"DELETE":    "Eliminação de dados (art. 18, IV e VI)",
+	"ANONYMIZE": "Anonimização de dados (art. 18, IV)",
+	"CONSENT":   "Consentimento (art. 18, IX)",
+}
+
 // kindLabel names a request kind in pt-BR, keeping the code for reference.
 func kindLabel(kind string) string {
-	labels := map[string]string{
-		"EXTRACT":   "Acesso e cópia dos dados (art. 18, II e V)",
-		"CONFIRM":   "Confirmação da existência de tratamento (art. 18, I)",
-		"CORRECT":   "Correção de dados (art. 18, III)",
-		"DELETE":    "Eliminação de dados (art. 18, IV e VI)",
-		"ANONYMIZE": "Anonimização de dados (art. 18, IV)",
-		"CONSENT":   "Consentimento (art. 18, IX)",
-	}
-	if l, ok := labels[kind]; ok {
+	if l, ok := kindLabels[kind]; ok {
 		return l + " — " + kind
 	}
 	return kind

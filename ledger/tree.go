@@ -3,7 +3,6 @@ package ledger
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"math/bits"
 
@@ -129,6 +128,3 @@ func MAC(key, leaf []byte) []byte {
 	m.Write(leaf)
 	return m.Sum(nil)
 }
-
-// ErrMACKey is returned for a ledger key too short to be a secret.
-var ErrMACKey = errors.New("ledger key must be at least 32 bytes")

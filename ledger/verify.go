@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -112,7 +113,7 @@ func Verify(s Stored, c Checks) (Report, error) {
 		cps = append(cps, checkpointAt{cp: cp, pos: i + 1})
 	}
 	slices.SortStableFunc(cps, func(a, b checkpointAt) int {
-		return compareU64(a.cp.Size, b.cp.Size)
+		return cmp.Compare(a.cp.Size, b.cp.Size)
 	})
 
 	v := verifier{cps: cps}
@@ -308,14 +309,4 @@ func (v *verifier) finish(head *Head) error {
 		}
 	}
 	return nil
-}
-
-func compareU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

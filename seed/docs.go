@@ -3,11 +3,14 @@ package seed
 import (
 	"fmt"
 	"strings"
+
+	"github.com/titular/titular/brdoc"
 )
 
-// The check-digit rules (LGPD.md "Brazilian identifiers") are repeated here on
-// purpose: seed must not depend on the public brdoc package, and a second,
-// independent implementation is what lets tests cross-check the two.
+// The check-digit rules (LGPD.md "Brazilian identifiers") are computed here
+// from a chosen base: brdoc only exposes CPFFromSeed/CNPJFromSeed, whose
+// seed-to-value mapping differs, and the seeded data must stay the same for
+// the same seed. The shapes come from brdoc, the contract matching relies on.
 
 // cpfFromBase appends the two CPF check digits to a 9-digit base.
 func cpfFromBase(base int) string {
@@ -57,7 +60,8 @@ func cnpjFromBase(base string) string {
 	return s + string(dv(s, w2))
 }
 
-// CPF shapes a CRM stores (CONTEXT.md): 12345678909, 123.456.789-09, 123456789-09.
+// CPF shapes a CRM stores, in the order of brdoc.CPFShapes (CONTEXT.md):
+// 12345678909, 123.456.789-09, 123456789-09.
 const (
 	cpfDigits = iota
 	cpfDotted
@@ -65,52 +69,34 @@ const (
 	cpfShapes
 )
 
+// formatCPF renders a valid CPF in one of the shapes above.
 func formatCPF(cpf string, shape int) string {
-	switch shape {
-	case cpfDotted:
-		return cpf[:3] + "." + cpf[3:6] + "." + cpf[6:9] + "-" + cpf[9:]
-	case cpfDash:
-		return cpf[:9] + "-" + cpf[9:]
-	default:
-		return cpf
-	}
+	return shapeOf(brdoc.CPFShapes(cpf), shape, cpf)
 }
 
-// phoneShapes is the number of phone shapes formatPhone knows (CONTEXT.md).
+// phoneShapes is the number of shapes brdoc.PhoneShapes lists (CONTEXT.md).
 const phoneShapes = 9
 
-// formatPhone renders an E.164 Brazilian number (+55 DDD number) in one of
-// the nine shapes of CONTEXT.md. Mobiles split 5-4, landlines 4-4.
+// formatPhone renders an E.164 Brazilian number in one of the nine shapes
+// of brdoc.PhoneShapes. Mobiles split 5-4, landlines 4-4.
 func formatPhone(e164 string, shape int) string {
-	ddd, num := e164[3:5], e164[5:]
-	cut := len(num) - 4
-	split := num[:cut] + "-" + num[cut:]
-	switch shape {
-	case 1:
-		return e164[1:]
-	case 2:
-		return ddd + num
-	case 3:
-		return "(" + ddd + ") " + split
-	case 4:
-		return "(" + ddd + ")" + split
-	case 5:
-		return ddd + " " + split
-	case 6:
-		return "(" + ddd + ") " + num
-	case 7:
-		return "+55 " + ddd + " " + split
-	case 8:
-		return "+55 (" + ddd + ") " + split
-	default:
-		return e164
-	}
+	return shapeOf(brdoc.PhoneShapes(e164), shape, e164)
 }
 
-// formatCEP renders an 8-digit CEP with or without the hyphen.
+// shapeOf picks shapes[i], or v itself when brdoc rejected v (nil shapes)
+// or i is out of range; the generator only produces valid values, so the
+// fallback never changes the data.
+func shapeOf(shapes []string, i int, v string) string {
+	if i < 0 || i >= len(shapes) {
+		return v
+	}
+	return shapes[i]
+}
+
+// formatCEP renders an 8-digit CEP with (brdoc.FormatCEP) or without the hyphen.
 func formatCEP(cep string, dashed bool) string {
 	if dashed {
-		return cep[:5] + "-" + cep[5:]
+		return brdoc.FormatCEP(cep)
 	}
 	return cep
 }

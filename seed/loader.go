@@ -109,16 +109,10 @@ func (l *loader) insert(conn *sql.Conn, stmts map[[2]int]string, b batch) error 
 	for _, r := range b.rows {
 		args = append(args, r...)
 	}
-	tx, err := conn.BeginTx(l.ctx, nil)
-	if err != nil {
-		return fmt.Errorf("seed: insert into %s: %w", t.name, err)
-	}
-	if _, err := tx.ExecContext(l.ctx, q, args...); err != nil {
-		_ = tx.Rollback()
+	// One multi-row INSERT is atomic on its own under autocommit; an
+	// explicit transaction would only add BEGIN and COMMIT round trips.
+	if _, err := conn.ExecContext(l.ctx, q, args...); err != nil {
 		return fmt.Errorf("seed: insert %d rows into %s: %w", len(b.rows), t.name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("seed: commit rows of %s: %w", t.name, err)
 	}
 	return nil
 }

@@ -40,10 +40,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 	if err != nil {
 		return err
 	}
-	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
-			return err
-		}
+	err = w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
 		// The walk reads a snapshot on its own connection while tx writes:
 		// rows stream through in batches instead of piling up in memory.
 		// InnoDB's default isolation (REPEATABLE READ) makes it a snapshot,
@@ -57,15 +54,9 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 		if err != nil {
 			return err
 		}
-		var reasons []store.Reason
-		for _, h := range res.Holds {
-			reasons = append(reasons, store.Reason{Code: "RETENTION_HOLD",
-				Message:        fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados depois", h.Rows),
-				LegalReference: h.Reference, Entity: h.Entity, Until: h.Until})
-		}
-		if err := t.Store.SetOutcome(ctx, tx, r.ID, &store.Result{Anonymize: res}, reasons); err != nil {
-			return err
-		}
+		reasons := holdReasons(res.Holds, func(h store.Hold) string {
+			return fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados depois", h.Rows)
+		})
 		var entities []string
 		for _, e := range res.Entities {
 			if e.Rows > 0 {
@@ -75,8 +66,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 		if err := propagate(ctx, t, tx, r, store.EventSubjectAnonymized, map[string]any{"entities": entities}); err != nil {
 			return err
 		}
-		_, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, "worker", "")
-		return err
+		return finish(ctx, t, tx, r, store.StatusCompleted, &store.Result{Anonymize: res}, reasons)
 	})
 	if errors.As(err, &refused) {
 		return w.deny(ctx, t, r, refused.Reasons)
@@ -86,14 +76,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 
 // deny ends a claimed request as DENIED with its reasons (Art. 18 §4).
 func (w *Worker) deny(ctx context.Context, t *tenant.Tenant, r *store.Request, reasons []store.Reason) error {
-	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
-			return err
-		}
-		if err := t.Store.SetOutcome(ctx, tx, r.ID, nil, reasons); err != nil {
-			return err
-		}
-		_, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusDenied, "worker", "")
-		return err
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
+		return finish(ctx, t, tx, r, store.StatusDenied, nil, reasons)
 	})
 }

@@ -163,7 +163,7 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 			results[i].req, results[i].err = store.IdempotentMatch(r, j.n)
 			continue
 		}
-		w, err := consentWrite(ctx, t, tx, purposes[j.ch.purpose], j)
+		w, err := consentWrite(ctx, t, tx, purposes[j.ch.purpose], j.ch)
 		if err != nil {
 			var se *Error
 			if !errors.As(err, &se) {
@@ -172,6 +172,7 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 			results[i].err = err
 			continue
 		}
+		w.New = j.n
 		ws = append(ws, w)
 		idx = append(idx, i)
 	}
@@ -185,10 +186,10 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 	return nil
 }
 
-// consentWrite applies recordConsent's rules to one job against the
-// purposes read under lock in the batch's transaction.
-func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Purpose, j *consentJob) (store.ConsentWrite, error) {
-	ch := j.ch
+// consentWrite applies the consent rules (see recordConsent) to ch against
+// purpose p, read under lock in tx (nil when the catalog lacks it). The
+// caller fills in New, and the request in Record and Event.
+func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Purpose, ch consentChange) (store.ConsentWrite, error) {
 	if p == nil {
 		return store.ConsentWrite{}, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
 	}
@@ -208,7 +209,7 @@ func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Pu
 			rec.TermVersion, rec.TermSHA256 = ch.version, sum
 		}
 	}
-	w := store.ConsentWrite{New: j.n, Record: rec,
+	w := store.ConsentWrite{Record: rec,
 		Note: fmt.Sprintf("consent %s %s term=%s sha256=%s", ch.action, p.ID, rec.TermVersion, rec.TermSHA256)}
 	if ch.action == store.ConsentRevoke {
 		w.Event = &store.OutboxEvent{Type: store.EventConsentRevoked,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"net/netip"
 	"unicode/utf8"
 
@@ -92,47 +91,32 @@ func consentRunner(in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor stri
 func recordConsent(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string, ch consentChange) (*store.Request, error) {
 	p, err := t.Store.PurposeForConsent(ctx, tx, ch.purpose)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
+		p, err = nil, nil // consentWrite refuses it
 	}
 	if err != nil {
 		return nil, err
 	}
-	rec := &store.ConsentRecord{SubjectRef: r.SubjectRef, PurposeID: p.ID, Action: ch.action,
-		Channel: ch.channel, RequestID: r.ID, Evidence: ch.evidence}
-	if err := grantRule(p, ch); err != nil {
+	w, err := consentWrite(ctx, t, tx, p, ch)
+	if err != nil {
 		return nil, err
-	}
-	switch {
-	case ch.action == store.ConsentGrant:
-		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
-	case ch.version == p.CurrentVersion:
-		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
-	case ch.version != "":
-		sum, err := t.Store.TermDigest(ctx, tx, p.ID, ch.version)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if err == nil {
-			rec.TermVersion, rec.TermSHA256 = ch.version, sum
-		}
-	}
-	if _, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
-		return nil, err
-	}
-	if err := t.Store.RecordConsent(ctx, tx, rec); err != nil {
-		return nil, err
-	}
-	if ch.action == store.ConsentRevoke {
-		ev := store.OutboxEvent{Type: store.EventConsentRevoked, SubjectRef: r.SubjectRef, RequestID: r.ID,
-			Data: consentEventData{Purpose: p.ID, TermVersion: rec.TermVersion, SharedWith: p.SharedWith}}
-		if _, err := t.Store.EnqueueEvent(ctx, tx, ev, t.Config.WebhooksFor(ev.Type)); err != nil {
-			return nil, err
-		}
 	}
 	// The note binds what was recorded to the request's final event (and
 	// its ledger leaf); it carries no personal data.
-	note := fmt.Sprintf("consent %s %s term=%s sha256=%s", ch.action, p.ID, rec.TermVersion, rec.TermSHA256)
-	return t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, note)
+	return runInline(ctx, t, tx, r, actor, func() (*store.Result, string, error) {
+		rec := w.Record
+		rec.SubjectRef, rec.RequestID = r.SubjectRef, r.ID
+		if err := t.Store.RecordConsent(ctx, tx, &rec); err != nil {
+			return nil, "", err
+		}
+		if w.Event != nil {
+			ev := *w.Event
+			ev.SubjectRef, ev.RequestID = r.SubjectRef, r.ID
+			if _, err := t.Store.EnqueueEvent(ctx, tx, ev, w.Endpoints); err != nil {
+				return nil, "", err
+			}
+		}
+		return nil, w.Note, nil
+	})
 }
 
 // consentEventData is the data of a consent.revoked event: which purpose,

@@ -45,11 +45,7 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 			out.Result.Confirm = &lgpdv1.ConfirmResult{HasPersonalData: c.HasPersonalData, Categories: c.Categories, Entities: c.Entities}
 		}
 		if x := res.Extract; x != nil {
-			er := &lgpdv1.ExtractResult{TotalRows: x.TotalRows}
-			for _, ec := range x.Entities {
-				er.Entities = append(er.Entities, &lgpdv1.EntityCount{Entity: ec.Entity, Rows: ec.Rows})
-			}
-			out.Result.Extract = er
+			out.Result.Extract = &lgpdv1.ExtractResult{TotalRows: x.TotalRows, Entities: entityCounts(x.Entities)}
 		}
 		if a := res.Anonymize; a != nil {
 			out.Result.Anonymize = anonymizeProto(a)
@@ -58,11 +54,7 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 			out.Result.Delete = deleteProto(d)
 		}
 		if c := res.Correct; c != nil {
-			cr := &lgpdv1.CorrectResult{TotalRows: c.TotalRows}
-			for _, ec := range c.Entities {
-				cr.Entities = append(cr.Entities, &lgpdv1.EntityCount{Entity: ec.Entity, Rows: ec.Rows})
-			}
-			out.Result.Correct = cr
+			out.Result.Correct = &lgpdv1.CorrectResult{TotalRows: c.TotalRows, Entities: entityCounts(c.Entities)}
 		}
 	}
 	for _, e := range exps {
@@ -79,13 +71,7 @@ func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
 	for _, e := range d.Entities {
 		out.Entities = append(out.Entities, &lgpdv1.DeleteCount{Entity: e.Entity, Deleted: e.Deleted, Blocked: e.Blocked, Anonymized: e.Anonymized})
 	}
-	for _, h := range d.Holds {
-		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
-		if h.Until != nil {
-			ph.Until = ts(*h.Until)
-		}
-		out.Holds = append(out.Holds, ph)
-	}
+	out.Holds = retentionHolds(d.Holds)
 	for _, a := range d.Attachments {
 		out.Attachments = append(out.Attachments, &lgpdv1.AttachmentRef{Entity: a.Entity, Key: a.Key, State: a.State})
 	}
@@ -97,12 +83,26 @@ func anonymizeProto(a *store.AnonymizeResult) *lgpdv1.AnonymizeResult {
 	for _, e := range a.Entities {
 		out.Entities = append(out.Entities, &lgpdv1.AnonymizeCount{Entity: e.Entity, Rows: e.Rows, Fields: e.Fields, Held: e.Held})
 	}
-	for _, h := range a.Holds {
+	out.Holds = retentionHolds(a.Holds)
+	return out
+}
+
+func entityCounts(counts []store.EntityCount) []*lgpdv1.EntityCount {
+	var out []*lgpdv1.EntityCount
+	for _, c := range counts {
+		out = append(out, &lgpdv1.EntityCount{Entity: c.Entity, Rows: c.Rows})
+	}
+	return out
+}
+
+func retentionHolds(holds []store.Hold) []*lgpdv1.RetentionHold {
+	var out []*lgpdv1.RetentionHold
+	for _, h := range holds {
 		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
 		if h.Until != nil {
 			ph.Until = ts(*h.Until)
 		}
-		out.Holds = append(out.Holds, ph)
+		out = append(out, ph)
 	}
 	return out
 }

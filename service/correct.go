@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -87,37 +88,21 @@ func normalizeValue(rule, raw string) (string, error) {
 // correct applies a CORRECT within the transaction that recorded it, so a
 // refusal (a value another person already holds) leaves nothing behind.
 func correct(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string, values map[string]string) (*store.Request, error) {
-	if _, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
-		return nil, err
-	}
-	counts, err := t.Store.CorrectSubject(ctx, tx, t.Map, r.Subject, values)
-	switch {
-	case errors.Is(err, store.ErrDuplicate):
-		return nil, errorf(codes.FailedPrecondition, "UNIQUE_CONFLICT", "%s; nothing was changed", err.Error())
-	case errors.Is(err, store.ErrTooLong):
-		return nil, invalid("VALUE_TOO_LONG", "%s; nothing was changed", err.Error())
-	case err != nil:
-		return nil, err
-	}
-	res := &store.Result{Correct: &store.CorrectResult{Entities: counts}}
-	for _, c := range counts {
-		res.Correct.TotalRows += c.Rows
-	}
-	if err := t.Store.SetOutcome(ctx, tx, r.ID, res, nil); err != nil {
-		return nil, err
-	}
-	fields := make([]string, 0, len(values))
-	for name := range values {
-		fields = append(fields, name)
-	}
-	slices.Sort(fields)
-	if err := propagate(ctx, t, tx, r, store.EventSubjectCorrected, map[string]any{"fields": fields, "entities": touched(counts)}); err != nil {
-		return nil, err
-	}
-	done, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, "")
-	if err != nil {
-		return nil, err
-	}
-	done.Result = res
-	return done, nil
+	return runInline(ctx, t, tx, r, actor, func() (*store.Result, string, error) {
+		counts, err := t.Store.CorrectSubject(ctx, tx, t.Map, r.Subject, values)
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			return nil, "", errorf(codes.FailedPrecondition, "UNIQUE_CONFLICT", "%s; nothing was changed", err.Error())
+		case errors.Is(err, store.ErrTooLong):
+			return nil, "", invalid("VALUE_TOO_LONG", "%s; nothing was changed", err.Error())
+		case err != nil:
+			return nil, "", err
+		}
+		res := &store.Result{Correct: &store.CorrectResult{Entities: counts}}
+		for _, c := range counts {
+			res.Correct.TotalRows += c.Rows
+		}
+		fields := slices.Sorted(maps.Keys(values))
+		return res, "", propagate(ctx, t, tx, r, store.EventSubjectCorrected, map[string]any{"fields": fields, "entities": touched(counts)})
+	})
 }

@@ -21,10 +21,7 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 	if err != nil {
 		return err
 	}
-	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
-			return err
-		}
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := t.Store.DeleteSubject(ctx, tx, plan, t.AnonymizeKey, r.Subject, r.ID, r.SubjectRef)
 		if err != nil {
 			return err
@@ -33,27 +30,20 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 		for _, c := range res.Entities {
 			anonymized[c.Entity] = c.Anonymized
 		}
-		var reasons []store.Reason
-		for _, h := range res.Holds {
-			msg := fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo", h.Rows)
+		reasons := holdReasons(res.Holds, func(h store.Hold) string {
 			switch {
 			case h.Until == nil:
-				msg = fmt.Sprintf("%d registro(s) mantidos e bloqueados porque dados sob retenção legal dependem deles", h.Rows)
+				return fmt.Sprintf("%d registro(s) mantidos e bloqueados porque dados sob retenção legal dependem deles", h.Rows)
 			case anonymized[h.Entity] > 0:
-				msg = fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo; %d anonimizado(s) nos campos que a retenção não exige",
+				return fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo; %d anonimizado(s) nos campos que a retenção não exige",
 					h.Rows, anonymized[h.Entity])
 			}
-			reasons = append(reasons, store.Reason{Code: "RETENTION_HOLD", Message: msg,
-				LegalReference: h.Reference, Entity: h.Entity, Until: h.Until})
-		}
-		if err := t.Store.SetOutcome(ctx, tx, r.ID, &store.Result{Delete: res}, reasons); err != nil {
-			return err
-		}
+			return fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo", h.Rows)
+		})
 		if err := propagateErasure(ctx, t, tx, r, res); err != nil {
 			return err
 		}
-		_, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, "worker", "")
-		return err
+		return finish(ctx, t, tx, r, store.StatusCompleted, &store.Result{Delete: res}, reasons)
 	})
 }
 

@@ -94,12 +94,13 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return toProto(t.Config.ID, req, nil), nil
 	}
 	var req *store.Request
+	var created bool
 	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, created, err := t.Store.InsertRequest(ctx, tx, n)
+		r, isNew, err := t.Store.InsertRequest(ctx, tx, n)
 		if err != nil {
 			return err
 		}
-		req = r
+		req, created = r, isNew
 		if created && inline != nil {
 			req, err = inline(ctx, tx, r)
 		}
@@ -110,6 +111,10 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	}
 	if req.Status == store.StatusReceived {
 		s.wake(t.Config.ID)
+	}
+	if created {
+		// Only a worker writes exports: a request just created has none.
+		return toProto(t.Config.ID, req, nil), nil
 	}
 	return s.withExports(ctx, t, req)
 }

@@ -172,10 +172,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		return fmt.Errorf("begin snapshot: %w", err)
 	}
 	defer read.Rollback() //nolint:errcheck // read-only
-	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
-			return err
-		}
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
 		open := func(format string) (*store.ExportWriter, error) {
 			return t.Store.NewExportWriter(ctx, tx, t.ExportKey, r.ID, format,
 				export.ContentType(format), export.Filename(r.ID, format), w.ttl)
@@ -216,10 +213,37 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		for _, c := range counts {
 			res.Extract.TotalRows += c.Rows
 		}
-		if err := t.Store.SetOutcome(ctx, tx, r.ID, res, nil); err != nil {
+		return finish(ctx, t, tx, r, store.StatusCompleted, res, nil)
+	})
+}
+
+// leased runs fn in a read-write transaction that first checks w still
+// holds r's lease, so a worker whose lease expired writes nothing.
+func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
 			return err
 		}
-		_, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, "worker", "")
-		return err
+		return fn(ctx, tx)
 	})
+}
+
+// finish stores a claimed request's outcome and ends it as status, in tx.
+func finish(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, status string, res *store.Result, reasons []store.Reason) error {
+	if err := t.Store.SetOutcome(ctx, tx, r.ID, res, reasons); err != nil {
+		return err
+	}
+	_, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, status, "worker", "")
+	return err
+}
+
+// holdReasons gives each retention hold a RETENTION_HOLD reason naming its
+// legal reference and release date; msg says what happened to its rows.
+func holdReasons(holds []store.Hold, msg func(store.Hold) string) []store.Reason {
+	var out []store.Reason
+	for _, h := range holds {
+		out = append(out, store.Reason{Code: "RETENTION_HOLD", Message: msg(h),
+			LegalReference: h.Reference, Entity: h.Entity, Until: h.Until})
+	}
+	return out
 }

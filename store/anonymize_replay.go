@@ -83,32 +83,22 @@ func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *Anony
 // all in tx.
 func (w *AnonymizeWrites) Replay(ctx context.Context, tx *sql.Tx) error {
 	for _, t := range w.tables {
-		kc := len(t.e.Key)
 		for start := 0; start < len(t.keys); start += writeBatch {
 			end := min(start+writeBatch, len(t.keys))
 			keys, vals := t.keys[start:end], t.values[start:end]
-			in := kc == 1
-			marks := make([]string, len(keys))
-			var keyArgs []any
-			for i, k := range keys {
-				marks[i] = "?"
-				if !in {
-					marks[i] = "(" + placeholders(kc) + ")"
-				}
-				keyArgs = append(keyArgs, k...)
-			}
-			lhs := joinQuoted(t.e.Key)
-			if !in {
-				lhs = "(" + lhs + ")"
-			}
-			where := " WHERE " + lhs + " IN (" + strings.Join(marks, ", ") + ")"
+			in, keyArgs := keyIn(t.e.Key, keys)
+			where := " WHERE " + in
 			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(t.e.Key)+", "+joinQuoted(t.fields)+" FROM "+quoteIdent(t.e.Table)+where, keyArgs...)
 			if err != nil {
 				return fmt.Errorf("replay %s: %w", t.e.Name, err)
 			}
-			for rows.Next() {
+			for rows.Next() { // the baseline reads the rows it rewrites, as titular does
 			}
+			err = rows.Err()
 			rows.Close()
+			if err != nil {
+				return fmt.Errorf("replay %s: %w", t.e.Name, err)
+			}
 			var sets []string
 			var args []any
 			for f, col := range t.fields {
@@ -121,10 +111,13 @@ func (w *AnonymizeWrites) Replay(ctx context.Context, tx *sql.Tx) error {
 					continue
 				}
 				var c strings.Builder
-				c.WriteString(quoteIdent(col) + " = CASE " + quoteIdent(t.e.Key[0]))
+				// CASE WHEN on every key column: composite keys sharing a
+				// first column must not swap values.
+				c.WriteString(quoteIdent(col) + " = CASE")
+				match := keyMatch(t.e.Key)
 				for i, k := range keys {
-					c.WriteString(" WHEN ? THEN ?")
-					args = append(args, k[0], vals[i][f])
+					c.WriteString(" WHEN " + match + " THEN ?")
+					args = append(append(args, k...), vals[i][f])
 				}
 				c.WriteString(" ELSE " + quoteIdent(col) + " END")
 				sets = append(sets, c.String())

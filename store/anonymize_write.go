@@ -168,16 +168,8 @@ func (w *batchWriter) update() (string, []any) {
 	if sets == 0 {
 		return "", nil
 	}
-	lhs, mark := joinQuoted(w.e.Key), "?"
-	if !one {
-		lhs, mark = "("+lhs+")", "("+placeholders(len(w.e.Key))+")"
-	}
-	marks := make([]string, w.n)
-	for j := range w.n {
-		marks[j] = mark
-		args = append(args, w.keys[j]...)
-	}
-	return "UPDATE " + quoteIdent(w.e.Table) + " SET " + b.String() + " WHERE " + lhs + " IN (" + strings.Join(marks, ", ") + ")", args
+	in, keyArgs := keyIn(w.e.Key, w.keys[:w.n])
+	return "UPDATE " + quoteIdent(w.e.Table) + " SET " + b.String() + " WHERE " + in, append(args, keyArgs...)
 }
 
 // keyMatch is "`k1` = ? AND `k2` = ?" for a composite key.

@@ -114,25 +114,9 @@ func (s *Store) subjectRefs(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) 
 			}
 		}
 	}
-	known := map[string]string{}
-	if len(all) > 0 {
-		rows, err := tx.QueryContext(ctx, "SELECT id_hmac, subject_ref FROM lgpd_subject_index WHERE id_hmac IN ("+placeholders(len(all))+")", all...)
-		if err != nil {
-			return nil, fmt.Errorf("look up subjects: %w", err)
-		}
-		for rows.Next() {
-			var mac []byte
-			var ref string
-			if err := rows.Scan(&mac, &ref); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("look up subjects: %w", err)
-			}
-			known[string(mac)] = ref
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("look up subjects: %w", err)
-		}
+	known, err := lookupSubjects(ctx, tx, all)
+	if err != nil {
+		return nil, err
 	}
 	refs := make([]string, len(ws))
 	var ins []any

@@ -66,10 +66,16 @@ func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, 
 		if err := checkDocumentOwner(ctx, tx, e, targets, values, keys); err != nil {
 			return nil, err
 		}
+		// One UPDATE per batch of keys: the rows are already locked by the walk.
+		set := "UPDATE " + quoteIdent(e.Table) + " SET " + strings.Join(cols, ", ") + " WHERE "
 		var changed int64
-		for _, r := range keys {
-			res, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(e.Table)+" SET "+strings.Join(cols, ", ")+" WHERE "+keyWhere(e),
-				append(append([]any{}, args...), r.key...)...)
+		for start := 0; start < len(keys); start += parentBatch {
+			batch := make([][]any, 0, min(parentBatch, len(keys)-start))
+			for _, r := range keys[start:min(start+parentBatch, len(keys))] {
+				batch = append(batch, r.key)
+			}
+			in, keyArgs := keyIn(e.Key, batch)
+			res, err := tx.ExecContext(ctx, set+in, append(append([]any{}, args...), keyArgs...)...)
 			switch {
 			case isDuplicate(err):
 				return nil, fmt.Errorf("%w: the new value is already used by another record in %s", ErrDuplicate, e.Table)
@@ -125,31 +131,19 @@ func checkDocumentOwner(ctx context.Context, tx *sql.Tx, e *datamap.Entity, targ
 	return nil
 }
 
+// errForeignKey stops eachRow at the first key outside the caller's own.
+var errForeignKey = errors.New("key held by another record")
+
 // anyForeignKey reports whether rows hold a key outside mine.
 func anyForeignKey(rows *sql.Rows, mine map[string]bool) (bool, error) {
-	defer rows.Close()
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return false, err
-	}
-	raw := make([]any, len(types))
-	ptrs := make([]any, len(types))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return false, err
-		}
-		key := make([]any, len(raw))
-		for i, v := range raw {
-			if key[i], err = convertValue(v, types[i].DatabaseTypeName()); err != nil {
-				return false, err
-			}
-		}
+	err := eachRow(rows, func(key []any) error {
 		if !mine[keyJSON(key)] {
-			return true, rows.Err()
+			return errForeignKey
 		}
+		return nil
+	})
+	if errors.Is(err, errForeignKey) {
+		return true, nil
 	}
-	return false, rows.Err()
+	return false, err
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/titular/titular/anonymize"
@@ -262,20 +261,11 @@ var ErrCascadedHold = errors.New("a foreign key with ON DELETE CASCADE deleted r
 // assertPresent checks every kept row is still there once the deletions are
 // done: titular never lets a cascade erase what a hold keeps.
 func assertPresent(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]any) error {
-	lhs, one := joinQuoted(e.Key), "?"
-	if len(e.Key) > 1 {
-		lhs, one = "("+lhs+")", "("+placeholders(len(e.Key))+")"
-	}
 	for start := 0; start < len(keys); start += parentBatch {
 		batch := keys[start:min(start+parentBatch, len(keys))]
-		marks := make([]string, len(batch))
-		var args []any
-		for i, k := range batch {
-			marks[i] = one
-			args = append(args, k...)
-		}
+		in, args := keyIn(e.Key, batch)
 		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(e.Table)+" WHERE "+lhs+" IN ("+strings.Join(marks, ", ")+")", args...).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(e.Table)+" WHERE "+in, args...).Scan(&n); err != nil {
 			return fmt.Errorf("check held %s rows: %w", e.Name, err)
 		}
 		if n != len(batch) {

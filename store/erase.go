@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/titular/titular/datamap"
@@ -156,17 +155,8 @@ func deleteRow(ctx context.Context, tx *sql.Tx, e *datamap.Entity, key []any) (b
 func deleteBatch(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]any) (deleted int64, kept [][]any, err error) {
 	for start := 0; start < len(keys); start += parentBatch {
 		batch := keys[start:min(start+parentBatch, len(keys))]
-		lhs, one := joinQuoted(e.Key), "?"
-		if len(e.Key) > 1 {
-			lhs, one = "("+lhs+")", "("+placeholders(len(e.Key))+")"
-		}
-		marks := make([]string, len(batch))
-		var args []any
-		for i, k := range batch {
-			marks[i] = one
-			args = append(args, k...)
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+lhs+" IN ("+strings.Join(marks, ", ")+")", args...)
+		in, args := keyIn(e.Key, batch)
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+in, args...)
 		if err == nil {
 			n, _ := res.RowsAffected()
 			deleted += n

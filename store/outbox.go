@@ -185,7 +185,7 @@ func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	pairs := strings.Repeat("(?, ?), ", len(keys)/2-1) + "(?, ?)"
+	pairs := rowsOf(len(keys)/2, 2)
 	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET attempts = attempts + 1, next_attempt_at = ?
  WHERE (seq, endpoint) IN (`+pairs+`)`, append([]any{now.Add(lease)}, keys...)...); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

@@ -79,14 +79,20 @@ func firstID(ctx context.Context, tx *sql.Tx, query string, args ...any) (string
 // CheckLease locks a claimed request in tx and confirms owner still holds it,
 // so a worker whose lease was taken over cannot complete it twice.
 func (s *Store) CheckLease(ctx context.Context, tx *sql.Tx, id, owner string) error {
+	_, err := s.checkLease(ctx, tx, id, owner)
+	return err
+}
+
+// checkLease is CheckLease returning the request it locked.
+func (s *Store) checkLease(ctx context.Context, tx *sql.Tx, id, owner string) (*Request, error) {
 	r, err := s.getRequest(ctx, tx, id, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.Status != StatusProcessing || r.LeaseOwner != owner {
-		return fmt.Errorf("%w: the lease on request was lost (now %s)", ErrConflict, r.Status)
+		return nil, fmt.Errorf("%w: the lease on request was lost (now %s)", ErrConflict, r.Status)
 	}
-	return nil
+	return r, nil
 }
 
 // Release gives a claimed request back after a failed attempt: it waits for
@@ -94,10 +100,7 @@ func (s *Store) CheckLease(ctx context.Context, tx *sql.Tx, id, owner string) er
 // had maxAttempts. errClass must not contain personal data.
 func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff time.Duration, maxAttempts int) error {
 	return s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.CheckLease(ctx, tx, id, owner); err != nil {
-			return err
-		}
-		r, err := s.getRequest(ctx, tx, id, true)
+		r, err := s.checkLease(ctx, tx, id, owner)
 		if err != nil {
 			return err
 		}
@@ -110,7 +113,7 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", truncate(errClass, 500), id); err != nil {
 				return fmt.Errorf("release request: %w", err)
 			}
-			_, err := s.Transition(ctx, tx, id, []string{StatusProcessing}, StatusFailed, "worker", truncate(errClass, 500))
+			_, err := s.transition(ctx, tx, r, []string{StatusProcessing}, StatusFailed, "worker", truncate(errClass, 500))
 			return err
 		}
 		now := s.now()

@@ -269,6 +269,12 @@ func (s *Store) Transition(ctx context.Context, tx *sql.Tx, id string, allowed [
 	if err != nil {
 		return nil, err
 	}
+	return s.transition(ctx, tx, r, allowed, to, actor, note)
+}
+
+// transition is Transition for a request already read FOR UPDATE in tx.
+func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed []string, to, actor, note string) (*Request, error) {
+	id := r.ID
 	ok := false
 	for _, a := range allowed {
 		ok = ok || r.Status == a

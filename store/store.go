@@ -136,3 +136,26 @@ func placeholders(n int) string {
 	}
 	return strings.Repeat("?, ", n-1) + "?"
 }
+
+// joinQuoted returns "`a`, `b`" for cols.
+func joinQuoted(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quoteIdent(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// keyIn renders "`k` IN (?, ?)" or, for a composite key, the row constructor
+// "(`k1`, `k2`) IN ((?, ?), (?, ?))" matching the given key tuples, and
+// returns their values flattened in placeholder order.
+func keyIn(cols []string, keys [][]any) (string, []any) {
+	args := make([]any, 0, len(keys)*len(cols))
+	for _, k := range keys {
+		args = append(args, k...)
+	}
+	if len(cols) == 1 {
+		return quoteIdent(cols[0]) + " IN (" + placeholders(len(keys)) + ")", args
+	}
+	return "(" + joinQuoted(cols) + ") IN (" + rowsOf(len(keys), len(cols)) + ")", args
+}

@@ -40,9 +40,12 @@ func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids Identifiers) (st
 		ref string
 	}
 	var present []ident
+	var macs []any
 	for _, k := range subjectKinds {
 		if v := ids.Get(k); v != "" {
-			present = append(present, ident{mac: s.subjectHMAC(k, v)})
+			mac := s.subjectHMAC(k, v)
+			present = append(present, ident{mac: mac})
+			macs = append(macs, mac)
 		}
 	}
 	if len(present) == 0 {
@@ -50,13 +53,14 @@ func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids Identifiers) (st
 		// reference that nothing links back to.
 		return uuid.NewString(), nil
 	}
+	known, err := lookupSubjects(ctx, tx, macs)
+	if err != nil {
+		return "", err
+	}
 	// settled: ref is already in the index, so a lost race must not move it.
 	ref, settled := "", false
 	for i := range present {
-		r, err := lookupSubject(ctx, tx, present[i].mac, false)
-		if err != nil {
-			return "", err
-		}
+		r := known[string(present[i].mac)]
 		present[i].ref = r
 		if ref == "" && r != "" {
 			ref, settled = r, true
@@ -93,6 +97,32 @@ func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids Identifiers) (st
 		}
 	}
 	return ref, nil
+}
+
+// lookupSubjects reads, in one query, the subject reference of each indexed
+// HMAC in macs, keyed by the HMAC's bytes; HMACs not indexed are absent.
+func lookupSubjects(ctx context.Context, tx *sql.Tx, macs []any) (map[string]string, error) {
+	known := map[string]string{}
+	if len(macs) == 0 {
+		return known, nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id_hmac, subject_ref FROM lgpd_subject_index WHERE id_hmac IN ("+placeholders(len(macs))+")", macs...)
+	if err != nil {
+		return nil, fmt.Errorf("look up subjects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mac []byte
+		var ref string
+		if err := rows.Scan(&mac, &ref); err != nil {
+			return nil, fmt.Errorf("look up subjects: %w", err)
+		}
+		known[string(mac)] = ref
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up subjects: %w", err)
+	}
+	return known, nil
 }
 
 func lookupSubject(ctx context.Context, tx *sql.Tx, mac []byte, locking bool) (string, error) {

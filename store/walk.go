@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/titular/titular/brdoc"
@@ -107,12 +109,23 @@ func (s *tupleSet) add(t []any) {
 	s.tuples = append(s.tuples, t)
 }
 
+// tupleKey encodes t as a map key. Keys are almost always integers or
+// strings, which skip fmt: this runs once per row and child edge.
 func tupleKey(t []any) string {
-	var b strings.Builder
+	b := make([]byte, 0, 16*len(t))
 	for _, v := range t {
-		fmt.Fprintf(&b, "%T:%v\x00", v, v)
+		switch v := v.(type) {
+		case int64:
+			b = strconv.AppendInt(append(b, 'i'), v, 10)
+		case string:
+			b = append(strconv.AppendInt(append(b, 's'), int64(len(v)), 10), ':')
+			b = append(b, v...)
+		default:
+			b = fmt.Appendf(b, "%T:%v", v, v)
+		}
+		b = append(b, 0)
 	}
-	return b.String()
+	return string(b)
 }
 
 // plan is the columns one entity's queries select and where each lands.
@@ -182,11 +195,15 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 	}
 	dedupe := len(queries) > 1 && queries[0].match
 	seen := map[string]bool{}
+	ks, keyed := w.sink.(KeyedSink)
 	var n int64
 	emit := func(row []any) error {
-		key := make([]any, len(p.keyIdx))
-		for i, k := range p.keyIdx {
-			key[i] = row[k]
+		var key []any
+		if keyed || dedupe {
+			key = make([]any, len(p.keyIdx))
+			for i, k := range p.keyIdx {
+				key[i] = row[k]
+			}
 		}
 		if dedupe {
 			k := tupleKey(key)
@@ -199,7 +216,7 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 		for i, f := range p.fieldIdx {
 			vals[i] = row[f]
 		}
-		if ks, ok := w.sink.(KeyedSink); ok {
+		if keyed {
 			extra := make([]any, len(p.extraIdx))
 			for i, x := range p.extraIdx {
 				extra[i] = row[x]
@@ -281,19 +298,9 @@ func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
 	for _, on := range e.Parent.On {
 		childCols = append(childCols, on.Child)
 	}
-	lhs, one := joinQuoted(childCols), "?"
-	if len(childCols) > 1 {
-		lhs, one = "("+lhs+")", "("+placeholders(len(childCols))+")"
-	}
 	for start := 0; start < len(set.tuples); start += parentBatch {
-		batch := set.tuples[start:min(start+parentBatch, len(set.tuples))]
-		args := make([]any, 0, len(batch)*len(childCols))
-		marks := make([]string, len(batch))
-		for i, t := range batch {
-			args = append(args, t...)
-			marks[i] = one
-		}
-		c := condition{where: lhs + " IN (" + strings.Join(marks, ", ") + ")", args: args}
+		var c condition
+		c.where, c.args = keyIn(childCols, set.tuples[start:min(start+parentBatch, len(set.tuples))])
 		if start == 0 && len(out) == 1 {
 			out[0].where += " OR " + c.where
 			out[0].args = append(out[0].args, c.args...)
@@ -309,6 +316,12 @@ func (w *walker) query(query string, args []any, emit func([]any) error) error {
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
+	return eachRow(rows, emit)
+}
+
+// eachRow hands every row of rows, converted to the Sink's value kinds
+// (convertValue), to fn, and closes rows. Each row is a fresh slice fn may keep.
+func eachRow(rows *sql.Rows, fn func(row []any) error) error {
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
@@ -333,17 +346,9 @@ func (w *walker) query(query string, args []any, emit func([]any) error) error {
 				return fmt.Errorf("column %d: %w", i+1, err)
 			}
 		}
-		if err := emit(row); err != nil {
+		if err := fn(row); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
-}
-
-func joinQuoted(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = quoteIdent(c)
-	}
-	return strings.Join(q, ", ")
 }

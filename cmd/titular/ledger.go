@@ -44,21 +44,15 @@ func runLedger(ctx context.Context, args []string, out io.Writer) error {
 // runLedgerVerify recomputes a tenant's ledger from its leaves and checks it
 // against the stored head, the latest stored checkpoint and the given ones.
 func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	tenantID := fs.String("tenant", "", "tenant id (required)")
-	pubKey := fs.String("public-key", "", "verifier key file (.pub); default: derived from the configured signing key")
+	cmd := newConfigCommand("ledger verify")
+	tenantID := cmd.fs.String("tenant", "", "tenant id (required)")
+	pubKey := cmd.fs.String("public-key", "", "verifier key file (.pub); default: derived from the configured signing key")
 	var cpFiles []string
-	fs.Func("checkpoint", "a signed checkpoint published earlier (repeatable)", func(v string) error {
+	cmd.fs.Func("checkpoint", "a signed checkpoint published earlier (repeatable)", func(v string) error {
 		cpFiles = append(cpFiles, v)
 		return nil
 	})
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, cfg, err := ledgerCommandSetup(&lf, *cfgPath, *tenantID)
+	log, cfg, err := loadLedgerCommand(cmd, args, tenantID)
 	if err != nil {
 		return err
 	}
@@ -116,15 +110,9 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 // runLedgerCheckpoint prints the latest signed checkpoint, signing a new
 // one when the ledger grew, for publishing outside the database.
 func runLedgerCheckpoint(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("ledger checkpoint", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	tenantID := fs.String("tenant", "", "tenant id (required)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log, cfg, err := ledgerCommandSetup(&lf, *cfgPath, *tenantID)
+	cmd := newConfigCommand("ledger checkpoint")
+	tenantID := cmd.fs.String("tenant", "", "tenant id (required)")
+	log, cfg, err := loadLedgerCommand(cmd, args, tenantID)
 	if err != nil {
 		return err
 	}
@@ -188,17 +176,15 @@ func writeKeyPair(prefix, skey, vkey string) error {
 	return nil
 }
 
-func ledgerCommandSetup(lf *logFlags, cfgPath, tenantID string) (*slog.Logger, *config.Config, error) {
-	log, err := lf.logger(os.Stderr)
+// loadLedgerCommand is cmd.load, plus the check that --tenant (tenantID,
+// registered on cmd) names a configured tenant.
+func loadLedgerCommand(cmd *configCommand, args []string, tenantID *string) (*slog.Logger, *config.Config, error) {
+	cfg, log, err := cmd.load(args)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, ok := cfg.Tenant(tenantID); !ok {
-		return nil, nil, fmt.Errorf("--tenant %q is not a configured tenant", tenantID)
+	if _, ok := cfg.Tenant(*tenantID); !ok {
+		return nil, nil, fmt.Errorf("--tenant %q is not a configured tenant", *tenantID)
 	}
 	return log, cfg, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -23,25 +22,15 @@ func runPurposes(ctx context.Context, args []string) error {
 		fmt.Fprint(os.Stderr, usage)
 		return errors.New("purposes: the subcommand is 'load'")
 	}
-	fs := flag.NewFlagSet("purposes load", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (required)")
-	tenantID := fs.String("tenant", "", "tenant id (required)")
-	file := fs.String("file", "", "purposes file, e.g. examples/realestate/purposes.yaml (required)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parse(fs, args[1:]); err != nil {
+	cmd := newConfigCommand("purposes load")
+	tenantID := cmd.fs.String("tenant", "", "tenant id (required)")
+	file := cmd.fs.String("file", "", "purposes file, e.g. examples/realestate/purposes.yaml (required)")
+	cfg, log, err := cmd.load(args[1:])
+	if err != nil {
 		return err
 	}
 	if *tenantID == "" || *file == "" {
 		return errors.New("purposes load: --tenant and --file are required")
-	}
-	log, err := lf.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
 	}
 	raw, err := os.ReadFile(*file)
 	if err != nil {

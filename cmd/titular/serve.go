@@ -65,7 +65,7 @@ type app struct {
 
 // start opens the listeners and starts serving and working. Tests call it
 // with ":0" addresses.
-func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
@@ -75,22 +75,25 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		return nil, err
 	}
 	tenants := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
+	defer func() {
+		if err != nil { // nothing started: release what was opened
+			tenants.Close()
+			_ = stopTracing(ctx)
+		}
+	}()
 	// Open every tenant now so a broken data map or DSN is reported at start.
 	for _, id := range tenants.IDs() {
 		if _, err := tenants.Get(ctx, id); err != nil {
-			tenants.Close()
 			return nil, err
 		}
 	}
 	worker := service.NewWorker(tenants, cfg.Workers, cfg.Exports.TTL, log)
 	dispatcher, err := service.NewDispatcher(tenants, cfg, log)
 	if err != nil {
-		tenants.Close()
 		return nil, err
 	}
 	srv, err := newServer(ctx, cfg, tenants, worker.Wake, log)
 	if err != nil {
-		tenants.Close()
 		return nil, err
 	}
 	worker.OnProcessed = srv.metrics.ObserveProcessing
@@ -98,13 +101,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	dispatcher.OnFailure = srv.metrics.WebhookFailed
 	gl, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
-		tenants.Close()
 		return nil, fmt.Errorf("gRPC listener: %w", err)
 	}
 	hl, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		gl.Close()
-		tenants.Close()
 		return nil, fmt.Errorf("HTTP listener: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
