@@ -186,9 +186,18 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 	return nil
 }
 
-// consentWrite applies the consent rules (see recordConsent) to ch against
-// purpose p, read under lock in tx (nil when the catalog lacks it). The
-// caller fills in New, and the request in Record and Event.
+// consentWrite applies the consent rules to ch against purpose p, read
+// under a shared lock in tx (nil when the catalog lacks it), so the term a
+// GRANT names is the one in force when the transaction commits. The caller
+// fills in New, and the request in Record and Event.
+//
+// Rules. The purpose must exist. A GRANT must rest on consent and name the
+// term in force (grantRule; FAILED_PRECONDITION otherwise: the titular saw
+// an outdated text). A REVOKE is always accepted (Art. 8 §5: free and as
+// easy as granting), and so is a REFUSE: saying no never depends on which
+// text was on screen. Both record the term they name when it is a published
+// version, and no term otherwise. A job failing a rule gets its error and
+// leaves no request behind.
 func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Purpose, ch consentChange) (store.ConsentWrite, error) {
 	if p == nil {
 		return store.ConsentWrite{}, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
@@ -220,23 +229,33 @@ func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Pu
 }
 
 // createConsent records a CONSENT through the tenant's batcher, or alone
-// (the path every other inline kind takes) when its batch failed.
-func (s *Requests) createConsent(ctx context.Context, t *tenant.Tenant, n store.NewRequest, ch consentChange, actor string) (*store.Request, error) {
-	r := s.consents.submit(ctx, t, &consentJob{ctx: ctx, n: n, ch: ch})
-	if !r.alone {
+// when its batch failed as a whole or it repeats another job's idempotency
+// key (it then finds that job's request).
+func (s *Requests) createConsent(ctx context.Context, t *tenant.Tenant, n store.NewRequest, ch consentChange) (*store.Request, error) {
+	j := &consentJob{ctx: ctx, n: n, ch: ch}
+	if r := s.consents.submit(ctx, t, j); !r.alone {
 		return r.req, r.err
 	}
-	var req *store.Request
-	err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		created, isNew, err := t.Store.InsertRequest(ctx, tx, n)
-		if err != nil {
-			return err
+	return runConsentAlone(ctx, t, j)
+}
+
+// runConsentAlone is a batch of one in its own transaction. A concurrent
+// request taking the same new identifier or idempotency key makes it rerun:
+// the next attempt reads what the other committed.
+func runConsentAlone(ctx context.Context, t *tenant.Tenant, j *consentJob) (*store.Request, error) {
+	results := make([]consentResult, 1)
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			results[0] = consentResult{}
+			return consentBatchTx(ctx, t, tx, []*consentJob{j}, results)
+		})
+		if !store.IsBatchRace(err) {
+			break
 		}
-		req = created
-		if isNew {
-			req, err = recordConsent(ctx, t, tx, created, actor, ch)
-		}
-		return err
-	})
-	return req, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results[0].req, results[0].err
 }

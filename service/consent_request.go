@@ -1,9 +1,6 @@
 package service
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"net/netip"
 	"unicode/utf8"
 
@@ -11,7 +8,6 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/store"
-	"github.com/titular/titular/tenant"
 )
 
 // consentChange is a validated CONSENT request.
@@ -22,7 +18,7 @@ type consentChange struct {
 }
 
 // validateConsent checks a CONSENT request's shape; the catalog checks run
-// in the transaction (recordConsent). Messages never echo the evidence.
+// in the transaction (consentWrite). Messages never echo the evidence.
 func validateConsent(in *lgpdv1.ConsentChange) (consentChange, error) {
 	var ch consentChange
 	if in == nil {
@@ -64,59 +60,6 @@ func validateConsent(in *lgpdv1.ConsentChange) (consentChange, error) {
 		purpose: in.GetPurpose(), action: in.GetAction().String(), version: v, channel: ev.GetChannel(),
 		evidence: store.ConsentEvidence{IP: ip, UserAgent: ev.GetUserAgent(), CapturedBy: ev.GetCapturedBy()},
 	}, nil
-}
-
-// consentRunner validates a CONSENT request and returns how it runs inline.
-func consentRunner(in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, error) {
-	ch, err := validateConsent(in.GetConsent())
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
-		return recordConsent(ctx, t, tx, r, actor, ch)
-	}, nil
-}
-
-// recordConsent completes a CONSENT in the transaction that created it:
-// RECEIVED -> PROCESSING -> COMPLETED, the history row, and for a
-// revocation the propagation event, commit together or not at all.
-//
-// Rules. The purpose must exist. A GRANT must name the term in force
-// (FAILED_PRECONDITION otherwise: the titular saw an outdated text). A REVOKE
-// is always accepted (Art. 8 §5: free and as easy as granting), and so is a
-// REFUSE: saying no never depends on which text was on screen. Both record
-// the term they name when it is a published version, and no term otherwise.
-// A failed check rolls the whole transaction back, so no request is left
-// behind for a call that answered an error.
-func recordConsent(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string, ch consentChange) (*store.Request, error) {
-	p, err := t.Store.PurposeForConsent(ctx, tx, ch.purpose)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = nil, nil // consentWrite refuses it
-	}
-	if err != nil {
-		return nil, err
-	}
-	w, err := consentWrite(ctx, t, tx, p, ch)
-	if err != nil {
-		return nil, err
-	}
-	// The note binds what was recorded to the request's final event (and
-	// its ledger leaf); it carries no personal data.
-	return runInline(ctx, t, tx, r, actor, func() (*store.Result, string, error) {
-		rec := w.Record
-		rec.SubjectRef, rec.RequestID = r.SubjectRef, r.ID
-		if err := t.Store.RecordConsent(ctx, tx, &rec); err != nil {
-			return nil, "", err
-		}
-		if w.Event != nil {
-			ev := *w.Event
-			ev.SubjectRef, ev.RequestID = r.SubjectRef, r.ID
-			if _, err := t.Store.EnqueueEvent(ctx, tx, ev, w.Endpoints); err != nil {
-				return nil, "", err
-			}
-		}
-		return nil, w.Note, nil
-	})
 }
 
 // consentEventData is the data of a consent.revoked event: which purpose,

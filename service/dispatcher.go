@@ -23,9 +23,12 @@ import (
 	"github.com/titular/titular/webhook"
 )
 
-// dispatchBatch is how many deliveries one claim takes; they are sent
-// concurrently.
-const dispatchBatch = 16
+// dispatchBatch is how many deliveries one claim takes; dispatchParallel of
+// them are in flight at once, over kept-alive connections.
+const (
+	dispatchBatch    = 64
+	dispatchParallel = 16
+)
 
 // Dispatcher delivers every tenant's outbox to its webhook endpoints, at
 // least once: claims use SKIP LOCKED with a lease, so several replicas share
@@ -52,9 +55,8 @@ type endpoint struct {
 func NewDispatcher(tenants *tenant.Registry, cfg *config.Config, log *slog.Logger) (*Dispatcher, error) {
 	d := &Dispatcher{tenants: tenants, cfg: cfg.WebhookDelivery, endpoints: map[string]map[string]endpoint{}, log: log,
 		// Redirects are not followed: a signed body goes only where configured.
-		client: &http.Client{Timeout: cfg.WebhookDelivery.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}}
+		client: &http.Client{Timeout: cfg.WebhookDelivery.Timeout, Transport: dispatchTransport(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	for _, t := range cfg.Tenants {
 		eps := map[string]endpoint{}
 		for _, w := range t.Webhooks {
@@ -72,6 +74,15 @@ func NewDispatcher(tenants *tenant.Registry, cfg *config.Config, log *slog.Logge
 		d.endpoints[t.ID] = eps
 	}
 	return d, nil
+}
+
+// dispatchTransport keeps a connection per parallel attempt alive between
+// batches: the default keeps two per host, and a busy outbox would open and
+// close a TCP (and TLS) connection for nearly every event.
+func dispatchTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = dispatchParallel
+	return tr
 }
 
 // lease is how long a claimed delivery is kept from other dispatchers: the
@@ -124,16 +135,33 @@ func (d *Dispatcher) RunOnce(ctx context.Context, tenantID string) (int, error) 
 		return 0, err
 	}
 	wctx := context.WithoutCancel(ctx)
+	delivered := make([]bool, len(batch))
+	sem := make(chan struct{}, dispatchParallel)
 	var wg sync.WaitGroup
-	for _, dl := range batch {
-		wg.Go(func() { d.attempt(wctx, t, dl) })
+	for i, dl := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			delivered[i] = d.attempt(wctx, t, dl)
+		})
 	}
 	wg.Wait()
+	var done []store.DeliveryKey
+	for i, dl := range batch {
+		if delivered[i] {
+			done = append(done, store.DeliveryKey{Seq: dl.Event.Seq, Endpoint: dl.Endpoint})
+		}
+	}
+	if err := t.Store.DeliveriesSucceeded(wctx, done); err != nil {
+		// The leases run out and the events are sent again: receivers de-duplicate.
+		d.log.Error("dispatcher: delivered, but recording it failed", "tenant", t.Config.ID, "deliveries", len(done), "error", errClass(err))
+	}
 	return len(batch), nil
 }
 
-// attempt sends one delivery and records its outcome.
-func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Delivery) {
+// attempt sends one delivery and reports whether it was delivered; a failed
+// attempt is recorded here, a success by the caller with the batch's others.
+func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Delivery) bool {
 	ep, ok := d.endpoints[t.Config.ID][dl.Endpoint]
 	var reason string
 	if !ok {
@@ -141,16 +169,12 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	} else {
 		reason = d.post(ctx, t.Config.ID, ep, dl)
 	}
-	log := d.log.With("tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts)
+	attrs := []any{"tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts}
 	if reason == "" {
-		if err := t.Store.DeliverySucceeded(ctx, dl.Event.Seq, dl.Endpoint); err != nil {
-			// The lease runs out and the event is sent again: receivers de-duplicate.
-			log.Error("dispatcher: delivered, but recording it failed", "error", errClass(err))
-			return
-		}
-		log.Info("dispatcher: delivered")
-		return
+		d.log.Debug("dispatcher: delivered", attrs...)
+		return true
 	}
+	log := d.log.With(attrs...)
 	if d.OnFailure != nil {
 		d.OnFailure(t.Config.ID)
 	}
@@ -158,13 +182,14 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	retryAt := time.Now().UTC().Add(d.backoff(dl.Attempts))
 	if err := t.Store.DeliveryFailed(ctx, dl.Event.Seq, dl.Endpoint, dl.Attempts, reason, retryAt, giveUp); err != nil {
 		log.Error("dispatcher: recording a failed attempt failed", "error", errClass(err))
-		return
+		return false
 	}
 	if giveUp {
 		log.Error("dispatcher: delivery failed for good", "reason", reason)
-		return
+		return false
 	}
 	log.Warn("dispatcher: delivery failed; will retry", "reason", reason, "retry_at", retryAt)
+	return false
 }
 
 // backoff is the wait after the attempt-th failure: MinBackoff doubled per

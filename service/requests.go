@@ -76,22 +76,25 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	if err != nil {
 		return nil, err
 	}
-	inline, err := inlineRunner(kind, in, t, p.Name)
-	if err != nil {
-		return nil, err
-	}
 	n := store.NewRequest{
 		Kind: kind.String(), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
 		Subject: ids, Deadline: t.Config.Policy.Deadline(),
 	}
 	if kind == lgpdv1.RequestKind_CONSENT {
-		// Already validated by inlineRunner; batched with concurrent ones.
-		ch, _ := validateConsent(in.GetConsent())
-		req, err := s.createConsent(ctx, t, n, ch, p.Name)
+		// Recorded in one step, batched with concurrent ones.
+		ch, err := validateConsent(in.GetConsent())
+		if err != nil {
+			return nil, err
+		}
+		req, err := s.createConsent(ctx, t, n, ch)
 		if err != nil {
 			return nil, err
 		}
 		return toProto(t.Config.ID, req, nil), nil
+	}
+	inline, err := inlineRunner(kind, in, t, p.Name)
+	if err != nil {
+		return nil, err
 	}
 	var req *store.Request
 	var created bool
@@ -138,8 +141,6 @@ func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *t
 		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
 			return correct(ctx, t, tx, r, actor, values)
 		}, nil
-	case lgpdv1.RequestKind_CONSENT:
-		return consentRunner(in, t, actor)
 	case lgpdv1.RequestKind_ANONYMIZE:
 		return nil, checkAnonymizable(t)
 	}

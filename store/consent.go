@@ -115,20 +115,6 @@ func (s *Store) Purposes(ctx context.Context) ([]*Purpose, error) {
 	return out, rows.Err()
 }
 
-// PurposeForConsent returns a purpose and its current term under a shared
-// lock in tx: consents recorded in tx see the term that is in force when they
-// commit, since PublishTerm takes the same row exclusively.
-func (s *Store) PurposeForConsent(ctx context.Context, tx *sql.Tx, id string) (*Purpose, error) {
-	p, err := scanPurpose(tx.QueryRowContext(ctx, "SELECT "+purposeColumns+purposeFrom+" WHERE p.id = ? LOCK IN SHARE MODE", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read purpose: %w", err)
-	}
-	return p, nil
-}
-
 // PublishTerm makes text the purpose's term in force as version, closing the
 // previous one. The digest is computed here, never taken from a caller. An
 // unknown purpose is ErrNotFound; a version already published is ErrDuplicate.

@@ -32,8 +32,10 @@ type ConsentWrite struct {
 // meant to insert: the caller reruns the jobs one by one.
 var errBatchRace = errors.New("consent batch: a concurrent request took an identifier or key; rerun alone")
 
-// PurposesForConsent is PurposeForConsent for several purposes in one
-// locking read; unknown ids are absent from the map.
+// PurposesForConsent returns purposes and their current terms under a
+// shared lock in tx: consents recorded in tx see the terms in force when they
+// commit, since PublishTerm takes the same rows exclusively. Unknown ids are
+// absent from the map.
 func (s *Store) PurposesForConsent(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*Purpose, error) {
 	out := map[string]*Purpose{}
 	if len(ids) == 0 {
@@ -152,12 +154,13 @@ func (s *Store) subjectRefs(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) 
 	return refs, nil
 }
 
-// WriteConsentBatch records every write in tx as CreateRequest and
-// recordConsent would one by one, in a few multi-row statements: each
-// request is inserted COMPLETED with its three events (RECEIVED,
-// PROCESSING, COMPLETED) and their three ledger leaves, its consent record
-// and its outbox event and deliveries. The writes must carry no
-// idempotency key already recorded. Any error fails the whole batch.
+// WriteConsentBatch records every write in tx, in a few multi-row
+// statements. A CONSENT completes in the transaction that creates it, so
+// its request is inserted COMPLETED with one event and one ledger leaf for
+// that single step (received and completed at the same instant; no
+// RECEIVED or PROCESSING state ever existed to record), its consent record,
+// and its outbox event and deliveries. The writes must carry no idempotency
+// key already recorded. Any error fails the whole batch.
 func (s *Store) WriteConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) ([]*Request, error) {
 	if len(ws) == 0 {
 		return nil, nil
@@ -169,8 +172,8 @@ func (s *Store) WriteConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 	now := s.now()
 	out := make([]*Request, len(ws))
 	reqArgs := make([]any, 0, 12*len(ws))
-	evArgs := make([]any, 0, 18*len(ws))
-	leafArgs := make([]any, 0, 12*len(ws))
+	evArgs := make([]any, 0, 6*len(ws))
+	leafArgs := make([]any, 0, 4*len(ws))
 	for i, w := range ws {
 		subj, err := json.Marshal(w.New.Subject)
 		if err != nil {
@@ -183,15 +186,14 @@ func (s *Store) WriteConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 		out[i] = r
 		reqArgs = append(reqArgs, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
 			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, done)
-		steps := [3][3]string{{"", StatusReceived, ""}, {StatusReceived, StatusProcessing, ""}, {StatusProcessing, StatusCompleted, w.Note}}
-		for _, st := range steps {
-			evArgs = append(evArgs, r.ID, nullable(st[0]), st[1], w.New.CreatedBy, nullable(st[2]), now)
-			b, err := requestLeaf(r.ID, r.Kind, r.SubjectRef, st[0], st[1], now, sql.NullString{}, sql.NullString{}).Marshal()
-			if err != nil {
-				return nil, fmt.Errorf("ledger leaf: %w", err)
-			}
-			leafArgs = append(leafArgs, b, ledger.MAC(s.ledgerKey, b), r.ID, now)
+		// The note binds what was recorded to the event and its leaf; it
+		// carries no personal data.
+		evArgs = append(evArgs, r.ID, nil, StatusCompleted, w.New.CreatedBy, nullable(w.Note), now)
+		b, err := requestLeaf(r.ID, r.Kind, r.SubjectRef, "", StatusCompleted, now, sql.NullString{}, sql.NullString{}).Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("ledger leaf: %w", err)
 		}
+		leafArgs = append(leafArgs, b, ledger.MAC(s.ledgerKey, b), r.ID, now)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
  (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at)
@@ -202,11 +204,11 @@ func (s *Store) WriteConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at) VALUES "+
-		rowsOf(3*len(ws), 6), evArgs...); err != nil {
+		rowsOf(len(ws), 6), evArgs...); err != nil {
 		return nil, fmt.Errorf("record request events: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+
-		rowsOf(3*len(ws), 4), leafArgs...); err != nil {
+		rowsOf(len(ws), 4), leafArgs...); err != nil {
 		return nil, fmt.Errorf("append ledger leaves: %w", err)
 	}
 	if err := s.writeConsentRows(ctx, tx, ws, out, now); err != nil {

@@ -213,12 +213,26 @@ func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Durat
 	return out, nil
 }
 
-// DeliverySucceeded marks a claimed delivery delivered.
-func (s *Store) DeliverySucceeded(ctx context.Context, seq int64, endpoint string) error {
+// DeliveryKey names one delivery: an event and an endpoint.
+type DeliveryKey struct {
+	Seq      int64
+	Endpoint string
+}
+
+// DeliveriesSucceeded marks claimed deliveries delivered, in one statement.
+func (s *Store) DeliveriesSucceeded(ctx context.Context, keys []DeliveryKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3+2*len(keys))
+	args = append(args, DeliveryDelivered, s.now(), DeliveryPending)
+	for _, k := range keys {
+		args = append(args, k.Seq, k.Endpoint)
+	}
 	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET state = ?, delivered_at = ?, last_error = NULL
- WHERE seq = ? AND endpoint = ? AND state = ?`, DeliveryDelivered, s.now(), seq, endpoint, DeliveryPending)
+ WHERE state = ? AND (seq, endpoint) IN (`+rowsOf(len(keys), 2)+")", args...)
 	if err != nil {
-		return fmt.Errorf("mark delivery delivered: %w", err)
+		return fmt.Errorf("mark deliveries delivered: %w", err)
 	}
 	return nil
 }

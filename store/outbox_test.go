@@ -93,7 +93,7 @@ func TestClaimDeliveriesLeaseAndOutcome(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatal("a failed attempt was not retried at its time")
 	}
-	if err := s.DeliverySucceeded(ctx, d.Event.Seq, "crm"); err != nil {
+	if err := s.DeliveriesSucceeded(ctx, []DeliveryKey{{d.Event.Seq, "crm"}}); err != nil {
 		t.Fatal(err)
 	}
 	ds, _, _ = s.ListDeliveries(ctx, []string{DeliveryDelivered}, 10, "")

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string) error {
 	case "seed":
 		return runSeed(ctx, rest)
 	case "purposes":
-		return runPurposes(ctx, rest)
+		return runPurposes(ctx, rest, os.Stdout)
 	case "bench":
 		return runBench(ctx, rest, os.Stdout, os.Stderr)
 	case "ledger":

@@ -25,10 +25,14 @@ const (
 // scripts/run-demo.sh does.
 func loadDemoPurposes(t testing.TB, env *testEnv) {
 	t.Helper()
+	var out strings.Builder
 	err := runPurposes(context.Background(), []string{"load", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"),
-		"--tenant", "demo", "--file", "../../examples/realestate/purposes.yaml", "--log-format", "text"})
+		"--tenant", "demo", "--file", "../../examples/realestate/purposes.yaml", "--log-format", "text"}, &out)
 	if err != nil {
 		t.Fatalf("purposes load: %v", err)
+	}
+	if !strings.Contains(out.String(), "purpose marketing_email ") {
+		t.Fatalf("purposes load printed %q, want a line per purpose", out.String())
 	}
 }
 

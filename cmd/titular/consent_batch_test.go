@@ -17,7 +17,7 @@ import (
 
 // TestConsentBatchConcurrent sends many CONSENTs at once so they share
 // batch transactions: each caller gets its own outcome, every request has
-// its three events and ledger leaves, revocations their outbox rows, a
+// one event and one ledger leaf (→ COMPLETED), revocations their outbox rows, a
 // stale GRANT fails alone and a repeated idempotency key yields one request.
 func TestConsentBatchConcurrent(t *testing.T) {
 	env := newTestEnv(t, 20)
@@ -89,9 +89,18 @@ func TestConsentBatchConcurrent(t *testing.T) {
  (SELECT COUNT(*) FROM lgpd_outbox_deliveries)`).Scan(&reqCount, &events, &leaves, &consents, &outbox, &deliveries); err != nil {
 		t.Fatal(err)
 	}
-	if reqCount != n-2 || events != 3*(n-2) || leaves != 3*(n-2) || consents != n-2 || outbox != revokes {
+	if reqCount != n-2 || events != n-2 || leaves != n-2 || consents != n-2 || outbox != revokes {
 		t.Errorf("requests %d events %d leaves %d consents %d outbox %d; want %d, %d, %d, %d, %d",
-			reqCount, events, leaves, consents, outbox, n-2, 3*(n-2), 3*(n-2), n-2, revokes)
+			reqCount, events, leaves, consents, outbox, n-2, n-2, n-2, n-2, revokes)
+	}
+	// The one event is the single step a CONSENT takes, with its note.
+	var badEvents int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM lgpd_request_events e JOIN lgpd_requests r ON r.id = e.request_id
+ WHERE r.kind = 'CONSENT' AND NOT (e.from_status IS NULL AND e.to_status = 'COMPLETED' AND e.note LIKE 'consent %')`).Scan(&badEvents); err != nil {
+		t.Fatal(err)
+	}
+	if badEvents != 0 {
+		t.Errorf("%d CONSENT events are not the single NULL -> COMPLETED step with its note", badEvents)
 	}
 	var buf bytes.Buffer
 	if err := runLedger(context.Background(), []string{"verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo"}, &buf); err != nil {

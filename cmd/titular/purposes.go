@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 // runPurposes handles `titular purposes load`: the tenant's purpose catalog
 // and terms from a YAML file, so a DPO can keep them as code and the demo
 // starts with its purposes ready. Run it after `titular migrate`.
-func runPurposes(ctx context.Context, args []string) error {
+func runPurposes(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "load" {
 		fmt.Fprint(os.Stderr, usage)
 		return errors.New("purposes: the subcommand is 'load'")
@@ -56,7 +57,7 @@ func runPurposes(ctx context.Context, args []string) error {
 		if p.PublishedTerm != "" {
 			term = "term " + p.PublishedTerm + " published and in force"
 		}
-		fmt.Printf("purpose %-22s %s; %s\n", p.ID, state, term)
+		fmt.Fprintf(stdout, "purpose %-22s %s; %s\n", p.ID, state, term)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", *file, err)
