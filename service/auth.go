@@ -79,6 +79,7 @@ var methodRoles = map[string][]string{
 	"/lgpd.v1.ConsentService/ListConsentSubjects": {config.RoleDPO, config.RoleBackend},
 	"/lgpd.v1.ConsentService/GetTerm":             {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
 	"/lgpd.v1.ConsentService/ListDeliveries":      {config.RoleDPO},
+	"/lgpd.v1.ConsentService/RetryDeliveries":     {config.RoleDPO},
 	"/lgpd.v1.LedgerService/GetCheckpoint":        {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
 	"/lgpd.v1.LedgerService/ListEntries":          {config.RoleDPO, config.RoleAuditor},
 	"/lgpd.v1.LedgerService/GetInclusionProof":    {config.RoleDPO, config.RoleAuditor, config.RoleBackend},

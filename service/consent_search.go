@@ -2,6 +2,10 @@ package service
 
 import (
 	"context"
+	"slices"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/config"
@@ -133,4 +137,34 @@ func (c *Consent) ListDeliveries(ctx context.Context, in *lgpdv1.ListDeliveriesR
 		out.Deliveries = append(out.Deliveries, pd)
 	}
 	return out, nil
+}
+
+// maxRetryEvents bounds the event ids one RetryDeliveries names.
+const maxRetryEvents = 500
+
+// RetryDeliveries requeues failed deliveries for the DPO once an endpoint
+// is fixed or back. The endpoint, when named, must be configured for the
+// tenant: a delivery to one that is not would only fail again.
+func (c *Consent) RetryDeliveries(ctx context.Context, in *lgpdv1.RetryDeliveriesRequest) (*lgpdv1.RetryDeliveriesResponse, error) {
+	ids := in.GetEventIds()
+	if len(ids) > maxRetryEvents {
+		return nil, invalid("TOO_MANY_EVENTS", "event_ids holds at most %d ids; send several calls, or none to retry every failed delivery", maxRetryEvents)
+	}
+	for _, id := range ids {
+		if _, err := uuid.Parse(id); err != nil {
+			return nil, invalid("BAD_EVENT_ID", "event_ids must be event ids as ListDeliveries returns them (UUIDs)")
+		}
+	}
+	t, err := c.tenants.Get(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	if ep := in.GetEndpoint(); ep != "" && !slices.ContainsFunc(t.Config.Webhooks, func(w config.Webhook) bool { return w.Name == ep }) {
+		return nil, errorf(codes.NotFound, "ENDPOINT_NOT_FOUND", "endpoint %q is not in this tenant's webhook configuration; name one of its webhooks, or none", ep)
+	}
+	n, err := t.Store.RetryFailedDeliveries(ctx, in.GetEndpoint(), ids)
+	if err != nil {
+		return nil, err
+	}
+	return &lgpdv1.RetryDeliveriesResponse{Requeued: n}, nil
 }

@@ -257,6 +257,35 @@ func (s *Store) DeliveryFailed(ctx context.Context, seq int64, endpoint string, 
 	return nil
 }
 
+// RetryFailedDeliveries puts FAILED deliveries back in the queue, due now
+// with their attempts restarted; endpoint and eventIDs narrow which (empty:
+// any). The last error stays until the next attempt replaces it. It returns
+// how many were requeued.
+func (s *Store) RetryFailedDeliveries(ctx context.Context, endpoint string, eventIDs []string) (int64, error) {
+	q := `UPDATE lgpd_outbox_deliveries d JOIN lgpd_outbox o ON o.seq = d.seq
+ SET d.state = ?, d.attempts = 0, d.next_attempt_at = ? WHERE d.state = ?`
+	args := []any{DeliveryPending, s.now(), DeliveryFailed}
+	if endpoint != "" {
+		q += " AND d.endpoint = ?"
+		args = append(args, endpoint)
+	}
+	if len(eventIDs) > 0 {
+		q += " AND o.event_id IN (" + placeholders(len(eventIDs)) + ")"
+		for _, id := range eventIDs {
+			args = append(args, id)
+		}
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("requeue failed deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("requeue failed deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // ListDeliveries pages through deliveries in the given states, newest event
 // first.
 func (s *Store) ListDeliveries(ctx context.Context, states []string, pageSize int, pageToken string) ([]Delivery, string, error) {

@@ -177,3 +177,64 @@ func TestListDeliveriesPaging(t *testing.T) {
 		t.Errorf("bad token: %v", err)
 	}
 }
+
+// TestRetryFailedDeliveries: only FAILED deliveries return to the queue,
+// due at once with attempts restarted, narrowed by endpoint and event.
+func TestRetryFailedDeliveries(t *testing.T) {
+	s, db := newStore(t)
+	clock := useClock(s)
+	ctx := context.Background()
+	a := enqueue(t, s, EventConsentRevoked, "crm", "parceiro")
+	b := enqueue(t, s, EventConsentRevoked, "crm", "parceiro")
+	c := enqueue(t, s, EventConsentRevoked, "crm")
+	claimed, err := s.ClaimDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(claimed) != 5 {
+		t.Fatalf("claim: %d %v", len(claimed), err)
+	}
+	for _, d := range claimed {
+		giveUp := d.Event.ID != c.ID // c's stays pending, retrying
+		if err := s.DeliveryFailed(ctx, d.Event.Seq, d.Endpoint, d.Attempts, "HTTP 500", clock.Now().Add(time.Hour), giveUp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(e *OutboxEvent, ep string) (st string, attempts int) {
+		t.Helper()
+		if err := db.QueryRow("SELECT state, attempts FROM lgpd_outbox_deliveries WHERE seq = ? AND endpoint = ?", e.Seq, ep).Scan(&st, &attempts); err != nil {
+			t.Fatal(err)
+		}
+		return st, attempts
+	}
+	if n, err := s.RetryFailedDeliveries(ctx, "parceiro", []string{a.ID}); err != nil || n != 1 {
+		t.Fatalf("retry parceiro's delivery of a: %d %v, want 1", n, err)
+	}
+	if st, att := state(a, "parceiro"); st != DeliveryPending || att != 0 {
+		t.Errorf("a to parceiro: %s after %d attempts, want PENDING with attempts restarted", st, att)
+	}
+	for _, k := range []struct {
+		e  *OutboxEvent
+		ep string
+	}{{a, "crm"}, {b, "crm"}, {b, "parceiro"}} {
+		if st, _ := state(k.e, k.ep); st != DeliveryFailed {
+			t.Errorf("seq %d to %s: %s, want still FAILED (outside the filter)", k.e.Seq, k.ep, st)
+		}
+	}
+	if n, err := s.RetryFailedDeliveries(ctx, "crm", nil); err != nil || n != 2 {
+		t.Fatalf("retry crm's: %d %v, want a and b (c's is pending, not failed)", n, err)
+	}
+	if st, att := state(c, "crm"); st != DeliveryPending || att != 1 {
+		t.Errorf("c to crm: %s after %d attempts; a pending delivery must be left alone", st, att)
+	}
+	if n, err := s.RetryFailedDeliveries(ctx, "", nil); err != nil || n != 1 {
+		t.Fatalf("retry all: %d %v, want b to parceiro", n, err)
+	}
+	// All four requeued ones are due now; c's waits for its backoff.
+	due, err := s.ClaimDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 4 {
+		t.Fatalf("due after retry: %d %v, want 4", len(due), err)
+	}
+	for _, d := range due {
+		if d.Attempts != 1 || d.LastError != "HTTP 500" {
+			t.Errorf("requeued %d to %s: attempt %d, last error %q; want attempt 1, the old error kept until replaced", d.Event.Seq, d.Endpoint, d.Attempts, d.LastError)
+		}
+	}
+}

@@ -120,6 +120,10 @@ func allRPCs() []rpcCall {
 			_, err := con(c).ListDeliveries(ctx, &lgpdv1.ListDeliveriesRequest{Tenant: t})
 			return err
 		}},
+		{"RetryDeliveries", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := con(c).RetryDeliveries(ctx, &lgpdv1.RetryDeliveriesRequest{Tenant: t})
+			return err
+		}},
 		{"GetCheckpoint", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := led(c).GetCheckpoint(ctx, &lgpdv1.GetCheckpointRequest{Tenant: t})
 			return err
@@ -191,7 +195,7 @@ var wantRoles = map[string][]string{
 	"GetReceipt": {"dpo", "backend", "auditor"}, "ListPurposes": {"dpo", "backend", "auditor"},
 	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend"},
 	"ListConsentSubjects": {"dpo", "backend"}, "GetTerm": {"dpo", "backend", "auditor"},
-	"ListDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
+	"ListDeliveries": {"dpo"}, "RetryDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
 	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
 	"GetConsistencyProof": {"dpo", "backend", "auditor"},
 }

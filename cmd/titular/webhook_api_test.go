@@ -212,3 +212,79 @@ func TestWebhookAtLeastOnceAcrossRestart(t *testing.T) {
 		t.Errorf("receiver saw %d failing and %d total requests", failed, len(hs))
 	}
 }
+
+// TestRetryFailedDeliveries: a delivery given up on while the endpoint was
+// down is requeued by the DPO once it is back, and arrives with the same
+// event id and its attempts restarted.
+func TestRetryFailedDeliveries(t *testing.T) {
+	rc := newReceiver(t)
+	rc.fail.Store(-1) // down
+	withHook := withWebhook(t, rc)
+	env := newTestEnv(t, 30, func(y string) string {
+		return strings.Replace(withHook(y), "max_attempts: 8", "max_attempts: 2", 1)
+	})
+	loadDemoPurposes(t, env)
+	lead := env.scenario(t, "lead_somente_consentimento")
+	env.revoke(t, lead.CPF, "partner_sharing")
+
+	type listed struct {
+		Deliveries []struct {
+			EventID  string `json:"event_id"`
+			State    string `json:"state"`
+			Attempts int    `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	var failed listed
+	waitFor(t, "the delivery to be given up", func() bool {
+		_, _, b := env.rest(t, "GET", "/v1/tenants/demo/deliveries?state=DELIVERY_FAILED", keyDPO, nil)
+		failed = decode[listed](t, b)
+		return len(failed.Deliveries) == 1
+	})
+	if n := len(rc.got()); n != 2 || failed.Deliveries[0].Attempts != 2 {
+		t.Fatalf("before giving up: %d requests, %d attempts recorded; want 2 and 2", n, failed.Deliveries[0].Attempts)
+	}
+	eventID := failed.Deliveries[0].EventID
+
+	for _, c := range []struct {
+		key    string
+		body   map[string]any
+		status int
+		reason string
+	}{
+		{keyBackend, map[string]any{}, http.StatusForbidden, ""},
+		{keyDPO, map[string]any{"endpoint": "nao-existe"}, http.StatusNotFound, "ENDPOINT_NOT_FOUND"},
+		{keyDPO, map[string]any{"event_ids": []string{"not-an-id"}}, http.StatusBadRequest, "BAD_EVENT_ID"},
+	} {
+		code, _, b := env.rest(t, "POST", "/v1/tenants/demo/deliveries:retry", c.key, c.body)
+		if code != c.status || !strings.Contains(string(b), c.reason) {
+			t.Errorf("retry %v: HTTP %d %s; want %d %s", c.body, code, b, c.status, c.reason)
+		}
+	}
+	if n := len(rc.got()); n != 2 {
+		t.Fatalf("refused retries sent something: %d requests", n)
+	}
+
+	rc.fail.Store(0) // back up
+	code, _, b := env.rest(t, "POST", "/v1/tenants/demo/deliveries:retry", keyDPO, map[string]any{"endpoint": "crm", "event_ids": []string{eventID}})
+	if got := decode[struct {
+		Requeued string `json:"requeued"`
+	}](t, b); code != http.StatusOK || got.Requeued != "1" {
+		t.Fatalf("retry: HTTP %d %s, want 1 requeued", code, b)
+	}
+	waitFor(t, "the requeued delivery", func() bool { return len(rc.got()) == 3 })
+	last := rc.got()[2]
+	if last.status != http.StatusOK || last.id != eventID || last.attempt != "1" || !last.signed {
+		t.Errorf("redelivery: status %d id %s attempt %s signed %v; want 200, the same event id, attempt 1, signed", last.status, last.id, last.attempt, last.signed)
+	}
+	waitFor(t, "the delivery to be recorded", func() bool {
+		_, _, b := env.rest(t, "GET", "/v1/tenants/demo/deliveries?state=DELIVERY_DELIVERED", keyDPO, nil)
+		d := decode[listed](t, b)
+		return len(d.Deliveries) == 1 && d.Deliveries[0].EventID == eventID
+	})
+	code, _, b = env.rest(t, "POST", "/v1/tenants/demo/deliveries:retry", keyDPO, map[string]any{})
+	if got := decode[struct {
+		Requeued *string `json:"requeued"`
+	}](t, b); code != http.StatusOK || got.Requeued != nil && *got.Requeued != "0" {
+		t.Errorf("retry with nothing failed: HTTP %d %s, want 0 requeued", code, b)
+	}
+}

@@ -1153,6 +1153,113 @@ func (x *ListDeliveriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+type RetryDeliveriesRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Only this endpoint's (a name in the tenant's webhook configuration).
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// Only these events' (at most 500), as listed by ListDeliveries.
+	EventIds      []string `protobuf:"bytes,3,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryDeliveriesRequest) Reset() {
+	*x = RetryDeliveriesRequest{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryDeliveriesRequest) ProtoMessage() {}
+
+func (x *RetryDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*RetryDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RetryDeliveriesRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *RetryDeliveriesRequest) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *RetryDeliveriesRequest) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+type RetryDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many failed deliveries are pending again.
+	Requeued      int64 `protobuf:"varint,1,opt,name=requeued,proto3" json:"requeued,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryDeliveriesResponse) Reset() {
+	*x = RetryDeliveriesResponse{}
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryDeliveriesResponse) ProtoMessage() {}
+
+func (x *RetryDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_consent_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*RetryDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_consent_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RetryDeliveriesResponse) GetRequeued() int64 {
+	if x != nil {
+		return x.Requeued
+	}
+	return 0
+}
+
 var File_lgpd_v1_consent_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_consent_service_proto_rawDesc = "" +
@@ -1251,12 +1358,18 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x11.lgpd.v1.DeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"i\n" +
+	"\x16RetryDeliveriesRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12\x1b\n" +
+	"\tevent_ids\x18\x03 \x03(\tR\beventIds\"5\n" +
+	"\x17RetryDeliveriesResponse\x12\x1a\n" +
+	"\brequeued\x18\x01 \x01(\x03R\brequeued*r\n" +
 	"\rDeliveryState\x12\x1e\n" +
 	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DELIVERY_PENDING\x10\x01\x12\x16\n" +
 	"\x12DELIVERY_DELIVERED\x10\x02\x12\x13\n" +
-	"\x0fDELIVERY_FAILED\x10\x032\xfd\x06\n" +
+	"\x0fDELIVERY_FAILED\x10\x032\x86\b\n" +
 	"\x0eConsentService\x12r\n" +
 	"\fListPurposes\x12\x1c.lgpd.v1.ListPurposesRequest\x1a\x1d.lgpd.v1.ListPurposesResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/purposes\x12p\n" +
 	"\rCreatePurpose\x12\x1d.lgpd.v1.CreatePurposeRequest\x1a\x10.lgpd.v1.Purpose\".\x82\xd3\xe4\x93\x02(:\apurpose\"\x1d/v1/tenants/{tenant}/purposes\x12s\n" +
@@ -1264,7 +1377,8 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\x0eSearchConsents\x12\x1e.lgpd.v1.SearchConsentsRequest\x1a\x1f.lgpd.v1.SearchConsentsResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/tenants/{tenant}/consents:search\x12\x9a\x01\n" +
 	"\x13ListConsentSubjects\x12#.lgpd.v1.ListConsentSubjectsRequest\x1a$.lgpd.v1.ListConsentSubjectsResponse\"8\x82\xd3\xe4\x93\x022\x120/v1/tenants/{tenant}/purposes/{purpose}/subjects\x12r\n" +
 	"\aGetTerm\x12\x17.lgpd.v1.GetTermRequest\x1a\r.lgpd.v1.Term\"?\x82\xd3\xe4\x93\x029\x127/v1/tenants/{tenant}/purposes/{purpose}/terms/{version}\x12z\n" +
-	"\x0eListDeliveries\x12\x1e.lgpd.v1.ListDeliveriesRequest\x1a\x1f.lgpd.v1.ListDeliveriesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/tenants/{tenant}/deliveriesB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
+	"\x0eListDeliveries\x12\x1e.lgpd.v1.ListDeliveriesRequest\x1a\x1f.lgpd.v1.ListDeliveriesResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/tenants/{tenant}/deliveries\x12\x86\x01\n" +
+	"\x0fRetryDeliveries\x12\x1f.lgpd.v1.RetryDeliveriesRequest\x1a .lgpd.v1.RetryDeliveriesResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/tenants/{tenant}/deliveries:retryB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
 
 var (
 	file_lgpd_v1_consent_service_proto_rawDescOnce sync.Once
@@ -1279,7 +1393,7 @@ func file_lgpd_v1_consent_service_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_consent_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lgpd_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_lgpd_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_lgpd_v1_consent_service_proto_goTypes = []any{
 	(DeliveryState)(0),                  // 0: lgpd.v1.DeliveryState
 	(*Purpose)(nil),                     // 1: lgpd.v1.Purpose
@@ -1297,28 +1411,30 @@ var file_lgpd_v1_consent_service_proto_goTypes = []any{
 	(*ListDeliveriesRequest)(nil),       // 13: lgpd.v1.ListDeliveriesRequest
 	(*Delivery)(nil),                    // 14: lgpd.v1.Delivery
 	(*ListDeliveriesResponse)(nil),      // 15: lgpd.v1.ListDeliveriesResponse
-	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
-	(*Subject)(nil),                     // 17: lgpd.v1.Subject
-	(ConsentAction)(0),                  // 18: lgpd.v1.ConsentAction
-	(*ConsentEvidence)(nil),             // 19: lgpd.v1.ConsentEvidence
+	(*RetryDeliveriesRequest)(nil),      // 16: lgpd.v1.RetryDeliveriesRequest
+	(*RetryDeliveriesResponse)(nil),     // 17: lgpd.v1.RetryDeliveriesResponse
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(*Subject)(nil),                     // 19: lgpd.v1.Subject
+	(ConsentAction)(0),                  // 20: lgpd.v1.ConsentAction
+	(*ConsentEvidence)(nil),             // 21: lgpd.v1.ConsentEvidence
 }
 var file_lgpd_v1_consent_service_proto_depIdxs = []int32{
-	16, // 0: lgpd.v1.Term.valid_from:type_name -> google.protobuf.Timestamp
-	16, // 1: lgpd.v1.Term.valid_to:type_name -> google.protobuf.Timestamp
+	18, // 0: lgpd.v1.Term.valid_from:type_name -> google.protobuf.Timestamp
+	18, // 1: lgpd.v1.Term.valid_to:type_name -> google.protobuf.Timestamp
 	1,  // 2: lgpd.v1.ListPurposesResponse.purposes:type_name -> lgpd.v1.Purpose
 	1,  // 3: lgpd.v1.CreatePurposeRequest.purpose:type_name -> lgpd.v1.Purpose
-	17, // 4: lgpd.v1.SearchConsentsRequest.subject:type_name -> lgpd.v1.Subject
-	18, // 5: lgpd.v1.ConsentRecord.action:type_name -> lgpd.v1.ConsentAction
-	16, // 6: lgpd.v1.ConsentRecord.at:type_name -> google.protobuf.Timestamp
-	19, // 7: lgpd.v1.ConsentRecord.evidence:type_name -> lgpd.v1.ConsentEvidence
+	19, // 4: lgpd.v1.SearchConsentsRequest.subject:type_name -> lgpd.v1.Subject
+	20, // 5: lgpd.v1.ConsentRecord.action:type_name -> lgpd.v1.ConsentAction
+	18, // 6: lgpd.v1.ConsentRecord.at:type_name -> google.protobuf.Timestamp
+	21, // 7: lgpd.v1.ConsentRecord.evidence:type_name -> lgpd.v1.ConsentEvidence
 	8,  // 8: lgpd.v1.SearchConsentsResponse.current:type_name -> lgpd.v1.ConsentRecord
 	8,  // 9: lgpd.v1.SearchConsentsResponse.history:type_name -> lgpd.v1.ConsentRecord
-	18, // 10: lgpd.v1.ListConsentSubjectsRequest.status:type_name -> lgpd.v1.ConsentAction
+	20, // 10: lgpd.v1.ListConsentSubjectsRequest.status:type_name -> lgpd.v1.ConsentAction
 	0,  // 11: lgpd.v1.ListDeliveriesRequest.state:type_name -> lgpd.v1.DeliveryState
 	0,  // 12: lgpd.v1.Delivery.state:type_name -> lgpd.v1.DeliveryState
-	16, // 13: lgpd.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	16, // 14: lgpd.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	16, // 15: lgpd.v1.Delivery.delivered_at:type_name -> google.protobuf.Timestamp
+	18, // 13: lgpd.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	18, // 14: lgpd.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	18, // 15: lgpd.v1.Delivery.delivered_at:type_name -> google.protobuf.Timestamp
 	14, // 16: lgpd.v1.ListDeliveriesResponse.deliveries:type_name -> lgpd.v1.Delivery
 	3,  // 17: lgpd.v1.ConsentService.ListPurposes:input_type -> lgpd.v1.ListPurposesRequest
 	5,  // 18: lgpd.v1.ConsentService.CreatePurpose:input_type -> lgpd.v1.CreatePurposeRequest
@@ -1327,15 +1443,17 @@ var file_lgpd_v1_consent_service_proto_depIdxs = []int32{
 	10, // 21: lgpd.v1.ConsentService.ListConsentSubjects:input_type -> lgpd.v1.ListConsentSubjectsRequest
 	12, // 22: lgpd.v1.ConsentService.GetTerm:input_type -> lgpd.v1.GetTermRequest
 	13, // 23: lgpd.v1.ConsentService.ListDeliveries:input_type -> lgpd.v1.ListDeliveriesRequest
-	4,  // 24: lgpd.v1.ConsentService.ListPurposes:output_type -> lgpd.v1.ListPurposesResponse
-	1,  // 25: lgpd.v1.ConsentService.CreatePurpose:output_type -> lgpd.v1.Purpose
-	2,  // 26: lgpd.v1.ConsentService.PublishTerm:output_type -> lgpd.v1.Term
-	9,  // 27: lgpd.v1.ConsentService.SearchConsents:output_type -> lgpd.v1.SearchConsentsResponse
-	11, // 28: lgpd.v1.ConsentService.ListConsentSubjects:output_type -> lgpd.v1.ListConsentSubjectsResponse
-	2,  // 29: lgpd.v1.ConsentService.GetTerm:output_type -> lgpd.v1.Term
-	15, // 30: lgpd.v1.ConsentService.ListDeliveries:output_type -> lgpd.v1.ListDeliveriesResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
+	16, // 24: lgpd.v1.ConsentService.RetryDeliveries:input_type -> lgpd.v1.RetryDeliveriesRequest
+	4,  // 25: lgpd.v1.ConsentService.ListPurposes:output_type -> lgpd.v1.ListPurposesResponse
+	1,  // 26: lgpd.v1.ConsentService.CreatePurpose:output_type -> lgpd.v1.Purpose
+	2,  // 27: lgpd.v1.ConsentService.PublishTerm:output_type -> lgpd.v1.Term
+	9,  // 28: lgpd.v1.ConsentService.SearchConsents:output_type -> lgpd.v1.SearchConsentsResponse
+	11, // 29: lgpd.v1.ConsentService.ListConsentSubjects:output_type -> lgpd.v1.ListConsentSubjectsResponse
+	2,  // 30: lgpd.v1.ConsentService.GetTerm:output_type -> lgpd.v1.Term
+	15, // 31: lgpd.v1.ConsentService.ListDeliveries:output_type -> lgpd.v1.ListDeliveriesResponse
+	17, // 32: lgpd.v1.ConsentService.RetryDeliveries:output_type -> lgpd.v1.RetryDeliveriesResponse
+	25, // [25:33] is the sub-list for method output_type
+	17, // [17:25] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -1354,7 +1472,7 @@ func file_lgpd_v1_consent_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_consent_service_proto_rawDesc), len(file_lgpd_v1_consent_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

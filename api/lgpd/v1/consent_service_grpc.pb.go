@@ -26,6 +26,7 @@ const (
 	ConsentService_ListConsentSubjects_FullMethodName = "/lgpd.v1.ConsentService/ListConsentSubjects"
 	ConsentService_GetTerm_FullMethodName             = "/lgpd.v1.ConsentService/GetTerm"
 	ConsentService_ListDeliveries_FullMethodName      = "/lgpd.v1.ConsentService/ListDeliveries"
+	ConsentService_RetryDeliveries_FullMethodName     = "/lgpd.v1.ConsentService/RetryDeliveries"
 )
 
 // ConsentServiceClient is the client API for ConsentService service.
@@ -52,6 +53,11 @@ type ConsentServiceClient interface {
 	// Lists webhook deliveries of propagation events (Art. 18 §6): pending
 	// (waiting or retrying) and failed (given up) by default, newest first.
 	ListDeliveries(ctx context.Context, in *ListDeliveriesRequest, opts ...grpc.CallOption) (*ListDeliveriesResponse, error)
+	// Puts failed deliveries back in the queue, once the endpoint is fixed or
+	// back: their attempts restart at zero and they are due at once. Without
+	// filters, every failed delivery of the tenant; endpoint and event_ids
+	// narrow it. Pending and delivered ones are left as they are.
+	RetryDeliveries(ctx context.Context, in *RetryDeliveriesRequest, opts ...grpc.CallOption) (*RetryDeliveriesResponse, error)
 }
 
 type consentServiceClient struct {
@@ -132,6 +138,16 @@ func (c *consentServiceClient) ListDeliveries(ctx context.Context, in *ListDeliv
 	return out, nil
 }
 
+func (c *consentServiceClient) RetryDeliveries(ctx context.Context, in *RetryDeliveriesRequest, opts ...grpc.CallOption) (*RetryDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetryDeliveriesResponse)
+	err := c.cc.Invoke(ctx, ConsentService_RetryDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsentServiceServer is the server API for ConsentService service.
 // All implementations should embed UnimplementedConsentServiceServer
 // for forward compatibility.
@@ -156,6 +172,11 @@ type ConsentServiceServer interface {
 	// Lists webhook deliveries of propagation events (Art. 18 §6): pending
 	// (waiting or retrying) and failed (given up) by default, newest first.
 	ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error)
+	// Puts failed deliveries back in the queue, once the endpoint is fixed or
+	// back: their attempts restart at zero and they are due at once. Without
+	// filters, every failed delivery of the tenant; endpoint and event_ids
+	// narrow it. Pending and delivered ones are left as they are.
+	RetryDeliveries(context.Context, *RetryDeliveriesRequest) (*RetryDeliveriesResponse, error)
 }
 
 // UnimplementedConsentServiceServer should be embedded to have
@@ -185,6 +206,9 @@ func (UnimplementedConsentServiceServer) GetTerm(context.Context, *GetTermReques
 }
 func (UnimplementedConsentServiceServer) ListDeliveries(context.Context, *ListDeliveriesRequest) (*ListDeliveriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDeliveries not implemented")
+}
+func (UnimplementedConsentServiceServer) RetryDeliveries(context.Context, *RetryDeliveriesRequest) (*RetryDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryDeliveries not implemented")
 }
 func (UnimplementedConsentServiceServer) testEmbeddedByValue() {}
 
@@ -332,6 +356,24 @@ func _ConsentService_ListDeliveries_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsentService_RetryDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).RetryDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_RetryDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).RetryDeliveries(ctx, req.(*RetryDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ConsentService_ServiceDesc is the grpc.ServiceDesc for ConsentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -366,6 +408,10 @@ var ConsentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDeliveries",
 			Handler:    _ConsentService_ListDeliveries_Handler,
+		},
+		{
+			MethodName: "RetryDeliveries",
+			Handler:    _ConsentService_RetryDeliveries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
