@@ -29,7 +29,21 @@ func (m *Map) MarshalYAML() (any, error) {
 	doc.add("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(m.Version)})
 	doc.add("subject", subject)
 	doc.add("entities", ents)
+	if r := m.ConsentEvidence; r != nil {
+		ce := block()
+		ce.add("retention", holdTerms(r))
+		doc.add("consent_evidence", ce)
+	}
 	return (*yaml.Node)(doc), nil
+}
+
+// holdTerms renders a hold's basis, reference and years as a flow mapping.
+func holdTerms(r *Retention) *mapping {
+	ret := flow()
+	ret.add("basis", str(r.Basis))
+	ret.add("reference", str(r.Reference))
+	ret.add("keep_years", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(r.KeepYears)})
+	return ret
 }
 
 func (e *Entity) node() (*yaml.Node, error) {
@@ -61,10 +75,7 @@ func (e *Entity) node() (*yaml.Node, error) {
 		n.add("parent", parent)
 	}
 	if r := e.Retention; r != nil {
-		ret := flow()
-		ret.add("basis", str(r.Basis))
-		ret.add("reference", str(r.Reference))
-		ret.add("keep_years", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(r.KeepYears)})
+		ret := holdTerms(r)
 		ret.add("from", str(r.From))
 		ret.addStr("on_delete", r.OnDelete)
 		n.add("retention", ret)

@@ -152,7 +152,28 @@ func (p *parser) retention(n *yaml.Node, path string) *Retention {
 		return nil
 	}
 	r := &Retention{OnDelete: "block"}
-	valid := true
+	valid := p.holdTerms(o, path, r)
+	if v := p.require(o, "from", "add from: <date column the hold counts from>"); v != nil {
+		r.From, ok = p.name(v, child(path, "from"), "column")
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if v := o.get("on_delete"); v != nil {
+		r.OnDelete, ok = p.choice(v, child(path, "on_delete"), "on_delete action", onDeleteActions())
+		valid = valid && ok
+	}
+	if !valid {
+		return nil
+	}
+	return r
+}
+
+// holdTerms reads what every hold states: its legal basis, the rule that
+// imposes it and how many years it lasts. It reports whether all three are
+// valid.
+func (p *parser) holdTerms(o object, path string, r *Retention) bool {
+	valid, ok := true, false
 	if v := p.require(o, "basis", "add basis: obrigacao_legal (or another legal basis)"); v != nil {
 		r.Basis, ok = p.choice(v, child(path, "basis"), "legal basis", legalBases())
 		valid = valid && ok
@@ -175,18 +196,5 @@ func (p *parser) retention(n *yaml.Node, path string) *Retention {
 	} else {
 		valid = false
 	}
-	if v := p.require(o, "from", "add from: <date column the hold counts from>"); v != nil {
-		r.From, ok = p.name(v, child(path, "from"), "column")
-		valid = valid && ok
-	} else {
-		valid = false
-	}
-	if v := o.get("on_delete"); v != nil {
-		r.OnDelete, ok = p.choice(v, child(path, "on_delete"), "on_delete action", onDeleteActions())
-		valid = valid && ok
-	}
-	if !valid {
-		return nil
-	}
-	return r
+	return valid
 }

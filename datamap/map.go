@@ -15,6 +15,11 @@ type Map struct {
 	Identifiers []string
 	// Entities are in document order.
 	Entities []*Entity
+	// ConsentEvidence, when set, keeps consent evidence (IP, user agent, who
+	// captured it) as proof after the titular's erasure, for KeepYears from
+	// each consent record's date (From and OnDelete are unused). Nil: the
+	// evidence goes with the titular.
+	ConsentEvidence *Retention
 
 	// lines maps a document path to its line, so CheckSchema can point at
 	// the offending value. Empty for maps built by hand.

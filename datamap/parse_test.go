@@ -120,6 +120,14 @@ func TestParseRules(t *testing.T) {
 		{"retention basis", doc(root + "    retention: {basis: lei, reference: CTN, keep_years: 5, from: data}\n"), wantProblem{"entities.p.retention.basis", 9, `unknown legal basis "lei"`, "obrigacao_legal"}},
 		{"retention missing from", doc(root + "    retention:\n      basis: obrigacao_legal\n      reference: CTN\n      keep_years: 5\n"), wantProblem{"entities.p.retention.from", 10, "missing from", "date column"}},
 		{"retention missing reference", doc(root + "    retention: {basis: obrigacao_legal, keep_years: 5, from: data}\n"), wantProblem{"entities.p.retention.reference", 9, "missing reference", "Lei"}},
+		{"consent evidence without retention", doc(root + "consent_evidence: {}\n"), wantProblem{"consent_evidence.retention", 9, "missing retention", "remove consent_evidence"}},
+		{"consent evidence unknown key", doc(root + "consent_evidence: {retencao: {}}\n"), wantProblem{"consent_evidence.retencao", 9, `unknown key "retencao"`, "use one of: retention"}},
+		{"consent evidence from", doc(root + "consent_evidence:\n  retention: {basis: exercicio_direitos, reference: CDC art. 27, keep_years: 5, from: at}\n"),
+			wantProblem{"consent_evidence.retention.from", 10, `unknown key "from"`, ""}},
+		{"consent evidence years", doc(root + "consent_evidence:\n  retention: {basis: exercicio_direitos, reference: CDC art. 27, keep_years: 0}\n"),
+			wantProblem{"consent_evidence.retention.keep_years", 10, "between 1 and 100", ""}},
+		{"consent evidence basis", doc(root + "consent_evidence:\n  retention: {basis: prova, reference: CDC art. 27, keep_years: 5}\n"),
+			wantProblem{"consent_evidence.retention.basis", 10, `unknown legal basis "prova"`, "exercicio_direitos"}},
 		{"retention from bad name", doc(root + "    retention: {basis: obrigacao_legal, reference: CTN, keep_years: 5, from: data venda}\n"), wantProblem{"entities.p.retention.from", 9, "not a valid column name", ""}},
 	}
 	for _, tt := range tests {

@@ -20,11 +20,13 @@ type parser struct {
 }
 
 var (
-	topKeys     = []string{"version", "subject", "entities"}
-	subjectKeys = []string{"identifiers"}
+	topKeys               = []string{"version", "subject", "entities", "consent_evidence"}
+	subjectKeys           = []string{"identifiers"}
+	consentEvidenceKeys   = []string{"retention"}
+	evidenceRetentionKeys = []string{"basis", "reference", "keep_years"}
 )
 
-// top reads version, subject and entities.
+// top reads version, subject, entities and consent_evidence.
 func (p *parser) top(n *yaml.Node, m *Map) {
 	o, ok := p.object(n, "", topKeys)
 	if !ok {
@@ -48,6 +50,34 @@ func (p *parser) top(n *yaml.Node, m *Map) {
 	if e := p.require(o, "entities", "add entities: with at least one entity that has match"); e != nil {
 		p.entities(e, m)
 	}
+	if v := o.get("consent_evidence"); v != nil {
+		m.ConsentEvidence = p.consentEvidence(v)
+	}
+}
+
+// consentEvidence reads how long consent evidence outlives the titular's
+// erasure: consent_evidence: {retention: {basis, reference, keep_years}},
+// counted from each consent record's date.
+func (p *parser) consentEvidence(n *yaml.Node) *Retention {
+	o, ok := p.object(n, "consent_evidence", consentEvidenceKeys)
+	if !ok {
+		return nil
+	}
+	v := p.require(o, "retention", "add retention: {basis: exercicio_direitos, reference: <the rule>, keep_years: <years>}, "+
+		"or remove consent_evidence so evidence goes when the titular is deleted")
+	if v == nil {
+		return nil
+	}
+	path := "consent_evidence.retention"
+	ro, ok := p.object(v, path, evidenceRetentionKeys)
+	if !ok {
+		return nil
+	}
+	r := &Retention{}
+	if !p.holdTerms(ro, path, r) {
+		return nil
+	}
+	return r
 }
 
 func (p *parser) subject(n *yaml.Node, line int) []string {

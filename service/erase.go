@@ -40,6 +40,11 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 			}
 			return fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo", h.Rows)
 		})
+		if k := res.EvidenceKept; k != nil {
+			until := k.Until
+			reasons = append(reasons, store.Reason{Code: "CONSENT_EVIDENCE_KEPT", LegalReference: k.Reference, Until: &until,
+				Message: fmt.Sprintf("evidências de %d registro(s) de consentimento (IP, navegador, responsável pela coleta) mantidas como prova do consentimento até o fim do prazo", k.Records)})
+		}
 		if err := propagateErasure(ctx, t, tx, r, res); err != nil {
 			return err
 		}

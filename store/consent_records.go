@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/titular/titular/datamap"
 )
 
 // ConsentRecord is one row of a titular's consent history (lgpd_consents).
@@ -178,21 +180,87 @@ func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, p
 // tx, and reports how many records it cleared. The records themselves stay:
 // who consented to what, when and under which term hash is the controller's
 // proof (Art. 8 §2) and holds no personal data once the subject index entry
-// is gone. A DELETE of the titular calls this unless the data map's consent
-// retention keeps the evidence as proof.
+// is gone.
 func (s *Store) ClearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []string) (int64, error) {
 	if len(refs) == 0 {
 		return 0, nil
 	}
-	args := []any{s.now()}
-	for _, r := range refs {
-		args = append(args, r)
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
 	}
+	return s.clearEvidence(ctx, tx, "subject_ref IN ("+placeholders(len(refs))+")", args...)
+}
+
+// clearEvidence clears the evidence of the uncleared records matching where.
+func (s *Store) clearEvidence(ctx context.Context, tx *sql.Tx, where string, args ...any) (int64, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_ip = NULL, evidence_user_agent = NULL,
- evidence_captured_by = NULL, evidence_cleared_at = ? WHERE subject_ref IN (`+placeholders(len(refs))+`)
- AND evidence_cleared_at IS NULL`, args...)
+ evidence_captured_by = NULL, evidence_cleared_at = ?, evidence_release_at = NULL WHERE evidence_cleared_at IS NULL AND `+where,
+		append([]any{s.now()}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("clear consent evidence: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// EvidenceHold is consent evidence kept as proof after a titular's erasure.
+type EvidenceHold struct {
+	Basis     string `json:"basis"`
+	Reference string `json:"reference"`
+	// Until is when the last of the kept evidence is cleared.
+	Until   time.Time `json:"until"`
+	Records int64     `json:"records"`
+}
+
+// ReleaseConsentEvidence is what the erasure of the titular behind ref does
+// to their consent evidence, in tx: without keep (the data map's
+// consent_evidence retention), it is cleared now; with it, each record's
+// evidence stays as proof until keep.KeepYears after the record's date and
+// SweepConsentEvidence clears it then (evidence already past that goes
+// now). It returns the evidence kept, or nil.
+func (s *Store) ReleaseConsentEvidence(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
+	if keep == nil {
+		_, err := s.ClearConsentEvidence(ctx, tx, []string{ref})
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_release_at = DATE_ADD(at, INTERVAL ? YEAR)
+ WHERE subject_ref = ? AND evidence_cleared_at IS NULL`, keep.KeepYears, ref); err != nil {
+		return nil, fmt.Errorf("keep consent evidence: %w", err)
+	}
+	if _, err := s.clearEvidence(ctx, tx, `subject_ref = ? AND (evidence_release_at <= ?
+ OR (evidence_ip IS NULL AND evidence_user_agent IS NULL AND evidence_captured_by IS NULL))`, ref, s.now()); err != nil {
+		return nil, err
+	}
+	var n int64
+	var until sql.NullTime
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(evidence_release_at) FROM lgpd_consents
+ WHERE subject_ref = ? AND evidence_cleared_at IS NULL`, ref).Scan(&n, &until); err != nil {
+		return nil, fmt.Errorf("keep consent evidence: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return &EvidenceHold{Basis: keep.Basis, Reference: keep.Reference, Until: until.Time.UTC(), Records: n}, nil
+}
+
+// SweepConsentEvidence clears the evidence kept as proof whose time is up
+// (see ReleaseConsentEvidence) and reports how many records it cleared;
+// with dryRun it only counts them.
+func (s *Store) SweepConsentEvidence(ctx context.Context, dryRun bool) (int64, error) {
+	if dryRun {
+		var n int64
+		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lgpd_consents
+ WHERE evidence_release_at <= ? AND evidence_cleared_at IS NULL`, s.now()).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("count consent evidence due: %w", err)
+		}
+		return n, nil
+	}
+	var n int64
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		n, err = s.clearEvidence(ctx, tx, "evidence_release_at <= ?", s.now())
+		return err
+	})
+	return n, err
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/titular/titular/datamap"
 )
 
 // consentIn records a consent for request r in its own transaction.
@@ -205,5 +207,94 @@ func TestConsentSubjectsPaging(t *testing.T) {
 	}
 	if _, _, err := s.ConsentSubjects(ctx, "marketing_email", ConsentGrant, 2, "%%%"); !errors.Is(err, ErrBadPageToken) {
 		t.Errorf("bad token: %v", err)
+	}
+}
+
+// TestConsentEvidenceRetention: on erasure, evidence goes at once without
+// the map's consent_evidence retention; with it, each record's evidence
+// stays until its date plus keep_years (older evidence goes at once), and
+// SweepConsentEvidence clears it when that time comes.
+func TestConsentEvidenceRetention(t *testing.T) {
+	s, _ := newStore(t)
+	clock := useClock(s)
+	ctx := context.Background()
+	ev := ConsentEvidence{IP: "198.51.100.7", UserAgent: "UA", CapturedBy: "portal"}
+	record := func(email string) *Request {
+		r := createRequest(t, s, NewRequest{Kind: KindConsent, Subject: Identifiers{Email: email}})
+		consentIn(t, s, ConsentRecord{SubjectRef: r.SubjectRef, PurposeID: "marketing_email", Action: ConsentGrant,
+			Channel: "portal", RequestID: r.ID, Evidence: ev})
+		return r
+	}
+	release := func(ref string, keep *datamap.Retention) *EvidenceHold {
+		t.Helper()
+		var h *EvidenceHold
+		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			var err error
+			h, err = s.ReleaseConsentEvidence(ctx, tx, ref, keep)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	evidenceOf := func(email string) []ConsentEvidence {
+		t.Helper()
+		_, history, err := s.ConsentHistoryFor(ctx, s.DB(), Identifiers{Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []ConsentEvidence
+		for _, h := range history {
+			out = append(out, h.Evidence)
+		}
+		return out
+	}
+
+	// No retention: cleared at once.
+	gone := record("gone@example.com")
+	if h := release(gone.SubjectRef, nil); h != nil {
+		t.Errorf("without retention: kept %+v", h)
+	}
+	if e := evidenceOf("gone@example.com"); len(e) != 1 || e[0].IP != "" || e[0].ClearedAt == nil {
+		t.Errorf("without retention: %+v, want cleared", e)
+	}
+
+	// With retention: a record from 6 years ago and one from today.
+	keep := &datamap.Retention{Basis: "exercicio_direitos", Reference: "CDC art. 27", KeepYears: 5}
+	start := clock.Now()
+	clock.t = start.AddDate(-6, 0, 0)
+	old := record("kept@example.com")
+	clock.t = start
+	consentIn(t, s, ConsentRecord{SubjectRef: old.SubjectRef, PurposeID: "marketing_email", Action: ConsentRevoke,
+		Channel: "portal", RequestID: createRequest(t, s, NewRequest{Kind: KindConsent, Subject: Identifiers{Email: "kept@example.com"}}).ID, Evidence: ev})
+	h := release(old.SubjectRef, keep)
+	if h == nil || h.Records != 1 || !h.Until.Equal(start.AddDate(5, 0, 0)) || h.Basis != keep.Basis || h.Reference != keep.Reference {
+		t.Fatalf("kept: %+v; want 1 record until %s", h, start.AddDate(5, 0, 0))
+	}
+	e := evidenceOf("kept@example.com")
+	if len(e) != 2 || e[0].IP != "" || e[1] != ev {
+		t.Fatalf("after erasure: %+v; want the 6-year-old evidence cleared, today's kept", e)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want int64
+	}{{start.AddDate(5, 0, 0).Add(-time.Second), 0}, {start.AddDate(5, 0, 0), 1}} {
+		clock.t = c.at
+		if due, err := s.SweepConsentEvidence(ctx, true); err != nil || due != c.want {
+			t.Fatalf("dry sweep at %s: %d %v, want %d", c.at, due, err, c.want)
+		}
+	}
+	if e := evidenceOf("kept@example.com"); e[1] != ev {
+		t.Fatalf("a dry sweep changed evidence: %+v", e)
+	}
+	if n, err := s.SweepConsentEvidence(ctx, false); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v, want 1", n, err)
+	}
+	if e := evidenceOf("kept@example.com"); e[1].IP != "" || e[1].UserAgent != "" || e[1].CapturedBy != "" || e[1].ClearedAt == nil {
+		t.Errorf("after the sweep: %+v, want cleared", e[1])
+	}
+	if n, _ := s.SweepConsentEvidence(ctx, false); n != 0 {
+		t.Errorf("a second sweep cleared %d more", n)
 	}
 }

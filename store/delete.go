@@ -48,6 +48,9 @@ type DeleteResult struct {
 	Attachments []Attachment  `json:"attachments"`
 	// Complete is true when nothing was held: no row the map reaches is left.
 	Complete bool `json:"complete"`
+	// EvidenceKept is the consent evidence a complete erasure keeps as proof
+	// (the map's consent_evidence retention); nil when none is kept.
+	EvidenceKept *EvidenceHold `json:"evidence_kept,omitempty"`
 }
 
 // heldByDependants is the basis recorded for a row kept only because held
@@ -147,10 +150,11 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 		if _, err := s.ForgetSubject(ctx, tx, subjectRef); err != nil {
 			return nil, err
 		}
-		// Consent evidence (IP, user agent) goes with the titular; the
-		// records stay as proof of what was agreed, linked to no one. On a
-		// partial erasure it is kept while held data remains (Art. 8 §2, 16).
-		if _, err := s.ClearConsentEvidence(ctx, tx, []string{subjectRef}); err != nil {
+		// Consent evidence (IP, user agent) goes with the titular, or stays
+		// as proof for the map's consent_evidence retention; the records
+		// stay as proof of what was agreed, linked to no one. On a partial
+		// erasure it is kept while held data remains (Art. 8 §2, 16).
+		if res.EvidenceKept, err = s.ReleaseConsentEvidence(ctx, tx, subjectRef, m.ConsentEvidence); err != nil {
 			return nil, err
 		}
 	}

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string) error {
 	case "migrate":
 		return runMigrate(ctx, rest)
 	case "sweep":
-		return runSweep(ctx, rest)
+		return runSweep(ctx, rest, os.Stdout)
 	case "seed":
 		return runSeed(ctx, rest)
 	case "purposes":

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -308,30 +309,66 @@ func TestConsentGRPCSubjectsAndExtract(t *testing.T) {
 	checkXLSX(t, xlsx, doc)
 }
 
-// TestConsentEvidenceGoesWithDeletion: a complete DELETE clears the
-// evidence of the titular's consent records and unlinks them, while the
-// records (purpose, action, term digest, time) stay as the controller's proof.
-func TestConsentEvidenceGoesWithDeletion(t *testing.T) {
+// TestConsentEvidenceKeptAsProofThenSwept: a complete DELETE unlinks the
+// titular's consent records, which stay as the controller's proof; the demo
+// map keeps their evidence (IP, user agent) for 5 years from the consent,
+// says so in the result, and the sweep clears it once that time is up.
+func TestConsentEvidenceKeptAsProofThenSwept(t *testing.T) {
 	env := newTestEnv(t, 40)
 	loadDemoPurposes(t, env)
 	lead := env.scenario(t, "lead_somente_consentimento")
 	grant := env.createREST(t, keyBackend, consentBody(map[string]any{"cpf": lead.CPF}, "marketing_email", "GRANT", "1", ""))
 	del := env.createREST(t, keyDPO, map[string]any{"kind": "DELETE", "subject": map[string]any{"cpf": lead.CPF}})
-	if done := env.waitREST(t, del.ID); done.Status != "COMPLETED" || len(done.Reasons) != 0 {
+	done := env.waitREST(t, del.ID)
+	if done.Status != "COMPLETED" || len(done.Reasons) != 1 {
 		t.Fatalf("DELETE of a consent-only lead: %+v", done)
 	}
-	var ip, ua, by, sum *string
-	var action string
-	err := env.demoDB(t).QueryRow(`SELECT action, term_sha256, evidence_ip, evidence_user_agent, evidence_captured_by
- FROM lgpd_consents WHERE request_id = ?`, grant.ID).Scan(&action, &sum, &ip, &ua, &by)
-	if err != nil {
+	db := env.demoDB(t)
+	var at time.Time
+	if err := db.QueryRow("SELECT at FROM lgpd_consents WHERE request_id = ?", grant.ID).Scan(&at); err != nil {
 		t.Fatal(err)
 	}
-	if ip != nil || ua != nil || by != nil || action != "GRANT" || sum == nil {
-		t.Errorf("after DELETE: action %s, digest %v, evidence %v %v %v; want the record kept and its evidence cleared", action, sum, ip, ua, by)
+	r := done.Reasons[0]
+	if r.Code != "CONSENT_EVIDENCE_KEPT" || !strings.Contains(r.LegalReference, "CDC art. 27") ||
+		r.Until != at.AddDate(5, 0, 0).UTC().Format(time.RFC3339Nano) || !strings.Contains(r.Message, "1 registro") {
+		t.Errorf("reason %+v; want CONSENT_EVIDENCE_KEPT until %s (the grant + 5 years) with the map's reference", r, at.AddDate(5, 0, 0))
+	}
+	evidence := func() (action string, sum, ip, ua, by *string) {
+		t.Helper()
+		err := db.QueryRow(`SELECT action, term_sha256, evidence_ip, evidence_user_agent, evidence_captured_by
+ FROM lgpd_consents WHERE request_id = ?`, grant.ID).Scan(&action, &sum, &ip, &ua, &by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if action, sum, ip, ua, _ := evidence(); action != "GRANT" || sum == nil || ip == nil || *ip != evidenceIP || ua == nil {
+		t.Errorf("after DELETE: action %s, digest %v, evidence %v %v; want the record and its evidence kept as proof", action, sum, ip, ua)
 	}
 	code, _, b := env.rest(t, "POST", "/v1/tenants/demo/consents:search", keyDPO, map[string]any{"subject": map[string]any{"cpf": lead.CPF}})
 	if got := decode[restSearch](t, b); code != http.StatusOK || len(got.History) != 0 || len(got.SubjectRefs) != 0 {
 		t.Errorf("the deleted titular's identifiers still lead to consent records: HTTP %d %+v", code, got)
+	}
+
+	sweep := func() string {
+		t.Helper()
+		var out strings.Builder
+		if err := runSweep(context.Background(), []string{"--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo", "--log-format", "text"}, &out); err != nil {
+			t.Fatalf("sweep: %v", err)
+		}
+		return out.String()
+	}
+	if out := sweep(); strings.Contains(out, "consent evidence kept as proof") {
+		t.Errorf("sweep before the 5 years: %q; the evidence must stay", out)
+	}
+	// Five years on: the release date passes (moved, since the server's clock cannot be).
+	if _, err := db.Exec("UPDATE lgpd_consents SET evidence_release_at = ? WHERE request_id = ?", time.Now().UTC().Add(-time.Minute), grant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if out := sweep(); !strings.Contains(out, "consent evidence kept as proof: cleared on 1 record(s)") {
+		t.Errorf("sweep after the 5 years printed %q", out)
+	}
+	if action, sum, ip, ua, by := evidence(); ip != nil || ua != nil || by != nil || action != "GRANT" || sum == nil {
+		t.Errorf("after the sweep: action %s, digest %v, evidence %v %v %v; want the record kept and its evidence cleared", action, sum, ip, ua, by)
 	}
 }

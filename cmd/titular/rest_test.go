@@ -69,8 +69,10 @@ type restRequest struct {
 		} `json:"extract"`
 	} `json:"result"`
 	Reasons []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code           string `json:"code"`
+		Message        string `json:"message"`
+		LegalReference string `json:"legal_reference"`
+		Until          string `json:"until"`
 	} `json:"reasons"`
 	Exports []struct {
 		Format      string `json:"format"`

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-func runSweep(ctx context.Context, args []string) error {
+func runSweep(ctx context.Context, args []string, stdout io.Writer) error {
 	cmd := newConfigCommand("sweep")
 	only := cmd.fs.String("tenant", "", "sweep only this tenant")
 	dry := cmd.fs.Bool("dry-run", false, "print what would be erased, per entity, and change nothing")
@@ -30,7 +31,7 @@ func runSweep(ctx context.Context, args []string) error {
 		if *only != "" && id != *only {
 			continue
 		}
-		if err := sweepTenant(ctx, reg, id, *dry, func(format string, a ...any) { fmt.Printf(format, a...) }); err != nil {
+		if err := sweepTenant(ctx, reg, id, *dry, func(format string, a ...any) { fmt.Fprintf(stdout, format, a...) }); err != nil {
 			return err
 		}
 	}
@@ -38,7 +39,7 @@ func runSweep(ctx context.Context, args []string) error {
 }
 
 // sweepTenant erases (or with dry counts) one tenant's rows whose retention
-// hold has ended.
+// hold has ended, and clears consent evidence kept as proof past its time.
 func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool, printf func(string, ...any)) error {
 	t, err := reg.Get(ctx, id)
 	if err != nil {
@@ -48,12 +49,19 @@ func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool,
 	if err != nil {
 		return fmt.Errorf("tenant %s: sweep: %w", id, err)
 	}
-	verb := "erased"
-	if dry {
-		verb = "would erase (dry run)"
+	evidence, err := t.Store.SweepConsentEvidence(ctx, dry)
+	if err != nil {
+		return fmt.Errorf("tenant %s: sweep consent evidence: %w", id, err)
 	}
-	if len(counts) == 0 {
-		printf("tenant %s: no blocked rows are due\n", id)
+	verb, cleared := "erased", "cleared"
+	if dry {
+		verb, cleared = "would erase (dry run)", "would clear (dry run)"
+	}
+	if len(counts) == 0 && evidence == 0 {
+		printf("tenant %s: no blocked rows or kept consent evidence are due\n", id)
+	}
+	if evidence > 0 {
+		printf("tenant %s: consent evidence kept as proof: %s on %d record(s)\n", id, cleared, evidence)
 	}
 	for _, c := range counts {
 		n := c.Erased
