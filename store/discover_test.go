@@ -253,10 +253,3 @@ func TestDiscoverSecondSchema(t *testing.T) {
 		t.Errorf("walking the draft for customer 1 found %v; want their customer, address, party, contract and payment rows", rows)
 	}
 }
-
-// discardSink drops the rows of a walk.
-type discardSink struct{}
-
-func (discardSink) BeginEntity(*datamap.Entity) error      { return nil }
-func (discardSink) Row([]any) error                        { return nil }
-func (discardSink) EndEntity(*datamap.Entity, int64) error { return nil }

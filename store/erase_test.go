@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/seed"
 )
 
@@ -540,4 +542,101 @@ func TestDeleteRefusesCascadeIntoHeldRows(t *testing.T) {
 			t.Errorf("%s: %d rows before, %d after the refused DELETE", e, n, after[e])
 		}
 	}
+}
+
+// TestCompleteErasuresAfterHoldsEnd: once the sweep has released the last
+// held row of a partly erased titular, their identifiers, subject index
+// entries and consent evidence go too, with a ledger leaf; a titular whose
+// held rows remain, or who came back (a newer request, or new rows in the
+// CRM), is left alone.
+func TestCompleteErasuresAfterHoldsEnd(t *testing.T) {
+	comeBacks := map[string]func(t *testing.T, s *Store, db *sql.DB, ids Identifiers){
+		"newer request": func(t *testing.T, s *Store, db *sql.DB, ids Identifiers) {
+			r := createRequest(t, s, NewRequest{Kind: KindConfirm, Subject: ids})
+			if _, err := db.Exec("UPDATE lgpd_requests SET status = ? WHERE id = ?", StatusCompleted, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"new CRM row": func(t *testing.T, _ *Store, db *sql.DB, ids Identifiers) {
+			if _, err := db.Exec(`INSERT INTO leads (nome, email, origem, status, criado_em, atualizado_em)
+ VALUES ('Lead Novo', ?, 'site', 'novo', NOW(), NOW())`, ids.Email); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, comeBack := range comeBacks {
+		t.Run(name, func(t *testing.T) { testCompleteErasures(t, comeBack) })
+	}
+}
+
+func testCompleteErasures(t *testing.T, comeBack func(t *testing.T, s *Store, db *sql.DB, ids Identifiers)) {
+	s, db, m, sc := seeded(t)
+	clock := useClock(s)
+	start := clock.Now()
+	pep, buyer, returning := idsOf(sc["pep"]), idsOf(sc["comprador_2023"]), idsOf(sc["distrato"])
+	consent := createRequest(t, s, NewRequest{Kind: KindConsent, Subject: pep})
+	consentIn(t, s, ConsentRecord{SubjectRef: consent.SubjectRef, PurposeID: "marketing_email", Action: ConsentGrant,
+		Channel: "portal", RequestID: consent.ID, Evidence: ConsentEvidence{IP: "198.51.100.7"}})
+	for _, ids := range []Identifiers{pep, buyer, returning} {
+		res, err := deleteSubject(t, s, m, ids)
+		if err != nil || res.Complete {
+			t.Fatalf("DELETE: %+v %v; the scenario needs a partial erasure", res, err)
+		}
+	}
+	// The helpers record requests and run their work only; the worker (or
+	// the inline path, for the CONSENT) would complete them.
+	if _, err := db.Exec("UPDATE lgpd_requests SET status = ?", StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	returningRef := subjectRefOf(t, db, returning)
+	clock.t = start.Add(time.Hour)
+	comeBack(t, s, db, returning)
+
+	if n, err := s.CompleteErasures(context.Background(), m, false); err != nil || n != 0 {
+		t.Fatalf("before any hold ends: %d %v, want nothing completed", n, err)
+	}
+	clock.t = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := s.Sweep(context.Background(), m, false); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CompleteErasures(context.Background(), m, true); err != nil || n != 1 {
+		t.Fatalf("dry run: %d %v, want the PEP buyer only", n, err)
+	}
+	if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", consent.SubjectRef); c == 0 {
+		t.Fatal("a dry run forgot the subject")
+	}
+	if n, err := s.CompleteErasures(context.Background(), m, false); err != nil || n != 1 {
+		t.Fatalf("complete: %d %v, want the PEP buyer only", n, err)
+	}
+	if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", consent.SubjectRef); c != 0 {
+		t.Errorf("%d subject index entries left for the completed titular", c)
+	}
+	if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_requests WHERE subject_ref = ? AND subject_json IS NOT NULL", consent.SubjectRef); c != 0 {
+		t.Errorf("%d requests still name the completed titular's identifiers", c)
+	}
+	if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_consents WHERE subject_ref = ? AND evidence_ip IS NOT NULL", consent.SubjectRef); c != 0 {
+		t.Error("consent evidence past its retention outlived the completed erasure")
+	}
+	if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_ledger_pending WHERE leaf LIKE ?", "%"+EventErasureCompleted+"%"); c != 1 {
+		t.Errorf("%d erasure.completed leaves, want 1", c)
+	}
+	for name, ref := range map[string]string{"buyer with a kept sale": subjectRefOf(t, db, buyer), "returning titular": returningRef} {
+		if c := countRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", ref); c == 0 {
+			t.Errorf("%s: forgotten, but must be left alone", name)
+		}
+	}
+	if n, err := s.CompleteErasures(context.Background(), m, false); err != nil || n != 0 {
+		t.Errorf("a second run: %d %v, want nothing left", n, err)
+	}
+	verifyLedger(t, s, ledger.Checks{})
+}
+
+func subjectRefOf(t *testing.T, db *sql.DB, ids Identifiers) string {
+	t.Helper()
+	var ref string
+	b, _ := json.Marshal(ids)
+	if err := db.QueryRow("SELECT subject_ref FROM lgpd_requests WHERE subject_json = ? LIMIT 1", string(b)).Scan(&ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

@@ -39,7 +39,8 @@ func runSweep(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // sweepTenant erases (or with dry counts) one tenant's rows whose retention
-// hold has ended, and clears consent evidence kept as proof past its time.
+// hold has ended, completes the erasure of titulares left with nothing held,
+// and clears consent evidence kept as proof past its time.
 func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool, printf func(string, ...any)) error {
 	t, err := reg.Get(ctx, id)
 	if err != nil {
@@ -49,16 +50,23 @@ func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool,
 	if err != nil {
 		return fmt.Errorf("tenant %s: sweep: %w", id, err)
 	}
+	completed, err := t.Store.CompleteErasures(ctx, t.Map, dry)
+	if err != nil {
+		return fmt.Errorf("tenant %s: complete erasures: %w", id, err)
+	}
 	evidence, err := t.Store.SweepConsentEvidence(ctx, dry)
 	if err != nil {
 		return fmt.Errorf("tenant %s: sweep consent evidence: %w", id, err)
 	}
-	verb, cleared := "erased", "cleared"
+	verb, cleared, complete := "erased", "cleared", "completed"
 	if dry {
-		verb, cleared = "would erase (dry run)", "would clear (dry run)"
+		verb, cleared, complete = "would erase (dry run)", "would clear (dry run)", "would complete (dry run)"
 	}
-	if len(counts) == 0 && evidence == 0 {
+	if len(counts) == 0 && completed == 0 && evidence == 0 {
 		printf("tenant %s: no blocked rows or kept consent evidence are due\n", id)
+	}
+	if completed > 0 {
+		printf("tenant %s: erasures of titulares whose last held row is gone: %s %d\n", id, complete, completed)
 	}
 	if evidence > 0 {
 		printf("tenant %s: consent evidence kept as proof: %s on %d record(s)\n", id, cleared, evidence)

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/ledger"
+)
+
+// EventErasureCompleted is a partly erased titular whose last held row the
+// sweep released: the DELETE's erasure is now complete.
+const EventErasureCompleted = "erasure.completed"
+
+// CompleteErasures finishes what a partial DELETE left for later. A DELETE
+// that blocked held rows keeps the titular's identifiers (their requests'
+// subject, the subject index) and consent evidence while those rows remain;
+// once the sweep has released the last of them, this does what a complete
+// DELETE does at once: requests lose their identifiers, the subject index
+// forgets them, consent evidence goes (or stays as proof under the map's
+// consent_evidence retention), and a ledger leaf records it. A titular who
+// came back is left alone: one with a request newer than their DELETE, or
+// whom the map still reaches (new rows in the CRM). With dryRun it only
+// counts. It returns how many titulares were (or would be) completed.
+func (s *Store) CompleteErasures(ctx context.Context, m *datamap.Map, dryRun bool) (int, error) {
+	refs, err := erasuresToComplete(ctx, s.db)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, ref := range refs {
+		var ok bool
+		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			var err error
+			if ok, err = erasureCompletable(ctx, tx, m, ref); err != nil || !ok || dryRun {
+				return err
+			}
+			return s.completeErasure(ctx, tx, m, ref)
+		})
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done++
+		}
+	}
+	return done, nil
+}
+
+// erasuresToComplete lists the subject references that some block names,
+// none of whose blocks is still open, and that the subject index still
+// knows: titulares partly erased whose holds have all been released.
+func erasuresToComplete(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT b.subject_ref FROM lgpd_blocks b
+ WHERE b.released_at IS NOT NULL
+ AND NOT EXISTS (SELECT 1 FROM lgpd_blocks o WHERE o.subject_ref = b.subject_ref AND o.released_at IS NULL)
+ AND EXISTS (SELECT 1 FROM lgpd_subject_index i WHERE i.subject_ref = b.subject_ref)`)
+	if err != nil {
+		return nil, fmt.Errorf("list erasures to complete: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, fmt.Errorf("list erasures to complete: %w", err)
+		}
+		out = append(out, ref)
+	}
+	return out, rows.Err()
+}
+
+// erasureCompletable checks, under lock in tx, that ref has a completed
+// DELETE, no request received after the latest one and none in flight, and
+// that the map reaches no row of any identifier its requests named.
+func erasureCompletable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref string) (bool, error) {
+	var deleted sql.NullTime
+	var later, open int
+	err := tx.QueryRowContext(ctx, `SELECT MAX(CASE WHEN kind = ? AND status = ? THEN received_at END),
+ SUM(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
+		KindDelete, StatusCompleted, StatusReceived, StatusProcessing, ref).Scan(&deleted, &open)
+	if err != nil {
+		return false, fmt.Errorf("complete erasure: requests: %w", err)
+	}
+	if !deleted.Valid || open > 0 {
+		return false, nil
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_requests WHERE subject_ref = ? AND received_at > ?",
+		ref, deleted.Time).Scan(&later); err != nil {
+		return false, fmt.Errorf("complete erasure: requests: %w", err)
+	}
+	if later > 0 {
+		return false, nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT subject_json FROM lgpd_requests WHERE subject_ref = ? AND subject_json IS NOT NULL", ref)
+	if err != nil {
+		return false, fmt.Errorf("complete erasure: identifiers: %w", err)
+	}
+	var all []Identifiers
+	for rows.Next() {
+		var raw string
+		var ids Identifiers
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("complete erasure: identifiers: %w", err)
+		}
+		if err := json.Unmarshal([]byte(raw), &ids); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("complete erasure: stored identifiers: %w", err)
+		}
+		if !ids.Empty() {
+			all = append(all, ids)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return false, fmt.Errorf("complete erasure: identifiers: %w", err)
+	}
+	for _, ids := range all {
+		counts, err := WalkWith(ctx, tx, m, ids, discardSink{}, WalkOptions{ForUpdate: true})
+		if err != nil {
+			return false, fmt.Errorf("complete erasure: %w", err)
+		}
+		for _, c := range counts {
+			if c.Rows > 0 {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+func (s *Store) completeErasure(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref string) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", ref); err != nil {
+		return fmt.Errorf("complete erasure: forget request identifiers: %w", err)
+	}
+	if _, err := s.ForgetSubject(ctx, tx, ref); err != nil {
+		return err
+	}
+	if _, err := s.ReleaseConsentEvidence(ctx, tx, ref, m.ConsentEvidence); err != nil {
+		return err
+	}
+	return s.AppendLeaf(ctx, tx, ledger.Leaf{Event: EventErasureCompleted, Kind: KindDelete, SubjectRef: ref,
+		From: "PARTIAL", To: "COMPLETE", At: s.now()})
+}
+
+// discardSink drops the rows of a walk whose counts (WalkWith's result)
+// are all the caller wants.
+type discardSink struct{}
+
+func (discardSink) BeginEntity(*datamap.Entity) error      { return nil }
+func (discardSink) Row([]any) error                        { return nil }
+func (discardSink) EndEntity(*datamap.Entity, int64) error { return nil }
