@@ -45,13 +45,27 @@ type Registry struct {
 	log  *slog.Logger
 	anon *anonymize.Registry
 
-	mu   sync.Mutex
-	open map[string]*Tenant
+	mu      sync.Mutex
+	open    map[string]*Tenant
+	opening map[string]*opening
+	closed  bool
 }
+
+// opening is a tenant being opened; callers asking for it meanwhile wait
+// on done instead of opening it again.
+type opening struct {
+	done chan struct{}
+	t    *Tenant
+	err  error
+}
+
+// openTimeout bounds opening a tenant (data map, keys, pool and ping): the
+// first caller's cancellation must not fail the others waiting for it.
+const openTimeout = 30 * time.Second
 
 // NewRegistry returns a registry over the configured tenants.
 func NewRegistry(cfg *config.Config, keys *keyring.Keyring, log *slog.Logger) *Registry {
-	return &Registry{cfg: cfg, keys: keys, log: log, anon: anonymize.NewRegistry(), open: map[string]*Tenant{}}
+	return &Registry{cfg: cfg, keys: keys, log: log, anon: anonymize.NewRegistry(), open: map[string]*Tenant{}, opening: map[string]*opening{}}
 }
 
 // Anonymizers is the registry data maps take their anonymizers from. A
@@ -75,22 +89,57 @@ func (r *Registry) Known(id string) bool {
 }
 
 // Get returns the tenant, opening its pool, data map and keys on first use.
+// Tenants open independently: one whose database is slow to answer delays
+// only its own callers. A failed open is not remembered; the next call
+// tries again.
 func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if t, ok := r.open[id]; ok {
+		r.mu.Unlock()
 		return t, nil
 	}
 	tc, ok := r.cfg.Tenant(id)
 	if !ok {
+		r.mu.Unlock()
 		return nil, ErrUnknown
 	}
-	t, err := r.openTenant(ctx, tc)
-	if err != nil {
-		return nil, err
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("tenant %s: the registry is closed", id)
 	}
-	r.open[id] = t
-	return t, nil
+	o, ok := r.opening[id]
+	if !ok {
+		o = &opening{done: make(chan struct{})}
+		r.opening[id] = o
+		go r.openInto(ctx, tc, o)
+	}
+	r.mu.Unlock()
+	select {
+	case <-o.done:
+		return o.t, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// openInto opens tc, publishes it (or the error) to o's waiters and, when
+// it opened, to later callers; a registry closed meanwhile closes it again.
+func (r *Registry) openInto(ctx context.Context, tc config.Tenant, o *opening) {
+	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), openTimeout)
+	defer cancel()
+	t, err := r.openTenant(octx, tc)
+	r.mu.Lock()
+	delete(r.opening, tc.ID)
+	if err == nil && r.closed {
+		_ = t.Store.DB().Close()
+		t, err = nil, fmt.Errorf("tenant %s: the registry is closed", tc.ID)
+	}
+	if err == nil {
+		r.open[tc.ID] = t
+	}
+	o.t, o.err = t, err
+	r.mu.Unlock()
+	close(o.done)
 }
 
 func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, error) {
@@ -186,6 +235,7 @@ func OpenDSN(ctx context.Context, dsn string, maxOpen int) (*sql.DB, error) {
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	var errs []error
 	for id, t := range r.open {
 		errs = append(errs, t.Store.DB().Close())
