@@ -329,8 +329,9 @@ func TestConsentEvidenceKeptAsProofThenSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := done.Reasons[0]
+	until, err := time.Parse(time.RFC3339Nano, r.Until)
 	if r.Code != "CONSENT_EVIDENCE_KEPT" || !strings.Contains(r.LegalReference, "CDC art. 27") ||
-		r.Until != at.AddDate(5, 0, 0).UTC().Format(time.RFC3339Nano) || !strings.Contains(r.Message, "1 registro") {
+		err != nil || !until.Equal(at.AddDate(5, 0, 0)) || !strings.Contains(r.Message, "1 registro") {
 		t.Errorf("reason %+v; want CONSENT_EVIDENCE_KEPT until %s (the grant + 5 years) with the map's reference", r, at.AddDate(5, 0, 0))
 	}
 	evidence := func() (action string, sum, ip, ua, by *string) {
