@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +80,19 @@ type Policy struct {
 	DeadlineDays int `yaml:"deadline_days"`
 	// SmallAgent doubles deadlines (Res. CD/ANPD 2/2022).
 	SmallAgent bool `yaml:"small_agent"`
+	// ApprovalRequired lists the kinds whose requests wait for the DPO's
+	// approval (AWAITING_APPROVAL) before a worker runs them: EXTRACT,
+	// DELETE or ANONYMIZE. The deadline keeps running while they wait.
+	ApprovalRequired []string `yaml:"approval_required"`
 }
+
+// approvableKinds are the kinds a policy may hold for approval: those a
+// worker runs. CONFIRM must be immediate (Art. 19 I), CONSENT revocations
+// free and as easy as granting (Art. 8 §5), and CORRECT runs in the call.
+var approvableKinds = []string{"EXTRACT", "DELETE", "ANONYMIZE"}
+
+// NeedsApproval reports whether requests of kind wait for the DPO.
+func (p Policy) NeedsApproval(kind string) bool { return slices.Contains(p.ApprovalRequired, kind) }
 
 // Auth lists the credentials titular accepts.
 type Auth struct {
@@ -243,6 +256,12 @@ func (c *Config) validate() error {
 		}
 		if t.Policy.DeadlineDays < 1 || t.Policy.DeadlineDays > 365 {
 			errs = append(errs, fmt.Errorf("%s.policy.deadline_days: %d is out of range 1..365", at, t.Policy.DeadlineDays))
+		}
+		for _, k := range t.Policy.ApprovalRequired {
+			if !slices.Contains(approvableKinds, k) {
+				errs = append(errs, fmt.Errorf("%s.policy.approval_required: %q cannot wait for approval; list only %s "+
+					"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
+			}
 		}
 	}
 	errs = append(errs, c.validateWebhooks()...)

@@ -45,6 +45,17 @@ auth:
 	}
 }
 
+func TestApprovalPolicy(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`tenants: [{id: a, dsn: x, datamap: m, policy: {approval_required: [DELETE, ANONYMIZE]}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Tenants[0].Policy
+	if !p.NeedsApproval("DELETE") || !p.NeedsApproval("ANONYMIZE") || p.NeedsApproval("EXTRACT") {
+		t.Errorf("policy %+v: DELETE and ANONYMIZE wait, EXTRACT does not", p)
+	}
+}
+
 func TestParseErrorsSayHowToFix(t *testing.T) {
 	cases := map[string]struct{ yaml, want string }{
 		"no tenants":      {`auth: {}`, "at least one tenant"},
@@ -59,6 +70,10 @@ auth: {api_keys: [{name: k, role: root, tenants: [a], key_sha256: ` + hash + `}]
 		"unknown tenant": {`tenants: [{id: a, dsn: x, datamap: m}]
 auth: {api_keys: [{name: k, role: dpo, tenants: [b], key_sha256: ` + hash + `}]}`, "not a configured tenant"},
 		"typo key": {`tenants: [{id: a, dsn: x, datamap: m, dns: y}]`, "dns"},
+		"approval of consent": {`tenants: [{id: a, dsn: x, datamap: m, policy: {approval_required: [DELETE, CONSENT]}}]`,
+			`"CONSENT" cannot wait for approval; list only EXTRACT, DELETE, ANONYMIZE`},
+		"approval of unknown kind": {`tenants: [{id: a, dsn: x, datamap: m, policy: {approval_required: [delete]}}]`,
+			`"delete" cannot wait for approval`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"regexp"
 	"slices"
 	"unicode/utf8"
 
@@ -104,8 +105,13 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 			return err
 		}
 		req, created = r, isNew
-		if created && inline != nil {
+		switch {
+		case created && inline != nil:
 			req, err = inline(ctx, tx, r)
+		case created && t.Config.Policy.NeedsApproval(r.Kind):
+			// Workers take RECEIVED requests only: this one waits for the DPO.
+			req, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
+				"waiting for the DPO's approval (tenant policy)")
 		}
 		return err
 	})
@@ -222,7 +228,7 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 }
 
 // pending are the states a DPO or the backend may still stop.
-var pending = []string{store.StatusReceived, "AWAITING_VERIFICATION", "AWAITING_APPROVAL"}
+var pending = []string{store.StatusReceived, "AWAITING_VERIFICATION", store.StatusAwaitingApproval}
 
 // CancelRequest cancels a request that has not started processing.
 func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRequest) (*lgpdv1.Request, error) {
@@ -236,7 +242,8 @@ func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRe
 }
 
 // DenyRequest denies a pending request, with the reasons the titular is owed
-// (Art. 18 §4).
+// (Art. 18 §4). The reasons are stored before the final transition, so its
+// ledger leaf commits to them.
 func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestRequest) (*lgpdv1.Request, error) {
 	p, _ := PrincipalFrom(ctx)
 	if len(in.GetReasons()) == 0 {
@@ -244,20 +251,31 @@ func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestReques
 	}
 	var reasons []store.Reason
 	for i, r := range in.GetReasons() {
-		if r.GetMessage() == "" || r.GetCode() == "" {
+		switch {
+		case r.GetMessage() == "" || r.GetCode() == "":
 			return nil, invalid("REASONS_REQUIRED", "reasons[%d]: code and message are required", i)
+		case !reasonCode.MatchString(r.GetCode()):
+			return nil, invalid("BAD_REASON", "reasons[%d].code must be upper-case letters, digits and '_' (at most 64), e.g. IDENTITY_NOT_CONFIRMED", i)
+		case len(r.GetMessage()) > 2000 || len(r.GetLegalReference()) > 500 || !utf8.ValidString(r.GetMessage()+r.GetLegalReference()):
+			return nil, invalid("BAD_REASON", "reasons[%d]: message holds at most 2000 bytes and legal_reference 500, of UTF-8", i)
 		}
 		reasons = append(reasons, store.Reason{Code: r.GetCode(), Message: r.GetMessage(), LegalReference: r.GetLegalReference(), Entity: r.GetEntity()})
 	}
 	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
+		if err := t.Store.SetOutcome(ctx, tx, in.GetId(), nil, reasons); err != nil {
+			return nil, err
+		}
 		r, err := t.Store.Transition(ctx, tx, in.GetId(), pending, store.StatusDenied, p.Name, "")
 		if err != nil {
 			return nil, err
 		}
 		r.Reasons = reasons
-		return r, t.Store.SetOutcome(ctx, tx, r.ID, nil, reasons)
+		return r, nil
 	})
 }
+
+// reasonCode is the shape of a reason's machine-readable code.
+var reasonCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 
 func (s *Requests) transition(ctx context.Context, tenantID, id string, fn func(context.Context, *tenant.Tenant, *sql.Tx) (*store.Request, error)) (*lgpdv1.Request, error) {
 	t, _, err := s.lookup(ctx, tenantID, id)
@@ -275,9 +293,26 @@ func (s *Requests) transition(ctx context.Context, tenantID, id string, fn func(
 	return s.withExports(ctx, t, r)
 }
 
-// ApproveRequest is refused until the approval workflow lands.
-func (s *Requests) ApproveRequest(context.Context, *lgpdv1.ApproveRequestRequest) (*lgpdv1.Request, error) {
-	return nil, errorf(codes.Unimplemented, "NOT_IMPLEMENTED", "approval is not implemented yet: no tenant policy can require DPO approval until the approval workflow lands")
+// ApproveRequest lets a request the tenant's policy held for the DPO go on:
+// AWAITING_APPROVAL -> RECEIVED, where the workers take it. The note, when
+// given, is kept in the request's history.
+func (s *Requests) ApproveRequest(ctx context.Context, in *lgpdv1.ApproveRequestRequest) (*lgpdv1.Request, error) {
+	p, _ := PrincipalFrom(ctx)
+	note := in.GetNote()
+	if len(note) > 500 || !utf8.ValidString(note) {
+		return nil, invalid("NOTE_TOO_LONG", "note must be UTF-8 of at most 500 bytes")
+	}
+	if note == "" {
+		note = "approved"
+	}
+	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
+		return t.Store.Transition(ctx, tx, in.GetId(), []string{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake(in.GetTenant())
+	return out, nil
 }
 
 // GetReceipt returns the request's ledger receipt: its latest leaf (the

@@ -20,12 +20,13 @@ const (
 	KindAnonymize = "ANONYMIZE"
 	KindConsent   = "CONSENT"
 
-	StatusReceived   = "RECEIVED"
-	StatusProcessing = "PROCESSING"
-	StatusCompleted  = "COMPLETED"
-	StatusDenied     = "DENIED"
-	StatusFailed     = "FAILED"
-	StatusCanceled   = "CANCELED"
+	StatusReceived         = "RECEIVED"
+	StatusAwaitingApproval = "AWAITING_APPROVAL"
+	StatusProcessing       = "PROCESSING"
+	StatusCompleted        = "COMPLETED"
+	StatusDenied           = "DENIED"
+	StatusFailed           = "FAILED"
+	StatusCanceled         = "CANCELED"
 )
 
 // Identifiers are a titular's normalized identifiers (personal data).
