@@ -640,3 +640,31 @@ func subjectRefOf(t *testing.T, db *sql.DB, ids Identifiers) string {
 	}
 	return ref
 }
+
+// TestCompleteErasuresWindow: completion is checked for completionWindow
+// after the last release, so a titular who came back is not re-walked on
+// every sweep forever.
+func TestCompleteErasuresWindow(t *testing.T) {
+	s, db, m, sc := seeded(t)
+	clock := useClock(s)
+	if _, err := deleteSubject(t, s, m, idsOf(sc["pep"])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE lgpd_requests SET status = ?", StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	released := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock.t = released
+	if _, err := s.Sweep(context.Background(), m, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want int
+	}{{released.Add(completionWindow + time.Hour), 0}, {released.Add(completionWindow - time.Hour), 1}} {
+		clock.t = c.at
+		if n, err := s.CompleteErasures(context.Background(), m, true); err != nil || n != c.want {
+			t.Errorf("%s after the release: %d %v, want %d", c.at.Sub(released), n, err, c.want)
+		}
+	}
+}

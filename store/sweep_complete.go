@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/ledger"
@@ -25,7 +26,7 @@ const EventErasureCompleted = "erasure.completed"
 // whom the map still reaches (new rows in the CRM). With dryRun it only
 // counts. It returns how many titulares were (or would be) completed.
 func (s *Store) CompleteErasures(ctx context.Context, m *datamap.Map, dryRun bool) (int, error) {
-	refs, err := erasuresToComplete(ctx, s.db)
+	refs, err := erasuresToComplete(ctx, s.db, s.now())
 	if err != nil {
 		return 0, err
 	}
@@ -49,14 +50,20 @@ func (s *Store) CompleteErasures(ctx context.Context, m *datamap.Map, dryRun boo
 	return done, nil
 }
 
-// erasuresToComplete lists the subject references that some block names,
-// none of whose blocks is still open, and that the subject index still
-// knows: titulares partly erased whose holds have all been released.
-func erasuresToComplete(ctx context.Context, q Querier) ([]string, error) {
+// completionWindow is how long after a titular's last block is released
+// the sweep keeps checking whether their erasure can complete: a sweep that
+// failed is retried, and a titular who came back stops being re-examined.
+const completionWindow = 30 * 24 * time.Hour
+
+// erasuresToComplete lists the subject references with a block released
+// within completionWindow, none of whose blocks is still open, and that the
+// subject index still knows: titulares partly erased whose holds have all
+// been released.
+func erasuresToComplete(ctx context.Context, q Querier, now time.Time) ([]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT b.subject_ref FROM lgpd_blocks b
- WHERE b.released_at IS NOT NULL
+ WHERE b.released_at >= ?
  AND NOT EXISTS (SELECT 1 FROM lgpd_blocks o WHERE o.subject_ref = b.subject_ref AND o.released_at IS NULL)
- AND EXISTS (SELECT 1 FROM lgpd_subject_index i WHERE i.subject_ref = b.subject_ref)`)
+ AND EXISTS (SELECT 1 FROM lgpd_subject_index i WHERE i.subject_ref = b.subject_ref)`, now.Add(-completionWindow))
 	if err != nil {
 		return nil, fmt.Errorf("list erasures to complete: %w", err)
 	}
