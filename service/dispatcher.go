@@ -85,9 +85,13 @@ func dispatchTransport() *http.Transport {
 	return tr
 }
 
-// lease is how long a claimed delivery is kept from other dispatchers: the
-// HTTP attempt's timeout with room to record its outcome.
-func (d *Dispatcher) lease() time.Duration { return 2*d.cfg.Timeout + time.Second }
+// lease is how long a claimed delivery is kept from other dispatchers: a
+// batch goes out in waves of dispatchParallel attempts, each wave within the
+// HTTP timeout, with room for one more timeout and recording the outcomes.
+func (d *Dispatcher) lease() time.Duration {
+	waves := (dispatchBatch + dispatchParallel - 1) / dispatchParallel
+	return time.Duration(waves+1)*d.cfg.Timeout + time.Second
+}
 
 // Run delivers until ctx ends. A tenant without endpoints still polls, so
 // deliveries to an endpoint removed from the config are marked FAILED
