@@ -86,7 +86,7 @@ func erasureCompletable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref str
 	var deleted sql.NullTime
 	var later, open int
 	err := tx.QueryRowContext(ctx, `SELECT MAX(CASE WHEN kind = ? AND status = ? THEN received_at END),
- SUM(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
+ COALESCE(SUM(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END), 0) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
 		KindDelete, StatusCompleted, StatusReceived, StatusProcessing, ref).Scan(&deleted, &open)
 	if err != nil {
 		return false, fmt.Errorf("complete erasure: requests: %w", err)
