@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -21,7 +22,15 @@ type Ledger struct {
 	// CheckpointInterval is how often `serve` signs a checkpoint of each
 	// tenant's ledger when it grew (default 1m).
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// PreviousVerifierKeys are the public verifier keys ("name+hash+key", as
+	// in a .pub file) of signing keys rotated out: checkpoints they signed
+	// still verify, and serve keeps extending them. Public, so inline.
+	PreviousVerifierKeys []string `yaml:"previous_verifier_keys"`
 }
+
+// verifierKeyPattern is the shape of a signed-note verifier key: name,
+// 8 hex digits of key hash, base64 key.
+var verifierKeyPattern = regexp.MustCompile(`^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$`)
 
 // hostPattern accepts DNS-like names: the origin line must be one line of
 // printable text, and signed-note key names forbid spaces and '+'.
@@ -47,6 +56,11 @@ func (c *Config) validateLedger() []error {
 	}
 	if l.SigningKeyFile != "" && l.SigningKeyEnv != "" {
 		errs = append(errs, errors.New("ledger: set signing_key_file or signing_key_env, not both"))
+	}
+	for i, k := range l.PreviousVerifierKeys {
+		if !verifierKeyPattern.MatchString(strings.TrimSpace(k)) {
+			errs = append(errs, fmt.Errorf("ledger.previous_verifier_keys[%d]: not a verifier key; paste the line of the old key's .pub file (name+hash+key)", i))
+		}
 	}
 	if l.CheckpointInterval < time.Second {
 		errs = append(errs, fmt.Errorf("ledger.checkpoint_interval: %s is too short; use 1s or more", l.CheckpointInterval))

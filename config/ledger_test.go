@@ -28,6 +28,10 @@ tenants:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := Parse("/etc/titular/titular.yaml", []byte(base+
+		"ledger: {previous_verifier_keys: [titular.local+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd]}\n")); err != nil {
+		t.Errorf("a verifier key in previous_verifier_keys: %v", err)
+	}
 	if c.Ledger.SigningKeyFile != "/etc/titular/ledger.key" || c.Ledger.CheckpointInterval != 5*time.Minute {
 		t.Errorf("ledger settings: %+v", c.Ledger)
 	}
@@ -36,6 +40,8 @@ tenants:
 		"host with a slash":  {"ledger: {host: a/b}", "ledger.host"},
 		"two key sources":    {"ledger: {signing_key_file: k, signing_key_env: K}", "not both"},
 		"interval too short": {"ledger: {checkpoint_interval: 10ms}", "checkpoint_interval"},
+		"previous key that is a secret key": {"ledger: {previous_verifier_keys: ['PRIVATE+KEY+titular.local+1a2b3c4d+AQIDBA==']}",
+			"previous_verifier_keys[0]: not a verifier key"},
 	} {
 		_, err := Parse("/etc/titular/titular.yaml", []byte(base+tc.yaml+"\n"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

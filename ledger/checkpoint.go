@@ -34,20 +34,29 @@ func SignCheckpoint(s note.Signer, origin string, size uint64, root []byte) ([]b
 	return signed, nil
 }
 
-// OpenCheckpoint checks a signed checkpoint's signature by v and its origin,
-// and returns the tree head it commits to.
-func OpenCheckpoint(signed []byte, origin string, v note.Verifier) (*Checkpoint, error) {
+// OpenCheckpoint checks a signed checkpoint's signature and origin and
+// returns the tree head it commits to. The signature must be v's, or, for a
+// checkpoint signed before the signing key was rotated, one of previous's.
+func OpenCheckpoint(signed []byte, origin string, v note.Verifier, previous ...note.Verifier) (*Checkpoint, error) {
 	if v == nil {
 		return nil, errors.New("no verifier key to check the checkpoint signature")
 	}
-	cp, _, _, err := log.ParseCheckpoint(signed, origin, v)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+	var errs []error
+	for _, k := range append([]note.Verifier{v}, previous...) {
+		cp, _, _, err := log.ParseCheckpoint(signed, origin, k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(cp.Hash) != HashSize {
+			return nil, fmt.Errorf("checkpoint root must be %d bytes, got %d", HashSize, len(cp.Hash))
+		}
+		return cp, nil
 	}
-	if len(cp.Hash) != HashSize {
-		return nil, fmt.Errorf("checkpoint root must be %d bytes, got %d", HashSize, len(cp.Hash))
+	if len(previous) == 0 {
+		return nil, fmt.Errorf("checkpoint: %w", errs[0])
 	}
-	return cp, nil
+	return nil, fmt.Errorf("checkpoint: signed by none of the %d known keys: %w", len(errs), errors.Join(errs...))
 }
 
 // GenerateKey returns a new Ed25519 signer key and its verifier key, in the

@@ -53,9 +53,12 @@ type Stored struct {
 type Checks struct {
 	// Checkpoints are signed notes (C2SP tlog-checkpoint) of this ledger.
 	Checkpoints [][]byte
-	// Origin and Verifier check each checkpoint's origin and signature.
+	// Origin and Verifier check each checkpoint's origin and signature;
+	// Previous are the verifier keys of signing keys rotated out, for
+	// checkpoints signed before.
 	Origin   string
 	Verifier note.Verifier
+	Previous []note.Verifier
 	// MACKey, when set, authenticates every leaf (see MAC).
 	MACKey []byte
 }
@@ -106,7 +109,7 @@ func Verify(s Stored, c Checks) (Report, error) {
 	var rep Report
 	cps := make([]checkpointAt, 0, len(c.Checkpoints))
 	for i, signed := range c.Checkpoints {
-		cp, err := OpenCheckpoint(signed, c.Origin, c.Verifier)
+		cp, err := OpenCheckpoint(signed, c.Origin, c.Verifier, c.Previous...)
 		if err != nil {
 			return rep, general("checkpoint %d: %v", i+1, err)
 		}

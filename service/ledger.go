@@ -30,6 +30,7 @@ type Ledger struct {
 	tenants  *tenant.Registry
 	signer   note.Signer
 	verifier note.Verifier
+	previous []note.Verifier
 	host     string
 	log      *slog.Logger
 	// OnSize, when set before Run, is told each tenant's tree size after
@@ -40,9 +41,10 @@ type Ledger struct {
 var _ lgpdv1.LedgerServiceServer = (*Ledger)(nil)
 
 // NewLedger returns the ledger service. signer signs checkpoints of origin
-// "<host>/ledger/<tenant>"; verifier is its public half.
-func NewLedger(tenants *tenant.Registry, signer note.Signer, verifier note.Verifier, host string, log *slog.Logger) *Ledger {
-	return &Ledger{tenants: tenants, signer: signer, verifier: verifier, host: host, log: log}
+// "<host>/ledger/<tenant>"; verifier is its public half, and previous the
+// verifiers of signing keys rotated out, whose checkpoints it extends.
+func NewLedger(tenants *tenant.Registry, signer note.Signer, verifier note.Verifier, previous []note.Verifier, host string, log *slog.Logger) *Ledger {
+	return &Ledger{tenants: tenants, signer: signer, verifier: verifier, previous: previous, host: host, log: log}
 }
 
 // Origin is the checkpoint origin of a tenant's ledger.
@@ -51,7 +53,7 @@ func (l *Ledger) Origin(tenantID string) string { return ledger.Origin(l.host, t
 // Checkpoint integrates pending leaves and returns a signed checkpoint of
 // the tenant's current tree, writing one when the tree grew.
 func (l *Ledger) Checkpoint(ctx context.Context, t *tenant.Tenant) (store.StoredCheckpoint, error) {
-	cp, err := t.Store.Checkpoint(ctx, l.signer, l.verifier, l.Origin(t.Config.ID))
+	cp, err := t.Store.Checkpoint(ctx, l.signer, l.verifier, l.Origin(t.Config.ID), l.previous...)
 	if errors.Is(err, store.ErrLedgerInconsistent) {
 		l.log.ErrorContext(ctx, "ledger: refusing to sign a checkpoint", "tenant", t.Config.ID, "error", err)
 		return cp, errorf(codes.DataLoss, "LEDGER_INCONSISTENT", "the tenant's ledger does not extend its last signed checkpoint; the operator must run titular ledger verify")

@@ -20,8 +20,9 @@ var ErrLedgerInconsistent = errors.New("the ledger does not extend its last sign
 // the current tree: the latest stored one when the tree has not grown since,
 // else a new one, stored. Before signing it checks, with a consistency proof
 // from stored nodes, that the tree extends the previous checkpoint, so
-// titular never signs a rewritten history.
-func (s *Store) Checkpoint(ctx context.Context, signer note.Signer, verifier note.Verifier, origin string) (StoredCheckpoint, error) {
+// titular never signs a rewritten history. previous are the verifier keys of
+// signing keys rotated out: the last checkpoint may be signed by one.
+func (s *Store) Checkpoint(ctx context.Context, signer note.Signer, verifier note.Verifier, origin string, previous ...note.Verifier) (StoredCheckpoint, error) {
 	if _, err := s.Integrate(ctx); err != nil {
 		return StoredCheckpoint{}, err
 	}
@@ -35,9 +36,10 @@ func (s *Store) Checkpoint(ctx context.Context, signer note.Signer, verifier not
 	case err != nil:
 		return StoredCheckpoint{}, err
 	default:
-		cp, err := ledger.OpenCheckpoint([]byte(prev.Note), origin, verifier)
+		cp, err := ledger.OpenCheckpoint([]byte(prev.Note), origin, verifier, previous...)
 		if err != nil {
-			return StoredCheckpoint{}, fmt.Errorf("%w: the latest stored checkpoint does not verify: %v", ErrLedgerInconsistent, err)
+			return StoredCheckpoint{}, fmt.Errorf("%w: the latest stored checkpoint does not verify: %v "+
+				"(if the signing key was replaced, list the old verifier key in ledger.previous_verifier_keys)", ErrLedgerInconsistent, err)
 		}
 		if cp.Size == head.Size && bytes.Equal(cp.Hash, head.Root) {
 			return prev, nil

@@ -76,7 +76,11 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	checks := ledger.Checks{Origin: ledger.Origin(cfg.Ledger.Host, *tenantID), Verifier: verifier}
+	previous, err := previousVerifiers(cfg)
+	if err != nil {
+		return err
+	}
+	checks := ledger.Checks{Origin: ledger.Origin(cfg.Ledger.Host, *tenantID), Verifier: verifier, Previous: previous}
 	for _, f := range cpFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -120,12 +124,16 @@ func runLedgerCheckpoint(ctx context.Context, args []string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
+	previous, err := previousVerifiers(cfg)
+	if err != nil {
+		return err
+	}
 	st, closeDB, err := openLedgerStore(ctx, cfg, *tenantID, log)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	cp, err := st.Checkpoint(ctx, signer, verifier, ledger.Origin(cfg.Ledger.Host, *tenantID))
+	cp, err := st.Checkpoint(ctx, signer, verifier, ledger.Origin(cfg.Ledger.Host, *tenantID), previous...)
 	if err != nil {
 		return err
 	}
@@ -151,7 +159,8 @@ func runLedgerKeygen(args []string, out io.Writer) error {
 	if err := writeKeyPair(*prefix, skey, vkey); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote %s.key (secret) and %s.pub\nverifier key: %s\nin the config: ledger: {host: %s, signing_key_file: %s.key}\n",
+	fmt.Fprintf(out, "wrote %s.key (secret) and %s.pub\nverifier key: %s\nin the config: ledger: {host: %s, signing_key_file: %s.key}\n"+
+		"replacing a key: also list the old key's .pub line in ledger.previous_verifier_keys, so its checkpoints still verify\n",
 		*prefix, *prefix, vkey, *name, *prefix)
 	return nil
 }
@@ -215,7 +224,24 @@ func newLedgerService(cfg *config.Config, tenants *tenant.Registry, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	return service.NewLedger(tenants, signer, verifier, cfg.Ledger.Host, log), nil
+	previous, err := previousVerifiers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return service.NewLedger(tenants, signer, verifier, previous, cfg.Ledger.Host, log), nil
+}
+
+// previousVerifiers parses ledger.previous_verifier_keys.
+func previousVerifiers(cfg *config.Config) ([]note.Verifier, error) {
+	var out []note.Verifier
+	for i, k := range cfg.Ledger.PreviousVerifierKeys {
+		v, err := ledger.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.previous_verifier_keys[%d]: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func loadSigner(cfg *config.Config, log *slog.Logger) (note.Signer, note.Verifier, error) {
