@@ -43,7 +43,8 @@ type RequestServiceClient interface {
 	GetRequest(ctx context.Context, in *GetRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Lists requests, newest first, filtered by status and kind.
 	ListRequests(ctx context.Context, in *ListRequestsRequest, opts ...grpc.CallOption) (*ListRequestsResponse, error)
-	// Approves a request awaiting the DPO's approval.
+	// Approves a request the tenant's policy held for the DPO
+	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(ctx context.Context, in *ApproveRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Denies a request, with reasons (Art. 18 §4).
 	DenyRequest(ctx context.Context, in *DenyRequestRequest, opts ...grpc.CallOption) (*Request, error)
@@ -166,7 +167,8 @@ type RequestServiceServer interface {
 	GetRequest(context.Context, *GetRequestRequest) (*Request, error)
 	// Lists requests, newest first, filtered by status and kind.
 	ListRequests(context.Context, *ListRequestsRequest) (*ListRequestsResponse, error)
-	// Approves a request awaiting the DPO's approval.
+	// Approves a request the tenant's policy held for the DPO
+	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(context.Context, *ApproveRequestRequest) (*Request, error)
 	// Denies a request, with reasons (Art. 18 §4).
 	DenyRequest(context.Context, *DenyRequestRequest) (*Request, error)
