@@ -2,14 +2,11 @@ package export
 
 import (
 	"archive/zip"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // saoPaulo is the zone the DPO and the titular read times in. Brazil has
@@ -21,25 +18,25 @@ const saoPaulo = "America/Sao_Paulo"
 // earlier dates are written as text in the same pt-BR layout.
 const excelFirstYear = 1900
 
-// xlsxWriter streams one sheet per entity with excelize's StreamWriter and
-// writes the "Resumo" sheet, created first so it stays first, at Close
-// once the counts are known.
+// xlsxWriter streams one sheet per entity straight into the zip archive
+// (xlsx_ooxml.go) and writes the "Resumo" sheet, first in the workbook, at
+// Close once the counts are known.
 type xlsxWriter struct {
-	seq    sequence
-	out    io.Writer
-	loc    *time.Location
-	f      *excelize.File
-	styles xlsxStyles
-	names  *sheetNames
-	meta   Meta
-	err    error // first excelize error; every later call returns it
+	seq  sequence
+	out  io.Writer
+	loc  *time.Location
+	zw   *zip.Writer
+	meta Meta
+	err  error // first write error; every later call returns it
+
+	names *sheetNames
+	// sheets are the sheet names in workbook order; the first is Resumo.
+	sheets []string
 
 	// open entity
 	ent   Entity
-	sw    *excelize.StreamWriter
-	cells []excelize.Cell // reused for every row, handed to SetRow by pointer
+	sw    *sheetWriter
 	row   []any
-	rowNo int // sheet row of the next record
 	count int
 
 	done []entitySummary
@@ -53,10 +50,10 @@ type entitySummary struct {
 }
 
 // NewXLSX returns a Writer producing a pt-BR workbook: a "Resumo" sheet,
-// then one sheet per entity. Close writes the workbook to w. Memory does
-// not grow with rows: excelize buffers about 16 MiB of each sheet (kept
-// until Close) and spills the rest to temporary files, which Close removes.
-// Texts over Excel's 32,767-character cell limit are truncated.
+// then one sheet per entity. Rows go into w as they come (compressed), so
+// memory does not grow with rows and no temporary file is written; Close
+// adds the Resumo sheet and the workbook's parts. Texts over Excel's
+// 32,767-character cell limit are truncated.
 func NewXLSX(w io.Writer) Writer {
 	loc, err := time.LoadLocation(saoPaulo)
 	if err != nil {
@@ -70,25 +67,8 @@ func (xw *xlsxWriter) Begin(m Meta) error {
 		return err
 	}
 	xw.meta = m
-	xw.f = excelize.NewFile()
-	if err := xw.f.SetSheetName(xw.f.GetSheetName(0), summarySheet); err != nil {
-		return xw.fail(fmt.Errorf("export: naming summary sheet: %w", err))
-	}
-	styles, err := newXLSXStyles(xw.f)
-	if err != nil {
-		return xw.fail(err)
-	}
-	xw.styles = styles
-	err = xw.f.SetDocProps(&excelize.DocProperties{
-		Creator:  "titular",
-		Title:    "Relatório de dados pessoais",
-		Language: "pt-BR",
-		Created:  m.GeneratedAt.UTC().Format(time.RFC3339),
-		Modified: m.GeneratedAt.UTC().Format(time.RFC3339),
-	})
-	if err != nil {
-		return xw.fail(fmt.Errorf("export: setting document properties: %w", err))
-	}
+	xw.zw = zip.NewWriter(xw.out)
+	xw.sheets = []string{summarySheet}
 	return nil
 }
 
@@ -96,8 +76,8 @@ func (xw *xlsxWriter) BeginEntity(e Entity) error {
 	if xw.err != nil {
 		return xw.err
 	}
-	if len(e.Fields) > excelize.MaxColumns {
-		return fmt.Errorf("%w: entity %q has %d fields, a sheet holds %d columns", ErrInvalidEntity, e.Name, len(e.Fields), excelize.MaxColumns)
+	if len(e.Fields) > maxColumns {
+		return fmt.Errorf("%w: entity %q has %d fields, a sheet holds %d columns", ErrInvalidEntity, e.Name, len(e.Fields), maxColumns)
 	}
 	if err := xw.seq.beginEntity(e); err != nil {
 		return err
@@ -107,38 +87,26 @@ func (xw *xlsxWriter) BeginEntity(e Entity) error {
 		label = e.Name
 	}
 	sheet := xw.names.name(label)
-	if _, err := xw.f.NewSheet(sheet); err != nil {
-		return xw.fail(fmt.Errorf("export: creating sheet for entity %q: %w", e.Name, err))
-	}
-	sw, err := xw.f.NewStreamWriter(sheet)
-	if err != nil {
-		return xw.fail(fmt.Errorf("export: streaming sheet for entity %q: %w", e.Name, err))
-	}
-	// Widths and panes must precede the first row in a stream.
+	xw.sheets = append(xw.sheets, sheet)
 	header := make([]any, len(e.Fields))
+	widths := make([]float64, len(e.Fields))
 	for i, f := range e.Fields {
 		text := f.Label
 		if text == "" {
 			text = f.Name
 		}
-		header[i] = excelize.Cell{StyleID: xw.styles.header, Value: text}
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(text)); err != nil {
-			return xw.fail(fmt.Errorf("export: column width: %w", err))
-		}
+		header[i] = cell{style: styleHeader, v: text}
+		widths[i] = columnWidth(text)
 	}
-	err = sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	sw, err := openSheet(xw.zw, "xl/worksheets/sheet"+strconv.Itoa(len(xw.sheets))+".xml", sheetOptions{widths: widths, freezeHeader: true})
 	if err != nil {
-		return xw.fail(fmt.Errorf("export: freezing header: %w", err))
+		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
 	}
-	if err := sw.SetRow("A1", header); err != nil {
+	if err := sw.writeRow(header); err != nil {
 		return xw.fail(fmt.Errorf("export: header of entity %q: %w", e.Name, err))
 	}
-	xw.ent, xw.sw, xw.rowNo, xw.count = e, sw, 2, 0
-	xw.cells = make([]excelize.Cell, len(e.Fields))
+	xw.ent, xw.sw, xw.count = e, sw, 0
 	xw.row = make([]any, len(e.Fields))
-	for i := range xw.cells {
-		xw.row[i] = &xw.cells[i]
-	}
 	xw.done = append(xw.done, entitySummary{ent: e, sheet: sheet})
 	return nil
 }
@@ -161,46 +129,47 @@ func (xw *xlsxWriter) WriteRow(values []any) error {
 		return err
 	}
 	for i, v := range values {
-		xw.cells[i] = xw.cell(v)
+		xw.row[i] = xw.cell(v)
 	}
-	if err := xw.sw.SetRow("A"+strconv.Itoa(xw.rowNo), xw.row); err != nil {
+	if err := xw.sw.writeRow(xw.row); err != nil {
 		return xw.fail(fmt.Errorf("export: row of entity %q: %w", xw.ent.Name, err))
 	}
-	xw.rowNo++
 	xw.count++
 	return nil
 }
 
-// cell converts one checked value to a typed Excel cell.
-func (xw *xlsxWriter) cell(v any) excelize.Cell {
+// cell converts one checked value to what an Excel cell holds: dates and
+// times as serial numbers in a date style, decimals and integers as numbers
+// while Excel keeps every digit, anything else as text.
+func (xw *xlsxWriter) cell(v any) any {
 	switch v := v.(type) {
 	case time.Time:
 		// Excel times have no zone: show the wall clock in São Paulo.
 		local := v.In(xw.loc)
 		if local.Year() < excelFirstYear {
-			return excelize.Cell{Value: local.Format("02/01/2006 15:04:05")}
+			return local.Format("02/01/2006 15:04:05")
 		}
-		return excelize.Cell{StyleID: xw.styles.datetime, Value: local}
+		return cell{style: styleDateTime, v: local}
 	case Date:
 		if v.Year < excelFirstYear {
-			return excelize.Cell{Value: fmt.Sprintf("%02d/%02d/%04d", v.Day, int(v.Month), v.Year)}
+			return fmt.Sprintf("%02d/%02d/%04d", v.Day, int(v.Month), v.Year)
 		}
-		return excelize.Cell{StyleID: xw.styles.date, Value: time.Date(v.Year, v.Month, v.Day, 0, 0, 0, 0, time.UTC)}
+		return cell{style: styleDate, v: time.Date(v.Year, v.Month, v.Day, 0, 0, 0, 0, time.UTC)}
 	case Decimal:
 		if f, ok := decimalFloat(v); ok {
-			return excelize.Cell{Value: f}
+			return f
 		}
-		return excelize.Cell{Value: string(v)}
+		return string(v)
 	case int64:
 		// Beyond 15 digits Excel would silently change the last digits.
 		if v > excelMaxInt || v < -excelMaxInt {
-			return excelize.Cell{Value: strconv.FormatInt(v, 10)}
+			return strconv.FormatInt(v, 10)
 		}
-		return excelize.Cell{Value: v}
+		return v
 	case []byte:
-		return excelize.Cell{Value: "(binário, " + strconv.Itoa(len(v)) + " bytes)"}
+		return "(binário, " + strconv.Itoa(len(v)) + " bytes)"
 	default: // nil, string, float64, bool
-		return excelize.Cell{Value: v}
+		return v
 	}
 }
 
@@ -212,16 +181,16 @@ func (xw *xlsxWriter) EndEntity() error {
 		return err
 	}
 	xw.done[len(xw.done)-1].rows = xw.count
-	if err := xw.sw.Flush(); err != nil {
+	if err := xw.sw.close(); err != nil {
 		return xw.fail(fmt.Errorf("export: finishing sheet of entity %q: %w", xw.ent.Name, err))
 	}
-	xw.ent, xw.sw, xw.cells, xw.row = Entity{}, nil, nil, nil
+	xw.ent, xw.sw, xw.row = Entity{}, nil, nil
 	return nil
 }
 
 func (xw *xlsxWriter) Close() error {
 	seqErr := xw.seq.close()
-	if xw.f == nil {
+	if xw.zw == nil {
 		return seqErr
 	}
 	err := seqErr
@@ -231,42 +200,26 @@ func (xw *xlsxWriter) Close() error {
 	if err == nil {
 		err = xw.finish()
 	}
-	if cerr := xw.f.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("export: removing temporary files: %w", cerr)
-	}
-	xw.f = nil
+	xw.zw = nil
 	return err
 }
 
-// finish writes the summary sheet and the workbook.
+// finish writes the summary sheet, the workbook's other parts and the zip
+// directory.
 func (xw *xlsxWriter) finish() error {
 	if err := xw.writeSummary(); err != nil {
 		return err
 	}
-	// No SetActiveSheet here: Resumo is sheet 0 and already active, and
-	// excelize's SetActiveSheet reads every streamed sheet back into memory
-	// (half the CPU of a large export, and memory growing with the rows).
-	//
-	// excelize's Write assembles the whole zip in a bytes.Buffer first; its
-	// zip writer hook lets the archive go straight to out instead, so the
-	// compressed workbook is never held in memory. (What is lost is only
-	// excelize's LFH patch for parts over 4 GiB, which Excel wants in
-	// ZIP64 form; archive/zip still writes valid ZIP64 records.)
-	var zw *zip.Writer
-	xw.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(xw.out)
-		return zw
-	})
-	if err := xw.f.Write(xw.out); err != nil {
+	if err := writePackage(xw.zw, xw.sheets, xw.meta); err != nil {
 		return fmt.Errorf("export: writing workbook: %w", err)
 	}
-	if zw == nil {
-		return errors.New("export: excelize did not use the zip writer hook")
+	if err := xw.zw.Close(); err != nil {
+		return fmt.Errorf("export: writing workbook: %w", err)
 	}
 	return nil
 }
 
-// fail records the first excelize error; the workbook is unusable after it.
+// fail records the first write error; the workbook is unusable after it.
 func (xw *xlsxWriter) fail(err error) error {
 	if xw.err == nil {
 		xw.err = err

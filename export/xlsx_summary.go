@@ -6,81 +6,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // summaryTitle heads the Resumo sheet.
 const summaryTitle = "Relatório de dados pessoais — LGPD art. 18, II e art. 19, II"
 
-// xlsxStyles are the style ids the workbook uses, created once per file.
-type xlsxStyles struct {
-	title, label, header, wrap, date, datetime, stamp int
-}
-
-func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
-	var s xlsxStyles
-	numFmt := func(layout string) *string { return &layout }
-	top := &excelize.Alignment{Vertical: "top", WrapText: true}
-	specs := []struct {
-		id    *int
-		style excelize.Style
-	}{
-		{&s.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
-		{&s.label, excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top"}}},
-		{&s.header, excelize.Style{
-			Font:      &excelize.Font{Bold: true},
-			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
-			Alignment: top,
-		}},
-		{&s.wrap, excelize.Style{Alignment: top}},
-		{&s.date, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy")}},
-		{&s.datetime, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy hh:mm:ss")}},
-		{&s.stamp, excelize.Style{CustomNumFmt: numFmt("dd/mm/yyyy hh:mm"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
-	}
-	for _, spec := range specs {
-		id, err := f.NewStyle(&spec.style)
-		if err != nil {
-			return s, fmt.Errorf("export: creating xlsx style: %w", err)
-		}
-		*spec.id = id
-	}
-	return s, nil
-}
-
-// summaryRows streams rows to the Resumo sheet, numbering them.
-type summaryRows struct {
-	sw  *excelize.StreamWriter
-	row int
-}
-
-func (r *summaryRows) add(values ...any) error {
-	r.row++
-	if len(values) == 0 {
-		return nil // a blank line: the row number is skipped
-	}
-	return r.sw.SetRow("A"+strconv.Itoa(r.row), values)
-}
-
-// writeSummary fills the Resumo sheet, which was created first and is
-// streamed last because it needs every entity's row count.
+// writeSummary writes the Resumo sheet, first in the workbook and written
+// last, since it needs every entity's row count.
 func (xw *xlsxWriter) writeSummary() error {
-	sw, err := xw.f.NewStreamWriter(summarySheet)
+	sw, err := openSheet(xw.zw, "xl/worksheets/sheet1.xml", sheetOptions{widths: []float64{32, 40, 40, 28, 28, 40, 12}, selected: true})
 	if err != nil {
-		return fmt.Errorf("export: streaming summary sheet: %w", err)
+		return fmt.Errorf("export: summary sheet: %w", err)
 	}
-	for i, width := range []float64{32, 40, 40, 28, 28, 40, 12} {
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return fmt.Errorf("export: summary column width: %w", err)
-		}
-	}
-	st, m := xw.styles, xw.meta
-	label := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.label, Value: s} }
-	head := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.header, Value: s} }
-	text := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.wrap, Value: s} }
-	r := &summaryRows{sw: sw}
+	m := xw.meta
+	label := func(s string) cell { return cell{style: styleLabel, v: s} }
+	head := func(s string) cell { return cell{style: styleHeader, v: s} }
+	text := func(s string) cell { return cell{style: styleWrap, v: s} }
 	lines := [][]any{
-		{excelize.Cell{StyleID: st.title, Value: summaryTitle}},
+		{cell{style: styleTitle, v: summaryTitle}},
 		{},
 		{label("Controlador"), m.TenantName},
 		{label("Protocolo da solicitação"), m.RequestID},
@@ -107,7 +50,7 @@ func (xw *xlsxWriter) writeSummary() error {
 		})
 		total += d.rows
 	}
-	lines = append(lines, []any{label("Total"), nil, nil, nil, nil, nil, excelize.Cell{StyleID: st.label, Value: int64(total)}})
+	lines = append(lines, []any{label("Total"), nil, nil, nil, nil, nil, cell{style: styleLabel, v: int64(total)}})
 	lines = append(lines, []any{}, []any{label("Categorias de dados presentes")})
 	if cats := xw.categories(); len(cats) == 0 {
 		lines = append(lines, []any{"Nenhum registro de dados pessoais foi encontrado para este titular."})
@@ -118,11 +61,15 @@ func (xw *xlsxWriter) writeSummary() error {
 		}
 	}
 	for _, line := range lines {
-		if err := r.add(line...); err != nil {
+		if len(line) == 0 {
+			sw.skipRow() // a blank line: the row number is skipped
+			continue
+		}
+		if err := sw.writeRow(line); err != nil {
 			return fmt.Errorf("export: writing summary sheet: %w", err)
 		}
 	}
-	if err := sw.Flush(); err != nil {
+	if err := sw.close(); err != nil {
 		return fmt.Errorf("export: finishing summary sheet: %w", err)
 	}
 	return nil
@@ -133,7 +80,7 @@ func (xw *xlsxWriter) stamp(t time.Time) any {
 	if t.IsZero() {
 		return "—"
 	}
-	return excelize.Cell{StyleID: xw.styles.stamp, Value: t.In(xw.loc)}
+	return cell{style: styleStamp, v: t.In(xw.loc)}
 }
 
 // category is one line of the Resumo's categories table.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -245,9 +246,9 @@ func TestSheetNames(t *testing.T) {
 	}
 }
 
-// A sheet over excelize's 16 MiB chunk spills to a temporary file; the
-// workbook must still be whole and Close must remove the file.
-func TestXLSXSpillsAndCleansUp(t *testing.T) {
+// Rows reach the output as they are written, not at Close, and nothing
+// is buffered in temporary files; the workbook is whole at the end.
+func TestXLSXStreamsRows(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	e, row := benchEntity()
@@ -268,15 +269,14 @@ func TestXLSXSpillsAndCleansUp(t *testing.T) {
 	if err := w.EndEntity(); err != nil {
 		t.Fatal(err)
 	}
-	spilled, _ := os.ReadDir(dir)
+	if buf.Len() < 100_000 {
+		t.Errorf("%d bytes out before Close; the rows are being held back", buf.Len())
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(spilled) == 0 {
-		t.Error("expected a temporary file while streaming; the test no longer exercises spilling")
-	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Errorf("temporary files left after Close: %d", len(left))
+		t.Errorf("temporary files written: %d", len(left))
 	}
 	f, err := excelize.OpenReader(&buf)
 	if err != nil {
@@ -293,5 +293,72 @@ func TestXLSXSpillsAndCleansUp(t *testing.T) {
 	}
 	if err := it.Close(); err != nil || n != rows+1 {
 		t.Errorf("rows = %d, %v", n, err)
+	}
+}
+
+func TestAppendColumn(t *testing.T) {
+	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 51: "AZ", 52: "BA", 701: "ZZ", 702: "AAA", maxColumns - 1: "XFD"} {
+		if got := string(appendColumn(nil, i)); got != want {
+			t.Errorf("column %d = %s, want %s", i, got, want)
+		}
+	}
+}
+
+func TestExcelSerial(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		want float64
+	}{
+		{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC), 59},
+		{time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC), 61},
+		{time.Date(1987, 7, 9, 0, 0, 0, 0, time.UTC), 31967},
+		{time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC), 46022.5},
+		// The wall clock counts, whatever the zone.
+		{time.Date(2025, 12, 31, 18, 0, 0, 0, time.FixedZone("-03", -3*3600)), 46022.75},
+	} {
+		if got := excelSerial(c.t); got != c.want {
+			t.Errorf("excelSerial(%s) = %v, want %v", c.t, got, c.want)
+		}
+	}
+}
+
+// Texts Excel or XML could not hold as they are: control characters and
+// invalid UTF-8 become U+FFFD, markup is escaped, and a text over Excel's
+// cell limit is cut to it; the workbook still opens.
+func TestXLSXAwkwardText(t *testing.T) {
+	e := Entity{Name: "x", Label: "Sócios & <cia>", Fields: []Field{{Name: "a", Label: "A"}, {Name: "b", Label: "B"}, {Name: "c", Label: "C"}}}
+	long := strings.Repeat("ç", maxCellChars+10)
+	var buf bytes.Buffer
+	w := NewXLSX(&buf)
+	if err := w.Begin(newFixture().meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.BeginEntity(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRow([]any{"nul\x00 bell\x07 bad\xff ok", " <b>&amp; \"q\"\r\n", long}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.EndEntity(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Resumo", "Sócios & <cia>"}) {
+		t.Fatalf("sheets %q", got)
+	}
+	checkCells(t, f, "Sócios & <cia>", []cellCheck{
+		{"A2", "nul\uFFFD bell\uFFFD bad\uFFFD ok", text},
+		{"B2", " <b>&amp; \"q\"\r\n", text},
+	})
+	if got, _ := f.GetCellValue("Sócios & <cia>", "C2"); got != long[:len(strings.Repeat("ç", maxCellChars))] {
+		t.Errorf("long text kept %d characters, want %d", utf8.RuneCountInString(got), maxCellChars)
 	}
 }
