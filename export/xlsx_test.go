@@ -329,28 +329,8 @@ func TestExcelSerial(t *testing.T) {
 func TestXLSXAwkwardText(t *testing.T) {
 	e := Entity{Name: "x", Label: "Sócios & <cia>", Fields: []Field{{Name: "a", Label: "A"}, {Name: "b", Label: "B"}, {Name: "c", Label: "C"}}}
 	long := strings.Repeat("ç", maxCellChars+10)
-	var buf bytes.Buffer
-	w := NewXLSX(&buf)
-	if err := w.Begin(newFixture().meta); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.BeginEntity(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteRow([]any{"nul\x00 bell\x07 bad\xff ok", " <b>&amp; \"q\"\r\n", long}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.EndEntity(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatalf("reopening: %v", err)
-	}
-	defer func() { _ = f.Close() }()
+	f := writeXLSX(t, fixture{meta: newFixture().meta, entities: []Entity{e},
+		rows: [][][]any{{{"nul\x00 bell\x07 bad\xff ok", " <b>&amp; \"q\"\r\n", long}}}})
 	if got := f.GetSheetList(); !slices.Equal(got, []string{"Resumo", "Sócios & <cia>"}) {
 		t.Fatalf("sheets %q", got)
 	}
