@@ -547,12 +547,12 @@ func TestDeleteRefusesCascadeIntoHeldRows(t *testing.T) {
 // TestCompleteErasuresAfterHoldsEnd: once the sweep has released the last
 // held row of a partly erased titular, their identifiers, subject index
 // entries and consent evidence go too, with a ledger leaf; a titular whose
-// held rows remain, or who came back (a newer request, or new rows in the
-// CRM), is left alone.
+// held rows remain, or who came back (a CONSENT after the DELETE, or new
+// rows in the CRM), is left alone.
 func TestCompleteErasuresAfterHoldsEnd(t *testing.T) {
 	comeBacks := map[string]func(t *testing.T, s *Store, db *sql.DB, ids Identifiers){
-		"newer request": func(t *testing.T, s *Store, db *sql.DB, ids Identifiers) {
-			r := createRequest(t, s, NewRequest{Kind: KindConfirm, Subject: ids})
+		"newer consent": func(t *testing.T, s *Store, db *sql.DB, ids Identifiers) {
+			r := createRequest(t, s, NewRequest{Kind: KindConsent, Subject: ids})
 			if _, err := db.Exec("UPDATE lgpd_requests SET status = ? WHERE id = ?", StatusCompleted, r.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -643,13 +643,18 @@ func subjectRefOf(t *testing.T, db *sql.DB, ids Identifiers) string {
 
 // TestCompleteErasuresWindow: completion is checked for completionWindow
 // after the last release, so a titular who came back is not re-walked on
-// every sweep forever.
+// every sweep forever; a CONFIRM after the DELETE does not stop it.
 func TestCompleteErasuresWindow(t *testing.T) {
 	s, db, m, sc := seeded(t)
 	clock := useClock(s)
-	if _, err := deleteSubject(t, s, m, idsOf(sc["pep"])); err != nil {
+	pep := idsOf(sc["pep"])
+	if _, err := deleteSubject(t, s, m, pep); err != nil {
 		t.Fatal(err)
 	}
+	// Asking afterwards what is held finds nothing to keep: it does not stop
+	// the completion.
+	clock.t = clock.t.Add(time.Hour)
+	createRequest(t, s, NewRequest{Kind: KindConfirm, Subject: pep})
 	if _, err := db.Exec("UPDATE lgpd_requests SET status = ?", StatusCompleted); err != nil {
 		t.Fatal(err)
 	}

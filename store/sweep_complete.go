@@ -22,9 +22,12 @@ const EventErasureCompleted = "erasure.completed"
 // DELETE does at once: requests lose their identifiers, the subject index
 // forgets them, consent evidence goes (or stays as proof under the map's
 // consent_evidence retention), and a ledger leaf records it. A titular who
-// came back is left alone: one with a request newer than their DELETE, or
-// whom the map still reaches (new rows in the CRM). With dryRun it only
-// counts. It returns how many titulares were (or would be) completed.
+// came back is left alone: one who recorded a CONSENT after their DELETE
+// (consent records are data about them), or whom the map still reaches (new
+// rows in the CRM); so is one with a request still to run. A CONFIRM or
+// EXTRACT after the DELETE found nothing to keep and does not stop it. With
+// dryRun it only counts. It returns how many titulares were (or would be)
+// completed.
 func (s *Store) CompleteErasures(ctx context.Context, m *datamap.Map, dryRun bool) (int, error) {
 	refs, err := erasuresToComplete(ctx, s.db, s.now())
 	if err != nil {
@@ -80,22 +83,22 @@ func erasuresToComplete(ctx context.Context, q Querier, now time.Time) ([]string
 }
 
 // erasureCompletable checks, under lock in tx, that ref has a completed
-// DELETE, no request received after the latest one and none in flight, and
-// that the map reaches no row of any identifier its requests named.
+// DELETE, no CONSENT received after the latest one and no request still to
+// run, and that the map reaches no row of any identifier its requests named.
 func erasureCompletable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref string) (bool, error) {
 	var deleted sql.NullTime
 	var later, open int
 	err := tx.QueryRowContext(ctx, `SELECT MAX(CASE WHEN kind = ? AND status = ? THEN received_at END),
- COALESCE(SUM(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END), 0) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
-		KindDelete, StatusCompleted, StatusReceived, StatusProcessing, ref).Scan(&deleted, &open)
+ COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
+		KindDelete, StatusCompleted, StatusReceived, StatusAwaitingApproval, StatusProcessing, ref).Scan(&deleted, &open)
 	if err != nil {
 		return false, fmt.Errorf("complete erasure: requests: %w", err)
 	}
 	if !deleted.Valid || open > 0 {
 		return false, nil
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_requests WHERE subject_ref = ? AND received_at > ?",
-		ref, deleted.Time).Scan(&later); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_requests WHERE subject_ref = ? AND kind = ? AND received_at > ?",
+		ref, KindConsent, deleted.Time).Scan(&later); err != nil {
 		return false, fmt.Errorf("complete erasure: requests: %w", err)
 	}
 	if later > 0 {
