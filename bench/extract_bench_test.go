@@ -12,13 +12,21 @@ import (
 	"github.com/titular/titular/seed"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/store/storetest"
+	"github.com/titular/titular/tenant"
 )
 
 // benchEnv seeds a fresh database for the profiling benchmarks below; no
 // server is started.
 func benchEnv(b *testing.B, subjects, heavy int) *Env {
 	b.Helper()
-	db, _ := storetest.NewDatabase(b)
+	// Opened as titular opens a tenant (interpolated arguments, one round
+	// trip a statement), as titular bench does.
+	_, dsn := storetest.NewDatabase(b)
+	db, err := tenant.OpenDSN(context.Background(), dsn, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
 	m, err := datamap.Load("../examples/realestate/datamap.yaml")
 	if err != nil {
 		b.Fatal(err)
