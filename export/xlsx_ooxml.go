@@ -167,7 +167,7 @@ func writeText(w *bufio.Writer, s string) {
 
 // writeEscaped writes s as XML character data, replacing characters XML
 // 1.0 cannot carry (most control characters) with U+FFFD.
-func writeEscaped(w *bufio.Writer, s string) {
+func writeEscaped(w io.StringWriter, s string) {
 	last := 0
 	for i, r := range s {
 		var esc string
@@ -276,9 +276,7 @@ func writePart(zw *zip.Writer, name, content string) error {
 // escapeAttr escapes s for an XML attribute or element.
 func escapeAttr(s string) string {
 	var b strings.Builder
-	w := bufio.NewWriter(&b)
-	writeEscaped(w, s)
-	_ = w.Flush()
+	writeEscaped(&b, s)
 	return b.String()
 }
 

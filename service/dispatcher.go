@@ -178,12 +178,17 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	} else {
 		reason = d.post(ctx, t.Config.ID, ep, dl)
 	}
-	attrs := []any{"tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts}
+	attrs := func() []any {
+		return []any{"tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts}
+	}
 	if reason == "" {
-		d.log.Debug("dispatcher: delivered", attrs...)
+		// Built only when wanted: this is every event's path.
+		if d.log.Enabled(ctx, slog.LevelDebug) {
+			d.log.Debug("dispatcher: delivered", attrs()...)
+		}
 		return true
 	}
-	log := d.log.With(attrs...)
+	log := d.log.With(attrs()...)
 	if d.OnFailure != nil {
 		d.OnFailure(t.Config.ID)
 	}

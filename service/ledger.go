@@ -94,11 +94,7 @@ func (l *Ledger) GetCheckpoint(ctx context.Context, in *lgpdv1.GetCheckpointRequ
 // ListEntries returns the entries in [start, end); end 0 means up to 100
 // entries, at most to the end of the ledger.
 func (l *Ledger) ListEntries(ctx context.Context, in *lgpdv1.ListEntriesRequest) (*lgpdv1.ListEntriesResponse, error) {
-	t, err := l.tenants.Get(ctx, in.GetTenant())
-	if err != nil {
-		return nil, err
-	}
-	head, err := l.head(ctx, t)
+	t, head, err := l.head(ctx, in.GetTenant())
 	if err != nil {
 		return nil, err
 	}
@@ -125,23 +121,24 @@ func (l *Ledger) ListEntries(ctx context.Context, in *lgpdv1.ListEntriesRequest)
 	return out, nil
 }
 
-// head integrates pending leaves, so reads see every committed change, and
-// returns the tree head.
-func (l *Ledger) head(ctx context.Context, t *tenant.Tenant) (ledger.Head, error) {
-	if _, err := t.Store.Integrate(ctx); err != nil {
-		return ledger.Head{}, err
+// head opens the tenant, integrates pending leaves, so reads see every
+// committed change, and returns the tree head.
+func (l *Ledger) head(ctx context.Context, tenantID string) (*tenant.Tenant, ledger.Head, error) {
+	t, err := l.tenants.Get(ctx, tenantID)
+	if err != nil {
+		return nil, ledger.Head{}, err
 	}
-	return t.Store.LedgerHead(ctx)
+	if _, err := t.Store.Integrate(ctx); err != nil {
+		return nil, ledger.Head{}, err
+	}
+	head, err := t.Store.LedgerHead(ctx)
+	return t, head, err
 }
 
 // GetInclusionProof proves an entry is in the tree of tree_size entries;
 // tree_size 0 means the latest checkpoint covering the entry.
 func (l *Ledger) GetInclusionProof(ctx context.Context, in *lgpdv1.GetInclusionProofRequest) (*lgpdv1.InclusionProof, error) {
-	t, err := l.tenants.Get(ctx, in.GetTenant())
-	if err != nil {
-		return nil, err
-	}
-	head, err := l.head(ctx, t)
+	t, head, err := l.head(ctx, in.GetTenant())
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +169,7 @@ func (l *Ledger) GetInclusionProof(ctx context.Context, in *lgpdv1.GetInclusionP
 // GetConsistencyProof proves the tree of first entries is a prefix of the
 // tree of second; second 0 means the latest checkpoint.
 func (l *Ledger) GetConsistencyProof(ctx context.Context, in *lgpdv1.GetConsistencyProofRequest) (*lgpdv1.ConsistencyProof, error) {
-	t, err := l.tenants.Get(ctx, in.GetTenant())
-	if err != nil {
-		return nil, err
-	}
-	head, err := l.head(ctx, t)
+	t, head, err := l.head(ctx, in.GetTenant())
 	if err != nil {
 		return nil, err
 	}

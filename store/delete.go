@@ -143,22 +143,29 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 		return nil, err
 	}
 	if res.Complete {
-		if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", subjectRef); err != nil {
-			return nil, fmt.Errorf("forget request identifiers: %w", err)
-		}
-		// Unlink the ledger's subject reference from the identifiers.
-		if _, err := s.ForgetSubject(ctx, tx, subjectRef); err != nil {
-			return nil, err
-		}
-		// Consent evidence (IP, user agent) goes with the titular, or stays
-		// as proof for the map's consent_evidence retention; the records
-		// stay as proof of what was agreed, linked to no one. On a partial
-		// erasure it is kept while held data remains (Art. 8 §2, 16).
-		if res.EvidenceKept, err = s.ReleaseConsentEvidence(ctx, tx, subjectRef, m.ConsentEvidence); err != nil {
+		// On a partial erasure all of it waits for the held data to go
+		// (Art. 8 §2, 16); the sweep then finishes it (CompleteErasures).
+		if res.EvidenceKept, err = s.forgetTitular(ctx, tx, subjectRef, m.ConsentEvidence); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// forgetTitular is what erasing the last of a titular's data does to what
+// titular itself keeps of them: their requests lose their identifiers, the
+// ledger's subject reference is unlinked from them (the subject index), and
+// their consent evidence (IP, user agent) goes, or stays as proof under the
+// map's consent_evidence retention (keep). The consent records stay as
+// proof of what was agreed, linked to no one. It returns the evidence kept.
+func (s *Store) forgetTitular(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
+	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", ref); err != nil {
+		return nil, fmt.Errorf("forget request identifiers: %w", err)
+	}
+	if _, err := s.ForgetSubject(ctx, tx, ref); err != nil {
+		return nil, err
+	}
+	return s.ReleaseConsentEvidence(ctx, tx, ref, keep)
 }
 
 // block records a held row in lgpd_blocks (idempotently: a second DELETE

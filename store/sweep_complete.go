@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/titular/titular/datamap"
@@ -86,55 +87,62 @@ func erasuresToComplete(ctx context.Context, q Querier, now time.Time) ([]string
 // DELETE, no CONSENT received after the latest one and no request still to
 // run, and that the map reaches no row of any identifier its requests named.
 func erasureCompletable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref string) (bool, error) {
-	var deleted sql.NullTime
-	var later, open int
-	err := tx.QueryRowContext(ctx, `SELECT MAX(CASE WHEN kind = ? AND status = ? THEN received_at END),
- COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0) FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE`,
-		KindDelete, StatusCompleted, StatusReceived, StatusAwaitingApproval, StatusProcessing, ref).Scan(&deleted, &open)
+	// A titular's requests are few: one read gives all the rules need.
+	rows, err := tx.QueryContext(ctx, "SELECT kind, status, received_at, subject_json FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE", ref)
 	if err != nil {
 		return false, fmt.Errorf("complete erasure: requests: %w", err)
 	}
-	if !deleted.Valid || open > 0 {
-		return false, nil
+	type request struct {
+		kind, status string
+		at           time.Time
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_requests WHERE subject_ref = ? AND kind = ? AND received_at > ?",
-		ref, KindConsent, deleted.Time).Scan(&later); err != nil {
-		return false, fmt.Errorf("complete erasure: requests: %w", err)
-	}
-	if later > 0 {
-		return false, nil
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT subject_json FROM lgpd_requests WHERE subject_ref = ? AND subject_json IS NOT NULL", ref)
-	if err != nil {
-		return false, fmt.Errorf("complete erasure: identifiers: %w", err)
-	}
-	var all []Identifiers
+	var reqs []request
+	var deleted time.Time
+	var identifiers []Identifiers
 	for rows.Next() {
-		var raw string
-		var ids Identifiers
-		if err := rows.Scan(&raw); err != nil {
+		var r request
+		var subject sql.NullString
+		if err := rows.Scan(&r.kind, &r.status, &r.at, &subject); err != nil {
 			rows.Close()
-			return false, fmt.Errorf("complete erasure: identifiers: %w", err)
+			return false, fmt.Errorf("complete erasure: requests: %w", err)
 		}
-		if err := json.Unmarshal([]byte(raw), &ids); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("complete erasure: stored identifiers: %w", err)
+		reqs = append(reqs, r)
+		if r.kind == KindDelete && r.status == StatusCompleted && r.at.After(deleted) {
+			deleted = r.at
 		}
-		if !ids.Empty() {
-			all = append(all, ids)
+		if subject.Valid {
+			var ids Identifiers
+			if err := json.Unmarshal([]byte(subject.String), &ids); err != nil {
+				rows.Close()
+				return false, fmt.Errorf("complete erasure: stored identifiers: %w", err)
+			}
+			if !ids.Empty() && !slices.Contains(identifiers, ids) {
+				identifiers = append(identifiers, ids)
+			}
 		}
 	}
 	if err := rows.Close(); err != nil {
-		return false, fmt.Errorf("complete erasure: identifiers: %w", err)
+		return false, fmt.Errorf("complete erasure: requests: %w", err)
 	}
-	for _, ids := range all {
+	if deleted.IsZero() {
+		return false, nil
+	}
+	for _, r := range reqs {
+		switch {
+		case r.status == StatusReceived, r.status == StatusAwaitingApproval, r.status == StatusProcessing:
+			return false, nil // still to run
+		case r.kind == KindConsent && r.at.After(deleted):
+			return false, nil // came back
+		}
+	}
+	for _, ids := range identifiers {
 		counts, err := WalkWith(ctx, tx, m, ids, discardSink{}, WalkOptions{ForUpdate: true})
 		if err != nil {
 			return false, fmt.Errorf("complete erasure: %w", err)
 		}
 		for _, c := range counts {
 			if c.Rows > 0 {
-				return false, nil
+				return false, nil // the CRM holds rows of theirs again
 			}
 		}
 	}
@@ -142,13 +150,7 @@ func erasureCompletable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref str
 }
 
 func (s *Store) completeErasure(ctx context.Context, tx *sql.Tx, m *datamap.Map, ref string) error {
-	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", ref); err != nil {
-		return fmt.Errorf("complete erasure: forget request identifiers: %w", err)
-	}
-	if _, err := s.ForgetSubject(ctx, tx, ref); err != nil {
-		return err
-	}
-	if _, err := s.ReleaseConsentEvidence(ctx, tx, ref, m.ConsentEvidence); err != nil {
+	if _, err := s.forgetTitular(ctx, tx, ref, m.ConsentEvidence); err != nil {
 		return err
 	}
 	return s.AppendLeaf(ctx, tx, ledger.Leaf{Event: EventErasureCompleted, Kind: KindDelete, SubjectRef: ref,

@@ -120,11 +120,7 @@ func runLedgerCheckpoint(ctx context.Context, args []string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	signer, verifier, err := loadSigner(cfg, log)
-	if err != nil {
-		return err
-	}
-	previous, err := previousVerifiers(cfg)
+	signer, verifier, previous, err := loadSigner(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -220,11 +216,7 @@ func openLedgerStore(ctx context.Context, cfg *config.Config, id string, log *sl
 
 // newLedgerService builds the ledger service with the configured signer.
 func newLedgerService(cfg *config.Config, tenants *tenant.Registry, log *slog.Logger) (*service.Ledger, error) {
-	signer, verifier, err := loadSigner(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	previous, err := previousVerifiers(cfg)
+	signer, verifier, previous, err := loadSigner(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -244,21 +236,27 @@ func previousVerifiers(cfg *config.Config) ([]note.Verifier, error) {
 	return out, nil
 }
 
-func loadSigner(cfg *config.Config, log *slog.Logger) (note.Signer, note.Verifier, error) {
+// loadSigner returns the checkpoint signer, its verifier, and the verifiers
+// of signing keys rotated out (ledger.previous_verifier_keys).
+func loadSigner(cfg *config.Config, log *slog.Logger) (note.Signer, note.Verifier, []note.Verifier, error) {
 	skey, err := loadSigningKey(cfg, log, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	signer, err := ledger.NewSigner(skey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vkey, err := ledger.VerifierKey(skey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	verifier, err := ledger.NewVerifier(vkey)
-	return signer, verifier, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	previous, err := previousVerifiers(cfg)
+	return signer, verifier, previous, err
 }
 
 // loadSigningKey returns the checkpoint signing key from the configured file
