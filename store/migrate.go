@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,32 +53,77 @@ func Migrations() ([]Migration, error) {
 // MigrationResult says what Migrate did.
 type MigrationResult struct {
 	Applied []string
+	// Resumed are the Applied migrations an earlier run had begun: some of
+	// their statements had already taken effect (see alreadyApplied).
+	Resumed []string
 	Current int
 }
 
+// ErrMigrationLocked is returned when another process kept this database's
+// migration lock for the whole wait.
+var ErrMigrationLocked = errors.New("another titular is migrating this database; try again in a minute")
+
+// MigrationError says which statement of which migration failed; Statement
+// is 0 when the statements ran but recording the version failed.
+type MigrationError struct {
+	Migration string
+	Statement int
+	Err       error
+}
+
+func (e *MigrationError) Error() string {
+	if e.Statement == 0 {
+		return fmt.Sprintf("migrate %s: record version: %v", e.Migration, e.Err)
+	}
+	return fmt.Sprintf("migrate %s, statement %d: %v", e.Migration, e.Statement, e.Err)
+}
+
+func (e *MigrationError) Unwrap() error { return e.Err }
+
+// migrateLockWait is how long Migrate waits for another process migrating
+// the same database before giving up.
+const migrateLockWait = 60 * time.Second
+
 // Migrate applies every embedded migration not yet recorded in
 // lgpd_schema_migrations. A named lock (GET_LOCK, on MySQL and MariaDB alike)
-// keeps concurrent replicas from migrating at once; statements are written to
-// be re-runnable, since DDL is not transactional in MySQL.
+// keeps concurrent replicas from migrating one database at once, while other
+// databases on the same server migrate in parallel. DDL is not transactional
+// in MySQL, so a run interrupted inside a migration leaves some of its
+// statements applied and the version unrecorded; the next run runs the
+// migration again, and its statements are written to be re-runnable (IF NOT
+// EXISTS, DROP … IF EXISTS before CREATE TRIGGER, INSERT IGNORE) or, where
+// MySQL has no such form (ADD COLUMN, CREATE INDEX), their "already exists"
+// error counts as done. A new migration keeps to these forms, and changes
+// data only in ways that may run twice (INSERT IGNORE, guarded UPDATEs).
 func Migrate(ctx context.Context, db *sql.DB) (MigrationResult, error) {
-	var res MigrationResult
 	migs, err := Migrations()
 	if err != nil {
-		return res, err
+		return MigrationResult{}, err
 	}
+	return migrate(ctx, db, migrateOptions{migs: migs, lockWait: migrateLockWait})
+}
+
+type migrateOptions struct {
+	migs     []Migration
+	lockWait time.Duration
+	// strict fails on "already exists" too; tests apply the migrations to a
+	// fresh database this way, so a migration that re-creates an existing
+	// object by mistake is caught rather than taken for a resumed run.
+	strict bool
+}
+
+func migrate(ctx context.Context, db *sql.DB, o migrateOptions) (MigrationResult, error) {
+	var res MigrationResult
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('titular_migrate', 60)").Scan(&got); err != nil {
-		return res, fmt.Errorf("migrate: take lock: %w", err)
+	unlock, err := lockMigrations(ctx, conn, o.lockWait)
+	if err != nil {
+		return res, err
 	}
-	if !got.Valid || got.Int64 != 1 {
-		return res, errors.New("migrate: another titular is migrating this database; try again in a minute")
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('titular_migrate')") //nolint:errcheck // released with the session anyway
+	defer unlock()
 
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS lgpd_schema_migrations (
   version    INT          NOT NULL,
@@ -85,40 +133,148 @@ func Migrate(ctx context.Context, db *sql.DB) (MigrationResult, error) {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`); err != nil {
 		return res, fmt.Errorf("migrate: create version table: %w", err)
 	}
-	applied := map[int]bool{}
-	rows, err := conn.QueryContext(ctx, "SELECT version FROM lgpd_schema_migrations")
+	applied, err := appliedVersions(ctx, conn)
 	if err != nil {
-		return res, fmt.Errorf("migrate: read versions: %w", err)
+		return res, err
 	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("migrate: read versions: %w", err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Close(); err != nil {
-		return res, fmt.Errorf("migrate: read versions: %w", err)
-	}
-	for _, m := range migs {
+	for _, m := range o.migs {
 		if applied[m.Version] {
 			res.Current = m.Version
 			continue
 		}
+		resumed := false
 		for i, stmt := range m.Statements {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return res, fmt.Errorf("migrate %s, statement %d: %w", m.Name, i+1, err)
+			_, err := execMigration(ctx, conn, stmt, o.lockWait)
+			if err != nil && !o.strict && alreadyApplied(err) {
+				resumed, err = true, nil
+			}
+			if err != nil {
+				return res, &MigrationError{Migration: m.Name, Statement: i + 1, Err: err}
 			}
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO lgpd_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 			m.Version, m.Name, time.Now().UTC()); err != nil {
-			return res, fmt.Errorf("migrate %s: record version: %w", m.Name, err)
+			return res, &MigrationError{Migration: m.Name, Err: err}
 		}
 		res.Applied = append(res.Applied, m.Name)
+		if resumed {
+			res.Resumed = append(res.Resumed, m.Name)
+		}
 		res.Current = m.Version
 	}
 	return res, nil
+}
+
+// lockMigrations takes the migration lock of conn's database, waiting up to
+// wait for another process to finish, and returns its release.
+func lockMigrations(ctx context.Context, conn *sql.Conn, wait time.Duration) (func(), error) {
+	var database sql.NullString
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&database); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if !database.Valid || database.String == "" {
+		return nil, errors.New("migrate: the connection has no database; name it in the DSN (…/database_name)")
+	}
+	name := migrateLockName(database.String)
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
+		return nil, fmt.Errorf("migrate: take lock: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return nil, fmt.Errorf("migrate: %w", ErrMigrationLocked)
+	}
+	return func() {
+		// Released with the session anyway, should this fail.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+	}, nil
+}
+
+// triggerDDL matches CREATE and DROP TRIGGER statements.
+var triggerDDL = regexp.MustCompile(`(?i)^\s*(create|drop)\s+(or\s+replace\s+)?(definer\s*=\s*\S+\s+)?trigger\b`)
+
+// TriggerDDLLock is the server-wide GET_LOCK name Migrate holds around
+// trigger DDL. MariaDB (10.6+, atomic DDL) backs a table's .TRG file up as
+// .TRG- while it changes its triggers, and with trigger DDL running in
+// several databases at once some backups are left behind: the table works,
+// but DROP DATABASE then fails (errno 39, "Directory not empty") until the
+// file is removed by hand. Trigger statements are quick, so the fleet's
+// migrations wait on each other only for them (MySQL 8, whose triggers live
+// in its data dictionary, pays the same short wait). Dropping a table with
+// triggers races the same way, so whatever drops tenant databases while
+// migrations may run on the server (test cleanup, the fleet bench, an
+// operator's script) holds this lock around DROP DATABASE too.
+const TriggerDDLLock = "titular_migrate_triggers"
+
+// execMigration runs one statement of a migration on conn, which holds the
+// database's migration lock, taking the server's trigger lock around
+// trigger DDL.
+func execMigration(ctx context.Context, conn *sql.Conn, stmt string, wait time.Duration) (sql.Result, error) {
+	if !triggerDDL.MatchString(stmt) {
+		return conn.ExecContext(ctx, stmt)
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", TriggerDDLLock, int(wait.Seconds())).Scan(&got); err != nil {
+		return nil, fmt.Errorf("take the trigger lock: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return nil, fmt.Errorf("%w (waiting to change triggers)", ErrMigrationLocked)
+	}
+	// Released with the session anyway, should this fail.
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", TriggerDDLLock) //nolint:errcheck
+	return conn.ExecContext(ctx, stmt)
+}
+
+// migrateLockName is the GET_LOCK name guarding one database's migrations.
+// User locks are server-wide, not per database, so a fixed name would make
+// the tenant databases of a server migrate one at a time (and fail after the
+// wait); the database name goes in, hashed, because MySQL limits lock names
+// to 64 characters and database names may take 64 alone.
+func migrateLockName(database string) string {
+	sum := sha256.Sum256([]byte(database))
+	return "titular_migrate:" + hex.EncodeToString(sum[:16])
+}
+
+func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM lgpd_schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read versions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("migrate: read versions: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migrate: read versions: %w", err)
+	}
+	return applied, nil
+}
+
+// MySQL error numbers of a DDL statement whose effect is already there:
+// what re-running a statement that an interrupted run had applied returns
+// when MySQL has no IF [NOT] EXISTS form for it (MySQL 8 has none for ADD
+// COLUMN, ADD INDEX, CREATE INDEX or DROP COLUMN). MariaDB uses the same
+// numbers.
+const (
+	errTableExists       = 1050 // CREATE TABLE, RENAME TABLE
+	errDupColumn         = 1060 // ADD COLUMN
+	errDupKeyName        = 1061 // ADD INDEX, CREATE INDEX
+	errCantDropMissing   = 1091 // DROP COLUMN, DROP INDEX
+	errTriggerExists     = 1359 // CREATE TRIGGER
+	errTriggerMissing    = 1360 // DROP TRIGGER
+	errDupForeignKeyName = 1826 // ADD FOREIGN KEY
+)
+
+func alreadyApplied(err error) bool {
+	switch mysqlNumber(err) {
+	case errTableExists, errDupColumn, errDupKeyName, errCantDropMissing, errTriggerExists, errTriggerMissing, errDupForeignKeyName:
+		return true
+	}
+	return false
 }
 
 // SchemaVersion reports the latest applied migration and the latest embedded

@@ -72,15 +72,38 @@ func NewDatabase(tb testing.TB) (*sql.DB, string) {
 			tb.Logf("kept test database %s", name)
 			return
 		}
-		a, err := sql.Open("mysql", DSN(tb, ""))
-		if err != nil {
-			tb.Errorf("drop test database: %v", err)
-			return
-		}
-		defer a.Close()
-		if _, err := a.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
+		if err := dropDatabase(tb, name); err != nil {
 			tb.Errorf("drop test database %s: %v", name, err)
 		}
 	})
 	return db, dsn
+}
+
+// triggerDDLLock is store.TriggerDDLLock (storetest cannot import store,
+// whose tests import it): MariaDB can leave a stray .TRG- file behind when
+// a database is dropped while trigger DDL runs elsewhere on the server,
+// and the database then cannot be dropped. Dropping under the same lock
+// as migrations avoids it.
+const triggerDDLLock = "titular_migrate_triggers"
+
+func dropDatabase(tb testing.TB, name string) error {
+	a, err := sql.Open("mysql", DSN(tb, ""))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := a.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", triggerDDLLock).Scan(&got); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", triggerDDLLock) //nolint:errcheck // released with the session anyway
+	_, err = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+	return err
 }
