@@ -211,6 +211,7 @@ func (s *Store) WriteConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 		rowsOf(len(ws), 4), leafArgs...); err != nil {
 		return nil, fmt.Errorf("append ledger leaves: %w", err)
 	}
+	leaveWork(ctx, WorkLedger)
 	if err := s.writeConsentRows(ctx, tx, ws, out, now); err != nil {
 		return nil, err
 	}
@@ -305,6 +306,7 @@ func (s *Store) writeOutboxRows(ctx context.Context, tx *sql.Tx, ws []ConsentWri
 		rowsOf(len(delArgs)/4, 4), delArgs...); err != nil {
 		return fmt.Errorf("enqueue deliveries: %w", err)
 	}
+	leaveWork(ctx, WorkOutbox)
 	return nil
 }
 

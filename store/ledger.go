@@ -30,6 +30,7 @@ func (s *Store) AppendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error
  VALUES (?, ?, ?, ?)`, b, ledger.MAC(s.ledgerKey, b), nullable(l.RequestID), s.now()); err != nil {
 		return fmt.Errorf("append ledger leaf: %w", err)
 	}
+	leaveWork(ctx, WorkLedger)
 	return nil
 }
 

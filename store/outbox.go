@@ -89,6 +89,7 @@ func (s *Store) EnqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, end
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES `+values, args...); err != nil {
 		return nil, fmt.Errorf("enqueue deliveries: %w", err)
 	}
+	leaveWork(ctx, WorkOutbox)
 	return &e, nil
 }
 
@@ -282,6 +283,9 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, endpoint string, even
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("requeue failed deliveries: %w", err)
+	}
+	if n > 0 {
+		s.notify(WorkOutbox)
 	}
 	return n, nil
 }

@@ -296,6 +296,9 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed 
 		return nil, err
 	}
 	r.Status, r.UpdatedAt, r.LeaseOwner = to, now, ""
+	if to == StatusReceived {
+		leaveWork(ctx, WorkRequests)
+	}
 	if isFinal(to) {
 		r.CompletedAt = &now
 	}

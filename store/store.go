@@ -25,6 +25,8 @@ type Store struct {
 	// subjectKey keys the HMAC of identifiers in lgpd_subject_index;
 	// ledgerKey authenticates ledger leaves. Both live outside the database.
 	subjectKey, ledgerKey []byte
+	// onCommit learns what background work each committed change left.
+	onCommit func(Work)
 }
 
 // Option configures a Store.
@@ -112,13 +114,15 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx cont
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(ctx, tx); err != nil {
+	work := &txWork{}
+	if err := fn(context.WithValue(ctx, txWorkKey{}, work), tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.notify(work.w)
 	return nil
 }
 
