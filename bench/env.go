@@ -192,15 +192,16 @@ func (e *Env) startServer(ctx context.Context, dsn string) error {
 ledger: {host: %s, signing_key_file: %q}
 http_addr: 127.0.0.1:0
 state_dir: %q
-workers: {per_tenant: %d, poll_interval: 1s, lease: 5m, max_attempts: 3}
 tenants:
   - {id: %s, name: "Incorporadora Benchmark Ltda", dsn: %q, datamap: %q, max_open_conns: %d,
      webhooks: [{name: crm, url: %q, secret_file: %q, events: [consent.revoked]}]}
 auth:
   api_keys:
     - {name: bench, role: dpo, tenants: [%s], key_sha256: %s}
-`, ledgerHost, signingKey, filepath.Join(dir, "state"), e.opts.Workers, tenantID, dsn, mapPath, 2*e.opts.Workers+8+e.opts.Clients, hook.URL, secret,
-		tenantID, hex.EncodeToString(sum[:]))
+workers: {concurrency: %d, per_tenant: %d, poll_interval: 1s, lease: 5m, max_attempts: 3}
+databases: {max_connections: %d}
+`, ledgerHost, signingKey, filepath.Join(dir, "state"), tenantID, dsn, mapPath, 2*e.opts.Workers+8+e.opts.Clients, hook.URL, secret,
+		tenantID, hex.EncodeToString(sum[:]), e.opts.Workers, e.opts.Workers, 2*e.opts.Workers+8+e.opts.Clients)
 	cfg, err := config.Parse(filepath.Join(dir, "titular.yaml"), []byte(yaml))
 	if err != nil {
 		return fmt.Errorf("bench config: %w", err)

@@ -42,10 +42,26 @@ type Config struct {
 	Ledger Ledger `yaml:"ledger"`
 	// WebhookDelivery tunes the delivery of propagation events (webhooks.go).
 	WebhookDelivery WebhookDelivery `yaml:"webhook_delivery"`
+	// TenantsDir holds one YAML file per tenant beside the inline list;
+	// serve watches it, so tenants come and go without a restart
+	// (tenants_dir.go).
+	TenantsDir string `yaml:"tenants_dir"`
+	// Databases bounds the connections titular opens per MySQL server
+	// (databases.go).
+	Databases Databases `yaml:"databases"`
 
 	// Dir is the directory of the config file; relative paths resolve from it.
 	Dir string `yaml:"-"`
+	// TenantFileProblems are the tenant files of TenantsDir that could not
+	// be used when the config was loaded: reported, skipped, never fatal.
+	TenantFileProblems []error `yaml:"-"`
+	// inline are the tenants listed in the config file itself.
+	inline []Tenant
+	path   string
 }
+
+// Path is the config file's path, for reloading it.
+func (c *Config) Path() string { return c.path }
 
 // Tenant is one CRM customer with its own database.
 type Tenant struct {
@@ -72,6 +88,13 @@ type Tenant struct {
 	AnonymizeKey keyring.Source `yaml:"anonymize_key"`
 	// Webhooks receive the tenant's propagation events (webhooks.go).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// Server names the databases.servers entry whose connection budget the
+	// tenant shares; empty, tenants share by the host:port of their DSN.
+	Server string `yaml:"server"`
+
+	// Source is the tenant file this tenant came from; empty for the
+	// tenants listed in the config file itself.
+	Source string `yaml:"-"`
 }
 
 // Policy is the controller's instructions for one tenant.
@@ -107,12 +130,27 @@ type APIKey struct {
 	Tenants   []string `yaml:"tenants"`
 }
 
-// Workers tunes request processing.
+// Workers tunes the background work: request processing, the ledger
+// sequencer, webhook delivery, checkpoints and the sweep, scheduled across
+// every tenant by one scheduler.
 type Workers struct {
+	// Concurrency is how many background jobs run at once in this process,
+	// across all tenants (default 8). Each may hold two connections.
+	Concurrency int `yaml:"concurrency"`
 	// PerTenant is how many requests of one tenant run at once in this process (default 2).
 	PerTenant int `yaml:"per_tenant"`
-	// PollInterval is the longest an idle tenant's queue goes unchecked (default 5s).
-	PollInterval time.Duration `yaml:"poll_interval"`
+	// MinPollInterval and PollInterval bound the backstop poll of a tenant
+	// this replica owns: work created elsewhere (another replica, rows
+	// written by hand) is found within it. It starts at MinPollInterval
+	// (default 2s) and doubles while the tenant stays idle up to
+	// PollInterval (default 1m). Work created through this process never
+	// waits for it.
+	MinPollInterval time.Duration `yaml:"min_poll_interval"`
+	PollInterval    time.Duration `yaml:"poll_interval"`
+	// OwnershipLease is how long a replica keeps a tenant's background work
+	// (backstop polls, sweep, checkpoints) without renewing it: a dead
+	// replica's tenants are taken over once it ends (default 3m).
+	OwnershipLease time.Duration `yaml:"ownership_lease"`
 	// Lease is how long a claimed request stays with its worker before another may take it (default 5m).
 	Lease time.Duration `yaml:"lease"`
 	// MaxAttempts before a request is marked FAILED (default 5).
@@ -151,10 +189,14 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config path: %w", err)
 	}
-	c.Dir = filepath.Dir(abs)
+	c.Dir, c.path = filepath.Dir(abs), abs
 	c.applyDefaults()
+	c.inline = c.Tenants
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.TenantsDir != "" {
+		c.Tenants, c.TenantFileProblems = c.Catalog()
 	}
 	return &c, nil
 }
@@ -170,32 +212,26 @@ func (c *Config) applyDefaults() {
 		c.StateDir = ".titular"
 	}
 	c.StateDir = c.Resolve(c.StateDir)
+	if c.TenantsDir != "" {
+		c.TenantsDir = c.Resolve(c.TenantsDir)
+	}
 	for i := range c.Tenants {
-		t := &c.Tenants[i]
-		if t.Policy.DeadlineDays == 0 {
-			t.Policy.DeadlineDays = 15
-		}
-		if t.MaxOpenConns == 0 {
-			t.MaxOpenConns = 8
-		}
-		if t.Name == "" {
-			t.Name = t.ID
-		}
-		if t.Datamap != "" {
-			t.Datamap = c.Resolve(t.Datamap)
-		}
-		if t.DSNFile != "" {
-			t.DSNFile = c.Resolve(t.DSNFile)
-		}
-		for _, src := range keySources(t) {
-			src.File = c.Resolve(src.File)
-		}
+		c.Tenants[i].applyDefaults(c.Dir)
+	}
+	if c.Workers.Concurrency == 0 {
+		c.Workers.Concurrency = 8
 	}
 	if c.Workers.PerTenant == 0 {
 		c.Workers.PerTenant = 2
 	}
 	if c.Workers.PollInterval == 0 {
-		c.Workers.PollInterval = 5 * time.Second
+		c.Workers.PollInterval = time.Minute
+	}
+	if c.Workers.MinPollInterval == 0 {
+		c.Workers.MinPollInterval = min(2*time.Second, c.Workers.PollInterval)
+	}
+	if c.Workers.OwnershipLease == 0 {
+		c.Workers.OwnershipLease = 3 * time.Minute
 	}
 	if c.Workers.Lease == 0 {
 		c.Workers.Lease = 5 * time.Minute
@@ -209,8 +245,35 @@ func (c *Config) applyDefaults() {
 	if c.Exports.TTL == 0 {
 		c.Exports.TTL = 30 * 24 * time.Hour
 	}
-	c.webhookDefaults()
+	c.WebhookDelivery.applyDefaults()
 	c.ledgerDefaults()
+	c.Databases.applyDefaults()
+}
+
+// applyDefaults fills a tenant's unset fields and makes its paths absolute
+// from dir, the directory of the file it was written in.
+func (t *Tenant) applyDefaults(dir string) {
+	if t.Policy.DeadlineDays == 0 {
+		t.Policy.DeadlineDays = 15
+	}
+	if t.MaxOpenConns == 0 {
+		t.MaxOpenConns = 8
+	}
+	if t.Name == "" {
+		t.Name = t.ID
+	}
+	resolve := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	t.Datamap = resolve(t.Datamap)
+	t.DSNFile = resolve(t.DSNFile)
+	for _, src := range keySources(t) {
+		src.File = resolve(src.File)
+	}
+	t.webhookDefaults(resolve)
 }
 
 // keySources are the tenant's keyring sources, so every one gets the same
@@ -229,44 +292,23 @@ func (c *Config) Resolve(p string) string {
 
 func (c *Config) validate() error {
 	var errs []error
-	if len(c.Tenants) == 0 {
-		errs = append(errs, errors.New("tenants: at least one tenant is required"))
+	if len(c.Tenants) == 0 && c.TenantsDir == "" {
+		errs = append(errs, errors.New("tenants: at least one tenant is required (list them here or in a tenants_dir)"))
 	}
 	seen := map[string]bool{}
-	for i, t := range c.Tenants {
+	for i, t := range c.inline {
 		at := fmt.Sprintf("tenants[%d]", i)
-		switch {
-		case !idPattern.MatchString(t.ID):
-			errs = append(errs, fmt.Errorf("%s.id: %q is not a valid tenant id (lower-case letters, digits, '-' and '_', up to 63)", at, t.ID))
-		case seen[t.ID]:
+		if seen[t.ID] {
 			errs = append(errs, fmt.Errorf("%s.id: tenant %q is listed twice", at, t.ID))
 		}
 		seen[t.ID] = true
-		n := 0
-		for _, s := range []string{t.DSN, t.DSNEnv, t.DSNFile} {
-			if s != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			errs = append(errs, fmt.Errorf("%s: set exactly one of dsn_env, dsn_file or dsn (dsn only for development: it puts a secret in the file)", at))
-		}
-		if t.Datamap == "" {
-			errs = append(errs, fmt.Errorf("%s.datamap: the path of the tenant's data map is required", at))
-		}
-		if t.Policy.DeadlineDays < 1 || t.Policy.DeadlineDays > 365 {
-			errs = append(errs, fmt.Errorf("%s.policy.deadline_days: %d is out of range 1..365", at, t.Policy.DeadlineDays))
-		}
-		for _, k := range t.Policy.ApprovalRequired {
-			if !slices.Contains(approvableKinds, k) {
-				errs = append(errs, fmt.Errorf("%s.policy.approval_required: %q cannot wait for approval; list only %s "+
-					"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
-			}
-		}
+		errs = append(errs, t.validate(at)...)
 	}
-	errs = append(errs, c.validateWebhooks()...)
+	errs = append(errs, c.WebhookDelivery.validate()...)
 	errs = append(errs, c.validateLedger()...)
 	errs = append(errs, c.Tracing.validate()...)
+	errs = append(errs, c.validateWorkers()...)
+	errs = append(errs, c.validateDatabases()...)
 	names := map[string]bool{}
 	for i, k := range c.Auth.APIKeys {
 		at := fmt.Sprintf("auth.api_keys[%d]", i)
@@ -286,7 +328,8 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s.tenants: list the tenants this key may touch", at))
 		}
 		for _, id := range k.Tenants {
-			if !seen[id] && id != "*" {
+			// Tenants of a tenants_dir may arrive after the start.
+			if !seen[id] && id != "*" && c.TenantsDir == "" {
 				errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", at, id))
 			}
 		}
@@ -294,7 +337,59 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// Tenant returns the tenant with the given id.
+// validate checks one tenant entry; at says where it was written.
+func (t Tenant) validate(at string) []error {
+	var errs []error
+	if !idPattern.MatchString(t.ID) {
+		errs = append(errs, fmt.Errorf("%s.id: %q is not a valid tenant id (lower-case letters, digits, '-' and '_', up to 63)", at, t.ID))
+	}
+	n := 0
+	for _, s := range []string{t.DSN, t.DSNEnv, t.DSNFile} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, fmt.Errorf("%s: set exactly one of dsn_env, dsn_file or dsn (dsn only for development: it puts a secret in the file)", at))
+	}
+	if t.Datamap == "" {
+		errs = append(errs, fmt.Errorf("%s.datamap: the path of the tenant's data map is required", at))
+	}
+	if t.Policy.DeadlineDays < 1 || t.Policy.DeadlineDays > 365 {
+		errs = append(errs, fmt.Errorf("%s.policy.deadline_days: %d is out of range 1..365", at, t.Policy.DeadlineDays))
+	}
+	if t.MaxOpenConns < 2 {
+		errs = append(errs, fmt.Errorf("%s.max_open_conns: %d is too few; a request may hold two connections (default 8)", at, t.MaxOpenConns))
+	}
+	for _, k := range t.Policy.ApprovalRequired {
+		if !slices.Contains(approvableKinds, k) {
+			errs = append(errs, fmt.Errorf("%s.policy.approval_required: %q cannot wait for approval; list only %s "+
+				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
+		}
+	}
+	return append(errs, t.validateWebhooks(at)...)
+}
+
+func (c *Config) validateWorkers() []error {
+	w := c.Workers
+	var errs []error
+	if w.Concurrency < 1 || w.PerTenant < 1 || w.MaxAttempts < 1 {
+		errs = append(errs, errors.New("workers: concurrency, per_tenant and max_attempts must be at least 1"))
+	}
+	if w.MinPollInterval <= 0 || w.PollInterval < w.MinPollInterval {
+		errs = append(errs, fmt.Errorf("workers: min_poll_interval (%s) must be positive and at most poll_interval (%s)", w.MinPollInterval, w.PollInterval))
+	}
+	if w.OwnershipLease < 3*time.Second {
+		errs = append(errs, fmt.Errorf("workers.ownership_lease: %s is too short; a replica renews it every third of it (default 3m)", w.OwnershipLease))
+	}
+	if w.Lease <= 0 || w.SweepInterval <= 0 {
+		errs = append(errs, errors.New("workers: lease and sweep_interval must be positive"))
+	}
+	return errs
+}
+
+// Tenant returns the tenant with the given id, from the config file or
+// its tenants_dir as loaded.
 func (c *Config) Tenant(id string) (Tenant, bool) {
 	for _, t := range c.Tenants {
 		if t.ID == id {

@@ -32,8 +32,6 @@ type Webhook struct {
 
 // WebhookDelivery tunes the dispatcher that delivers webhook events.
 type WebhookDelivery struct {
-	// PollInterval is the longest a tenant's outbox goes unchecked while idle (default 2s).
-	PollInterval time.Duration `yaml:"poll_interval"`
 	// Timeout bounds one HTTP attempt (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
 	// MinBackoff is the wait after a first failure; it doubles per attempt,
@@ -49,9 +47,6 @@ type WebhookDelivery struct {
 const minSecretBytes = 16
 
 func (d *WebhookDelivery) applyDefaults() {
-	if d.PollInterval == 0 {
-		d.PollInterval = 2 * time.Second
-	}
 	if d.Timeout == 0 {
 		d.Timeout = 10 * time.Second
 	}
@@ -66,48 +61,46 @@ func (d *WebhookDelivery) applyDefaults() {
 	}
 }
 
-func (c *Config) webhookDefaults() {
-	c.WebhookDelivery.applyDefaults()
-	for i := range c.Tenants {
-		for j := range c.Tenants[i].Webhooks {
-			w := &c.Tenants[i].Webhooks[j]
-			if w.Name == "" {
-				if u, err := url.Parse(w.URL); err == nil {
-					u.RawQuery, u.Fragment, u.User = "", "", nil
-					w.Name = u.String()
-				}
-			}
-			if w.SecretFile != "" {
-				w.SecretFile = c.Resolve(w.SecretFile)
+func (t *Tenant) webhookDefaults(resolve func(string) string) {
+	for j := range t.Webhooks {
+		w := &t.Webhooks[j]
+		if w.Name == "" {
+			if u, err := url.Parse(w.URL); err == nil {
+				u.RawQuery, u.Fragment, u.User = "", "", nil
+				w.Name = u.String()
 			}
 		}
+		w.SecretFile = resolve(w.SecretFile)
 	}
 }
 
-func (c *Config) validateWebhooks() []error {
-	var errs []error
-	d := c.WebhookDelivery
-	if d.MinBackoff <= 0 || d.MaxBackoff < d.MinBackoff || d.MaxAttempts < 1 || d.Timeout <= 0 || d.PollInterval <= 0 {
-		errs = append(errs, errors.New("webhook_delivery: durations must be positive, max_backoff >= min_backoff, max_attempts >= 1"))
+func (d WebhookDelivery) validate() []error {
+	if d.MinBackoff <= 0 || d.MaxBackoff < d.MinBackoff || d.MaxAttempts < 1 || d.Timeout <= 0 {
+		return []error{errors.New("webhook_delivery: durations must be positive, max_backoff >= min_backoff, max_attempts >= 1")}
 	}
-	for i, t := range c.Tenants {
-		names := map[string]bool{}
-		for j, w := range t.Webhooks {
-			at := fmt.Sprintf("tenants[%d].webhooks[%d]", i, j)
-			if err := checkWebhookURL(w.URL); err != nil {
-				errs = append(errs, fmt.Errorf("%s.url: %w", at, err))
-			}
-			if len(w.Name) > 100 || names[w.Name] {
-				errs = append(errs, fmt.Errorf("%s.name: names must be unique in the tenant and at most 100 characters", at))
-			}
-			names[w.Name] = true
-			if (w.SecretEnv == "") == (w.SecretFile == "") {
-				errs = append(errs, fmt.Errorf("%s: set exactly one of secret_env or secret_file (at least %d random bytes: openssl rand -hex 32)", at, minSecretBytes))
-			}
-			for _, e := range w.Events {
-				if e == "" || strings.ContainsAny(e, " \t") {
-					errs = append(errs, fmt.Errorf("%s.events: %q is not an event name, e.g. consent.revoked", at, e))
-				}
+	return nil
+}
+
+// validateWebhooks checks a tenant's endpoints; at says where the tenant
+// was written.
+func (t Tenant) validateWebhooks(at string) []error {
+	var errs []error
+	names := map[string]bool{}
+	for j, w := range t.Webhooks {
+		at := fmt.Sprintf("%s.webhooks[%d]", at, j)
+		if err := checkWebhookURL(w.URL); err != nil {
+			errs = append(errs, fmt.Errorf("%s.url: %w", at, err))
+		}
+		if len(w.Name) > 100 || names[w.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: names must be unique in the tenant and at most 100 characters", at))
+		}
+		names[w.Name] = true
+		if (w.SecretEnv == "") == (w.SecretFile == "") {
+			errs = append(errs, fmt.Errorf("%s: set exactly one of secret_env or secret_file (at least %d random bytes: openssl rand -hex 32)", at, minSecretBytes))
+		}
+		for _, e := range w.Events {
+			if e == "" || strings.ContainsAny(e, " \t") {
+				errs = append(errs, fmt.Errorf("%s.events: %q is not an event name, e.g. consent.revoked", at, e))
 			}
 		}
 	}

@@ -60,7 +60,10 @@ func decode(s, where string) ([]byte, error) {
 }
 
 // generated reads or creates <state_dir>/keys/<tenant>/<purpose>.key. The
-// file is created exclusively, so concurrent processes agree on one key.
+// key is written to a temporary file and linked into place, which fails if
+// the name exists: concurrent openers (serve opening tenants in the
+// background while a command opens the same one) agree on one key and never
+// read a half-written file.
 func (k *Keyring) generated(tenant, purpose string) ([]byte, error) {
 	dir := filepath.Join(k.stateDir, "keys", tenant)
 	path := filepath.Join(dir, purpose+".key")
@@ -76,18 +79,22 @@ func (k *Keyring) generated(tenant, purpose string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return k.generated(tenant, purpose)
-	}
+	f, err := os.CreateTemp(dir, "."+purpose+".key-*")
 	if err != nil {
 		return nil, fmt.Errorf("write generated key: %w", err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write generated key: %w", err)
 	}
 	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write generated key: %w", err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return k.generated(tenant, purpose)
+	} else if err != nil {
 		return nil, fmt.Errorf("write generated key: %w", err)
 	}
 	k.log.Warn("generated a development key; configure one for production", "tenant", tenant, "purpose", purpose, "path", path)

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -14,12 +13,12 @@ func TestRequestCollector(t *testing.T) {
 	m := New()
 	err := m.Register(NewRequestCollector(func(context.Context) []TenantCounts {
 		return []TenantCounts{
-			{Tenant: "a", Counts: []RequestCount{
+			{Tenant: "a", Up: true, Read: true, Counts: []RequestCount{
 				{Tenant: "a", Kind: "EXTRACT", Status: "RECEIVED", Count: 2, Overdue: 1},
 				{Tenant: "a", Kind: "DELETE", Status: "PROCESSING", Count: 1},
 				{Tenant: "a", Kind: "EXTRACT", Status: "COMPLETED", Count: 5},
 			}},
-			{Tenant: "b", Err: errors.New("down")},
+			{Tenant: "b"},
 		}
 	}))
 	if err != nil {

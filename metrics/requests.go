@@ -14,12 +14,13 @@ type RequestCount struct {
 	Count, Overdue       int64
 }
 
-// TenantCounts is what a scrape reads from one tenant's database; Err set
-// means the database did not answer.
+// TenantCounts is what a scrape knows of one tenant: whether it is up and,
+// when Read, its request counts.
 type TenantCounts struct {
 	Tenant string
+	Up     bool
+	Read   bool
 	Counts []RequestCount
-	Err    error
 }
 
 // scrapeTimeout bounds the database reads of one scrape.
@@ -33,11 +34,12 @@ var (
 	overdueDesc = prometheus.NewDesc("titular_requests_overdue",
 		"Open requests past their legal deadline, by tenant.", []string{"tenant"}, nil)
 	upDesc = prometheus.NewDesc("titular_tenant_up",
-		"1 when the tenant's database answered the scrape, else 0.", []string{"tenant"}, nil)
+		"1 when the tenant is open and its database answered the last time titular asked, else 0.", []string{"tenant"}, nil)
 )
 
-// requestCollector reads the request tables at scrape time, so every
-// replica reports the same numbers: the databases are the truth.
+// requestCollector reports the request tables' counts as read gives them:
+// the databases are the truth, read through a cache so a scrape of a
+// thousand tenants does not query each.
 type requestCollector struct {
 	read func(ctx context.Context) []TenantCounts
 }
@@ -58,11 +60,14 @@ func (c requestCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	for _, t := range c.read(ctx) {
-		if t.Err != nil {
-			ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0, t.Tenant)
+		up := 0.0
+		if t.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, t.Tenant)
+		if !t.Up || !t.Read {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1, t.Tenant)
 		var queued, overdue int64
 		for _, rc := range t.Counts {
 			ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(rc.Count), t.Tenant, rc.Kind, rc.Status)

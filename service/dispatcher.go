@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -30,50 +29,27 @@ const (
 	dispatchParallel = 16
 )
 
-// Dispatcher delivers every tenant's outbox to its webhook endpoints, at
-// least once: claims use SKIP LOCKED with a lease, so several replicas share
-// the outbox, and a delivery whose outcome was not recorded (a crash, a
-// shutdown mid-call) is sent again when its lease ends.
+// Dispatcher delivers tenants' outboxes to their webhook endpoints, at
+// least once, one batch at a time; the fleet scheduler decides when and for
+// which tenant. Claims use SKIP LOCKED with a lease, so several replicas
+// share an outbox, and a delivery whose outcome was not recorded (a crash,
+// a shutdown mid-call) is sent again when its lease ends.
 type Dispatcher struct {
-	tenants   *tenant.Registry
-	cfg       config.WebhookDelivery
-	endpoints map[string]map[string]endpoint // tenant -> name -> endpoint
-	client    *http.Client
-	log       *slog.Logger
-	// OnFailure, when set before Run, counts each failed delivery attempt
+	cfg    config.WebhookDelivery
+	client *http.Client
+	log    *slog.Logger
+	// OnFailure, when set before use, counts each failed delivery attempt
 	// (the webhook-failures metric).
 	OnFailure func(tenant string)
 }
 
-type endpoint struct {
-	url    string
-	secret []byte
-}
-
-// NewDispatcher reads every configured endpoint's secret and checks its
-// event names, so a misconfiguration stops `serve` at start.
-func NewDispatcher(tenants *tenant.Registry, cfg *config.Config, log *slog.Logger) (*Dispatcher, error) {
-	d := &Dispatcher{tenants: tenants, cfg: cfg.WebhookDelivery, endpoints: map[string]map[string]endpoint{}, log: log,
+// NewDispatcher returns a dispatcher; each tenant's endpoints and secrets
+// come with the tenant (tenant.Tenant.Endpoints).
+func NewDispatcher(cfg config.WebhookDelivery, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{cfg: cfg, log: log,
 		// Redirects are not followed: a signed body goes only where configured.
-		client: &http.Client{Timeout: cfg.WebhookDelivery.Timeout, Transport: dispatchTransport(),
+		client: &http.Client{Timeout: cfg.Timeout, Transport: dispatchTransport(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	for _, t := range cfg.Tenants {
-		eps := map[string]endpoint{}
-		for _, w := range t.Webhooks {
-			for _, e := range w.Events {
-				if e != "*" && !slices.Contains(store.EventTypes(), e) {
-					return nil, fmt.Errorf("tenant %s webhook %s: unknown event %q; known: %v", t.ID, w.Name, e, store.EventTypes())
-				}
-			}
-			secret, err := w.Secret()
-			if err != nil {
-				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
-			}
-			eps[w.Name] = endpoint{url: w.URL, secret: secret}
-		}
-		d.endpoints[t.ID] = eps
-	}
-	return d, nil
 }
 
 // dispatchTransport keeps a connection per parallel attempt alive between
@@ -93,85 +69,53 @@ func (d *Dispatcher) lease() time.Duration {
 	return time.Duration(waves+1)*d.cfg.Timeout + time.Second
 }
 
-// Run delivers until ctx ends. A tenant without endpoints still polls, so
-// deliveries to an endpoint removed from the config are marked FAILED
-// instead of waiting forever.
-func (d *Dispatcher) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, id := range d.tenants.IDs() {
-		wg.Go(func() { d.loop(ctx, id) })
-	}
-	wg.Wait()
-}
-
-// loop claims again at once after a full batch; after a partial one, the
-// outbox is drained, and it waits minWait so the next claim takes what
-// arrived meanwhile in one batch: under load, claiming each event as it
-// commits would cost a claim transaction and an UPDATE per event.
-func (d *Dispatcher) loop(ctx context.Context, tenantID string) {
-	const minWait = 50 * time.Millisecond
-	wait := minWait
-	for ctx.Err() == nil {
-		n, err := d.RunOnce(ctx, tenantID)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			d.log.Error("dispatcher: tenant unavailable", "tenant", tenantID, "error", errClass(err))
-			wait = d.cfg.PollInterval
-		case n >= dispatchBatch:
-			continue
-		case n > 0:
-			wait = minWait
-		default:
-			wait = min(wait*2, d.cfg.PollInterval)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-	}
-}
-
-// RunOnce claims and attempts one batch of the tenant's due deliveries and
-// reports how many it attempted. Attempts in hand finish after ctx ends,
-// within the HTTP timeout, so their outcome is recorded.
-func (d *Dispatcher) RunOnce(ctx context.Context, tenantID string) (int, error) {
-	t, err := d.tenants.Get(ctx, tenantID)
-	if err != nil {
-		return 0, err
-	}
+// RunOnce claims and attempts one batch of the tenant's due deliveries. more
+// says the batch was full (others may be due); retryAt, when not zero, is
+// the earliest retry of an attempt that failed. Attempts in hand finish
+// after ctx ends, within the HTTP timeout, so their outcome is recorded.
+func (d *Dispatcher) RunOnce(ctx context.Context, t *tenant.Tenant) (more bool, retryAt time.Time, err error) {
 	batch, err := t.Store.ClaimDeliveries(ctx, dispatchBatch, d.lease())
 	if err != nil || len(batch) == 0 {
-		return 0, err
+		return false, time.Time{}, err
 	}
 	wctx := context.WithoutCancel(ctx)
-	delivered := make([]bool, len(batch))
+	retries := make([]time.Time, len(batch))
 	sem := make(chan struct{}, dispatchParallel)
 	var wg sync.WaitGroup
 	for i, dl := range batch {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			delivered[i] = d.attempt(wctx, t, dl)
+			retries[i] = d.attempt(wctx, t, dl)
 		})
 	}
 	wg.Wait()
 	var done []store.DeliveryKey
 	for i, dl := range batch {
-		if delivered[i] {
+		switch r := retries[i]; {
+		case r.IsZero():
 			done = append(done, store.DeliveryKey{Seq: dl.Event.Seq, Endpoint: dl.Endpoint})
+		case r.Equal(never):
+		case retryAt.IsZero() || r.Before(retryAt):
+			retryAt = r
 		}
 	}
 	if err := t.Store.DeliveriesSucceeded(wctx, done); err != nil {
 		// The leases run out and the events are sent again: receivers de-duplicate.
 		d.log.Error("dispatcher: delivered, but recording it failed", "tenant", t.Config.ID, "deliveries", len(done), "error", errClass(err))
+		retryAt = time.Now().Add(d.lease())
 	}
-	return len(batch), nil
+	return len(batch) >= dispatchBatch, retryAt, nil
 }
 
-// attempt sends one delivery and reports whether it was delivered; a failed
+// never marks an attempt that will not be retried (failed for good).
+var never = time.Unix(0, 0)
+
+// attempt sends one delivery. It returns the zero time when it was
+// delivered, else when it is due again (never: failed for good); a failed
 // attempt is recorded here, a success by the caller with the batch's others.
-func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Delivery) bool {
-	ep, ok := d.endpoints[t.Config.ID][dl.Endpoint]
+func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Delivery) time.Time {
+	ep, ok := t.Endpoints[dl.Endpoint]
 	var reason string
 	if !ok {
 		reason = "endpoint is no longer configured for this tenant"
@@ -186,7 +130,7 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 		if d.log.Enabled(ctx, slog.LevelDebug) {
 			d.log.Debug("dispatcher: delivered", attrs()...)
 		}
-		return true
+		return time.Time{}
 	}
 	log := d.log.With(attrs()...)
 	if d.OnFailure != nil {
@@ -196,14 +140,14 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	retryAt := time.Now().UTC().Add(d.backoff(dl.Attempts))
 	if err := t.Store.DeliveryFailed(ctx, dl.Event.Seq, dl.Endpoint, dl.Attempts, reason, retryAt, giveUp); err != nil {
 		log.Error("dispatcher: recording a failed attempt failed", "error", errClass(err))
-		return false
+		return time.Now().Add(d.lease())
 	}
 	if giveUp {
 		log.Error("dispatcher: delivery failed for good", "reason", reason)
-		return false
+		return never
 	}
 	log.Warn("dispatcher: delivery failed; will retry", "reason", reason, "retry_at", retryAt)
-	return false
+	return retryAt
 }
 
 // backoff is the wait after the attempt-th failure: MinBackoff doubled per
@@ -220,7 +164,7 @@ func (d *Dispatcher) backoff(attempt int) time.Duration {
 
 // post sends the signed event and returns "" on a 2xx, else why it failed.
 // The reason names an HTTP status or a network error class, never the body.
-func (d *Dispatcher) post(ctx context.Context, tenantID string, ep endpoint, dl store.Delivery) string {
+func (d *Dispatcher) post(ctx context.Context, tenantID string, ep tenant.Endpoint, dl store.Delivery) string {
 	data, _ := dl.Event.Data.(json.RawMessage) // as ClaimDeliveries reads it
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
@@ -234,13 +178,13 @@ func (d *Dispatcher) post(ctx context.Context, tenantID string, ep endpoint, dl 
 	if err != nil {
 		return "encode event: " + err.Error()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return "build request: invalid endpoint URL"
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "titular-webhooks/1")
-	req.Header.Set(webhook.HeaderSignature, webhook.Sign(ep.secret, body))
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign(ep.Secret, body))
 	req.Header.Set(webhook.HeaderEventID, dl.Event.ID)
 	req.Header.Set(webhook.HeaderEventType, dl.Event.Type)
 	req.Header.Set(webhook.HeaderAttempt, strconv.Itoa(dl.Attempts))

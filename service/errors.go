@@ -63,6 +63,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.DeadlineExceeded, "the call ran out of time; retry with a longer deadline")
 	case errors.Is(err, tenant.ErrUnknown):
 		return (&Error{codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id"}).GRPCStatus().Err()
+	case errors.Is(err, tenant.ErrUnavailable):
+		// The reason is logged and shown on /readyz; it is the operator's.
+		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", err)
+		return (&Error{codes.Unavailable, "TENANT_UNAVAILABLE", "the tenant's database is not available now; retry later"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrNotFound):
 		return (&Error{codes.NotFound, "NOT_FOUND", "not found in this tenant; check the id"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrBadPageToken):

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc/codes"
@@ -20,12 +18,8 @@ import (
 // maxEntriesPerCall bounds ListEntries.
 const maxEntriesPerCall = 1000
 
-// integrateInterval is how often each tenant's sequencer turns pending
-// leaves into entries; receipts and checkpoints also integrate on demand.
-const integrateInterval = 200 * time.Millisecond
-
-// Ledger implements lgpd.v1.LedgerService and runs each tenant's sequencer
-// and checkpoint schedule.
+// Ledger implements lgpd.v1.LedgerService and the sequencer and checkpoint
+// steps the fleet scheduler runs for each tenant.
 type Ledger struct {
 	tenants  *tenant.Registry
 	signer   note.Signer
@@ -33,8 +27,8 @@ type Ledger struct {
 	previous []note.Verifier
 	host     string
 	log      *slog.Logger
-	// OnSize, when set before Run, is told each tenant's tree size after
-	// every integration (the ledger-size metric).
+	// OnSize, when set before use, is told a tenant's tree size after an
+	// integration that grew it (the ledger-size metric).
 	OnSize func(tenant string, size int64)
 }
 
@@ -219,47 +213,16 @@ func (l *Ledger) Receipt(ctx context.Context, t *tenant.Tenant, requestID string
 	return &lgpdv1.Receipt{RequestId: requestID, LeafIndex: e.Seq, Leaf: e.Leaf, Checkpoint: cp.Note, InclusionProof: proof}, nil
 }
 
-// Run integrates every tenant's pending leaves every 200 ms and writes a
-// checkpoint per tenant every interval, until ctx ends.
-func (l *Ledger) Run(ctx context.Context, interval time.Duration) {
-	var wg sync.WaitGroup
-	for _, id := range l.tenants.IDs() {
-		wg.Go(func() { l.loop(ctx, id, interval) })
+// Sequence integrates the tenant's pending leaves into its tree (the
+// sequencer's one step) and says how many it integrated.
+func (l *Ledger) Sequence(ctx context.Context, t *tenant.Tenant) (int, error) {
+	n, err := t.Store.Integrate(ctx)
+	if err != nil || n == 0 || l.OnSize == nil {
+		return n, err
 	}
-	wg.Wait()
-}
-
-func (l *Ledger) loop(ctx context.Context, tenantID string, interval time.Duration) {
-	integrate := time.NewTicker(integrateInterval)
-	defer integrate.Stop()
-	checkpoint := time.NewTicker(interval)
-	defer checkpoint.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-integrate.C:
-			t, err := l.tenants.Get(ctx, tenantID)
-			if err == nil {
-				_, err = t.Store.Integrate(ctx)
-			}
-			if err == nil && l.OnSize != nil {
-				var h ledger.Head
-				if h, err = t.Store.LedgerHead(ctx); err == nil {
-					l.OnSize(tenantID, int64(h.Size))
-				}
-			}
-			if err != nil && ctx.Err() == nil {
-				l.log.Error("ledger: integrate failed", "tenant", tenantID, "error", err)
-			}
-		case <-checkpoint.C:
-			t, err := l.tenants.Get(ctx, tenantID)
-			if err == nil {
-				_, err = l.Checkpoint(ctx, t)
-			}
-			if err != nil && ctx.Err() == nil {
-				l.log.Error("ledger: checkpoint failed", "tenant", tenantID, "error", err)
-			}
-		}
+	h, err := t.Store.LedgerHead(ctx)
+	if err == nil {
+		l.OnSize(t.Config.ID, int64(h.Size))
 	}
+	return n, err
 }

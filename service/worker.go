@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -19,124 +18,73 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-// workerKinds are the kinds processed by workers rather than in the call.
-var workerKinds = []string{store.KindExtract, store.KindDelete, store.KindAnonymize}
+// WorkerKinds are the kinds processed by workers rather than in the call.
+var WorkerKinds = []string{store.KindExtract, store.KindDelete, store.KindAnonymize}
 
-// Worker processes queued requests for every tenant. Each process runs one;
-// several processes share a tenant's queue through SKIP LOCKED claims.
+// Worker processes queued requests, one claim at a time; the fleet
+// scheduler decides when and for which tenant. Several processes share a
+// tenant's queue through SKIP LOCKED claims.
 type Worker struct {
-	tenants *tenant.Registry
-	log     *slog.Logger
-	cfg     config.Workers
-	ttl     time.Duration
-	owner   string
+	log   *slog.Logger
+	cfg   config.Workers
+	ttl   time.Duration
+	owner string
 
-	mu    sync.Mutex
-	wakes map[string]chan struct{}
-
-	// OnProcessed, when set before Run, is told how long each claimed
+	// OnProcessed, when set before use, is told how long each claimed
 	// request took (metrics); it must not block.
 	OnProcessed func(tenant, kind string, d time.Duration, failed bool)
 }
 
-// NewWorker returns a worker over the registry's tenants.
-func NewWorker(tenants *tenant.Registry, cfg config.Workers, exportTTL time.Duration, log *slog.Logger) *Worker {
+// NewWorker returns a worker that leases the requests it claims under a
+// name unique to this process.
+func NewWorker(cfg config.Workers, exportTTL time.Duration, log *slog.Logger) *Worker {
 	host, _ := os.Hostname()
-	w := &Worker{tenants: tenants, log: log, cfg: cfg, ttl: exportTTL,
-		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]), wakes: map[string]chan struct{}{}}
-	for _, id := range tenants.IDs() {
-		w.wakes[id] = make(chan struct{}, cfg.PerTenant)
-	}
-	return w
+	return &Worker{log: log, cfg: cfg, ttl: exportTTL,
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])}
 }
 
-// Wake tells the tenant's idle loops that work arrived, so a new request
-// starts at once rather than at the next poll.
-func (w *Worker) Wake(tenantID string) {
-	w.mu.Lock()
-	ch := w.wakes[tenantID]
-	w.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
+// Owner is the name this process's claims and leases are held under.
+func (w *Worker) Owner() string { return w.owner }
 
-// Run processes requests until ctx ends, then waits for work in hand.
-func (w *Worker) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, id := range w.tenants.IDs() {
-		for range w.cfg.PerTenant {
-			wg.Go(func() { w.loop(ctx, id) })
-		}
-	}
-	wg.Wait()
-}
-
-// loop claims and processes one tenant's requests. An idle tenant costs one
-// indexed query per poll interval; the wait grows from 100ms to that
-// interval while the queue stays empty.
-func (w *Worker) loop(ctx context.Context, tenantID string) {
-	const minWait = 100 * time.Millisecond
-	wait := minWait
-	for ctx.Err() == nil {
-		did, err := w.RunOnce(ctx, tenantID)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			w.log.Error("worker: tenant unavailable", "tenant", tenantID, "error", errClass(err))
-			wait = w.cfg.PollInterval
-		case did:
-			wait = minWait
-			continue
-		default:
-			wait = min(wait*2, w.cfg.PollInterval)
-		}
-		select {
-		case <-ctx.Done():
-		case <-w.wakes[tenantID]:
-			wait = minWait
-		case <-time.After(wait):
-		}
-	}
-}
-
-// RunOnce claims and processes at most one request of the tenant. It reports
-// whether it found one.
-func (w *Worker) RunOnce(ctx context.Context, tenantID string) (bool, error) {
-	t, err := w.tenants.Get(ctx, tenantID)
-	if err != nil {
-		return false, err
-	}
-	r, err := t.Store.Claim(ctx, w.owner, w.cfg.Lease, workerKinds)
+// RunOnce claims and processes at most one request of the tenant. It
+// reports whether it found one and, when that one failed and waits to be
+// retried, when it can be claimed again. A shutdown (ctx ending) abandons
+// the request in hand: its transaction rolls back and, its lease expired,
+// it is claimed again.
+func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, retryAt time.Time, err error) {
+	r, err := t.Store.Claim(ctx, w.owner, w.cfg.Lease, WorkerKinds)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return false, time.Time{}, nil
 	}
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	start := time.Now()
-	// Work in hand finishes even when shutdown starts; the lease bounds it.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.Lease)
+	pctx, cancel := context.WithTimeout(ctx, w.cfg.Lease)
 	defer cancel()
 	err = w.process(pctx, t, r)
 	if w.OnProcessed != nil {
-		w.OnProcessed(tenantID, r.Kind, time.Since(start), err != nil)
+		w.OnProcessed(t.Config.ID, r.Kind, time.Since(start), err != nil)
 	}
 	if err != nil {
 		class := errClass(err)
-		w.log.Error("worker: request failed", "tenant", tenantID, "request_id", r.ID, "attempt", r.Attempts, "error", class)
+		w.log.Error("worker: request failed", "tenant", t.Config.ID, "request_id", r.ID, "attempt", r.Attempts, "error", class)
 		backoff := time.Duration(r.Attempts*r.Attempts) * time.Second
-		if rerr := t.Store.Release(pctx, r.ID, w.owner, class, backoff, w.cfg.MaxAttempts); rerr != nil {
-			w.log.Error("worker: release failed; the lease will expire", "tenant", tenantID, "request_id", r.ID, "error", errClass(rerr))
+		// Recorded even when shutdown ended ctx, within a few seconds.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer rcancel()
+		if rerr := t.Store.Release(rctx, r.ID, w.owner, class, backoff, w.cfg.MaxAttempts); rerr != nil {
+			w.log.Error("worker: release failed; the lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(rerr))
+			return true, time.Now().Add(w.cfg.Lease), nil
 		}
-		return true, nil
+		return true, time.Now().Add(backoff), nil
 	}
-	w.log.Info("worker: request completed", "tenant", tenantID, "request_id", r.ID, "kind", r.Kind, "duration_ms", time.Since(start).Milliseconds())
-	return true, nil
+	w.log.Info("worker: request completed", "tenant", t.Config.ID, "request_id", r.ID, "kind", r.Kind, "duration_ms", time.Since(start).Milliseconds())
+	return true, time.Time{}, nil
 }
 
 // process runs one claimed request according to its kind. A kind listed in
-// workerKinds must have a case here.
+// WorkerKinds must have a case here.
 func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
 	switch r.Kind {
 	case store.KindExtract:

@@ -1,20 +1,18 @@
-// Package tenant holds titular's tenants: each one's configuration, data map,
-// keys and a lazily opened, bounded database pool. A call's tenant id selects
-// exactly one of them; nothing here ever reaches across tenants.
+// Package tenant holds titular's tenants: the catalog (the config file's
+// list and a watched directory of tenant files), each tenant's
+// configuration, data map, keys and database pool, its health, and the
+// connection budgets the pools share per MySQL server. A call's tenant id
+// selects exactly one of them; nothing here ever reaches across tenants.
 package tenant
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/XSAM/otelsql"
-	"github.com/go-sql-driver/mysql"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/config"
@@ -23,10 +21,14 @@ import (
 	"github.com/titular/titular/store"
 )
 
-// ErrUnknown is returned for a tenant id that is not configured.
+// ErrUnknown is returned for a tenant id that is not in the catalog.
 var ErrUnknown = errors.New("unknown tenant")
 
-// Tenant is one configured tenant, ready to use.
+// ErrUnavailable wraps why a tenant in the catalog cannot be used now (its
+// database does not answer, its data map is broken); it is retried.
+var ErrUnavailable = errors.New("tenant unavailable")
+
+// Tenant is one tenant, opened and ready to use.
 type Tenant struct {
 	Config    config.Tenant
 	Map       *datamap.Map
@@ -36,19 +38,76 @@ type Tenant struct {
 	// (keyring purpose "anonymize").
 	Anonymizers  *anonymize.Registry
 	AnonymizeKey *anonymize.Key
-}
+	// Endpoints are the tenant's webhook endpoints by name, secrets read.
+	Endpoints map[string]Endpoint
 
-// Registry opens tenants on first use and closes their pools on shutdown.
-type Registry struct {
-	cfg  *config.Config
-	keys *keyring.Keyring
-	log  *slog.Logger
-	anon *anonymize.Registry
+	budget *Budget
+	idle   int // the pool's idle-connection limit
 
 	mu      sync.Mutex
-	open    map[string]*Tenant
-	opening map[string]*opening
-	closed  bool
+	users   int
+	retired bool
+	unused  *sync.Cond
+}
+
+// Endpoint is a webhook endpoint with its signing secret.
+type Endpoint struct {
+	URL    string
+	Secret []byte
+}
+
+// ReleaseIdle closes the tenant's idle connections now: the scheduler calls
+// it when the tenant goes quiet, so idle tenants hold no connection.
+func (t *Tenant) ReleaseIdle() {
+	if s := t.Store.DB().Stats(); s.Idle > 0 {
+		dropIdle(t.Store.DB(), t.idle)
+	}
+}
+
+// Registry is the catalog of tenants and their open pools. Tenants open in
+// the background (Run) and on first use; one that fails is reported and
+// retried with backoff, never fatal to the others.
+type Registry struct {
+	cfg     *config.Config
+	keys    *keyring.Keyring
+	log     *slog.Logger
+	anon    *anonymize.Registry
+	budgets *budgets
+	maps    *mapCache
+
+	// OnCommit learns the background work each committed change of a
+	// tenant left; OnUp that a tenant opened; OnRemove that one left the
+	// catalog (its work in hand finishes, nothing new should start). Set
+	// before the first Get; they must not block.
+	OnCommit func(tenantID string, w store.Work)
+	OnUp     func(tenantID string)
+	OnRemove func(tenantID string)
+	// Migrate makes opening a tenant apply titular's migrations first
+	// (serve --migrate); CheckSchema makes it check the data map against
+	// the live schema (serve: a map that does not fit would fail every
+	// request), which commands such as ledger verify do not need.
+	Migrate, CheckSchema bool
+
+	mu       sync.Mutex
+	entries  map[string]*entry
+	ids      []string // sorted
+	problems map[string]error
+	closed   bool
+	initial  initialPass
+	kick     chan struct{}
+	closing  chan struct{}
+	retiring sync.WaitGroup
+	retired  map[*Tenant]bool // retiring, pool not closed yet
+}
+
+// entry is one tenant of the catalog, open or not.
+type entry struct {
+	cfg      config.Tenant
+	t        *Tenant
+	opening  *opening
+	health   Health
+	err      error // why the last open failed
+	failures int
 }
 
 // opening is a tenant being opened; callers asking for it meanwhile wait
@@ -59,13 +118,17 @@ type opening struct {
 	err  error
 }
 
-// openTimeout bounds opening a tenant (data map, keys, pool and ping): the
-// first caller's cancellation must not fail the others waiting for it.
-const openTimeout = 30 * time.Second
-
-// NewRegistry returns a registry over the configured tenants.
+// NewRegistry returns a registry over the config's tenants.
 func NewRegistry(cfg *config.Config, keys *keyring.Keyring, log *slog.Logger) *Registry {
-	return &Registry{cfg: cfg, keys: keys, log: log, anon: anonymize.NewRegistry(), open: map[string]*Tenant{}, opening: map[string]*opening{}}
+	r := &Registry{cfg: cfg, keys: keys, log: log, anon: anonymize.NewRegistry(),
+		budgets: newBudgets(cfg.Databases), maps: newMapCache(),
+		entries: map[string]*entry{}, problems: map[string]error{}, kick: make(chan struct{}, 1),
+		closing: make(chan struct{}), retired: map[*Tenant]bool{}}
+	r.apply(cfg.Tenants)
+	for _, p := range cfg.TenantFileProblems {
+		r.problems[problemKey(p)] = p
+	}
+	return r
 }
 
 // Anonymizers is the registry data maps take their anonymizers from. A
@@ -73,45 +136,50 @@ func NewRegistry(cfg *config.Config, keys *keyring.Keyring, log *slog.Logger) *R
 // each tenant's map is validated against it when the tenant first opens.
 func (r *Registry) Anonymizers() *anonymize.Registry { return r.anon }
 
-// IDs lists the configured tenant ids in config order.
+// IDs lists the tenants of the catalog, sorted.
 func (r *Registry) IDs() []string {
-	ids := make([]string, len(r.cfg.Tenants))
-	for i, t := range r.cfg.Tenants {
-		ids[i] = t.ID
-	}
-	return ids
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ids)
 }
 
-// Known reports whether id is a configured tenant.
+// Known reports whether id is in the catalog.
 func (r *Registry) Known(id string) bool {
-	_, ok := r.cfg.Tenant(id)
-	return ok
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries[id] != nil
 }
 
-// Get returns the tenant, opening its pool, data map and keys on first use.
-// Tenants open independently: one whose database is slow to answer delays
-// only its own callers. A failed open is not remembered; the next call
-// tries again.
+// Budgets returns the state of every server's connection budget.
+func (r *Registry) Budgets() []BudgetStats { return r.budgets.stats() }
+
+// Get returns the tenant, opening it on first use. Tenants open
+// independently: one whose database is slow to answer delays only its own
+// callers. A tenant that failed to open answers ErrUnavailable, with the
+// reason, until its next retry is due.
 func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
 	r.mu.Lock()
-	if t, ok := r.open[id]; ok {
-		r.mu.Unlock()
-		return t, nil
-	}
-	tc, ok := r.cfg.Tenant(id)
-	if !ok {
+	e := r.entries[id]
+	switch {
+	case e == nil:
 		r.mu.Unlock()
 		return nil, ErrUnknown
-	}
-	if r.closed {
+	case e.t != nil:
+		t := e.t
+		r.mu.Unlock()
+		return t, nil
+	case r.closed:
 		r.mu.Unlock()
 		return nil, fmt.Errorf("tenant %s: the registry is closed", id)
 	}
-	o, ok := r.opening[id]
-	if !ok {
-		o = &opening{done: make(chan struct{})}
-		r.opening[id] = o
-		go r.openInto(ctx, tc, o)
+	o := e.opening
+	if o == nil {
+		if e.health.State == StateDown && time.Now().Before(e.health.RetryAt) {
+			err := e.err
+			r.mu.Unlock()
+			return nil, err
+		}
+		o = r.startOpenLocked(e)
 	}
 	r.mu.Unlock()
 	select {
@@ -122,124 +190,168 @@ func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
 	}
 }
 
-// openInto opens tc, publishes it (or the error) to o's waiters and, when
-// it opened, to later callers; a registry closed meanwhile closes it again.
-func (r *Registry) openInto(ctx context.Context, tc config.Tenant, o *opening) {
-	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), openTimeout)
+// Use is Get for background work: the tenant's pool stays open until done
+// is called, even if the tenant leaves the catalog meanwhile.
+func (r *Registry) Use(ctx context.Context, id string) (t *Tenant, done func(), err error) {
+	for range 3 {
+		t, err = r.Get(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.mu.Lock()
+		if !t.retired {
+			t.users++
+			t.mu.Unlock()
+			return t, sync.OnceFunc(t.done), nil
+		}
+		t.mu.Unlock() // replaced meanwhile: take the new one
+	}
+	return nil, nil, fmt.Errorf("%w: tenant %s is being reconfigured; retry", ErrUnavailable, id)
+}
+
+func (t *Tenant) done() {
+	t.mu.Lock()
+	t.users--
+	if t.users == 0 && t.retired {
+		t.unused.Broadcast()
+	}
+	t.mu.Unlock()
+}
+
+// startOpenLocked opens e in the background; r.mu is held.
+func (r *Registry) startOpenLocked(e *entry) *opening {
+	o := &opening{done: make(chan struct{})}
+	e.opening = o
+	go r.openInto(e.cfg, o)
+	return o
+}
+
+// openInto opens tc, publishes the tenant (or the error) to o's waiters and
+// to later callers, and records the tenant's health. A tenant removed or
+// reconfigured meanwhile is closed again.
+func (r *Registry) openInto(tc config.Tenant, o *opening) {
+	octx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
 	t, err := r.openTenant(octx, tc)
+	reason := ""
+	if err != nil {
+		reason = describe(err)
+		err = fmt.Errorf("%w: tenant %s: %s", ErrUnavailable, tc.ID, reason)
+	}
 	r.mu.Lock()
-	delete(r.opening, tc.ID)
-	if err == nil && r.closed {
-		_ = t.Store.DB().Close()
-		t, err = nil, fmt.Errorf("tenant %s: the registry is closed", tc.ID)
+	e := r.entries[tc.ID]
+	stale := e == nil || e.opening != o || r.closed
+	if stale {
+		if t != nil {
+			r.retireLocked(t)
+			t = nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%w: tenant %s was removed or reconfigured while opening; retry", ErrUnavailable, tc.ID)
+		}
+	} else {
+		e.opening = nil
+		r.initial.attempted(tc.ID)
+		if err != nil {
+			e.failures++
+			e.err = err
+			e.t = nil
+			r.setHealthLocked(e, StateDown, reason, r.retryDelay(e.failures))
+		} else {
+			e.failures, e.err, e.t = 0, nil, t
+			r.setHealthLocked(e, StateUp, "", 0)
+		}
 	}
-	if err == nil {
-		r.open[tc.ID] = t
-	}
-	o.t, o.err = t, err
+	onUp := r.OnUp
 	r.mu.Unlock()
+	o.t, o.err = t, err
 	close(o.done)
+	if !stale && err == nil && onUp != nil {
+		onUp(tc.ID)
+	}
 }
 
-func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, error) {
-	m, err := datamap.Load(tc.Datamap, store.DatamapOptions(r.anon)...)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: data map: %w", tc.ID, err)
+// retryDelay is the wait before the n-th retry of a tenant that failed to
+// open: 1s doubling to the longest backstop poll.
+func (r *Registry) retryDelay(failures int) time.Duration {
+	d := time.Second
+	for i := 1; i < failures && d < r.cfg.Workers.PollInterval; i++ {
+		d *= 2
 	}
-	anonSecret, err := r.keys.Key(tc.ID, "anonymize", tc.AnonymizeKey)
-	if err != nil {
-		return nil, err
-	}
-	anonKey, err := anonymize.NewKey(anonSecret)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: anonymize key: %w", tc.ID, err)
-	}
-	key, err := r.keys.Key(tc.ID, "export", tc.ExportKey)
-	if err != nil {
-		return nil, err
-	}
-	// Subject references and ledger MACs are keyed outside the database.
-	subjectKey, err := r.keys.Key(tc.ID, "subject", tc.SubjectKey)
-	if err != nil {
-		return nil, err
-	}
-	ledgerKey, err := r.keys.Key(tc.ID, "ledger", tc.LedgerKey)
-	if err != nil {
-		return nil, err
-	}
-	db, err := Open(ctx, tc)
-	if err != nil {
-		return nil, err
-	}
-	return &Tenant{Config: tc, Map: m, Store: store.New(db, store.WithSubjectKey(subjectKey), store.WithLedgerKey(ledgerKey)), ExportKey: key, Anonymizers: r.anon, AnonymizeKey: anonKey}, nil
+	return min(d, r.cfg.Workers.PollInterval)
 }
 
-// Open opens and pings a tenant's pool, with the driver options titular
-// relies on (UTC times, parsed DATETIMEs).
-func Open(ctx context.Context, tc config.Tenant) (*sql.DB, error) {
-	dsn, err := tc.ResolveDSN()
-	if err != nil {
-		return nil, err
-	}
-	db, err := OpenDSN(ctx, dsn, tc.MaxOpenConns)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", tc.ID, err)
-	}
-	return db, nil
+// retireLocked stops handing out t and closes its pool once the background
+// work using it is done; r.mu is held.
+func (r *Registry) retireLocked(t *Tenant) {
+	t.mu.Lock()
+	t.retired = true
+	t.mu.Unlock()
+	r.retired[t] = true
+	r.retiring.Go(func() {
+		// Background work in hand finishes (bounded by the request lease, or
+		// cut short by Close); API calls that took the tenant just before
+		// get a moment more.
+		deadline := time.AfterFunc(r.cfg.Workers.Lease, t.abandon)
+		t.mu.Lock()
+		for t.users > 0 {
+			t.unused.Wait()
+		}
+		t.mu.Unlock()
+		deadline.Stop()
+		select {
+		case <-time.After(retireGrace):
+		case <-r.closing:
+		}
+		r.mu.Lock()
+		delete(r.retired, t)
+		r.mu.Unlock()
+		t.close()
+	})
 }
 
-// OpenDSN opens a bounded pool on dsn and checks that it answers.
-func OpenDSN(ctx context.Context, dsn string, maxOpen int) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		// The driver's message may quote the DSN, password included.
-		return nil, errors.New("the DSN is not valid; expected user:password@tcp(host:3306)/database")
-	}
-	if cfg.DBName == "" {
-		return nil, errors.New("the DSN names no database; append /database_name")
-	}
-	cfg.ParseTime, cfg.Loc = true, time.UTC
-	// Arguments are interpolated into the statement text client-side, so a
-	// query with arguments is one round trip instead of prepare, execute
-	// and close (three); titular's statements are mostly one-shot, so the
-	// prepared form never pays off. It is safe: the connection collation is
-	// the driver's utf8mb4 default (it rejects interpolation with the
-	// multibyte collations where escaping can be subverted, such as GBK or
-	// SJIS), it escapes strings and []byte values itself, honouring
-	// NO_BACKSLASH_ESCAPES, and formats times in Loc (UTC, as stored).
-	cfg.InterpolateParams = true
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("database connector: %w", err)
-	}
-	// Traced when tracing is configured (statements with placeholders, never
-	// values); a no-op otherwise.
-	db := otelsql.OpenDB(connector, otelsql.WithAttributes(attribute.String("db.system.name", "mysql")))
-	if maxOpen <= 0 {
-		maxOpen = 8
-	}
-	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(maxOpen)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("database %s at %s does not answer: %w", cfg.DBName, cfg.Addr, err)
-	}
-	return db, nil
+// abandon stops waiting for the tenant's users.
+func (t *Tenant) abandon() {
+	t.mu.Lock()
+	t.users = 0
+	t.unused.Broadcast()
+	t.mu.Unlock()
 }
 
-// Close closes every open pool.
+// retireGrace lets API calls that took a tenant just before it was removed
+// finish before its pool closes.
+var retireGrace = 2 * time.Second
+
+func (t *Tenant) close() {
+	if t.budget != nil {
+		t.budget.removePool(t.Store.DB())
+	}
+	_ = t.Store.DB().Close()
+}
+
+// Close closes every pool, those of retired tenants included.
 func (r *Registry) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closed = true
-	var errs []error
-	for id, t := range r.open {
-		errs = append(errs, t.Store.DB().Close())
-		delete(r.open, id)
+	if r.closed {
+		r.mu.Unlock()
+		return nil
 	}
-	return errors.Join(errs...)
+	r.closed = true
+	close(r.closing)
+	var open []*Tenant
+	for _, e := range r.entries {
+		if e.t != nil {
+			open = append(open, e.t)
+			e.t = nil
+		}
+	}
+	for t := range r.retired {
+		t.abandon()
+	}
+	r.mu.Unlock()
+	for _, t := range open {
+		t.close()
+	}
+	r.retiring.Wait()
+	return nil
 }

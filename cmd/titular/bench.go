@@ -95,7 +95,7 @@ func renderReport(path string, stdout io.Writer) error {
 
 // startBenchServer runs titular in-process exactly as `titular serve` does.
 func startBenchServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bench.Server, error) {
-	a, err := start(ctx, cfg, log)
+	a, err := start(ctx, cfg, log, startOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	defer d.Close()
 	d.Config.GRPCAddr, d.Config.HTTPAddr = *grpcAddr, *httpAddr
-	a, err := start(ctx, d.Config, log)
+	a, err := start(ctx, d.Config, log, startOptions{})
 	if err != nil {
 		return err
 	}

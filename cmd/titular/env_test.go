@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,12 @@ func newTestEnv(t testing.TB, subjects int, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	// The second tenant holds the same CRM schema (its map is checked
+	// against it when it opens), with titulares of its own.
 	otherDB, otherDSN := storetest.NewDatabase(t)
+	if _, err := seed.Seed(ctx, otherDB, seed.Options{Subjects: 20, Seed: 7}); err != nil {
+		t.Fatalf("seed other: %v", err)
+	}
 	if _, err := store.Migrate(ctx, demoDB); err != nil {
 		t.Fatalf("migrate demo: %v", err)
 	}
@@ -105,7 +111,7 @@ auth:
 		out = io.MultiWriter(logs, os.Stderr)
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := start(ctx, cfg, log)
+	a, err := start(ctx, cfg, log, startOptions{})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -119,10 +125,33 @@ auth:
 	}
 	t.Cleanup(func() { conn.Close() })
 	env := &testEnv{app: a, baseURL: "http://" + a.HTTPAddr, grpc: conn, scenarios: map[string]seed.Scenario{}, demoDSN: demoDSN, cfg: cfg, logs: logs}
+	waitReady(t, env.baseURL, len(cfg.Tenants))
 	for _, s := range sum.Scenarios {
 		env.scenarios[s.Name] = s
 	}
 	return env
+}
+
+// waitReady waits until /readyz says every one of n tenants is up: serve
+// opens its tenants in the background.
+func waitReady(t testing.TB, baseURL string, n int) {
+	t.Helper()
+	want := fmt.Sprintf("ready: %d of %d tenants up", n, n)
+	until := time.Now().Add(deadline)
+	var last string
+	for time.Now().Before(until) {
+		resp, err := http.Get(baseURL + "/readyz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if resp.StatusCode == http.StatusOK && strings.HasPrefix(last, want) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("titular did not get ready: /readyz says %q", last)
 }
 
 func (e *testEnv) scenario(t *testing.T, name string) seed.Scenario {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -13,36 +15,124 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-// newMetrics creates the process's instruments, with the request counts
-// read from every tenant's database at scrape time.
-func newMetrics(tenants *tenant.Registry) (*metrics.Metrics, error) {
+// newMetrics creates the process's instruments: request counts from the
+// tenants' databases through a cache, and the fleet's state from memory.
+func newMetrics(counts *requestCounts, fleetState func() metrics.Fleet) (*metrics.Metrics, error) {
 	m := metrics.New()
-	if err := m.Register(metrics.NewRequestCollector(requestCounts(tenants))); err != nil {
+	if err := m.Register(metrics.NewRequestCollector(counts.read)); err != nil {
+		return nil, err
+	}
+	if err := m.Register(metrics.NewFleetCollector(fleetState)); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// requestCounts reads each tenant's request counts; a tenant whose database
-// does not answer is reported down, not dropped.
-func requestCounts(tenants *tenant.Registry) func(ctx context.Context) []metrics.TenantCounts {
-	return func(ctx context.Context) []metrics.TenantCounts {
-		var out []metrics.TenantCounts
-		for _, id := range tenants.IDs() {
-			tc := metrics.TenantCounts{Tenant: id}
-			t, err := tenants.Get(ctx, id)
-			if err == nil {
-				stats, serr := t.Store.RequestStats(ctx)
-				err = serr
-				for _, s := range stats {
-					tc.Counts = append(tc.Counts, metrics.RequestCount{Tenant: id, Kind: s.Kind, Status: s.Status, Count: s.Count, Overdue: s.Overdue})
-				}
-			}
-			tc.Err = err
-			out = append(out, tc)
+// requestCounts caches each tenant's request counts: a scrape reads again
+// only the tenants this process changed since (dirty) and those whose
+// reading is older than maxAge, at most refreshPerScrape of them, so a
+// scrape of a thousand idle tenants costs a few queries, not a thousand.
+// A tenant that is not up is reported down without a query.
+type requestCounts struct {
+	tenants *tenant.Registry
+	maxAge  time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cachedCounts
+	dirty map[string]bool
+}
+
+type cachedCounts struct {
+	at     time.Time
+	counts []metrics.RequestCount
+}
+
+// refreshPerScrape and refreshParallel bound one scrape's database reads.
+const (
+	refreshPerScrape = 64
+	refreshParallel  = 8
+)
+
+func newRequestCounts(tenants *tenant.Registry, maxAge time.Duration) *requestCounts {
+	return &requestCounts{tenants: tenants, maxAge: maxAge, cache: map[string]cachedCounts{}, dirty: map[string]bool{}}
+}
+
+// changed marks a tenant's counts stale: this process committed to it.
+func (c *requestCounts) changed(id string) {
+	c.mu.Lock()
+	c.dirty[id] = true
+	c.mu.Unlock()
+}
+
+func (c *requestCounts) read(ctx context.Context) []metrics.TenantCounts {
+	health := c.tenants.Health()
+	now := time.Now()
+	c.mu.Lock()
+	var stale []string
+	for _, h := range health {
+		cc, ok := c.cache[h.ID]
+		if h.State == tenant.StateUp && (!ok || c.dirty[h.ID] || now.Sub(cc.at) > c.maxAge) {
+			stale = append(stale, h.ID)
 		}
-		return out
 	}
+	c.mu.Unlock()
+	// The oldest readings first, so every tenant gets its turn.
+	slices.SortFunc(stale, func(a, b string) int { return c.age(a).Compare(c.age(b)) })
+	if len(stale) > refreshPerScrape {
+		stale = stale[:refreshPerScrape]
+	}
+	sem := make(chan struct{}, refreshParallel)
+	var wg sync.WaitGroup
+	for _, id := range stale {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c.refresh(ctx, id)
+		})
+	}
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]metrics.TenantCounts, 0, len(health))
+	for _, h := range health {
+		cc, ok := c.cache[h.ID]
+		out = append(out, metrics.TenantCounts{Tenant: h.ID, Up: h.State == tenant.StateUp, Read: ok, Counts: cc.counts})
+	}
+	for id := range c.cache {
+		if !c.tenants.Known(id) {
+			delete(c.cache, id)
+			delete(c.dirty, id)
+		}
+	}
+	return out
+}
+
+func (c *requestCounts) age(id string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cache[id].at
+}
+
+func (c *requestCounts) refresh(ctx context.Context, id string) {
+	c.mu.Lock()
+	delete(c.dirty, id)
+	c.mu.Unlock()
+	t, err := c.tenants.Get(ctx, id)
+	if err != nil {
+		return
+	}
+	stats, err := t.Store.RequestStats(ctx)
+	if err != nil {
+		c.tenants.ReportDown(id, err)
+		return
+	}
+	counts := make([]metrics.RequestCount, 0, len(stats))
+	for _, s := range stats {
+		counts = append(counts, metrics.RequestCount{Tenant: id, Kind: s.Kind, Status: s.Status, Count: s.Count, Overdue: s.Overdue})
+	}
+	c.mu.Lock()
+	c.cache[id] = cachedCounts{at: time.Now(), counts: counts}
+	c.mu.Unlock()
 }
 
 // metricsUnary records every unary RPC's method, final code and duration.

@@ -68,11 +68,13 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("/metrics contains a titular's identifier")
 		}
 	}
-	// Labels take only tenant ids, kinds, statuses, methods and codes.
+	// Labels take only tenant ids, kinds, statuses, methods and codes, and
+	// for the fleet's instruments job names, tenant states and the server
+	// (host:port) a connection budget covers.
 	label := regexp.MustCompile(`(\w+)="`)
 	for _, m := range label.FindAllStringSubmatch(text, -1) {
 		switch m[1] {
-		case "tenant", "kind", "status", "method", "code", "outcome", "le", "quantile", "version":
+		case "tenant", "kind", "status", "method", "code", "outcome", "le", "quantile", "version", "job", "state", "server":
 		default:
 			t.Errorf("unexpected label %q on /metrics", m[1])
 		}

@@ -25,7 +25,6 @@ import (
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/metrics"
 	"github.com/titular/titular/service"
-	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -47,9 +46,10 @@ type server struct {
 	metrics *metrics.Metrics
 }
 
-func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, wake func(string), log *slog.Logger) (*server, error) {
+func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, counts *requestCounts,
+	fleetState func() metrics.Fleet, wake func(string), log *slog.Logger) (*server, error) {
 	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known)
-	met, err := newMetrics(tenants)
+	met, err := newMetrics(counts, fleetState)
 	if err != nil {
 		return nil, err
 	}
@@ -155,33 +155,47 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(api.OpenAPI)
 }
 
-// readyz reports ready when every tenant database answers and is migrated.
-func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	var problems []string
-	for _, id := range s.tenants.IDs() {
-		t, err := s.tenants.Get(ctx, id)
-		if err != nil {
-			s.log.Warn("readyz: tenant unavailable", "tenant", id, "error", err)
-			problems = append(problems, id+": unavailable")
-			continue
-		}
-		cur, latest, err := store.SchemaVersion(ctx, t.Store.DB())
-		switch {
-		case err != nil:
-			problems = append(problems, id+": database does not answer")
-		case cur < latest:
-			problems = append(problems, fmt.Sprintf("%s: schema at version %d of %d; run titular migrate", id, cur, latest))
-		}
-	}
+// readyz reports whether this replica is serving: not while it opens the
+// tenants it started with, then ready as long as one tenant is up (a fleet
+// with a few tenants down must keep serving the rest). The text lists
+// every tenant that is not up with the reason, and tenant files that could
+// not be used; it never holds a DSN or password. It reads memory only: no
+// database is asked per call.
+func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if len(problems) > 0 {
+	started, attempted, total := s.tenants.Started()
+	health := s.tenants.Health()
+	if !started {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, strings.Join(problems, "\n"))
+		fmt.Fprintf(w, "starting: %d of %d tenants opened\n", attempted, total)
 		return
 	}
-	fmt.Fprintln(w, "ready")
+	up := 0
+	var lines []string
+	for _, h := range health {
+		if h.State == tenant.StateUp {
+			up++
+			continue
+		}
+		line := fmt.Sprintf("%s: %s", h.ID, h.State)
+		if h.Reason != "" {
+			line += ": " + h.Reason
+		}
+		if !h.RetryAt.IsZero() {
+			line += fmt.Sprintf(" (retrying in %s)", time.Until(h.RetryAt).Round(time.Second))
+		}
+		lines = append(lines, line)
+	}
+	for _, p := range s.tenants.Problems() {
+		lines = append(lines, "tenant file skipped: "+p)
+	}
+	if up == 0 && len(health) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	fmt.Fprintf(w, "ready: %d of %d tenants up\n", up, len(health))
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // serve runs both listeners until one fails or shutdown is called.

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"time"
 
-	"github.com/titular/titular/config"
 	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/tenant"
 )
@@ -46,6 +43,12 @@ func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool,
 	if err != nil {
 		return err
 	}
+	return sweepOne(ctx, t, dry, printf)
+}
+
+// sweepOne is sweepTenant on an open tenant: the sweep job of serve.
+func sweepOne(ctx context.Context, t *tenant.Tenant, dry bool, printf func(string, ...any)) error {
+	id := t.Config.ID
 	counts, err := t.Store.Sweep(ctx, t.Map, dry)
 	if err != nil {
 		return fmt.Errorf("tenant %s: sweep: %w", id, err)
@@ -79,26 +82,4 @@ func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool,
 		printf("tenant %s: %-24s due %6d  %s %6d  still referenced %6d\n", id, c.Entity, c.Due, verb, n, c.Kept)
 	}
 	return nil
-}
-
-// sweepLoop runs the retention sweep for every tenant on an interval until
-// ctx ends; several replicas may run it (blocks are claimed with SKIP LOCKED).
-func sweepLoop(ctx context.Context, cfg *config.Config, reg *tenant.Registry, log *slog.Logger) {
-	tick := time.NewTicker(cfg.Workers.SweepInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		for _, id := range reg.IDs() {
-			err := sweepTenant(ctx, reg, id, false, func(format string, a ...any) {
-				log.Info("sweep", "report", fmt.Sprintf(format, a...))
-			})
-			if err != nil && ctx.Err() == nil {
-				log.Error("sweep failed", "tenant", id, "error", err)
-			}
-		}
-	}
 }

@@ -68,24 +68,12 @@ func (rc *receiver) got() []hit {
 	return append([]hit(nil), rc.hits...)
 }
 
-// waitFor polls cond until it holds or the test deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // withWebhook points the demo tenant's revocations at rc, with fast retries.
 func withWebhook(t *testing.T, rc *receiver) envOption {
 	t.Setenv("TITULAR_TEST_WEBHOOK_SECRET", webhookSecret)
 	return func(y string) string {
 		y = strings.Replace(y, "{id: demo, ", fmt.Sprintf(`{id: demo, webhooks: [{name: crm, url: %q, secret_env: TITULAR_TEST_WEBHOOK_SECRET, events: [consent.revoked]}], `, rc.srv.URL+"/lgpd"), 1)
-		return y + "webhook_delivery: {poll_interval: 100ms, timeout: 500ms, min_backoff: 200ms, max_backoff: 400ms, max_attempts: 8}\n"
+		return y + "webhook_delivery: {timeout: 500ms, min_backoff: 200ms, max_backoff: 400ms, max_attempts: 8}\n"
 	}
 }
 
@@ -189,7 +177,7 @@ func TestWebhookAtLeastOnceAcrossRestart(t *testing.T) {
 
 	rc.fail.Store(0)
 	log := slog.New(slog.NewJSONHandler(env.logs, nil))
-	restarted, err := start(context.Background(), env.cfg, log)
+	restarted, err := start(context.Background(), env.cfg, log, startOptions{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
