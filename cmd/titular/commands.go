@@ -21,11 +21,13 @@ const usage = `titular — LGPD data-subject rights for a multi-tenant real-esta
 Usage:
   titular demo           [--grpc-addr ADDR] [--http-addr ADDR] [--db-addr ADDR] [--subjects N]
   titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
-  titular migrate        --config FILE
+  titular migrate        --config FILE [--concurrency N] [--tenant ID]
   titular purposes load --config FILE --tenant ID --file FILE
   titular sweep          --config FILE [--tenant ID] [--dry-run]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE
+  titular tenants list   --config FILE [--concurrency N] [--json]
+  titular tenants check  --config FILE [--concurrency N] [--tenant ID]
   titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]
   titular ledger checkpoint --config FILE --tenant ID
   titular ledger keygen     --out PREFIX [--name HOST]
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, rest, os.Stdout, os.Stderr)
 	case "ledger":
 		return runLedger(ctx, rest, os.Stdout)
+	case "tenants":
+		return runTenants(ctx, rest, os.Stdout, os.Stderr)
 	case "datamap":
 		if len(rest) > 0 && rest[0] == "discover" {
 			return runDatamapDiscover(ctx, rest[1:])
