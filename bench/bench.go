@@ -8,6 +8,11 @@
 // into it, migrates it, starts titular in-process on loopback ports, then
 // runs each selected Scenario: a warm-up, then Runs interleaved runs of
 // titular and its baseline. Scenarios are listed in All.
+//
+// The fleet scenario (FleetScenario, fleet.go) is apart: it has no
+// baseline, runs alone, creates many small tenant databases and measures a
+// `titular serve` child process holding them all, reporting Figures
+// against the fleet design's goals instead of ratios.
 package bench
 
 import (
@@ -16,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/titular/titular/config"
@@ -62,6 +69,13 @@ type Options struct {
 	Datamap string
 	// Start starts titular in-process.
 	Start StartFunc
+	// ServeCommand is the command line of `titular serve` without its
+	// flags, e.g. the titular executable and "serve": the fleet scenario
+	// runs titular as a child process, to read its CPU time and memory
+	// apart from the bench's.
+	ServeCommand []string
+	// Fleet tunes the fleet scenario (fleet.go).
+	Fleet FleetOptions
 	// Log receives titular's own logs; nil discards them.
 	Log *slog.Logger
 	// Progress receives one line per step; nil is silent.
@@ -113,6 +127,12 @@ func (o *Options) defaults() error {
 
 // Run runs the selected scenarios and returns their results.
 func Run(ctx context.Context, opts Options) (*Report, error) {
+	if slices.ContainsFunc(opts.Scenarios, func(n string) bool { return strings.TrimSpace(n) == FleetScenario }) {
+		if len(opts.Scenarios) > 1 {
+			return nil, errors.New("bench: the fleet scenario runs on its own (it provisions its own databases); run --scenario fleet separately")
+		}
+		return runFleet(ctx, opts)
+	}
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}

@@ -69,8 +69,12 @@ func peakRSSAbove(fn func() error) (float64, error) {
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // procStatus reads a "Name:   123 kB" line of /proc/self/status, in bytes.
-func procStatus(name string) (uint64, error) {
-	data, err := os.ReadFile("/proc/self/status")
+func procStatus(name string) (uint64, error) { return procStatusOf("self", name) }
+
+// procStatusOf reads a "Name:   123 kB" line of /proc/<pid>/status, in
+// bytes; pid is a process id or "self".
+func procStatusOf(pid, name string) (uint64, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, err
 	}
@@ -90,5 +94,5 @@ func procStatus(name string) (uint64, error) {
 		}
 		return n << 10, nil // kB
 	}
-	return 0, errors.New("bench: /proc/self/status has no " + name)
+	return 0, errors.New("bench: /proc/" + pid + "/status has no " + name)
 }

@@ -51,6 +51,9 @@ type Report struct {
 	StartedAt time.Time      `json:"started_at"`
 	Elapsed   string         `json:"elapsed"`
 	Results   []Result       `json:"results"`
+	// Figures are the measurements that are not comparisons (the fleet
+	// scenario's).
+	Figures []Figure `json:"figures,omitempty"`
 }
 
 // Machine describes where the numbers were measured.
@@ -118,8 +121,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // times and what each ratio means.
 func (r *Report) WriteTable(w io.Writer) error {
 	m := r.Machine
-	fmt.Fprintf(w, "titular bench — %d CPUs (%s), %s, %s, %s; %v runs of %v per variant\n\n",
-		m.CPUs, m.CPUModel, m.MemTotal, m.Database, m.GoVersion, r.Options["runs"], r.Options["duration"])
+	fmt.Fprintf(w, "titular bench — %d CPUs (%s), %s, %s, %s", m.CPUs, m.CPUModel, m.MemTotal, m.Database, m.GoVersion)
+	if len(r.Results) == 0 {
+		fmt.Fprintf(w, "; %s\n\n", r.Elapsed)
+		return writeFigures(w, r.Figures)
+	}
+	fmt.Fprintf(w, "; %v runs of %v per variant\n\n", r.Options["runs"], r.Options["duration"])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tvariant\tclients\tops\tmedian\tp95\tp99\tops/s\trows/s\tpeak RSS\tratio\tgoal\t")
 	for _, x := range r.Results {

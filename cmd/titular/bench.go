@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/titular/titular/bench"
 	"github.com/titular/titular/config"
@@ -26,11 +27,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.LedgerLeaves, "ledger-leaves", 1_000_000, "ledger size for ledger-verify and ledger-proof (the bench grows the ledger to it)")
 	fs.DurationVar(&o.Duration, "duration", 0, "length of one run of one variant (default 3s)")
 	fs.IntVar(&o.Runs, "runs", 5, "measured runs per variant")
-	fs.IntVar(&o.Clients, "clients", 32, "concurrent clients (concurrent scenario)")
+	fs.IntVar(&o.Clients, "clients", 32, "concurrent clients (concurrent scenario; fleet: the gRPC clients creating a burst)")
 	fs.IntVar(&o.Workers, "workers", 8, "titular workers per tenant")
 	fs.StringVar(&o.Datamap, "datamap", "examples/realestate/datamap.yaml", "the demo data map")
 	fs.BoolVar(&o.Keep, "keep", false, "reuse and keep the database titular_bench instead of a fresh one dropped at the end")
-	scenarios := fs.String("scenario", "", "comma-separated scenarios or groups (e.g. ledger) to run (default all: "+scenarioNames()+")")
+	scenarios := fs.String("scenario", "", "comma-separated scenarios or groups (e.g. ledger) to run (default all: "+scenarioNames()+
+		"); "+bench.FleetScenario+" runs only on its own: many tenants served by titular serve as a child process")
+	fo := &o.Fleet
+	fs.IntVar(&fo.Tenants, "tenants", 300, "fleet: tenant databases to create and serve")
+	fs.IntVar(&fo.Unreachable, "fleet-unreachable", 5, "fleet: tenants added whose database never answers (0 for none)")
+	fs.DurationVar(&fo.Settle, "fleet-settle", 90*time.Second, "fleet: time after ready before the idle window, for the backstop polls to slow down")
+	fs.DurationVar(&fo.Idle, "fleet-idle", 60*time.Second, "fleet: the idle window")
+	fs.IntVar(&fo.Samples, "fleet-samples", 100, "fleet: requests the claim latency is measured on, one at a time")
+	fs.IntVar(&fo.BurstTenants, "fleet-burst-tenants", 100, "fleet: tenants that receive a burst at once")
+	fs.IntVar(&fo.BurstRequests, "fleet-burst", 10, "fleet: EXTRACTs per tenant in a burst")
+	fs.IntVar(&fo.Noisy, "fleet-noisy", 200, "fleet: EXTRACTs queued on one tenant while others' latency is measured")
+	fs.IntVar(&fo.Rounds, "fleet-rounds", 3, "fleet: rounds of the burst and noisy-neighbour measurements")
+	fs.IntVar(&fo.Provisioners, "fleet-provisioners", 8, "fleet: tenant databases created at once")
+	fs.DurationVar(&fo.StartTimeout, "fleet-start-timeout", 5*time.Minute, "fleet: how long titular may take to be ready")
+	fs.StringVar(&fo.Datamap, "fleet-datamap", "examples/fleet/datamap.yaml", "fleet: the data map of every fleet tenant")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	render := fs.String("render", "", "print a report saved with --json as a table, and run nothing")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
@@ -59,6 +74,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Progress = stderr
 	o.Log = log
 	o.Start = startBenchServer
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: find the titular executable to run serve from: %w", err)
+	}
+	o.ServeCommand = []string{self, "serve"}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
