@@ -216,9 +216,16 @@ func TestRegistryCatalogWatch(t *testing.T) {
 			t.Fatalf("no %q", want)
 		}
 	}
+	// Written beside and renamed into place, as editors and Kubernetes
+	// ConfigMaps do: the directory changes, so the next look sees it (an
+	// edit in place is seen within fullScanEvery, or at once on SIGHUP).
 	write := func(name, body string) {
 		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
