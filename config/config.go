@@ -303,6 +303,7 @@ func (c *Config) validate() error {
 		}
 		seen[t.ID] = true
 		errs = append(errs, t.validate(at)...)
+		errs = append(errs, c.validatePool(t, at)...)
 	}
 	errs = append(errs, c.WebhookDelivery.validate()...)
 	errs = append(errs, c.validateLedger()...)
@@ -368,6 +369,17 @@ func (t Tenant) validate(at string) []error {
 		}
 	}
 	return append(errs, t.validateWebhooks(at)...)
+}
+
+// validatePool checks a tenant's pool holds what this process's workers may
+// take of it at once: workers.per_tenant requests, each EXTRACT or
+// ANONYMIZE holding two connections (a read snapshot and the write).
+func (c *Config) validatePool(t Tenant, at string) []error {
+	if need := 2 * c.Workers.PerTenant; c.Workers.PerTenant > 0 && t.MaxOpenConns >= 2 && t.MaxOpenConns < need {
+		return []error{fmt.Errorf("%s.max_open_conns: %d is below 2 × workers.per_tenant (%d): each EXTRACT or ANONYMIZE holds two connections; raise max_open_conns or lower workers.per_tenant",
+			at, t.MaxOpenConns, need)}
+	}
+	return nil
 }
 
 func (c *Config) validateWorkers() []error {

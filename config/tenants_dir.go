@@ -55,6 +55,7 @@ func (c *Config) ReadTenantFile(path string) (Tenant, error) {
 	t.applyDefaults(filepath.Dir(path))
 	t.Source = path
 	errs := t.validate(filepath.Base(path))
+	errs = append(errs, c.validatePool(t, filepath.Base(path))...)
 	if t.Server != "" {
 		if _, ok := c.Databases.server(t.Server); !ok {
 			errs = append(errs, fmt.Errorf("%s.server: %q is not in databases.servers", filepath.Base(path), t.Server))

@@ -109,6 +109,8 @@ workers: {min_poll_interval: 2m, poll_interval: 1m}`: "min_poll_interval (2m0s) 
 workers: {ownership_lease: 1s}`: "ownership_lease: 1s is too short",
 		`tenants: [{id: a, dsn: x, datamap: m, server: db9}]`:       `"db9" is not in databases.servers`,
 		`tenants: [{id: a, dsn: x, datamap: m, max_open_conns: 1}]`: "a request may hold two connections",
+		`tenants: [{id: a, dsn: x, datamap: m, max_open_conns: 4}]
+workers: {per_tenant: 3}`: "tenants[0].max_open_conns: 4 is below 2 × workers.per_tenant (6)",
 		`auth: {}`: "list them here or in a tenants_dir",
 	} {
 		_, err := Parse("t.yaml", []byte(yaml))
