@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/seed"
-	"github.com/titular/titular/store"
 )
 
 func anonymizeHeavyScenario() Scenario {
@@ -21,12 +21,12 @@ func anonymizeHeavyScenario() Scenario {
 				return nil, err
 			}
 			t := env.tenant
-			plan, err := store.PlanAnonymize(t.Map, t.Anonymizers)
+			plan, err := crm.PlanAnonymize(t.Map, t.Anonymizers)
 			if err != nil {
 				return nil, fmt.Errorf("anonymize plan: %w", err)
 			}
 			env.progress("anonymize-heavy: capturing what ANONYMIZE writes, for the baseline")
-			writes, err := t.Store.CaptureAnonymizeWrites(ctx, env.db, plan, t.AnonymizeKey, ids)
+			writes, err := crm.New(t.Store.Now).CaptureAnonymizeWrites(ctx, env.db, plan, t.AnonymizeKey, ids)
 			if err != nil {
 				return nil, err
 			}
@@ -68,7 +68,7 @@ func anonymizeHeavyScenario() Scenario {
 								return 0, err
 							}
 							open = tx
-							res, err := t.Store.AnonymizeSubject(ctx, read, tx, plan, t.AnonymizeKey, ids, "")
+							res, err := crm.New(t.Store.Now).Anonymize(ctx, read, tx, plan, t.AnonymizeKey, ids)
 							if err != nil {
 								return 0, err
 							}

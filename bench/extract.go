@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/seed"
@@ -34,7 +35,7 @@ func extractJSONScenario() Scenario {
 						op: func(ctx context.Context) (int64, error) {
 							return env.handExtract(ctx, ids, newJSONBaseline(io.Discard))
 						}},
-					{name: "titular", what: "worker path without the queue: snapshot tx, store.Walk, service.NewExportSink, export.NewJSON",
+					{name: "titular", what: "worker path without the queue: snapshot tx, crm.Walk, service.NewExportSink, export.NewJSON",
 						op: func(ctx context.Context) (int64, error) {
 							return env.titularExtract(ctx, ids, export.NewJSON(io.Discard))
 						}},
@@ -63,7 +64,7 @@ func extractXLSXHeavyScenario() Scenario {
 						op: func(ctx context.Context) (int64, error) {
 							return env.handExtract(ctx, ids, newXLSXBaseline(io.Discard))
 						}},
-					{name: "titular", what: "worker path without the queue: snapshot tx, store.Walk, service.NewExportSink, export.NewXLSX",
+					{name: "titular", what: "worker path without the queue: snapshot tx, crm.Walk, service.NewExportSink, export.NewXLSX",
 						op: func(ctx context.Context) (int64, error) {
 							return env.titularExtract(ctx, ids, export.NewXLSX(io.Discard))
 						}},
@@ -93,7 +94,7 @@ func (e *Env) titularExtract(ctx context.Context, ids store.Identifiers, w expor
 		GeneratedAt: now, SubjectRef: "bench"}); err != nil {
 		return 0, err
 	}
-	counts, err := store.Walk(ctx, read, e.m, ids, service.NewExportSink(w))
+	counts, err := crm.Walk(ctx, read, e.m, ids, service.NewExportSink(w))
 	if err != nil {
 		_ = w.Close()
 		return 0, err
@@ -110,7 +111,7 @@ func (e *Env) titularExtract(ctx context.Context, ids store.Identifiers, w expor
 
 // baselineSink is a hand-written writer the baseline fetch feeds.
 type baselineSink interface {
-	store.Sink
+	crm.Sink
 	finish() error
 }
 
@@ -129,7 +130,7 @@ func (e *Env) handExtract(ctx context.Context, ids store.Identifiers, sink basel
 func (e *Env) checkSameRows(ctx context.Context) error {
 	for name, ids := range e.subjects {
 		walked := &countSink{rows: map[string]int64{}}
-		if _, err := store.Walk(ctx, e.db, e.m, ids, walked); err != nil {
+		if _, err := crm.Walk(ctx, e.db, e.m, ids, walked); err != nil {
 			return fmt.Errorf("walk %s: %w", name, err)
 		}
 		hand := &countSink{rows: map[string]int64{}}
@@ -148,7 +149,7 @@ func (e *Env) checkSameRows(ctx context.Context) error {
 
 // countSink counts rows per entity and passes everything on to next, if any.
 type countSink struct {
-	next  store.Sink
+	next  crm.Sink
 	rows  map[string]int64
 	total int64
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/seed"
@@ -91,7 +92,7 @@ func BenchmarkExtract(b *testing.B) {
 			q := &countingQuerier{Querier: env.db}
 			for b.Loop() {
 				q.n = 0
-				if _, err := store.Walk(ctx, q, env.m, ids, &countSink{rows: map[string]int64{}}); err != nil {
+				if _, err := crm.Walk(ctx, q, env.m, ids, &countSink{rows: map[string]int64{}}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store"
 )
@@ -27,7 +28,7 @@ type (
 // traversal, no dedup, no value conversion beyond what JSON needs. Only the
 // column lists come from the data map, so both produce the same shape; an
 // entity missing here makes the row-count check fail.
-func handFetch(ctx context.Context, q store.Querier, m *datamap.Map, ids store.Identifiers, sink store.Sink) error {
+func handFetch(ctx context.Context, q store.Querier, m *datamap.Map, ids store.Identifiers, sink crm.Sink) error {
 	h := &hand{ctx: ctx, q: q, m: m, sink: sink, email: ids.Email}
 	if ids.CPF != "" {
 		h.cpf = anys(brdoc.CPFShapes(ids.CPF))
@@ -58,7 +59,7 @@ type hand struct {
 	ctx   context.Context
 	q     store.Querier
 	m     *datamap.Map
-	sink  store.Sink
+	sink  crm.Sink
 	cpf   []any
 	phone []any
 	email string

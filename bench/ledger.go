@@ -41,10 +41,10 @@ func ledgerAppendScenario() Scenario {
 								return err
 							})
 						}},
-					{name: "titular", clients: n, what: "store.AppendLeaf in its own transaction, committed",
+					{name: "titular", clients: n, what: "store.Tx.AppendLeaf in its own transaction, committed",
 						op: func(ctx context.Context) (int64, error) {
-							return 1, inTx(ctx, env.db, func(tx *sql.Tx) error {
-								return s.AppendLeaf(ctx, tx, benchLeaf(int(next.Add(1))))
+							return 1, s.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+								return tx.AppendLeaf(ctx, benchLeaf(int(next.Add(1))))
 							})
 						}},
 				},

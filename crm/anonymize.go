@@ -1,8 +1,7 @@
-package store
+package crm
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -38,10 +37,8 @@ type AnonymizeResult struct {
 // whose retention hold is running and blocks them are left as they are and
 // reported as holds. Running it again finds only those rows: it is harmless.
 // A map that no longer fits the live schema is refused (*RefusedError).
-// As DELETE does, the titular's earlier exports (copies of what is now
-// anonymized) are dropped, and when no hold kept anything their requests
-// forget the identifiers; subjectRef "" skips both.
-func (s *Store) AnonymizeSubject(ctx context.Context, read Querier, tx *sql.Tx, p *AnonymizePlan, key *anonymize.Key, ids Identifiers, subjectRef string) (*AnonymizeResult, error) {
+// It writes none of titular's own records: the caller records what it did.
+func (x *Executor) Anonymize(ctx context.Context, read Querier, tx Querier, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*AnonymizeResult, error) {
 	if p == nil || key == nil {
 		return nil, errors.New("anonymize: a plan and a key are required")
 	}
@@ -53,7 +50,7 @@ func (s *Store) AnonymizeSubject(ctx context.Context, read Querier, tx *sql.Tx, 
 	if err != nil {
 		return nil, err
 	}
-	sink := newAnonymizeSink(ctx, tx, key, s.now(), run)
+	sink := newAnonymizeSink(ctx, tx, key, x.now(), run)
 	if _, err := WalkWith(ctx, read, p.m, ids, sink, WalkOptions{Extra: retentionColumn}); err != nil {
 		return nil, err
 	}
@@ -62,17 +59,6 @@ func (s *Store) AnonymizeSubject(ctx context.Context, read Querier, tx *sql.Tx, 
 		res.TotalRows += c.Rows
 		if h := sink.holds[c.Entity]; h != nil {
 			res.Holds = append(res.Holds, *h)
-		}
-	}
-	if subjectRef == "" {
-		return res, nil
-	}
-	if err := s.dropSubjectExports(ctx, tx, subjectRef); err != nil {
-		return nil, err
-	}
-	if len(res.Holds) == 0 {
-		if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", subjectRef); err != nil {
-			return nil, fmt.Errorf("forget request identifiers: %w", err)
 		}
 	}
 	return res, nil
@@ -132,7 +118,7 @@ func bindPlan(p *AnonymizePlan, s *datamap.Schema) (map[string]*boundEntity, err
 // values and hands them to the entity's batch writer.
 type anonymizeSink struct {
 	ctx    context.Context
-	tx     *sql.Tx
+	tx     Querier
 	key    *anonymize.Key
 	now    time.Time
 	run    map[string]*boundEntity
@@ -147,7 +133,7 @@ type anonymizeSink struct {
 
 var _ KeyedSink = (*anonymizeSink)(nil)
 
-func newAnonymizeSink(ctx context.Context, tx *sql.Tx, key *anonymize.Key, now time.Time, run map[string]*boundEntity) *anonymizeSink {
+func newAnonymizeSink(ctx context.Context, tx Querier, key *anonymize.Key, now time.Time, run map[string]*boundEntity) *anonymizeSink {
 	return &anonymizeSink{ctx: ctx, tx: tx, key: key, now: now, run: run, holds: map[string]*Hold{}}
 }
 

@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/seed"
 	"github.com/titular/titular/store/storetest"
@@ -49,17 +50,17 @@ func benchAnonymize(b *testing.B, heavy int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ids Identifiers
+	var ids crm.Identifiers
 	for _, sc := range sum.Scenarios {
 		if sc.Name == seed.ScenarioHeavyBroker {
-			ids = Identifiers{CPF: sc.CPF, Email: sc.Email, Phone: sc.Phone}
+			ids = crm.Identifiers{CPF: sc.CPF, Email: sc.Email, Phone: sc.Phone}
 		}
 	}
 	m, err := datamap.Load("../examples/realestate/datamap.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
-	plan, err := PlanAnonymize(m, anonymize.NewRegistry())
+	plan, err := crm.PlanAnonymize(m, anonymize.NewRegistry())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func benchAnonymize(b *testing.B, heavy int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(db)
+	x := crm.New(time.Now)
 	// Memory first, while the harness holds nothing big, and with a tight GC
 	// target so uncollected garbage does not pass for memory held.
 	var peaks []float64
@@ -75,18 +76,18 @@ func benchAnonymize(b *testing.B, heavy int) {
 	for range 3 {
 		runtime.GC()
 		peak := sampleHeap()
-		runAnonymize(b, s, db, plan, key, ids, false)
+		runAnonymize(b, x, db, plan, key, ids, false)
 		peaks = append(peaks, float64(peak())/(1<<20))
 	}
 	debug.SetGCPercent(gc)
-	writes := captureWrites(b, s, db, plan, key, ids)
+	writes := captureWrites(b, x, db, plan, key, ids)
 	var execTimes, baseTimes []float64
 	var rows int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		res := runAnonymize(b, s, db, plan, key, ids, true)
+		res := runAnonymize(b, x, db, plan, key, ids, true)
 		execTimes = append(execTimes, time.Since(start).Seconds())
 		rows = res.TotalRows
 
@@ -117,7 +118,7 @@ func benchAnonymize(b *testing.B, heavy int) {
 
 // runAnonymize runs the executor as the worker does and rolls it back
 // (untimed) when rollback is set.
-func runAnonymize(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *anonymize.Key, ids Identifiers, rollback bool) *AnonymizeResult {
+func runAnonymize(b *testing.B, x *crm.Executor, db *sql.DB, plan *crm.AnonymizePlan, key *anonymize.Key, ids crm.Identifiers, rollback bool) *crm.AnonymizeResult {
 	ctx := context.Background()
 	read, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
@@ -128,7 +129,7 @@ func runAnonymize(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := s.AnonymizeSubject(ctx, read, tx, plan, key, ids, "")
+	res, err := x.Anonymize(ctx, read, tx, plan, key, ids)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,8 +145,8 @@ func runAnonymize(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *
 
 // captureWrites runs the executor once and captures what it wrote: the
 // baseline then writes exactly that.
-func captureWrites(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key *anonymize.Key, ids Identifiers) *AnonymizeWrites {
-	w, err := s.CaptureAnonymizeWrites(context.Background(), db, plan, key, ids)
+func captureWrites(b *testing.B, x *crm.Executor, db *sql.DB, plan *crm.AnonymizePlan, key *anonymize.Key, ids crm.Identifiers) *crm.AnonymizeWrites {
+	w, err := x.CaptureAnonymizeWrites(context.Background(), db, plan, key, ids)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func captureWrites(b *testing.B, s *Store, db *sql.DB, plan *AnonymizePlan, key 
 
 // baseline replays the captured writes in one transaction on one
 // connection, rolled back untimed.
-func baseline(b *testing.B, conn *sql.Conn, writes *AnonymizeWrites) {
+func baseline(b *testing.B, conn *sql.Conn, writes *crm.AnonymizeWrites) {
 	ctx := context.Background()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {

@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/crm"
+	"github.com/titular/titular/crm/crmtest"
 	"github.com/titular/titular/datamap"
 )
 
@@ -22,20 +24,20 @@ func TestAnonymizeRefusesPseudonymization(t *testing.T) {
 	}
 	doc := string(data)
 	reg := anonymize.NewRegistry()
-	if _, err := PlanAnonymize(mustParseMap(t, doc), reg); err != nil {
+	if _, err := crm.PlanAnonymize(mustParseMap(t, doc), reg); err != nil {
 		t.Fatalf("the example map must be anonymizable: %v", err)
 	}
 	cases := []struct{ from, to, field, code string }{
-		{"cpf:              {category: identificacao, anonymizer: fake.cpf,", "cpf:              {category: identificacao, anonymizer: {name: hmac, params: {domain: cpf}},", "pessoa.cpf", ReasonNotIrreversible},
-		{"rg:               {category: documental, anonymizer: nullify,", "rg:               {category: documental,", "pessoa.rg", ReasonNoAnonymizer},
-		{"nome:             {category: identificacao, anonymizer: fake.name, correctable: nome,", "nome:             {category: identificacao, anonymizer: keep, correctable: nome,", "lead.nome", ReasonNotIrreversible},
+		{"cpf:              {category: identificacao, anonymizer: fake.cpf,", "cpf:              {category: identificacao, anonymizer: {name: hmac, params: {domain: cpf}},", "pessoa.cpf", crm.ReasonNotIrreversible},
+		{"rg:               {category: documental, anonymizer: nullify,", "rg:               {category: documental,", "pessoa.rg", crm.ReasonNoAnonymizer},
+		{"nome:             {category: identificacao, anonymizer: fake.name, correctable: nome,", "nome:             {category: identificacao, anonymizer: keep, correctable: nome,", "lead.nome", crm.ReasonNotIrreversible},
 	}
 	for _, c := range cases {
 		if !strings.Contains(doc, c.from) {
 			t.Fatalf("example map changed; update the test: %q", c.from)
 		}
-		_, err := PlanAnonymize(mustParseMap(t, strings.Replace(doc, c.from, c.to, 1)), reg)
-		var refused *RefusedError
+		_, err := crm.PlanAnonymize(mustParseMap(t, strings.Replace(doc, c.from, c.to, 1)), reg)
+		var refused *crm.RefusedError
 		if !errors.As(err, &refused) || len(refused.Reasons) != 1 {
 			t.Fatalf("%s: want one refusal, got %v", c.field, err)
 		}
@@ -47,14 +49,14 @@ func TestAnonymizeRefusesPseudonymization(t *testing.T) {
 		}
 	}
 	held := strings.Replace(doc, "banco:            {category: financeiro, anonymizer: keep,", "banco:            {category: financeiro, anonymizer: {name: mask, params: {keep_first: 2}},", 1)
-	if _, err := PlanAnonymize(mustParseMap(t, held), reg); err != nil {
+	if _, err := crm.PlanAnonymize(mustParseMap(t, held), reg); err != nil {
 		t.Errorf("a keyed anonymizer under a blocking hold must be accepted: %v", err)
 	}
 }
 
 func mustParseMap(t *testing.T, doc string) *datamap.Map {
 	t.Helper()
-	m, err := datamap.Parse("datamap.yaml", []byte(doc), DatamapOptions(anonymize.NewRegistry())...)
+	m, err := datamap.Parse("datamap.yaml", []byte(doc), crm.DatamapOptions(anonymize.NewRegistry())...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,28 +67,28 @@ func mustParseMap(t *testing.T, doc string) *datamap.Map {
 // anonymizer (NOT NULL under nullify) is refused before anything changes.
 func TestAnonymizeRefusedWhenSchemaChanged(t *testing.T) {
 	s, db, m, sc := seeded(t)
-	ids := idsOf(sc["lead_com_pessoa_sem_venda"])
+	ids := crmtest.IDs(sc["lead_com_pessoa_sem_venda"])
 	if _, err := db.Exec("UPDATE pessoas SET uf = 'SP' WHERE uf IS NULL"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec("ALTER TABLE pessoas MODIFY uf CHAR(2) NOT NULL"); err != nil {
 		t.Fatal(err)
 	}
-	before := subjectRows(t, db, m, ids)
-	plan, err := PlanAnonymize(m, anonymize.NewRegistry())
+	before := crmtest.SubjectRows(t, db, m, ids)
+	plan, err := crm.PlanAnonymize(m, anonymize.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, _ := anonymize.NewKey(testAnonKey)
-	err = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.AnonymizeSubject(ctx, db, tx, plan, key, ids, "")
+	err = inTx(db, func(tx *sql.Tx) error {
+		_, err := s.Anonymize(context.Background(), db, tx, plan, key, ids)
 		return err
 	})
-	var refused *RefusedError
-	if !errors.As(err, &refused) || refused.Reasons[0].Code != ReasonAnonymizerNotFit || !strings.Contains(err.Error(), "pessoa.uf") {
+	var refused *crm.RefusedError
+	if !errors.As(err, &refused) || refused.Reasons[0].Code != crm.ReasonAnonymizerNotFit || !strings.Contains(err.Error(), "pessoa.uf") {
 		t.Fatalf("want a refusal naming pessoa.uf, got %v", err)
 	}
-	if after := subjectRows(t, db, m, ids); len(after["pessoa"]) != len(before["pessoa"]) || len(after["pessoa"]) == 0 {
+	if after := crmtest.SubjectRows(t, db, m, ids); len(after["pessoa"]) != len(before["pessoa"]) || len(after["pessoa"]) == 0 {
 		t.Error("a refused ANONYMIZE changed rows")
 	}
 }
@@ -96,11 +98,11 @@ func TestAnonymizeRefusedWhenSchemaChanged(t *testing.T) {
 // field by field.
 func TestDatamapOptionsCheckColumns(t *testing.T) {
 	_, db, _, _ := seeded(t)
-	schema, err := LoadSchema(context.Background(), db)
+	schema, err := crm.LoadSchema(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := DatamapOptions(anonymize.NewRegistry())
+	opts := crm.DatamapOptions(anonymize.NewRegistry())
 	m, err := datamap.Load("../examples/realestate/datamap.yaml", opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // AnonymizeWrites is what one ANONYMIZE of a titular wrote: per entity, each
@@ -32,7 +33,7 @@ func (w *AnonymizeWrites) Rows() int64 { return w.rows }
 
 // CaptureAnonymizeWrites anonymizes ids once in a transaction on db, reads
 // back in it what it wrote, and rolls it back.
-func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*AnonymizeWrites, error) {
+func (x *Executor) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*AnonymizeWrites, error) {
 	before := &keyCollector{keys: map[string][][]any{}}
 	if _, err := WalkWith(ctx, db, p.m, ids, before, WalkOptions{}); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
@@ -47,7 +48,7 @@ func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *Anony
 		return nil, fmt.Errorf("capture: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // captured, then undone
-	if _, err := s.AnonymizeSubject(ctx, read, tx, p, key, ids, ""); err != nil {
+	if _, err := x.Anonymize(ctx, read, tx, p, key, ids); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
 	out := &AnonymizeWrites{}
@@ -66,7 +67,7 @@ func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *Anony
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
-			if err := tx.QueryRowContext(ctx, "SELECT "+joinQuoted(w.fields)+" FROM "+quoteIdent(e.Table)+" WHERE "+keyWhere(e), k...).Scan(ptrs...); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT "+sqlq.JoinQuoted(w.fields)+" FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+keyWhere(e), k...).Scan(ptrs...); err != nil {
 				return nil, fmt.Errorf("capture %s: %w", e.Name, err)
 			}
 			w.keys, w.values = append(w.keys, k), append(w.values, vals)
@@ -81,14 +82,14 @@ func (s *Store) CaptureAnonymizeWrites(ctx context.Context, db *sql.DB, p *Anony
 // multi-row UPDATEs in batches of writeBatch (a column whose new value is
 // the same for the batch as one assignment, otherwise a CASE on the key),
 // all in tx.
-func (w *AnonymizeWrites) Replay(ctx context.Context, tx *sql.Tx) error {
+func (w *AnonymizeWrites) Replay(ctx context.Context, tx Querier) error {
 	for _, t := range w.tables {
 		for start := 0; start < len(t.keys); start += writeBatch {
 			end := min(start+writeBatch, len(t.keys))
 			keys, vals := t.keys[start:end], t.values[start:end]
-			in, keyArgs := keyIn(t.e.Key, keys)
+			in, keyArgs := sqlq.KeyIn(t.e.Key, keys)
 			where := " WHERE " + in
-			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(t.e.Key)+", "+joinQuoted(t.fields)+" FROM "+quoteIdent(t.e.Table)+where, keyArgs...)
+			rows, err := tx.QueryContext(ctx, "SELECT "+sqlq.JoinQuoted(t.e.Key)+", "+sqlq.JoinQuoted(t.fields)+" FROM "+sqlq.QuoteIdent(t.e.Table)+where, keyArgs...)
 			if err != nil {
 				return fmt.Errorf("replay %s: %w", t.e.Name, err)
 			}
@@ -107,22 +108,22 @@ func (w *AnonymizeWrites) Replay(ctx context.Context, tx *sql.Tx) error {
 					uniform = uniform && sameValue(v[f], vals[0][f])
 				}
 				if uniform {
-					sets, args = append(sets, quoteIdent(col)+" = ?"), append(args, vals[0][f])
+					sets, args = append(sets, sqlq.QuoteIdent(col)+" = ?"), append(args, vals[0][f])
 					continue
 				}
 				var c strings.Builder
 				// CASE WHEN on every key column: composite keys sharing a
 				// first column must not swap values.
-				c.WriteString(quoteIdent(col) + " = CASE")
+				c.WriteString(sqlq.QuoteIdent(col) + " = CASE")
 				match := keyMatch(t.e.Key)
 				for i, k := range keys {
 					c.WriteString(" WHEN " + match + " THEN ?")
 					args = append(append(args, k...), vals[i][f])
 				}
-				c.WriteString(" ELSE " + quoteIdent(col) + " END")
+				c.WriteString(" ELSE " + sqlq.QuoteIdent(col) + " END")
 				sets = append(sets, c.String())
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE "+quoteIdent(t.e.Table)+" SET "+strings.Join(sets, ", ")+where, append(args, keyArgs...)...); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE "+sqlq.QuoteIdent(t.e.Table)+" SET "+strings.Join(sets, ", ")+where, append(args, keyArgs...)...); err != nil {
 				return fmt.Errorf("replay %s: %w", t.e.Name, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 const (
@@ -79,7 +80,7 @@ func (w *batchWriter) keep(row int, key []any) {
 func (w *batchWriter) full() bool { return w.n == w.maxRows }
 
 // flush resolves UNIQUE collisions and writes the batch.
-func (w *batchWriter) flush(ctx context.Context, tx *sql.Tx, k *anonymizeSink) error {
+func (w *batchWriter) flush(ctx context.Context, tx Querier, k *anonymizeSink) error {
 	if w.n == 0 {
 		return nil
 	}
@@ -140,7 +141,7 @@ func (w *batchWriter) update() (string, []any) {
 			b.WriteString(", ")
 		}
 		sets++
-		col := quoteIdent(bf.f.Column)
+		col := sqlq.QuoteIdent(bf.f.Column)
 		if changed == w.n && uniform {
 			b.WriteString(col + " = ?")
 			args = append(args, bindValue(w.val[i][first]))
@@ -148,7 +149,7 @@ func (w *batchWriter) update() (string, []any) {
 		}
 		b.WriteString(col + " = CASE")
 		if one {
-			b.WriteString(" " + quoteIdent(w.e.Key[0]))
+			b.WriteString(" " + sqlq.QuoteIdent(w.e.Key[0]))
 		}
 		for j := range w.n {
 			if !w.chg[i][j] {
@@ -168,15 +169,15 @@ func (w *batchWriter) update() (string, []any) {
 	if sets == 0 {
 		return "", nil
 	}
-	in, keyArgs := keyIn(w.e.Key, w.keys[:w.n])
-	return "UPDATE " + quoteIdent(w.e.Table) + " SET " + b.String() + " WHERE " + in, append(args, keyArgs...)
+	in, keyArgs := sqlq.KeyIn(w.e.Key, w.keys[:w.n])
+	return "UPDATE " + sqlq.QuoteIdent(w.e.Table) + " SET " + b.String() + " WHERE " + in, append(args, keyArgs...)
 }
 
 // keyMatch is "`k1` = ? AND `k2` = ?" for a composite key.
 func keyMatch(key []string) string {
 	parts := make([]string, len(key))
 	for i, k := range key {
-		parts[i] = quoteIdent(k) + " = ?"
+		parts[i] = sqlq.QuoteIdent(k) + " = ?"
 	}
 	return strings.Join(parts, " AND ")
 }
@@ -186,9 +187,9 @@ func keyMatch(key []string) string {
 // request wrote earlier): each collision moves to the next attempt, which
 // the anonymizer draws from another HMAC subkey. A collision never fails the
 // request; only an exhausted output space would, and Check rules that out.
-func (w *batchWriter) resolve(ctx context.Context, tx *sql.Tx, k *anonymizeSink, i int) error {
+func (w *batchWriter) resolve(ctx context.Context, tx Querier, k *anonymizeSink, i int) error {
 	bf := w.fields[i]
-	col := quoteIdent(bf.f.Column)
+	col := sqlq.QuoteIdent(bf.f.Column)
 	for round := 0; ; round++ {
 		seen := map[string]int{}
 		var collide []int
@@ -206,7 +207,7 @@ func (w *batchWriter) resolve(ctx context.Context, tx *sql.Tx, k *anonymizeSink,
 			cands = append(cands, bindValue(w.val[i][j]))
 		}
 		if len(cands) > 0 {
-			taken, err := existing(ctx, tx, "SELECT "+col+" FROM "+quoteIdent(w.e.Table)+" WHERE "+col+" IN ("+placeholders(len(cands))+")", cands)
+			taken, err := existing(ctx, tx, "SELECT "+col+" FROM "+sqlq.QuoteIdent(w.e.Table)+" WHERE "+col+" IN ("+sqlq.Placeholders(len(cands))+")", cands)
 			if err != nil {
 				return fmt.Errorf("anonymize %s: check unique %s: %w", w.e.Table, bf.f.Column, err)
 			}
@@ -244,7 +245,7 @@ func collationKey(v any) string {
 }
 
 // existing returns the collation keys of the values a query finds.
-func existing(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
+func existing(ctx context.Context, tx Querier, query string, args []any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // ErrTooLong is returned when a corrected value does not fit its column.
@@ -41,7 +42,7 @@ func CorrectionTargets(m *datamap.Map) map[string][]CorrectionTarget {
 // included, in tx. It returns how many rows changed per entity. A value that
 // would duplicate a UNIQUE key is ErrDuplicate naming the column; the caller
 // rolls back, so nothing changes.
-func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, values map[string]string) ([]EntityCount, error) {
+func Correct(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, values map[string]string) ([]EntityCount, error) {
 	rows, err := collectRows(ctx, tx, m, ids)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, 
 		for name, v := range values {
 			for _, t := range targets[name] {
 				if t.Entity == e {
-					cols = append(cols, quoteIdent(t.Column)+" = ?")
+					cols = append(cols, sqlq.QuoteIdent(t.Column)+" = ?")
 					args = append(args, v)
 				}
 			}
@@ -67,19 +68,19 @@ func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, 
 			return nil, err
 		}
 		// One UPDATE per batch of keys: the rows are already locked by the walk.
-		set := "UPDATE " + quoteIdent(e.Table) + " SET " + strings.Join(cols, ", ") + " WHERE "
+		set := "UPDATE " + sqlq.QuoteIdent(e.Table) + " SET " + strings.Join(cols, ", ") + " WHERE "
 		var changed int64
 		for start := 0; start < len(keys); start += parentBatch {
 			batch := make([][]any, 0, min(parentBatch, len(keys)-start))
 			for _, r := range keys[start:min(start+parentBatch, len(keys))] {
 				batch = append(batch, r.key)
 			}
-			in, keyArgs := keyIn(e.Key, batch)
+			in, keyArgs := sqlq.KeyIn(e.Key, batch)
 			res, err := tx.ExecContext(ctx, set+in, append(append([]any{}, args...), keyArgs...)...)
 			switch {
-			case isDuplicate(err):
+			case sqlq.IsDuplicate(err):
 				return nil, fmt.Errorf("%w: the new value is already used by another record in %s", ErrDuplicate, e.Table)
-			case mysqlNumber(err) == errDataTooLong:
+			case sqlq.Number(err) == errDataTooLong:
 				return nil, fmt.Errorf("%w in %s", ErrTooLong, e.Table)
 			case err != nil:
 				return nil, fmt.Errorf("correct %s: %w", e.Name, err)
@@ -95,7 +96,7 @@ func (s *Store) CorrectSubject(ctx context.Context, tx *sql.Tx, m *datamap.Map, 
 // checkDocumentOwner refuses a CPF or CNPJ that another record of the table
 // already holds in any stored shape: a UNIQUE index compares strings, so
 // "123.456.789-09" and "12345678909" would both pass it.
-func checkDocumentOwner(ctx context.Context, tx *sql.Tx, e *datamap.Entity, targets map[string][]CorrectionTarget, values map[string]string, own []keyedRow) error {
+func checkDocumentOwner(ctx context.Context, tx Querier, e *datamap.Entity, targets map[string][]CorrectionTarget, values map[string]string, own []keyedRow) error {
 	mine := map[string]bool{}
 	for _, r := range own {
 		mine[keyJSON(r.key)] = true
@@ -114,8 +115,8 @@ func checkDocumentOwner(ctx context.Context, tx *sql.Tx, e *datamap.Entity, targ
 			for i, sh := range shapes {
 				args[i] = sh
 			}
-			rows, err := tx.QueryContext(ctx, "SELECT "+joinQuoted(e.Key)+" FROM "+quoteIdent(e.Table)+" WHERE "+
-				quoteIdent(t.Column)+" IN ("+placeholders(len(args))+") LIMIT 100", args...)
+			rows, err := tx.QueryContext(ctx, "SELECT "+sqlq.JoinQuoted(e.Key)+" FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+
+				sqlq.QuoteIdent(t.Column)+" IN ("+sqlq.Placeholders(len(args))+") LIMIT 100", args...)
 			if err != nil {
 				return fmt.Errorf("check %s owner: %w", f.Validate, err)
 			}

@@ -1,8 +1,7 @@
-package store
+package crm
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // DeleteCount is what a DELETE did to one entity's rows. Anonymized rows
@@ -48,29 +48,41 @@ type DeleteResult struct {
 	Attachments []Attachment  `json:"attachments"`
 	// Complete is true when nothing was held: no row the map reaches is left.
 	Complete bool `json:"complete"`
-	// EvidenceKept is the consent evidence a complete erasure keeps as proof
-	// (the map's consent_evidence retention); nil when none is kept.
-	EvidenceKept *EvidenceHold `json:"evidence_kept,omitempty"`
+	// Blocks are the held rows, for the caller to record (lgpd_blocks) so the
+	// sweep releases them when their hold ends. Not part of the stored result.
+	Blocks []Block `json:"-"`
+}
+
+// Block is one row a DELETE kept: by a running retention hold (Until set),
+// or because held rows reference it.
+type Block struct {
+	Entity, Table string
+	// RowKey is the row's key as a JSON array.
+	RowKey    string
+	Basis     string
+	Reference string
+	// OnDelete is what the hold does to the row: "block" or "anonymize".
+	OnDelete string
+	Until    *time.Time
 }
 
 // heldByDependants is the basis recorded for a row kept only because held
 // rows still reference it (a buyer's record under their held sale).
 const heldByDependants = "dependencia_de_registro_retido"
 
-// DeleteSubject erases a titular's rows in tx, children before parents,
-// through the map of p (a PlanDelete plan). Rows under a running retention
-// hold are blocked instead (recorded in lgpd_blocks for the sweep), and so
-// are rows that held rows still reference. Held rows of an entity whose
+// Delete erases a titular's rows in tx, children before parents, through
+// the map of p (a PlanDelete plan). Rows under a running retention hold are
+// kept instead, and so are rows that held rows still reference; the result
+// lists them (Blocks) for the caller to record. Held rows of an entity whose
 // hold says on_delete: anonymize also lose their non-retained fields, with
 // the anonymize executor and key: the row stays for the law, the person in
 // it does not. All of it commits or none of it does: the caller's
-// transaction decides. On a complete erasure the titular's own request
-// records lose their identifiers and exports.
-func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan, key *anonymize.Key, ids Identifiers, requestID, subjectRef string) (*DeleteResult, error) {
+// transaction decides.
+func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*DeleteResult, error) {
 	if p == nil || key == nil {
 		return nil, errors.New("delete: a plan and an anonymize key are required")
 	}
-	m, now := p.m, s.now()
+	m, now := p.m, x.now()
 	rows, err := collectErasable(ctx, tx, m, ids, now)
 	if err != nil {
 		return nil, err
@@ -100,7 +112,7 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 		if err != nil {
 			return nil, err
 		}
-		if err := s.fail("anonymized:" + e.Name); err != nil {
+		if err := x.fail("anonymized:" + e.Name); err != nil {
 			return nil, err
 		}
 		deleted, kept, err := deleteBatch(ctx, tx, e, free)
@@ -112,14 +124,12 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 		}
 		keys := make([][]any, len(held))
 		for i, r := range held {
-			if err := s.block(ctx, tx, e, r, requestID, subjectRef, now, holds); err != nil {
-				return nil, err
-			}
+			res.Blocks = append(res.Blocks, block(e, r, now, holds))
 			keys[i] = r.key
 		}
 		blocked = append(blocked, blockedRows{e: e, keys: keys})
 		res.Entities = append(res.Entities, DeleteCount{Entity: e.Name, Deleted: deleted, Blocked: int64(len(held)), Anonymized: anonymized})
-		if err := s.fail("delete:" + e.Name); err != nil {
+		if err := x.fail("delete:" + e.Name); err != nil {
 			return nil, err
 		}
 		if e.AttachmentPath != "" {
@@ -139,52 +149,17 @@ func (s *Store) DeleteSubject(ctx context.Context, tx *sql.Tx, p *AnonymizePlan,
 			res.Complete = false
 		}
 	}
-	if err := s.dropSubjectExports(ctx, tx, subjectRef); err != nil {
-		return nil, err
-	}
-	if res.Complete {
-		// On a partial erasure all of it waits for the held data to go
-		// (Art. 8 §2, 16); the sweep then finishes it (CompleteErasures).
-		if res.EvidenceKept, err = s.forgetTitular(ctx, tx, subjectRef, m.ConsentEvidence); err != nil {
-			return nil, err
-		}
-	}
 	return res, nil
 }
 
-// forgetTitular is what erasing the last of a titular's data does to what
-// titular itself keeps of them: their requests lose their identifiers, the
-// ledger's subject reference is unlinked from them (the subject index), and
-// their consent evidence (IP, user agent) goes, or stays as proof under the
-// map's consent_evidence retention (keep). The consent records stay as
-// proof of what was agreed, linked to no one. It returns the evidence kept.
-func (s *Store) forgetTitular(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
-	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", ref); err != nil {
-		return nil, fmt.Errorf("forget request identifiers: %w", err)
-	}
-	if _, err := s.ForgetSubject(ctx, tx, ref); err != nil {
-		return nil, err
-	}
-	return s.ReleaseConsentEvidence(ctx, tx, ref, keep)
-}
-
-// block records a held row in lgpd_blocks (idempotently: a second DELETE
-// refreshes the record) and adds it to the entity's hold.
-func (s *Store) block(ctx context.Context, tx *sql.Tx, e *datamap.Entity, r keyedRow, requestID, subjectRef string, now time.Time, holds map[string]*Hold) error {
+// block describes a held row for lgpd_blocks and adds it to the entity's
+// hold.
+func block(e *datamap.Entity, r keyedRow, now time.Time, holds map[string]*Hold) Block {
 	basis, reference, onDelete := heldByDependants, "registro referenciado por dados sob retenção legal", "block"
 	var until *time.Time
 	if t, ok := heldUntil(e, r.from, now); ok {
 		basis, reference, onDelete = e.Retention.Basis, e.Retention.Reference, e.Retention.OnDelete
 		until = &t
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO lgpd_blocks
- (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
- ON DUPLICATE KEY UPDATE entity = VALUES(entity), request_id = VALUES(request_id), basis = VALUES(basis),
- reference = VALUES(reference), on_delete = VALUES(on_delete), release_at = VALUES(release_at), released_at = NULL`,
-		e.Name, e.Table, keyJSON(r.key), subjectRef, requestID, basis, truncate(reference, 500), onDelete, until, now)
-	if err != nil {
-		return fmt.Errorf("block %s row: %w", e.Name, err)
 	}
 	h := holds[e.Name]
 	if h == nil {
@@ -195,7 +170,7 @@ func (s *Store) block(ctx context.Context, tx *sql.Tx, e *datamap.Entity, r keye
 	if until != nil && (h.Until == nil || until.After(*h.Until)) {
 		h.Basis, h.Reference, h.Until = basis, reference, until
 	}
-	return nil
+	return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: basis, Reference: reference, OnDelete: onDelete, Until: until}
 }
 
 func attachments(e *datamap.Entity, deleted [][]any, held []keyedRow) []Attachment {
@@ -207,21 +182,6 @@ func attachments(e *datamap.Entity, deleted [][]any, held []keyedRow) []Attachme
 		out = append(out, Attachment{Entity: e.Name, Key: keyJSON(r.key), State: "blocked"})
 	}
 	return out
-}
-
-// dropSubjectExports removes the titular's earlier exports: they copy data
-// that is now erased.
-func (s *Store) dropSubjectExports(ctx context.Context, tx *sql.Tx, subjectRef string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE c FROM lgpd_export_chunks c
- JOIN lgpd_exports e ON e.id = c.export_id JOIN lgpd_requests r ON r.id = e.request_id
- WHERE r.subject_ref = ?`, subjectRef); err != nil {
-		return fmt.Errorf("drop earlier export chunks: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE e FROM lgpd_exports e JOIN lgpd_requests r ON r.id = e.request_id
- WHERE r.subject_ref = ?`, subjectRef); err != nil {
-		return fmt.Errorf("drop earlier exports: %w", err)
-	}
-	return nil
 }
 
 // heldAnonymizer applies the anonymize executor to the held rows of a
@@ -236,7 +196,7 @@ type heldAnonymizer struct {
 }
 
 // rows anonymizes rows of e in tx and reports how many changed.
-func (h *heldAnonymizer) rows(ctx context.Context, tx *sql.Tx, e *datamap.Entity, rows []keyedRow) (int64, error) {
+func (h *heldAnonymizer) rows(ctx context.Context, tx Querier, e *datamap.Entity, rows []keyedRow) (int64, error) {
 	if len(rows) == 0 || len(h.p.entities[e.Name].fields) == 0 {
 		return 0, nil
 	}
@@ -271,12 +231,12 @@ var ErrCascadedHold = errors.New("a foreign key with ON DELETE CASCADE deleted r
 
 // assertPresent checks every kept row is still there once the deletions are
 // done: titular never lets a cascade erase what a hold keeps.
-func assertPresent(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]any) error {
+func assertPresent(ctx context.Context, tx Querier, e *datamap.Entity, keys [][]any) error {
 	for start := 0; start < len(keys); start += parentBatch {
 		batch := keys[start:min(start+parentBatch, len(keys))]
-		in, args := keyIn(e.Key, batch)
+		in, args := sqlq.KeyIn(e.Key, batch)
 		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(e.Table)+" WHERE "+in, args...).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+in, args...).Scan(&n); err != nil {
 			return fmt.Errorf("check held %s rows: %w", e.Name, err)
 		}
 		if n != len(batch) {

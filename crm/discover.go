@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // SurveyOptions bounds what Survey reads.
@@ -125,9 +126,9 @@ func sample(ctx context.Context, q Querier, t *datamap.Table, order []string, li
 	for _, c := range order {
 		switch t.Columns[c].DataType {
 		case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
-			exprs = append(exprs, "LEFT("+quoteIdent(c)+", "+fmt.Sprint(maxSampleChars)+")")
+			exprs = append(exprs, "LEFT("+sqlq.QuoteIdent(c)+", "+fmt.Sprint(maxSampleChars)+")")
 		case "date", "datetime", "timestamp", "bigint", "int", "enum":
-			exprs = append(exprs, quoteIdent(c))
+			exprs = append(exprs, sqlq.QuoteIdent(c))
 		default:
 			continue
 		}
@@ -137,7 +138,7 @@ func sample(ctx context.Context, q Querier, t *datamap.Table, order []string, li
 	if len(cols) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+quoteIdent(t.Name)+" LIMIT ?", limit)
+	rows, err := q.QueryContext(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+sqlq.QuoteIdent(t.Name)+" LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("survey: sample table %s: %w", t.Name, err)
 	}

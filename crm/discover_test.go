@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/seed"
+	"github.com/titular/titular/store"
 	"github.com/titular/titular/store/storetest"
 )
 
@@ -33,7 +35,7 @@ func discoveredPersonal(d *datamap.Draft) map[string]bool {
 
 // checkDraft renders the draft, parses it back and checks it against the
 // live schema, as a DPO's next step would.
-func checkDraft(t *testing.T, ctx context.Context, db Querier, d *datamap.Draft) *datamap.Map {
+func checkDraft(t *testing.T, ctx context.Context, db crm.Querier, d *datamap.Draft) *datamap.Map {
 	t.Helper()
 	out, err := d.YAML("test draft")
 	if err != nil {
@@ -43,7 +45,7 @@ func checkDraft(t *testing.T, ctx context.Context, db Querier, d *datamap.Draft)
 	if err != nil {
 		t.Fatalf("the draft does not parse: %v\n%s", err, out)
 	}
-	s, err := LoadSchema(ctx, db)
+	s, err := crm.LoadSchema(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,10 +65,10 @@ func TestDiscoverDemoSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Migrate(ctx, db); err != nil {
+	if _, err := store.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Survey(ctx, db, SurveyOptions{Rows: 150})
+	s, err := crm.Survey(ctx, db, crm.SurveyOptions{Rows: 150})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +121,12 @@ func TestDiscoverDemoSchema(t *testing.T) {
 			buyer = sc
 		}
 	}
-	counts, err := Walk(ctx, db, m, Identifiers{CPF: buyer.CPF}, discardSink{})
+	counts, err := crm.Walk(ctx, db, m, crm.Identifiers{CPF: buyer.CPF}, discardSink{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"pessoas", "reservas", "repasses", "documentos"} {
-		if i := slices.IndexFunc(counts, func(c EntityCount) bool { return c.Entity == table }); i < 0 || counts[i].Rows == 0 {
+		if i := slices.IndexFunc(counts, func(c crm.EntityCount) bool { return c.Entity == table }); i < 0 || counts[i].Rows == 0 {
 			t.Errorf("walking the draft found no %s rows of the 2023 buyer: %+v", table, counts)
 		}
 	}
@@ -162,7 +164,7 @@ var secondSchema = []string{
 	`CREATE TABLE support_notes (note_id BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (note_id))`,
 }
 
-func fillSecondSchema(t *testing.T, ctx context.Context, db Querier) []string {
+func fillSecondSchema(t *testing.T, ctx context.Context, db crm.Querier) []string {
 	t.Helper()
 	exec := func(q string, args ...any) {
 		if _, err := db.ExecContext(ctx, q, args...); err != nil {
@@ -204,7 +206,7 @@ func TestDiscoverSecondSchema(t *testing.T) {
 	ctx := context.Background()
 	db, _ := storetest.NewDatabase(t)
 	cpfs := fillSecondSchema(t, ctx, db)
-	s, err := Survey(ctx, db, SurveyOptions{})
+	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +243,7 @@ func TestDiscoverSecondSchema(t *testing.T) {
 		t.Errorf("unplaced = %+v, want support_notes.body as free text", d.Unplaced)
 	}
 	m := checkDraft(t, ctx, db, d)
-	counts, err := Walk(ctx, db, m, Identifiers{CPF: cpfs[0]}, discardSink{})
+	counts, err := crm.Walk(ctx, db, m, crm.Identifiers{CPF: cpfs[0]}, discardSink{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,15 @@
-package store
+package crm
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // errRowReferenced is MySQL's 1451: a foreign key still points at the row.
@@ -78,17 +79,17 @@ func retentionColumn(e *datamap.Entity) []string {
 }
 
 // collectRows walks the titular's rows, locking them, and returns their keys.
-func collectRows(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers) (*rowCollector, error) {
+func collectRows(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers) (*rowCollector, error) {
 	return collect(ctx, tx, m, ids, &rowCollector{rows: map[string][]keyedRow{}})
 }
 
 // collectErasable is collectRows for DELETE: it also keeps the values of
 // the rows that a hold with on_delete: anonymize keeps at now.
-func collectErasable(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, now time.Time) (*rowCollector, error) {
+func collectErasable(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, now time.Time) (*rowCollector, error) {
 	return collect(ctx, tx, m, ids, &rowCollector{rows: map[string][]keyedRow{}, heldValues: true, now: now})
 }
 
-func collect(ctx context.Context, tx *sql.Tx, m *datamap.Map, ids Identifiers, c *rowCollector) (*rowCollector, error) {
+func collect(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, c *rowCollector) (*rowCollector, error) {
 	if _, err := WalkWith(ctx, tx, m, ids, c, WalkOptions{Extra: retentionColumn, ForUpdate: true}); err != nil {
 		return nil, err
 	}
@@ -110,6 +111,10 @@ func releaseAt(r *datamap.Retention, from any) (time.Time, bool) {
 	return t.AddDate(r.KeepYears, 0, 0), true
 }
 
+// RowKeyJSON writes a row key as titular records it (lgpd_blocks.row_key,
+// attachment keys): a JSON array of the key's values.
+func RowKeyJSON(key []any) string { return keyJSON(key) }
+
 func keyJSON(key []any) string {
 	vals := make([]any, len(key))
 	for i, k := range key {
@@ -129,9 +134,9 @@ func keyJSON(key []any) string {
 // keyWhere renders "(k1, k2) = (?, ?)" or "k = ?" for one row.
 func keyWhere(e *datamap.Entity) string {
 	if len(e.Key) == 1 {
-		return quoteIdent(e.Key[0]) + " = ?"
+		return sqlq.QuoteIdent(e.Key[0]) + " = ?"
 	}
-	return "(" + joinQuoted(e.Key) + ") = (" + placeholders(len(e.Key)) + ")"
+	return "(" + sqlq.JoinQuoted(e.Key) + ") = (" + sqlq.Placeholders(len(e.Key)) + ")"
 }
 
 // deleteRow deletes one row and reports whether it went. A row a foreign key
@@ -139,9 +144,9 @@ func keyWhere(e *datamap.Entity) string {
 // InnoDB rolls back only that statement, not the transaction, so the row is
 // simply kept. (No SAVEPOINT: the demo's embedded engine has none, and
 // MySQL and MariaDB do not need one here.)
-func deleteRow(ctx context.Context, tx *sql.Tx, e *datamap.Entity, key []any) (bool, error) {
-	_, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+keyWhere(e), key...)
-	if mysqlNumber(err) == errRowReferenced {
+func deleteRow(ctx context.Context, tx Querier, e *datamap.Entity, key []any) (bool, error) {
+	_, err := tx.ExecContext(ctx, "DELETE FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+keyWhere(e), key...)
+	if sqlq.Number(err) == errRowReferenced {
 		return false, nil
 	}
 	if err != nil {
@@ -152,17 +157,17 @@ func deleteRow(ctx context.Context, tx *sql.Tx, e *datamap.Entity, key []any) (b
 
 // deleteBatch deletes many rows in one statement, falling back to row by
 // row when a foreign key keeps some of them.
-func deleteBatch(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]any) (deleted int64, kept [][]any, err error) {
+func deleteBatch(ctx context.Context, tx Querier, e *datamap.Entity, keys [][]any) (deleted int64, kept [][]any, err error) {
 	for start := 0; start < len(keys); start += parentBatch {
 		batch := keys[start:min(start+parentBatch, len(keys))]
-		in, args := keyIn(e.Key, batch)
-		res, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(e.Table)+" WHERE "+in, args...)
+		in, args := sqlq.KeyIn(e.Key, batch)
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+in, args...)
 		if err == nil {
 			n, _ := res.RowsAffected()
 			deleted += n
 			continue
 		}
-		if mysqlNumber(err) != errRowReferenced {
+		if sqlq.Number(err) != errRowReferenced {
 			return 0, nil, fmt.Errorf("delete from %s: %w", e.Table, err)
 		}
 		for _, k := range batch {
@@ -179,3 +184,45 @@ func deleteBatch(ctx context.Context, tx *sql.Tx, e *datamap.Entity, keys [][]an
 	}
 	return deleted, kept, nil
 }
+
+// DeleteRow deletes the row of e with key, as the sweep does when its hold
+// has ended. It reports false, deleting nothing, when the row is still
+// referenced (a foreign key refuses) or already gone.
+func DeleteRow(ctx context.Context, tx Querier, e *datamap.Entity, key []any) (bool, error) {
+	return deleteRow(ctx, tx, e, key)
+}
+
+// Reaches reports whether the map reaches any row of ids, locking what it
+// reads, so the answer holds until tx ends.
+func Reaches(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers) (bool, error) {
+	counts, err := WalkWith(ctx, tx, m, ids, discardSink{}, WalkOptions{ForUpdate: true})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range counts {
+		if c.Rows > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ParseRowKey reads a row key written by a DELETE's Block (a JSON array),
+// keeping ids beyond 2^53 exact.
+func ParseRowKey(s string) ([]any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var key []any
+	if err := dec.Decode(&key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// discardSink drops the rows of a walk whose counts (WalkWith's result)
+// are all the caller wants.
+type discardSink struct{}
+
+func (discardSink) BeginEntity(*datamap.Entity) error      { return nil }
+func (discardSink) Row([]any) error                        { return nil }
+func (discardSink) EndEntity(*datamap.Entity, int64) error { return nil }

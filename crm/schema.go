@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -78,11 +78,6 @@ func loadUniqueKeys(ctx context.Context, db Querier, s *datamap.Schema) error {
 		t.Unique = append(t.Unique, cols[k])
 	}
 	return nil
-}
-
-// Ping checks the tenant database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
 }
 
 var _ Querier = (*sql.DB)(nil)

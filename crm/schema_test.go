@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"context"
@@ -6,13 +6,16 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/store"
+	"github.com/titular/titular/store/storetest"
 )
 
 func TestLoadSchema(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
-	s, err := LoadSchema(context.Background(), db)
+	s, err := crm.LoadSchema(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +86,7 @@ func TestLoadSchema(t *testing.T) {
 		}
 	}
 
-	// The map of the Walk tests fits the schema as LoadSchema reads it.
+	// The map of the crm.Walk tests fits the schema as crm.LoadSchema reads it.
 	if err := m.CheckSchema(s); err != nil {
 		t.Errorf("CheckSchema: %v", err)
 	}
@@ -106,11 +109,14 @@ entities:
 	}
 }
 
-// LoadSchema sees only the current database, including titular's own tables.
+// crm.LoadSchema sees only the current database, including titular's own tables.
 func TestLoadSchema_OnlyThisDatabase(t *testing.T) {
 	t.Parallel()
-	_, db := newStore(t)
-	s, err := LoadSchema(context.Background(), db)
+	db, _ := storetest.NewDatabase(t)
+	if _, err := store.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	s, err := crm.LoadSchema(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

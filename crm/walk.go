@@ -1,4 +1,4 @@
-package store
+package crm
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Sink receives a titular's rows, entity by entity, parents before children.
@@ -243,8 +244,8 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 		}
 		return nil
 	}
-	base := "SELECT " + joinQuoted(p.cols) + " FROM " + quoteIdent(e.Table) + " WHERE "
-	order := " ORDER BY " + joinQuoted(e.Key)
+	base := "SELECT " + sqlq.JoinQuoted(p.cols) + " FROM " + sqlq.QuoteIdent(e.Table) + " WHERE "
+	order := " ORDER BY " + sqlq.JoinQuoted(e.Key)
 	if w.opts.ForUpdate {
 		order += " FOR UPDATE"
 	}
@@ -284,7 +285,7 @@ func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
 		for _, s := range shapes {
 			args = append(args, s)
 		}
-		conds = append(conds, quoteIdent(mr.Column)+" IN ("+placeholders(len(shapes))+")")
+		conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
 	}
 	var out []condition
 	if len(conds) > 0 {
@@ -300,7 +301,7 @@ func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
 	}
 	for start := 0; start < len(set.tuples); start += parentBatch {
 		var c condition
-		c.where, c.args = keyIn(childCols, set.tuples[start:min(start+parentBatch, len(set.tuples))])
+		c.where, c.args = sqlq.KeyIn(childCols, set.tuples[start:min(start+parentBatch, len(set.tuples))])
 		if start == 0 && len(out) == 1 {
 			out[0].where += " OR " + c.where
 			out[0].args = append(out[0].args, c.args...)

@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"database/sql"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/store"
 	"github.com/titular/titular/store/storetest"
 )
 
@@ -75,7 +76,7 @@ CREATE TABLE part_notes (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 `
 
-// crmMap lists children before their parents on purpose: Walk must still
+// crmMap lists children before their parents on purpose: crm.Walk must still
 // visit parents first. The first field of every entity tags its rows.
 const crmMap = `version: 1
 subject:
@@ -143,7 +144,7 @@ var (
 func crmDB(t *testing.T) (*sql.DB, *datamap.Map) {
 	t.Helper()
 	db, _ := storetest.NewDatabase(t)
-	for _, st := range SplitStatements(crmSchema) {
+	for _, st := range store.SplitStatements(crmSchema) {
 		if _, err := db.Exec(st); err != nil {
 			t.Fatalf("create schema: %v\n%s", err, st)
 		}
@@ -171,7 +172,7 @@ func shapes(t *testing.T, list []string) []string {
 	return list
 }
 
-// seedCRM writes the rows the Walk tests look for. The subject's CPF and
+// seedCRM writes the rows the crm.Walk tests look for. The subject's CPF and
 // phone are stored in a different shape in every table and the e-mail in
 // mixed case.
 func seedCRM(t *testing.T, db *sql.DB) {
@@ -213,7 +214,7 @@ func seedCRM(t *testing.T, db *sql.DB) {
  (37, 21, 1, 'N7', 'SECRET-N'), (38, 24, 2, 'N8 orphan', 'SECRET-N')`)
 }
 
-// recorder is a Sink that checks the call protocol and keeps every row.
+// recorder is a crm.Sink that checks the call protocol and keeps every row.
 type recorder struct {
 	cur    *datamap.Entity
 	order  []string

@@ -1,4 +1,4 @@
-package store
+package crm_test
 
 import (
 	"context"
@@ -9,14 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
-// walk runs Walk and fails the test on any error or Sink protocol breach.
-func walk(t *testing.T, q Querier, m *datamap.Map, ids Identifiers) (*recorder, []EntityCount) {
+// walk runs crm.Walk and fails the test on any error or crm.Sink protocol breach.
+func walk(t *testing.T, q crm.Querier, m *datamap.Map, ids crm.Identifiers) (*recorder, []crm.EntityCount) {
 	t.Helper()
 	rec := newRecorder()
-	counts, err := Walk(context.Background(), q, m, ids, rec)
+	counts, err := crm.Walk(context.Background(), q, m, ids, rec)
 	if err != nil {
 		t.Fatalf("Walk: %v", err)
 	}
@@ -41,31 +43,31 @@ func TestWalk_FindsExactlyTheSubjectsRows(t *testing.T) {
 	notes := []string{"N1", "N2", "N3", "N7"}
 	cases := []struct {
 		name string
-		ids  Identifiers
+		ids  crm.Identifiers
 		want map[string][]string
 	}{
-		{"cpf alone", Identifiers{CPF: subjectCPF}, map[string][]string{
+		{"cpf alone", crm.Identifiers{CPF: subjectCPF}, map[string][]string{
 			"person":    {"Ana Subject"},
 			"lead":      {"L1 cpf, email, phone and child", "L2 cpf only", "L3 child only"},
 			"sale":      {s1, s2, "777.7700"},
 			"sale_part": append(slices.Clone(parts), "400.04"),
 			"part_note": append(slices.Clone(notes), "N6 via S4"),
 		}},
-		{"email alone", Identifiers{Email: subjectEmail}, map[string][]string{
+		{"email alone", crm.Identifiers{Email: subjectEmail}, map[string][]string{
 			"person":    {"Ana Subject"},
 			"lead":      {"L1 cpf, email, phone and child", "L3 child only", "L4 email only"},
 			"sale":      {s1, s2},
 			"sale_part": parts,
 			"part_note": notes,
 		}},
-		{"phone alone", Identifiers{Phone: subjectPhone}, map[string][]string{
+		{"phone alone", crm.Identifiers{Phone: subjectPhone}, map[string][]string{
 			"person":    {"Ana Subject"},
 			"lead":      {"L1 cpf, email, phone and child", "L3 child only", "L5 phone only"},
 			"sale":      {s1, s2},
 			"sale_part": parts,
 			"part_note": notes,
 		}},
-		{"all three", Identifiers{CPF: subjectCPF, Email: subjectEmail, Phone: subjectPhone}, map[string][]string{
+		{"all three", crm.Identifiers{CPF: subjectCPF, Email: subjectEmail, Phone: subjectPhone}, map[string][]string{
 			"person":    {"Ana Subject"},
 			"lead":      {"L1 cpf, email, phone and child", "L2 cpf only", "L3 child only", "L4 email only", "L5 phone only"},
 			"sale":      {s1, s2, "777.7700"},
@@ -113,7 +115,7 @@ func TestWalk_ParentsBeforeChildren(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
 	seedCRM(t, db)
-	rec, _ := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	rec, _ := walk(t, db, m, crm.Identifiers{CPF: subjectCPF})
 	pos := map[string]int{}
 	for i, n := range rec.order {
 		pos[n] = i
@@ -136,7 +138,7 @@ func TestWalk_ValueKinds(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
 	seedCRM(t, db)
-	rec, _ := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	rec, _ := walk(t, db, m, crm.Identifiers{CPF: subjectCPF})
 
 	check := func(entity, tag, column string, want any) {
 		t.Helper()
@@ -154,12 +156,12 @@ func TestWalk_ValueKinds(t *testing.T) {
 	}
 	check("person", "Ana Subject", "name", "Ana Subject")
 	check("person", "Ana Subject", "email", "Ana.Souza@Example.COM") // as stored
-	check("person", "Ana Subject", "birth", Date{Year: 1985, Month: time.March, Day: 7})
-	check("person", "Ana Subject", "income", Decimal("12345.67"))
+	check("person", "Ana Subject", "birth", crm.Date{Year: 1985, Month: time.March, Day: 7})
+	check("person", "Ana Subject", "income", crm.Decimal("12345.67"))
 	check("person", "Ana Subject", "created", time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))
-	check("sale", "12345678901234.5678", "value", Decimal("12345678901234.5678")) // beyond float64
+	check("sale", "12345678901234.5678", "value", crm.Decimal("12345678901234.5678")) // beyond float64
 	check("sale", "12345678901234.5678", "sold_on", nil)
-	check("sale", "350000.0000", "sold_on", Date{Year: 2023, Month: time.June, Day: 30})
+	check("sale", "350000.0000", "sold_on", crm.Date{Year: 2023, Month: time.June, Day: 30})
 	check("sale_part", "200.02", "part_no", int64(2))
 	check("lead", "L3 child only", "cpf", nil)
 	check("lead", "L2 cpf only", "email", nil)
@@ -186,7 +188,7 @@ func TestWalk_ZeroDatesAreNil(t *testing.T) {
  VALUES (1, ?, 'Zero Dates', '0000-00-00', '0000-00-00 00:00:00')`, subjectCPF); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	rec, _ := walk(t, db, m, crm.Identifiers{CPF: subjectCPF})
 	for _, col := range []string{"birth", "created"} {
 		if v := rec.value(t, "person", "Zero Dates", col); v != nil {
 			t.Errorf("zero %s = %#v (%v), want nil", col, v, v)
@@ -206,7 +208,7 @@ func TestWalk_BatchesParentKeys(t *testing.T) {
 		var marks []string
 		var args []any
 		for _, r := range rows {
-			marks = append(marks, "("+placeholders(len(r))+")")
+			marks = append(marks, "("+sqlq.Placeholders(len(r))+")")
 			args = append(args, r...)
 		}
 		mustExec(t, db, "INSERT INTO "+table+" ("+cols+") VALUES "+strings.Join(marks, ", "), args...)
@@ -230,11 +232,11 @@ func TestWalk_BatchesParentKeys(t *testing.T) {
 			mine++
 		}
 	}
-	if mine <= 2*parentBatch {
-		t.Fatalf("fixture has only %d subject sales; need more than %d", mine, 2*parentBatch)
+	if mine <= 2*crm.ParentBatch {
+		t.Fatalf("fixture has only %d subject sales; need more than %d", mine, 2*crm.ParentBatch)
 	}
 
-	rec, counts := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	rec, counts := walk(t, db, m, crm.Identifiers{CPF: subjectCPF})
 	for _, entity := range []string{"sale", "sale_part", "part_note"} {
 		tags := rec.tags(entity)
 		if len(tags) != mine {
@@ -262,7 +264,7 @@ func TestWalk_BatchesParentKeys(t *testing.T) {
 func TestWalk_MatchAndParentBatchesDeliverOnce(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
-	const people = parentBatch + 100
+	const people = crm.ParentBatch + 100
 	var pm, sm []string
 	var pargs, sargs []any
 	for i := 1; i <= people; i++ {
@@ -277,7 +279,7 @@ func TestWalk_MatchAndParentBatchesDeliverOnce(t *testing.T) {
 	}
 	mustExec(t, db, "INSERT INTO people (id, cpf, name) VALUES "+strings.Join(pm, ", "), pargs...)
 	mustExec(t, db, "INSERT INTO sales (id, person_id, client_cpf, value) VALUES "+strings.Join(sm, ", "), sargs...)
-	rec, counts := walk(t, db, m, Identifiers{CPF: subjectCPF})
+	rec, counts := walk(t, db, m, crm.Identifiers{CPF: subjectCPF})
 	tags := rec.tags("sale")
 	if len(tags) != people || len(slices.Compact(sorted(tags))) != people {
 		t.Errorf("sale: %d rows, %d distinct; want each of %d once", len(tags), len(slices.Compact(sorted(tags))), people)
@@ -289,7 +291,7 @@ func TestWalk_MatchAndParentBatchesDeliverOnce(t *testing.T) {
 	}
 }
 
-// Walk inside a transaction (as DELETE runs it) sees the transaction's rows.
+// crm.Walk inside a transaction (as DELETE runs it) sees the transaction's rows.
 func TestWalk_InTransaction(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
@@ -302,7 +304,7 @@ func TestWalk_InTransaction(t *testing.T) {
 	if _, err := tx.Exec("INSERT INTO leads (person_id, note) VALUES (1, 'L9 uncommitted child')"); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := walk(t, tx, m, Identifiers{Email: subjectEmail})
+	rec, _ := walk(t, tx, m, crm.Identifiers{Email: subjectEmail})
 	if !slices.Contains(rec.tags("lead"), "L9 uncommitted child") {
 		t.Errorf("leads seen in the transaction = %v", rec.tags("lead"))
 	}
@@ -312,7 +314,7 @@ func TestWalk_NoIdentifiers(t *testing.T) {
 	t.Parallel()
 	db, m := crmDB(t)
 	rec := newRecorder()
-	if _, err := Walk(context.Background(), db, m, Identifiers{}, rec); err == nil {
+	if _, err := crm.Walk(context.Background(), db, m, crm.Identifiers{}, rec); err == nil {
 		t.Fatal("Walk with no identifier returned no error")
 	}
 	if len(rec.order) != 0 {
@@ -320,7 +322,7 @@ func TestWalk_NoIdentifiers(t *testing.T) {
 	}
 }
 
-// An identifier not in normalized form has no lookup shapes; Walk must not
+// An identifier not in normalized form has no lookup shapes; crm.Walk must not
 // build an empty IN () (a SQL syntax error) nor echo the value.
 func TestWalk_UnnormalizedIdentifier(t *testing.T) {
 	t.Parallel()
@@ -328,7 +330,7 @@ func TestWalk_UnnormalizedIdentifier(t *testing.T) {
 	seedCRM(t, db)
 	formatted := subjectCPF[:3] + "." + subjectCPF[3:6] + "." + subjectCPF[6:9] + "-" + subjectCPF[9:]
 	rec := newRecorder()
-	_, err := Walk(context.Background(), db, m, Identifiers{CPF: formatted}, rec)
+	_, err := crm.Walk(context.Background(), db, m, crm.Identifiers{CPF: formatted}, rec)
 	if err != nil {
 		if strings.Contains(err.Error(), "SQL syntax") || strings.Contains(err.Error(), "1064") {
 			t.Errorf("unnormalized CPF: err = %v; want a clear error (or no match), not a SQL syntax error", err)
@@ -341,13 +343,13 @@ func TestWalk_UnnormalizedIdentifier(t *testing.T) {
 
 func TestLookupValues(t *testing.T) {
 	t.Parallel()
-	if got := LookupValues("cpf", subjectCPF); len(got) != 3 || got[0] != subjectCPF {
+	if got := crm.LookupValues("cpf", subjectCPF); len(got) != 3 || got[0] != subjectCPF {
 		t.Errorf("cpf shapes = %q", got)
 	}
-	if got := LookupValues("phone", subjectPhone); len(got) != 9 || got[0] != subjectPhone || !slices.Contains(got, "(11) 98765-4321") {
+	if got := crm.LookupValues("phone", subjectPhone); len(got) != 9 || got[0] != subjectPhone || !slices.Contains(got, "(11) 98765-4321") {
 		t.Errorf("phone shapes = %q", got)
 	}
-	if got := LookupValues("email", subjectEmail); !slices.Equal(got, []string{subjectEmail}) {
+	if got := crm.LookupValues("email", subjectEmail); !slices.Equal(got, []string{subjectEmail}) {
 		t.Errorf("email shapes = %q", got)
 	}
 }

@@ -2,12 +2,12 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -18,8 +18,8 @@ import (
 // recorded that could only be denied. The worker checks again, in case the
 // map changed in between; there a refusal DENIES the request with reasons.
 func checkAnonymizable(t *tenant.Tenant) error {
-	_, err := store.PlanAnonymize(t.Map, t.Anonymizers)
-	var refused *store.RefusedError
+	_, err := crm.PlanAnonymize(t.Map, t.Anonymizers)
+	var refused *crm.RefusedError
 	if errors.As(err, &refused) {
 		return errorf(codes.FailedPrecondition, "MAP_NOT_ANONYMIZING",
 			"%s; give each personal field an irreversible anonymizer, or a retention hold with on_delete: block, and reload the data map", refused.Error())
@@ -32,29 +32,32 @@ func checkAnonymizable(t *tenant.Tenant) error {
 // a retention hold blocks, which the result names with basis and release
 // date (Art. 16 I, 18 §4 II).
 func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
-	plan, err := store.PlanAnonymize(t.Map, t.Anonymizers)
-	var refused *store.RefusedError
+	plan, err := crm.PlanAnonymize(t.Map, t.Anonymizers)
+	var refused *crm.RefusedError
 	if errors.As(err, &refused) {
 		return w.deny(ctx, t, r, refused.Reasons)
 	}
 	if err != nil {
 		return err
 	}
-	err = w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
+	err = w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
 		// The walk reads a snapshot on its own connection while tx writes:
 		// rows stream through in batches instead of piling up in memory.
 		// InnoDB's default isolation (REPEATABLE READ) makes it a snapshot,
 		// as in extract, without a `SET TRANSACTION` round trip.
-		read, err := t.Store.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		read, err := t.Store.Snapshot(ctx)
 		if err != nil {
 			return fmt.Errorf("begin snapshot: %w", err)
 		}
-		defer read.Rollback() //nolint:errcheck // read-only
-		res, err := t.Store.AnonymizeSubject(ctx, read, tx, plan, t.AnonymizeKey, r.Subject, r.SubjectRef)
+		defer read.Close()
+		res, err := crm.New(t.Store.Now).Anonymize(ctx, read.CRM(), tx.CRM(), plan, t.AnonymizeKey, r.Subject)
 		if err != nil {
 			return err
 		}
-		reasons := holdReasons(res.Holds, func(h store.Hold) string {
+		if err := tx.RecordAnonymization(ctx, r.SubjectRef, res); err != nil {
+			return err
+		}
+		reasons := holdReasons(res.Holds, func(h crm.Hold) string {
 			return fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados depois", h.Rows)
 		})
 		var entities []string
@@ -76,7 +79,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 
 // deny ends a claimed request as DENIED with its reasons (Art. 18 §4).
 func (w *Worker) deny(ctx context.Context, t *tenant.Tenant, r *store.Request, reasons []store.Reason) error {
-	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
 		return finish(ctx, t, tx, r, store.StatusDenied, nil, reasons)
 	})
 }

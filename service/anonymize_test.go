@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -24,7 +24,7 @@ func TestCheckAnonymizable(t *testing.T) {
 	}
 	reg := anonymize.NewRegistry()
 	load := func(doc string) *tenant.Tenant {
-		m, err := datamap.Parse("datamap.yaml", []byte(doc), store.DatamapOptions(reg)...)
+		m, err := datamap.Parse("datamap.yaml", []byte(doc), crm.DatamapOptions(reg)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"regexp"
 	"unicode/utf8"
@@ -91,7 +90,7 @@ func (c *Consent) CreatePurpose(ctx context.Context, in *lgpdv1.CreatePurposeReq
 		return nil, err
 	}
 	p.CreatedBy = pr.Name
-	created, err := t.Store.CreatePurpose(ctx, t.Store.DB(), p)
+	created, err := t.Store.CreatePurpose(ctx, p)
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil, errorf(codes.AlreadyExists, "PURPOSE_EXISTS", "purpose %s already exists; purposes are never replaced, publish a new term version instead", p.ID)
 	}
@@ -155,9 +154,9 @@ func (c *Consent) PublishTerm(ctx context.Context, in *lgpdv1.PublishTermRequest
 		return nil, err
 	}
 	var term *store.Term
-	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
-		term, err = t.Store.PublishTerm(ctx, tx, in.GetPurpose(), in.GetVersion(), in.GetText(), pr.Name)
+		term, err = tx.PublishTerm(ctx, in.GetPurpose(), in.GetVersion(), in.GetText(), pr.Name)
 		return err
 	})
 	switch {
@@ -186,9 +185,9 @@ func (c *Consent) GetTerm(ctx context.Context, in *lgpdv1.GetTermRequest) (*lgpd
 	}
 	var term *store.Term
 	if version == currentAlias {
-		term, err = t.Store.CurrentTerm(ctx, t.Store.DB(), in.GetPurpose())
+		term, err = t.Store.CurrentTerm(ctx, in.GetPurpose())
 	} else {
-		term, err = t.Store.Term(ctx, t.Store.DB(), in.GetPurpose(), version)
+		term, err = t.Store.Term(ctx, in.GetPurpose(), version)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(codes.NotFound, "TERM_NOT_FOUND", "purpose %s has no published term %s", in.GetPurpose(), in.GetVersion())

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -111,7 +110,7 @@ func runConsentBatch(t *tenant.Tenant, jobs []*consentJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]consentResult, len(live))
-	err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		for i := range results {
 			results[i] = consentResult{}
 		}
@@ -126,7 +125,7 @@ func runConsentBatch(t *tenant.Tenant, jobs []*consentJob) {
 	}
 }
 
-func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*consentJob, results []consentResult) error {
+func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *store.Tx, jobs []*consentJob, results []consentResult) error {
 	var keys []store.IdemKey
 	first := map[store.IdemKey]bool{}
 	purposeSet := map[string]bool{}
@@ -145,11 +144,11 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 			purposeIDs = append(purposeIDs, j.ch.purpose)
 		}
 	}
-	existing, err := t.Store.RequestsByIdempotencyKeys(ctx, tx, keys)
+	existing, err := tx.RequestsByIdempotencyKeys(ctx, keys)
 	if err != nil {
 		return err
 	}
-	purposes, err := t.Store.PurposesForConsent(ctx, tx, purposeIDs)
+	purposes, err := tx.PurposesForConsent(ctx, purposeIDs)
 	if err != nil {
 		return err
 	}
@@ -176,7 +175,7 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 		ws = append(ws, w)
 		idx = append(idx, i)
 	}
-	reqs, err := t.Store.WriteConsentBatch(ctx, tx, ws)
+	reqs, err := tx.WriteConsentBatch(ctx, ws)
 	if err != nil {
 		return err
 	}
@@ -198,7 +197,7 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, jobs []*c
 // text was on screen. Both record the term they name when it is a published
 // version, and no term otherwise. A job failing a rule gets its error and
 // leaves no request behind.
-func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Purpose, ch consentChange) (store.ConsentWrite, error) {
+func consentWrite(ctx context.Context, t *tenant.Tenant, tx *store.Tx, p *store.Purpose, ch consentChange) (store.ConsentWrite, error) {
 	if p == nil {
 		return store.ConsentWrite{}, errorf(codes.NotFound, "PURPOSE_NOT_FOUND", "purpose %s is not in this tenant's catalog; list them with GET /v1/tenants/{tenant}/purposes", ch.purpose)
 	}
@@ -210,7 +209,7 @@ func consentWrite(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, p *store.Pu
 	case ch.action == store.ConsentGrant, ch.version == p.CurrentVersion:
 		rec.TermVersion, rec.TermSHA256 = p.CurrentVersion, p.CurrentSHA256
 	case ch.version != "":
-		sum, err := t.Store.TermDigest(ctx, tx, p.ID, ch.version)
+		sum, err := tx.TermDigest(ctx, p.ID, ch.version)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.ConsentWrite{}, err
 		}
@@ -246,7 +245,7 @@ func runConsentAlone(ctx context.Context, t *tenant.Tenant, j *consentJob) (*sto
 	results := make([]consentResult, 1)
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 			results[0] = consentResult{}
 			return consentBatchTx(ctx, t, tx, []*consentJob{j}, results)
 		})

@@ -54,10 +54,10 @@ func consentActionLabel(action string) string {
 }
 
 // writeConsentReceipt appends the consent receipt to an export, reading in
-// q (the export's snapshot), and returns its row count.
-func writeConsentReceipt(ctx context.Context, q store.Querier, t *tenant.Tenant, r *store.Request, w export.Writer) (store.EntityCount, error) {
+// read (the export's snapshot), and returns its row count.
+func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant, r *store.Request, w export.Writer) (store.EntityCount, error) {
 	count := store.EntityCount{Entity: consentReceiptEntity}
-	_, history, err := t.Store.ConsentHistoryFor(ctx, q, r.Subject)
+	_, history, err := read.ConsentHistoryFor(ctx, r.Subject)
 	if err != nil {
 		return count, err
 	}

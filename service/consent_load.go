@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,14 +64,14 @@ func LoadPurposes(ctx context.Context, t *tenant.Tenant, c PurposeCatalog, by st
 		}
 		p.CreatedBy = by
 		res := LoadedPurpose{ID: p.ID}
-		err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 			res = LoadedPurpose{ID: p.ID}
-			if _, err := t.Store.CreatePurpose(ctx, tx, p); err == nil {
+			if _, err := tx.CreatePurpose(ctx, p); err == nil {
 				res.Created = true
 			} else if !errors.Is(err, store.ErrDuplicate) {
 				return err
 			}
-			existing, err := t.Store.Term(ctx, tx, p.ID, cp.Term.Version)
+			existing, err := tx.Term(ctx, p.ID, cp.Term.Version)
 			switch {
 			case err == nil && existing.SHA256 != store.TextSHA256(text):
 				return fmt.Errorf("term version %s is already published with another text; published terms never change, give the new text a new version", cp.Term.Version)
@@ -81,7 +80,7 @@ func LoadPurposes(ctx context.Context, t *tenant.Tenant, c PurposeCatalog, by st
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
-			if _, err := t.Store.PublishTerm(ctx, tx, p.ID, cp.Term.Version, text, by); err != nil {
+			if _, err := tx.PublishTerm(ctx, p.ID, cp.Term.Version, text, by); err != nil {
 				return err
 			}
 			res.PublishedTerm = cp.Term.Version

@@ -36,7 +36,7 @@ func (c *Consent) SearchConsents(ctx context.Context, in *lgpdv1.SearchConsentsR
 	if err != nil {
 		return nil, err
 	}
-	refs, history, err := t.Store.ConsentHistoryFor(ctx, t.Store.DB(), ids)
+	refs, history, err := t.Store.ConsentHistoryFor(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

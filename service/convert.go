@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/store"
 )
 
@@ -66,7 +67,7 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 	return out
 }
 
-func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
+func deleteProto(d *store.DeleteOutcome) *lgpdv1.DeleteResult {
 	out := &lgpdv1.DeleteResult{Complete: d.Complete}
 	for _, e := range d.Entities {
 		out.Entities = append(out.Entities, &lgpdv1.DeleteCount{Entity: e.Entity, Deleted: e.Deleted, Blocked: e.Blocked, Anonymized: e.Anonymized})
@@ -78,7 +79,7 @@ func deleteProto(d *store.DeleteResult) *lgpdv1.DeleteResult {
 	return out
 }
 
-func anonymizeProto(a *store.AnonymizeResult) *lgpdv1.AnonymizeResult {
+func anonymizeProto(a *crm.AnonymizeResult) *lgpdv1.AnonymizeResult {
 	out := &lgpdv1.AnonymizeResult{TotalRows: a.TotalRows}
 	for _, e := range a.Entities {
 		out.Entities = append(out.Entities, &lgpdv1.AnonymizeCount{Entity: e.Entity, Rows: e.Rows, Fields: e.Fields, Held: e.Held})
@@ -95,7 +96,7 @@ func entityCounts(counts []store.EntityCount) []*lgpdv1.EntityCount {
 	return out
 }
 
-func retentionHolds(holds []store.Hold) []*lgpdv1.RetentionHold {
+func retentionHolds(holds []crm.Hold) []*lgpdv1.RetentionHold {
 	var out []*lgpdv1.RetentionHold
 	for _, h := range holds {
 		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}

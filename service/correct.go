@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"maps"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -23,7 +23,7 @@ import (
 // names marked correctable) and validates and normalizes each new value by
 // the field's `validate` rule. Messages name fields, never values.
 func correctionValues(m *datamap.Map, c *lgpdv1.Correction) (map[string]string, error) {
-	targets := store.CorrectionTargets(m)
+	targets := crm.CorrectionTargets(m)
 	names := make([]string, 0, len(targets))
 	for n := range targets {
 		names = append(names, n)
@@ -87,13 +87,13 @@ func normalizeValue(rule, raw string) (string, error) {
 
 // correct applies a CORRECT within the transaction that recorded it, so a
 // refusal (a value another person already holds) leaves nothing behind.
-func correct(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string, values map[string]string) (*store.Request, error) {
+func correct(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, actor string, values map[string]string) (*store.Request, error) {
 	return runInline(ctx, t, tx, r, actor, func() (*store.Result, string, error) {
-		counts, err := t.Store.CorrectSubject(ctx, tx, t.Map, r.Subject, values)
+		counts, err := crm.Correct(ctx, tx.CRM(), t.Map, r.Subject, values)
 		switch {
-		case errors.Is(err, store.ErrDuplicate):
+		case errors.Is(err, crm.ErrDuplicate):
 			return nil, "", errorf(codes.FailedPrecondition, "UNIQUE_CONFLICT", "%s; nothing was changed", err.Error())
-		case errors.Is(err, store.ErrTooLong):
+		case errors.Is(err, crm.ErrTooLong):
 			return nil, "", invalid("VALUE_TOO_LONG", "%s; nothing was changed", err.Error())
 		case err != nil:
 			return nil, "", err

@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
+	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/crm"
+	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -17,12 +19,12 @@ import (
 func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
 	// Held rows of an entity with on_delete: anonymize are anonymized on
 	// their non-retained fields with the tenant's anonymizers and key.
-	plan, err := store.PlanDelete(t.Map, t.Anonymizers)
+	plan, err := crm.PlanDelete(t.Map, t.Anonymizers)
 	if err != nil {
 		return err
 	}
-	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := t.Store.DeleteSubject(ctx, tx, plan, t.AnonymizeKey, r.Subject, r.ID, r.SubjectRef)
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
+		res, err := eraseSubject(ctx, crm.New(t.Store.Now), tx, plan, t.AnonymizeKey, t.Map, r)
 		if err != nil {
 			return err
 		}
@@ -30,7 +32,7 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 		for _, c := range res.Entities {
 			anonymized[c.Entity] = c.Anonymized
 		}
-		reasons := holdReasons(res.Holds, func(h store.Hold) string {
+		reasons := holdReasons(res.Holds, func(h crm.Hold) string {
 			switch {
 			case h.Until == nil:
 				return fmt.Sprintf("%d registro(s) mantidos e bloqueados porque dados sob retenção legal dependem deles", h.Rows)
@@ -52,9 +54,21 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 	})
 }
 
+// eraseSubject is a DELETE's work in tx: the executor erases r's titular's
+// rows in the CRM, and the records say what it kept (blocks, for the sweep)
+// and what titular forgot of the titular.
+func eraseSubject(ctx context.Context, x *crm.Executor, tx *store.Tx, plan *crm.AnonymizePlan, key *anonymize.Key,
+	m *datamap.Map, r *store.Request) (*store.DeleteOutcome, error) {
+	done, err := x.Delete(ctx, tx.CRM(), plan, key, r.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return tx.RecordErasure(ctx, r.ID, r.SubjectRef, done, m.ConsentEvidence)
+}
+
 // propagateErasure tells sharing recipients what went and what is blocked
 // (Art. 18 §6), by entity and hold, never by value.
-func propagateErasure(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, res *store.DeleteResult) error {
+func propagateErasure(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, res *store.DeleteOutcome) error {
 	var deleted []string
 	for _, c := range res.Entities {
 		if c.Deleted > 0 {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -65,7 +66,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return (&Error{codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id"}).GRPCStatus().Err()
 	case errors.Is(err, tenant.ErrUnavailable):
 		// The reason is logged and shown on /readyz; it is the operator's.
-		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", err)
+		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", errClass(err))
 		return (&Error{codes.Unavailable, "TENANT_UNAVAILABLE", "the tenant's database is not available now; retry later"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrNotFound):
 		return (&Error{codes.NotFound, "NOT_FOUND", "not found in this tenant; check the id"}).GRPCStatus().Err()
@@ -81,7 +82,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	log.ErrorContext(ctx, "internal error", "method", method, "error", err)
+	log.ErrorContext(ctx, "internal error", "method", method, "error", errClass(err))
 	return status.Error(codes.Internal, "internal error; the operator has the details in the log under this call's request id")
 }
 
@@ -98,4 +99,14 @@ func ErrorStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		return toStatus(ss.Context(), log, info.FullMethod, h(srv, ss))
 	}
+}
+
+// errClass describes an error without the data it may quote: MySQL messages
+// can echo row values, so only their number is kept.
+func errClass(err error) string {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return fmt.Sprintf("database error %d", me.Number)
+	}
+	return err.Error()
 }

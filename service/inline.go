@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -11,9 +10,9 @@ import (
 // runInline records RECEIVED -> PROCESSING, runs work, stores the result it
 // returns (when not nil) and records PROCESSING -> COMPLETED with its note,
 // all in tx: an inline kind's error rolls back the request with its work.
-func runInline(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, actor string,
+func runInline(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, actor string,
 	work func() (res *store.Result, note string, err error)) (*store.Request, error) {
-	if _, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
+	if _, err := tx.Transition(ctx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
 		return nil, err
 	}
 	res, note, err := work()
@@ -21,11 +20,11 @@ func runInline(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Reque
 		return nil, err
 	}
 	if res != nil {
-		if err := t.Store.SetOutcome(ctx, tx, r.ID, res, nil); err != nil {
+		if err := tx.SetOutcome(ctx, r.ID, res, nil); err != nil {
 			return nil, err
 		}
 	}
-	done, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, note)
+	done, err := tx.Transition(ctx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, note)
 	if err != nil {
 		return nil, err
 	}

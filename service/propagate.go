@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -12,8 +11,8 @@ import (
 // tells the tenant's sharing recipients to repeat it (LGPD art. 18 §6). The
 // payload names entities and fields, never values: the titular is only the
 // subject reference.
-func propagate(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, event string, data map[string]any) error {
-	_, err := t.Store.EnqueueEvent(ctx, tx, store.OutboxEvent{
+func propagate(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, event string, data map[string]any) error {
+	_, err := tx.EnqueueEvent(ctx, store.OutboxEvent{
 		Type: event, SubjectRef: r.SubjectRef, RequestID: r.ID, Data: data,
 	}, t.Config.WebhooksFor(event))
 	return err

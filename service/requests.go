@@ -1,11 +1,15 @@
 // Package service implements titular's gRPC API: authentication and
-// authorization, validation, orchestration of the store, data map and
-// exports, and the one place where domain errors become gRPC statuses.
+// authorization, validation, and the one place where domain errors become
+// gRPC statuses; the workers of queued requests, the webhook dispatcher and
+// the sweep. Each change is one transaction (store.ReadWriteTx) in which the
+// service composes the CRM executor (package crm: what it did to the CRM's
+// rows) with titular's records of it (store.Tx: the request's outcome and
+// state, its event and ledger leaf, blocks, outbox rows), so both commit
+// together or not at all. It never touches SQL itself.
 package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -99,8 +103,8 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	}
 	var req *store.Request
 	var created bool
-	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, isNew, err := t.Store.InsertRequest(ctx, tx, n)
+	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		r, isNew, err := tx.InsertRequest(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -110,7 +114,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 			req, err = inline(ctx, tx, r)
 		case created && t.Config.Policy.NeedsApproval(r.Kind):
 			// Workers take RECEIVED requests only: this one waits for the DPO.
-			req, err = t.Store.Transition(ctx, tx, r.ID, []string{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
+			req, err = tx.Transition(ctx, r.ID, []string{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
 				"waiting for the DPO's approval (tenant policy)")
 		}
 		return err
@@ -129,14 +133,14 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 }
 
 // inlineFunc runs a request within the transaction that created it.
-type inlineFunc func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error)
+type inlineFunc func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error)
 
 // inlineRunner validates a kind's parameters and returns how it runs within
 // the call, or nil for kinds the workers process.
 func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, error) {
 	switch kind {
 	case lgpdv1.RequestKind_CONFIRM:
-		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
+		return func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error) {
 			return confirm(ctx, t, tx, r, actor)
 		}, nil
 	case lgpdv1.RequestKind_CORRECT:
@@ -144,7 +148,7 @@ func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *t
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, tx *sql.Tx, r *store.Request) (*store.Request, error) {
+		return func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error) {
 			return correct(ctx, t, tx, r, actor, values)
 		}, nil
 	case lgpdv1.RequestKind_ANONYMIZE:
@@ -236,8 +240,8 @@ func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRe
 	if len(in.GetNote()) > 500 {
 		return nil, invalid("NOTE_TOO_LONG", "note must be at most 500 bytes")
 	}
-	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
-		return t.Store.Transition(ctx, tx, in.GetId(), pending, store.StatusCanceled, p.Name, in.GetNote())
+	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *store.Tx) (*store.Request, error) {
+		return tx.Transition(ctx, in.GetId(), pending, store.StatusCanceled, p.Name, in.GetNote())
 	})
 }
 
@@ -261,11 +265,11 @@ func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestReques
 		}
 		reasons = append(reasons, store.Reason{Code: r.GetCode(), Message: r.GetMessage(), LegalReference: r.GetLegalReference(), Entity: r.GetEntity()})
 	}
-	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
-		if err := t.Store.SetOutcome(ctx, tx, in.GetId(), nil, reasons); err != nil {
+	return s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *store.Tx) (*store.Request, error) {
+		if err := tx.SetOutcome(ctx, in.GetId(), nil, reasons); err != nil {
 			return nil, err
 		}
-		r, err := t.Store.Transition(ctx, tx, in.GetId(), pending, store.StatusDenied, p.Name, "")
+		r, err := tx.Transition(ctx, in.GetId(), pending, store.StatusDenied, p.Name, "")
 		if err != nil {
 			return nil, err
 		}
@@ -277,13 +281,13 @@ func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestReques
 // reasonCode is the shape of a reason's machine-readable code.
 var reasonCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 
-func (s *Requests) transition(ctx context.Context, tenantID, id string, fn func(context.Context, *tenant.Tenant, *sql.Tx) (*store.Request, error)) (*lgpdv1.Request, error) {
+func (s *Requests) transition(ctx context.Context, tenantID, id string, fn func(context.Context, *tenant.Tenant, *store.Tx) (*store.Request, error)) (*lgpdv1.Request, error) {
 	t, _, err := s.lookup(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
 	}
 	var r *store.Request
-	if err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	if err := t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
 		r, err = fn(ctx, t, tx)
 		return err
@@ -305,8 +309,8 @@ func (s *Requests) ApproveRequest(ctx context.Context, in *lgpdv1.ApproveRequest
 	if note == "" {
 		note = "approved"
 	}
-	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *sql.Tx) (*store.Request, error) {
-		return t.Store.Transition(ctx, tx, in.GetId(), []string{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
+	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *store.Tx) (*store.Request, error) {
+		return tx.Transition(ctx, in.GetId(), []string{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
 	})
 	if err != nil {
 		return nil, err

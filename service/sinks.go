@@ -3,6 +3,7 @@ package service
 import (
 	"slices"
 
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/store"
@@ -18,9 +19,9 @@ func (s *exportSink) BeginEntity(e *datamap.Entity) error { return s.w.BeginEnti
 func (s *exportSink) Row(values []any) error {
 	for i, v := range values {
 		switch x := v.(type) {
-		case store.Date:
+		case crm.Date:
 			values[i] = export.Date{Year: x.Year, Month: x.Month, Day: x.Day}
-		case store.Decimal:
+		case crm.Decimal:
 			values[i] = export.Decimal(x)
 		}
 	}

@@ -2,17 +2,16 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -97,32 +96,19 @@ func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request
 	return fmt.Errorf("no worker for kind %s", r.Kind)
 }
 
-// errClass describes an error without the data it may quote: MySQL messages
-// can echo row values, so only their number is kept.
-func errClass(err error) string {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return fmt.Sprintf("database error %d", me.Number)
-	}
-	return err.Error()
-}
-
 // extract builds the JSON and XLSX exports in one pass over a consistent
 // snapshot of the titular's rows, and stores both with the COMPLETED
 // transition in one transaction: a crash leaves the request claimable and
 // nothing half-written.
 func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
-	// InnoDB's default isolation, REPEATABLE READ, makes this read-only
-	// transaction one snapshot; asking for it explicitly would cost a `SET
-	// TRANSACTION ISOLATION LEVEL` round trip per request.
-	read, err := t.Store.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	read, err := t.Store.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("begin snapshot: %w", err)
 	}
-	defer read.Rollback() //nolint:errcheck // read-only
-	return w.leased(ctx, t, r, func(ctx context.Context, tx *sql.Tx) error {
+	defer read.Close()
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
 		open := func(format string) (*store.ExportWriter, error) {
-			return t.Store.NewExportWriter(ctx, tx, t.ExportKey, r.ID, format,
+			return tx.NewExportWriter(ctx, t.ExportKey, r.ID, format,
 				export.ContentType(format), export.Filename(r.ID, format), w.ttl)
 		}
 		jsonOut, err := open("json")
@@ -140,11 +126,11 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		}); err != nil {
 			return err
 		}
-		counts, err := store.Walk(ctx, read, t.Map, r.Subject, &exportSink{w: out})
+		counts, err := crm.Walk(ctx, read.CRM(), t.Map, r.Subject, &exportSink{w: out})
 		if err != nil {
 			return err
 		}
-		receipt, err := writeConsentReceipt(ctx, read, t, r, out)
+		receipt, err := writeConsentReceipt(ctx, read.Reads, t, r, out)
 		if err != nil {
 			return err
 		}
@@ -167,9 +153,9 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 
 // leased runs fn in a read-write transaction that first checks w still
 // holds r's lease, so a worker whose lease expired writes nothing.
-func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := t.Store.CheckLease(ctx, tx, r.ID, w.owner); err != nil {
+func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request, fn func(ctx context.Context, tx *store.Tx) error) error {
+	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.CheckLease(ctx, r.ID, w.owner); err != nil {
 			return err
 		}
 		return fn(ctx, tx)
@@ -177,17 +163,17 @@ func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request,
 }
 
 // finish stores a claimed request's outcome and ends it as status, in tx.
-func finish(ctx context.Context, t *tenant.Tenant, tx *sql.Tx, r *store.Request, status string, res *store.Result, reasons []store.Reason) error {
-	if err := t.Store.SetOutcome(ctx, tx, r.ID, res, reasons); err != nil {
+func finish(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, status string, res *store.Result, reasons []store.Reason) error {
+	if err := tx.SetOutcome(ctx, r.ID, res, reasons); err != nil {
 		return err
 	}
-	_, err := t.Store.Transition(ctx, tx, r.ID, []string{store.StatusProcessing}, status, "worker", "")
+	_, err := tx.Transition(ctx, r.ID, []string{store.StatusProcessing}, status, "worker", "")
 	return err
 }
 
 // holdReasons gives each retention hold a RETENTION_HOLD reason naming its
 // legal reference and release date; msg says what happened to its rows.
-func holdReasons(holds []store.Hold, msg func(store.Hold) string) []store.Reason {
+func holdReasons(holds []crm.Hold, msg func(crm.Hold) string) []store.Reason {
 	var out []store.Reason
 	for _, h := range holds {
 		out = append(out, store.Reason{Code: "RETENTION_HOLD", Message: msg(h),

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Consent actions, spelled as in the lgpd.v1 contract.
@@ -54,7 +56,8 @@ func TextSHA256(text string) string {
 
 // CreatePurpose adds a purpose to the catalog, without a term. A purpose id
 // already in use is ErrDuplicate.
-func (s *Store) CreatePurpose(ctx context.Context, q Querier, p Purpose) (*Purpose, error) {
+func (r Reads) CreatePurpose(ctx context.Context, p Purpose) (*Purpose, error) {
+	s, q := r.s, r.q
 	shared := p.SharedWith
 	if shared == nil {
 		shared = []string{}
@@ -67,7 +70,7 @@ func (s *Store) CreatePurpose(ctx context.Context, q Querier, p Purpose) (*Purpo
 	_, err = q.ExecContext(ctx, `INSERT INTO lgpd_purposes (id, name, description, legal_basis, consent_required,
  refusal_consequences, shared_with_json, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.Name, p.Description, p.LegalBasis, p.ConsentRequired, p.RefusalConsequences, string(b), p.CreatedBy, p.CreatedAt)
-	if isDuplicate(err) {
+	if sqlq.IsDuplicate(err) {
 		return nil, fmt.Errorf("%w: purpose %s", ErrDuplicate, p.ID)
 	}
 	if err != nil {
@@ -118,7 +121,7 @@ func (s *Store) Purposes(ctx context.Context) ([]*Purpose, error) {
 // PublishTerm makes text the purpose's term in force as version, closing the
 // previous one. The digest is computed here, never taken from a caller. An
 // unknown purpose is ErrNotFound; a version already published is ErrDuplicate.
-func (s *Store) PublishTerm(ctx context.Context, tx *sql.Tx, purposeID, version, text, by string) (*Term, error) {
+func (s *Store) publishTerm(ctx context.Context, tx *sql.Tx, purposeID, version, text, by string) (*Term, error) {
 	var current sql.NullString
 	err := tx.QueryRowContext(ctx, "SELECT current_version FROM lgpd_purposes WHERE id = ? FOR UPDATE", purposeID).Scan(&current)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -130,7 +133,7 @@ func (s *Store) PublishTerm(ctx context.Context, tx *sql.Tx, purposeID, version,
 	t := &Term{PurposeID: purposeID, Version: version, Text: text, SHA256: TextSHA256(text), ValidFrom: s.now(), PublishedBy: by}
 	_, err = tx.ExecContext(ctx, `INSERT INTO lgpd_terms (purpose_id, version, text, text_sha256, valid_from, published_by)
  VALUES (?, ?, ?, ?, ?, ?)`, t.PurposeID, t.Version, t.Text, t.SHA256, t.ValidFrom, t.PublishedBy)
-	if isDuplicate(err) {
+	if sqlq.IsDuplicate(err) {
 		return nil, fmt.Errorf("%w: term version %s of purpose %s", ErrDuplicate, version, purposeID)
 	}
 	if err != nil {
@@ -150,13 +153,15 @@ func (s *Store) PublishTerm(ctx context.Context, tx *sql.Tx, purposeID, version,
 
 // Term returns one version of a purpose's terms; ErrNotFound when either is
 // unknown.
-func (s *Store) Term(ctx context.Context, q Querier, purposeID, version string) (*Term, error) {
+func (r Reads) Term(ctx context.Context, purposeID, version string) (*Term, error) {
+	q := r.q
 	return scanTerm(q.QueryRowContext(ctx, "SELECT "+termColumns+" FROM lgpd_terms t WHERE t.purpose_id = ? AND t.version = ?", purposeID, version))
 }
 
 // CurrentTerm returns the purpose's term in force; ErrNotFound when the
 // purpose is unknown or has none.
-func (s *Store) CurrentTerm(ctx context.Context, q Querier, purposeID string) (*Term, error) {
+func (r Reads) CurrentTerm(ctx context.Context, purposeID string) (*Term, error) {
+	q := r.q
 	return scanTerm(q.QueryRowContext(ctx, "SELECT "+termColumns+` FROM lgpd_purposes p
  JOIN lgpd_terms t ON t.purpose_id = p.id AND t.version = p.current_version WHERE p.id = ?`, purposeID))
 }
@@ -183,7 +188,8 @@ func scanTerm(row *sql.Row) (*Term, error) {
 
 // TermDigest returns the SHA-256 of a published version's text, or
 // ErrNotFound; it reads the digest only, not the text.
-func (s *Store) TermDigest(ctx context.Context, q Querier, purposeID, version string) (string, error) {
+func (r Reads) TermDigest(ctx context.Context, purposeID, version string) (string, error) {
+	q := r.q
 	var sum string
 	err := q.QueryRowContext(ctx, "SELECT text_sha256 FROM lgpd_terms WHERE purpose_id = ? AND version = ?", purposeID, version).Scan(&sum)
 	if errors.Is(err, sql.ErrNoRows) {

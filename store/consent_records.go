@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // ConsentRecord is one row of a titular's consent history (lgpd_consents).
@@ -38,25 +39,15 @@ type ConsentEvidence struct {
 }
 
 // RecordConsent appends rec to the history in tx, stamping its time.
-func (s *Store) RecordConsent(ctx context.Context, tx *sql.Tx, rec *ConsentRecord) error {
+func (s *Store) recordConsent(ctx context.Context, tx *sql.Tx, rec *ConsentRecord) error {
 	rec.At = s.now()
-	ev := rec.Evidence
-	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consents (subject_ref, purpose_id, action, term_version, term_sha256, at,
- channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rec.SubjectRef, rec.PurposeID, rec.Action, nullable(rec.TermVersion), nullable(rec.TermSHA256), rec.At,
-		rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy))
-	if err != nil {
-		return fmt.Errorf("record consent: %w", err)
-	}
-	if rec.ID, err = res.LastInsertId(); err != nil {
-		return fmt.Errorf("record consent: %w", err)
-	}
-	return nil
+	return insertConsents(ctx, tx, []*ConsentRecord{rec})
 }
 
 // ConsentHistory returns every record of the given subject references,
 // oldest first.
-func (s *Store) ConsentHistory(ctx context.Context, q Querier, refs []string) ([]ConsentRecord, error) {
+func (r Reads) ConsentHistory(ctx context.Context, refs []string) ([]ConsentRecord, error) {
+	q := r.q
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -66,7 +57,7 @@ func (s *Store) ConsentHistory(ctx context.Context, q Querier, refs []string) ([
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, subject_ref, purpose_id, action, term_version, term_sha256, at, channel,
  request_id, evidence_ip, evidence_user_agent, evidence_captured_by, evidence_cleared_at
- FROM lgpd_consents WHERE subject_ref IN (`+placeholders(len(refs))+`) ORDER BY id`, args...)
+ FROM lgpd_consents WHERE subject_ref IN (`+sqlq.Placeholders(len(refs))+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("consent history: %w", err)
 	}
@@ -95,7 +86,8 @@ func (s *Store) ConsentHistory(ctx context.Context, q Querier, refs []string) ([
 // are indexed under (lgpd_subject_index) and every consent record of those
 // references, oldest first. A titular known by several identifiers that were
 // first seen apart may hold more than one reference; all are searched.
-func (s *Store) ConsentHistoryFor(ctx context.Context, q Querier, ids Identifiers) ([]string, []ConsentRecord, error) {
+func (r Reads) ConsentHistoryFor(ctx context.Context, ids Identifiers) ([]string, []ConsentRecord, error) {
+	s, q := r.s, r.q
 	var refs []string
 	for _, k := range subjectKinds {
 		v := ids.Get(k)
@@ -112,7 +104,7 @@ func (s *Store) ConsentHistoryFor(ctx context.Context, q Querier, ids Identifier
 			refs = append(refs, ref)
 		}
 	}
-	history, err := s.ConsentHistory(ctx, q, refs)
+	history, err := r.ConsentHistory(ctx, refs)
 	return refs, history, err
 }
 
@@ -139,6 +131,9 @@ func CurrentConsents(history []ConsentRecord) []ConsentRecord {
 // titular and purpose exists, so a page costs a bounded number of index
 // lookups and no per-titular state is maintained besides the history.
 func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, pageSize int, pageToken string) ([]string, string, error) {
+	if pageSize < 1 {
+		pageSize = DefaultPageSize
+	}
 	after := ""
 	if pageToken != "" {
 		b, err := base64.RawURLEncoding.DecodeString(pageToken)
@@ -181,7 +176,7 @@ func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, p
 // who consented to what, when and under which term hash is the controller's
 // proof (Art. 8 §2) and holds no personal data once the subject index entry
 // is gone.
-func (s *Store) ClearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []string) (int64, error) {
+func (s *Store) clearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []string) (int64, error) {
 	if len(refs) == 0 {
 		return 0, nil
 	}
@@ -189,7 +184,7 @@ func (s *Store) ClearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []str
 	for i, r := range refs {
 		args[i] = r
 	}
-	return s.clearEvidence(ctx, tx, "subject_ref IN ("+placeholders(len(refs))+")", args...)
+	return s.clearEvidence(ctx, tx, "subject_ref IN ("+sqlq.Placeholders(len(refs))+")", args...)
 }
 
 // clearEvidence clears the evidence of the uncleared records matching where.
@@ -218,9 +213,9 @@ type EvidenceHold struct {
 // evidence stays as proof until keep.KeepYears after the record's date and
 // SweepConsentEvidence clears it then (evidence already past that goes
 // now). It returns the evidence kept, or nil.
-func (s *Store) ReleaseConsentEvidence(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
+func (s *Store) releaseConsentEvidence(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
 	if keep == nil {
-		_, err := s.ClearConsentEvidence(ctx, tx, []string{ref})
+		_, err := s.clearConsentEvidence(ctx, tx, []string{ref})
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_release_at = DATE_ADD(at, INTERVAL ? YEAR)
@@ -257,7 +252,7 @@ func (s *Store) SweepConsentEvidence(ctx context.Context, dryRun bool) (int64, e
 		return n, nil
 	}
 	var n int64
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.readWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		n, err = s.clearEvidence(ctx, tx, "evidence_release_at <= ?", s.now())
 		return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,8 +14,8 @@ import (
 // consentIn records a consent for request r in its own transaction.
 func consentIn(t *testing.T, s *Store, rec ConsentRecord) ConsentRecord {
 	t.Helper()
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		return s.RecordConsent(ctx, tx, &rec)
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+		return tx.RecordConsent(ctx, &rec)
 	})
 	if err != nil {
 		t.Fatalf("record consent: %v", err)
@@ -27,9 +26,9 @@ func consentIn(t *testing.T, s *Store, rec ConsentRecord) ConsentRecord {
 func publish(t *testing.T, s *Store, purpose, version, text string) *Term {
 	t.Helper()
 	var term *Term
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
-		term, err = s.PublishTerm(ctx, tx, purpose, version, text, "dpo")
+		term, err = tx.PublishTerm(ctx, purpose, version, text, "dpo")
 		return err
 	})
 	if err != nil {
@@ -44,13 +43,13 @@ func TestPurposesAndTerms(t *testing.T) {
 	ctx := context.Background()
 	p := Purpose{ID: "marketing_email", Name: "Ofertas por e-mail", LegalBasis: "consentimento", ConsentRequired: true,
 		RefusalConsequences: "Sem ofertas", SharedWith: []string{"Parceiro A"}, CreatedBy: "dpo"}
-	if _, err := s.CreatePurpose(ctx, s.DB(), p); err != nil {
+	if _, err := s.CreatePurpose(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreatePurpose(ctx, s.DB(), p); !errors.Is(err, ErrDuplicate) {
+	if _, err := s.CreatePurpose(ctx, p); !errors.Is(err, ErrDuplicate) {
 		t.Errorf("second CreatePurpose: %v, want ErrDuplicate", err)
 	}
-	if _, err := s.CurrentTerm(ctx, s.DB(), p.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CurrentTerm(ctx, p.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CurrentTerm before any publish: %v", err)
 	}
 	v1 := publish(t, s, p.ID, "1", "Texto um")
@@ -59,23 +58,23 @@ func TestPurposesAndTerms(t *testing.T) {
 	if v2.SHA256 != TextSHA256("Texto dois") || v2.SHA256 == v1.SHA256 || len(v2.SHA256) != 64 {
 		t.Errorf("term digest %s: must be the SHA-256 of the text", v2.SHA256)
 	}
-	old, err := s.Term(ctx, s.DB(), p.ID, "1")
+	old, err := s.Term(ctx, p.ID, "1")
 	if err != nil || old.ValidTo == nil || !old.ValidTo.Equal(v2.ValidFrom) || old.Text != "Texto um" {
 		t.Errorf("v1 after v2: %+v %v; want valid_to = v2's valid_from", old, err)
 	}
-	cur, err := s.CurrentTerm(ctx, s.DB(), p.ID)
+	cur, err := s.CurrentTerm(ctx, p.ID)
 	if err != nil || cur.Version != "2" || cur.ValidTo != nil {
 		t.Errorf("current term: %+v %v", cur, err)
 	}
-	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.PublishTerm(ctx, tx, p.ID, "1", "Outro texto", "dpo")
+	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.PublishTerm(ctx, p.ID, "1", "Outro texto", "dpo")
 		return err
 	})
 	if !errors.Is(err, ErrDuplicate) {
 		t.Errorf("republishing v1: %v, want ErrDuplicate", err)
 	}
-	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.PublishTerm(ctx, tx, "nao_existe", "1", "x", "dpo")
+	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.PublishTerm(ctx, "nao_existe", "1", "x", "dpo")
 		return err
 	})
 	if !errors.Is(err, ErrNotFound) {
@@ -86,7 +85,7 @@ func TestPurposesAndTerms(t *testing.T) {
 		!slices.Equal(ps[0].SharedWith, []string{"Parceiro A"}) {
 		t.Errorf("Purposes = %+v, %v", ps, err)
 	}
-	if sum, err := s.TermDigest(ctx, s.DB(), p.ID, "1"); err != nil || sum != v1.SHA256 {
+	if sum, err := s.TermDigest(ctx, p.ID, "1"); err != nil || sum != v1.SHA256 {
 		t.Errorf("TermDigest v1 = %s %v", sum, err)
 	}
 }
@@ -109,7 +108,7 @@ func TestConsentHistoryAndCurrent(t *testing.T) {
 	other := createRequest(t, s, NewRequest{Kind: KindConsent, Subject: Identifiers{CPF: "11144477735"}})
 	consentIn(t, s, ConsentRecord{SubjectRef: other.SubjectRef, PurposeID: "marketing_email", Action: ConsentGrant, Channel: "crm", RequestID: other.ID})
 
-	refs, history, err := s.ConsentHistoryFor(ctx, s.DB(), Identifiers{Email: ids.Email})
+	refs, history, err := s.ConsentHistoryFor(ctx, Identifiers{Email: ids.Email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +122,7 @@ func TestConsentHistoryAndCurrent(t *testing.T) {
 	if len(cur) != 2 || cur[0].PurposeID != "marketing_email" || cur[0].Action != ConsentRevoke || cur[1].Action != ConsentRefuse {
 		t.Errorf("current per purpose: %+v", cur)
 	}
-	if refs, history, err := s.ConsentHistoryFor(ctx, s.DB(), Identifiers{Phone: "+5511987654321"}); err != nil || len(refs) != 0 || len(history) != 0 {
+	if refs, history, err := s.ConsentHistoryFor(ctx, Identifiers{Phone: "+5511987654321"}); err != nil || len(refs) != 0 || len(history) != 0 {
 		t.Errorf("unknown titular: %v %v %v", refs, history, err)
 	}
 }
@@ -145,15 +144,15 @@ func TestConsentsAppendOnly(t *testing.T) {
 		}
 	}
 	var n int64
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		n, err = s.ClearConsentEvidence(ctx, tx, []string{r.SubjectRef})
+		n, err = tx.ClearConsentEvidence(ctx, []string{r.SubjectRef})
 		return err
 	})
 	if err != nil || n != 1 {
 		t.Fatalf("ClearConsentEvidence = %d, %v", n, err)
 	}
-	_, history, err := s.ConsentHistoryFor(ctx, s.DB(), Identifiers{CPF: "52998224725"})
+	_, history, err := s.ConsentHistoryFor(ctx, Identifiers{CPF: "52998224725"})
 	if err != nil || len(history) != 1 {
 		t.Fatalf("history after clearing: %v %v", history, err)
 	}
@@ -228,9 +227,9 @@ func TestConsentEvidenceRetention(t *testing.T) {
 	release := func(ref string, keep *datamap.Retention) *EvidenceHold {
 		t.Helper()
 		var h *EvidenceHold
-		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
 			var err error
-			h, err = s.ReleaseConsentEvidence(ctx, tx, ref, keep)
+			h, err = tx.ReleaseConsentEvidence(ctx, ref, keep)
 			return err
 		})
 		if err != nil {
@@ -240,7 +239,7 @@ func TestConsentEvidenceRetention(t *testing.T) {
 	}
 	evidenceOf := func(email string) []ConsentEvidence {
 		t.Helper()
-		_, history, err := s.ConsentHistoryFor(ctx, s.DB(), Identifiers{Email: email})
+		_, history, err := s.ConsentHistoryFor(ctx, Identifiers{Email: email})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // ExportChunkSize is the plaintext size of one sealed chunk.
@@ -77,7 +78,7 @@ type ExportWriter struct {
 
 // NewExportWriter starts an export of a request in tx. Nothing is visible
 // until tx commits, so a failed export leaves nothing behind.
-func (s *Store) NewExportWriter(ctx context.Context, tx *sql.Tx, tenantKey []byte, requestID, format, contentType, filename string, ttl time.Duration) (*ExportWriter, error) {
+func (s *Store) newExportWriter(ctx context.Context, tx *sql.Tx, tenantKey []byte, requestID, format, contentType, filename string, ttl time.Duration) (*ExportWriter, error) {
 	id := uuid.NewString()
 	aead, err := exportCipher(tenantKey, id)
 	if err != nil {
@@ -142,7 +143,7 @@ func (w *ExportWriter) Finish() (Export, error) {
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.RequestID, e.Format, e.ContentType, e.Filename, e.SizeBytes, e.SHA256, e.ChunkCount, e.CreatedAt, e.ExpiresAt)
 	if err != nil {
-		if isDuplicate(err) {
+		if sqlq.IsDuplicate(err) {
 			return Export{}, fmt.Errorf("%w: request already has a %s export", ErrConflict, e.Format)
 		}
 		return Export{}, fmt.Errorf("store export: %w", err)

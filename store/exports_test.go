@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
@@ -23,8 +22,8 @@ var (
 func writeExport(t *testing.T, s *Store, requestID, format string, data []byte, step int, ttl time.Duration) (Export, error) {
 	t.Helper()
 	var e Export
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		w, err := s.NewExportWriter(ctx, tx, tenantKey, requestID, format, "application/json", "titular."+format, ttl)
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+		w, err := tx.NewExportWriter(ctx, tenantKey, requestID, format, "application/json", "titular."+format, ttl)
 		if err != nil {
 			return err
 		}
@@ -143,8 +142,8 @@ func TestExport_RollbackLeavesNothing(t *testing.T) {
 	s, db := newStore(t)
 	req := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "a@example.com"}})
 	boom := errors.New("rendering failed")
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		w, err := s.NewExportWriter(ctx, tx, tenantKey, req.ID, "json", "application/json", "t.json", time.Hour)
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+		w, err := tx.NewExportWriter(ctx, tenantKey, req.ID, "json", "application/json", "t.json", time.Hour)
 		if err != nil {
 			return err
 		}
@@ -185,8 +184,8 @@ func TestExport_WrongKey(t *testing.T) {
 		t.Error("a key shorter than 32 bytes was accepted")
 	}
 	var werr error
-	_ = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		_, werr = s.NewExportWriter(ctx, tx, []byte("short"), req.ID, "xlsx", "x", "x", time.Hour)
+	_ = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+		_, werr = tx.NewExportWriter(ctx, []byte("short"), req.ID, "xlsx", "x", "x", time.Hour)
 		return nil
 	})
 	if werr == nil {

@@ -59,9 +59,9 @@ func createRequest(t *testing.T, s *Store, n NewRequest) *Request {
 		n.Deadline = 15 * 24 * time.Hour
 	}
 	var r *Request
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
-		r, _, err = s.InsertRequest(ctx, tx, n)
+		r, _, err = tx.InsertRequest(ctx, n)
 		return err
 	})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Probe is what one backstop poll learns of a tenant: who runs its
@@ -62,7 +64,7 @@ func (s *Store) ProbeWork(ctx context.Context, owner string, lease time.Duration
 		return p, fmt.Errorf("probe: lease: %w", err)
 	}
 	now := s.now()
-	kindIn := "kind IN (" + placeholders(len(kinds)) + ")"
+	kindIn := "kind IN (" + sqlq.Placeholders(len(kinds)) + ")"
 	var args []any
 	for range 2 {
 		for _, k := range kinds {

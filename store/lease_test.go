@@ -142,8 +142,8 @@ func TestProbeWorkFindsWork(t *testing.T) {
 	if p := probe(); p.Ledger || p.LedgerSize < 3 || p.CheckpointSize != 0 {
 		t.Fatalf("after integrating: %+v", p)
 	}
-	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.EnqueueEvent(ctx, tx, OutboxEvent{Type: EventConsentRevoked, SubjectRef: r.SubjectRef}, []string{"crm"})
+	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.EnqueueEvent(ctx, OutboxEvent{Type: EventConsentRevoked, SubjectRef: r.SubjectRef}, []string{"crm"})
 		return err
 	})
 	if err != nil {
@@ -162,17 +162,17 @@ func TestOnCommitReportsWork(t *testing.T) {
 	s := New(db, WithOnCommit(func(w Work) { got = append(got, w) }))
 	ctx := context.Background()
 	leaf := ledger.Leaf{Event: "test", At: time.Now().UTC()}
-	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.AppendLeaf(ctx, tx, leaf) }); err != nil {
+	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error { return tx.AppendLeaf(ctx, leaf) }); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.AppendLeaf(ctx, tx, leaf); err != nil {
+	_ = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.AppendLeaf(ctx, leaf); err != nil {
 			return err
 		}
 		return sql.ErrTxDone // roll back
 	})
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.EnqueueEvent(ctx, tx, OutboxEvent{Type: EventConsentRevoked}, []string{"crm"})
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.EnqueueEvent(ctx, OutboxEvent{Type: EventConsentRevoked}, []string{"crm"})
 		return err
 	})
 	if err != nil {

@@ -2,17 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 
+	"github.com/titular/titular/internal/sqlq"
 	"github.com/titular/titular/ledger"
 )
 
@@ -21,17 +19,8 @@ import (
 // committed one always has its leaf. The leaf waits in lgpd_ledger_pending
 // until Integrate gives it a place in the tree, so concurrent writers never
 // queue behind one lock.
-func (s *Store) AppendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error {
-	b, err := l.Marshal()
-	if err != nil {
-		return fmt.Errorf("ledger leaf: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at)
- VALUES (?, ?, ?, ?)`, b, ledger.MAC(s.ledgerKey, b), nullable(l.RequestID), s.now()); err != nil {
-		return fmt.Errorf("append ledger leaf: %w", err)
-	}
-	leaveWork(ctx, WorkLedger)
-	return nil
+func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error {
+	return s.insertLeaves(ctx, tx, []ledger.Leaf{l})
 }
 
 // appendRequestLeaf records a request's state change. A final leaf carries
@@ -39,43 +28,37 @@ func (s *Store) AppendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error
 // holds a DELETE names, a denial's reasons), and a COMPLETED one the SHA-256
 // of every export the request delivers, so the receipt vouches for both.
 func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id, from, to string, at time.Time) error {
-	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, From: from, To: to, At: at}
+	var kind, ref string
 	var result, reasons sql.NullString
 	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref, result_json, reasons_json FROM lgpd_requests WHERE id = ?", id).
-		Scan(&l.Kind, &l.SubjectRef, &result, &reasons)
+		Scan(&kind, &ref, &result, &reasons)
 	if err != nil {
 		return fmt.Errorf("ledger leaf of request: %w", err)
 	}
-	if isFinal(to) && (result.Valid || reasons.Valid) {
-		// Canonical bytes: the JSON titular itself wrote, never re-read JSON
-		// from a column MySQL may have normalized (both are TEXT here).
-		l.Digests = append(l.Digests, ledger.Digest{Name: "outcome", SHA256: sha256.Sum256([]byte(result.String + "\n" + reasons.String))})
-	}
+	var exports []ledger.Digest
 	if to == StatusCompleted {
 		rows, err := tx.QueryContext(ctx, "SELECT format, sha256 FROM lgpd_exports WHERE request_id = ? ORDER BY format", id)
 		if err != nil {
 			return fmt.Errorf("ledger leaf: export digests: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
+		exports, err = collect(rows, "ledger leaf: export digests", func(rows *sql.Rows) (ledger.Digest, error) {
 			var format, sum string
 			if err := rows.Scan(&format, &sum); err != nil {
-				return fmt.Errorf("ledger leaf: export digests: %w", err)
+				return ledger.Digest{}, err
 			}
 			d := ledger.Digest{Name: "export." + format}
 			b, err := hex.DecodeString(sum)
 			if err != nil || len(b) != len(d.SHA256) {
-				return fmt.Errorf("ledger leaf: export %s has a malformed sha256", format)
+				return d, fmt.Errorf("export %s has a malformed sha256", format)
 			}
 			copy(d.SHA256[:], b)
-			l.Digests = append(l.Digests, d)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("ledger leaf: export digests: %w", err)
+			return d, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	slices.SortFunc(l.Digests, func(a, b ledger.Digest) int { return strings.Compare(a.Name, b.Name) })
-	return s.AppendLeaf(ctx, tx, l)
+	return s.insertLeaves(ctx, tx, []ledger.Leaf{requestLeaf(id, kind, ref, from, to, at, result, reasons, exports)})
 }
 
 // EventErasureReleased is a blocked row erased once its retention hold
@@ -90,7 +73,7 @@ func (s *Store) appendErasureLeaf(ctx context.Context, tx *sql.Tx, blockID int64
 	if err != nil {
 		return fmt.Errorf("ledger leaf of a released block: %w", err)
 	}
-	return s.AppendLeaf(ctx, tx, l)
+	return s.appendLeaf(ctx, tx, l)
 }
 
 // integrateBatch bounds one sequencer transaction.
@@ -172,18 +155,18 @@ func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_entries (seq, leaf, leaf_hash, mac, request_id, created_at) VALUES "+
-		rowsOf(len(pending), 6), entryArgs...); err != nil {
+		sqlq.RowsOf(len(pending), 6), entryArgs...); err != nil {
 		return 0, fmt.Errorf("integrate: insert entries: %w", err)
 	}
 	if len(nodeArgs) > 0 {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_nodes (seq, level, hash) VALUES "+
-			rowsOf(len(nodeArgs)/3, 3), nodeArgs...); err != nil {
+			sqlq.RowsOf(len(nodeArgs)/3, 3), nodeArgs...); err != nil {
 			return 0, fmt.Errorf("integrate: insert nodes: %w", err)
 		}
 	}
 	// Delete exactly the rows read: a range could catch a row whose
 	// transaction commits meanwhile, and lose its leaf.
-	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_ledger_pending WHERE id IN ("+placeholders(len(ids))+")", ids...)
+	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_ledger_pending WHERE id IN ("+sqlq.Placeholders(len(ids))+")", ids...)
 	if err != nil {
 		return 0, fmt.Errorf("integrate: clear pending: %w", err)
 	}
@@ -226,11 +209,6 @@ func readPending(ctx context.Context, tx *sql.Tx, max int) ([]pendingLeaf, error
 func nodeSeq(id compact.NodeID) uint64 { return (id.Index+1)<<id.Level - 1 }
 
 // rowsOf returns "(?, ?), (?, ?)" for n rows of cols values.
-func rowsOf(n, cols int) string {
-	row := "(" + placeholders(cols) + ")"
-	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-}
-
 // PendingLeaves counts leaves committed but not yet integrated.
 func (s *Store) PendingLeaves(ctx context.Context) (int64, error) {
 	var n int64
@@ -252,8 +230,8 @@ func (s *Store) RecordDelivery(ctx context.Context, requestID, subjectRef, forma
 		return fmt.Errorf("ledger leaf: export %s has a malformed sha256", format)
 	}
 	copy(d.SHA256[:], b)
-	return s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return s.AppendLeaf(ctx, tx, ledger.Leaf{Event: EventExportDelivered, Kind: KindExtract, RequestID: requestID,
+	return s.readWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.appendLeaf(ctx, tx, ledger.Leaf{Event: EventExportDelivered, Kind: KindExtract, RequestID: requestID,
 			SubjectRef: subjectRef, From: StatusCompleted, To: "DELIVERED", At: s.now(), Digests: []ledger.Digest{d}})
 	})
 }

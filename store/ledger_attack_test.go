@@ -27,8 +27,8 @@ type attackLedger struct {
 func appendLeaves(t *testing.T, s *Store, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		if err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-			return s.AppendLeaf(ctx, tx, benchLeaf(i))
+		if err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+			return tx.AppendLeaf(ctx, benchLeaf(i))
 		}); err != nil {
 			t.Fatal(err)
 		}

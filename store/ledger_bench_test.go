@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titular/titular/internal/sqlq"
 	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/store/storetest"
 )
@@ -92,7 +93,7 @@ func BenchmarkLedgerAppend(b *testing.B) {
 			plain = append(plain, p)
 			a := s.withSequencer(b, func(catchUp func()) float64 {
 				return runWriters(b, db, total, func(ctx context.Context, tx *sql.Tx, i int) error {
-					return s.AppendLeaf(ctx, tx, benchLeaf(i))
+					return s.appendLeaf(ctx, tx, benchLeaf(i))
 				}, catchUp)
 			})
 			appends, appendRatio = append(appends, a), append(appendRatio, a/p)
@@ -101,7 +102,7 @@ func BenchmarkLedgerAppend(b *testing.B) {
 					if err := plainInsert(ctx, tx, i); err != nil {
 						return err
 					}
-					return s.AppendLeaf(ctx, tx, benchLeaf(i))
+					return s.appendLeaf(ctx, tx, benchLeaf(i))
 				}, catchUp)
 			})
 			changeRatio = append(changeRatio, c/p)
@@ -192,7 +193,7 @@ func fillLedger(b *testing.B, s *Store, n int) {
 			leaf, _ := benchLeaf(done + i).Marshal()
 			args = append(args, leaf, ledger.MAC(s.ledgerKey, leaf), benchLeaf(done+i).RequestID, time.Now())
 		}
-		if _, err := s.db.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+rowsOf(k, 4), args...); err != nil {
+		if _, err := s.db.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+sqlq.RowsOf(k, 4), args...); err != nil {
 			b.Fatal(err)
 		}
 		done += k

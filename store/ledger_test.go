@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -42,8 +41,8 @@ func TestLedgerSameTransaction(t *testing.T) {
 	s, db := newStore(t)
 	ctx := context.Background()
 	errBoom := errors.New("boom")
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, _, err := s.InsertRequest(ctx, tx, NewRequest{Kind: KindExtract, CreatedBy: "backend",
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, _, err := tx.InsertRequest(ctx, NewRequest{Kind: KindExtract, CreatedBy: "backend",
 			Subject: Identifiers{CPF: "52998224725"}, Deadline: time.Hour}); err != nil {
 			return err
 		}
@@ -79,8 +78,8 @@ func TestLedgerSameTransaction(t *testing.T) {
 		t.Fatalf("head %+v, %v", head, err)
 	}
 	// A transition is a leaf too.
-	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.Transition(ctx, tx, r.ID, []string{StatusReceived}, StatusCanceled, "dpo", "")
+	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Transition(ctx, r.ID, []string{StatusReceived}, StatusCanceled, "dpo", "")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -128,9 +127,9 @@ func TestLedgerAgainstReference(t *testing.T) {
 	const total = 3000
 	for appended := 0; appended < total; {
 		batch := 1 + rnd.IntN(40)
-		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
 			for i := range batch {
-				if err := s.AppendLeaf(ctx, tx, benchLeaf(appended+i)); err != nil {
+				if err := tx.AppendLeaf(ctx, benchLeaf(appended+i)); err != nil {
 					return err
 				}
 			}
@@ -228,15 +227,15 @@ func TestLedgerConcurrentRequests(t *testing.T) {
 				// Some titulares recur, so the subject index races too.
 				cpf := validCPF(uint64(w*each+i) % 50)
 				var r *Request
-				err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+				err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 					var err error
-					r, _, err = s.InsertRequest(ctx, tx, NewRequest{Kind: KindExtract, CreatedBy: "backend",
+					r, _, err = tx.InsertRequest(ctx, NewRequest{Kind: KindExtract, CreatedBy: "backend",
 						Subject: Identifiers{CPF: cpf}, Deadline: time.Hour})
 					return err
 				})
 				if err == nil && i%2 == 0 {
-					err = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-						_, err := s.Transition(ctx, tx, r.ID, []string{StatusReceived}, StatusCanceled, "backend", "")
+					err = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+						_, err := tx.Transition(ctx, r.ID, []string{StatusReceived}, StatusCanceled, "backend", "")
 						return err
 					})
 				}

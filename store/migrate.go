@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/titular/titular/internal/sqlq"
 )
 
 //go:embed migrations/*.sql
@@ -270,7 +272,7 @@ const (
 )
 
 func alreadyApplied(err error) bool {
-	switch mysqlNumber(err) {
+	switch sqlq.Number(err) {
 	case errTableExists, errDupColumn, errDupKeyName, errCantDropMissing, errTriggerExists, errTriggerMissing, errDupForeignKeyName:
 		return true
 	}
@@ -288,7 +290,7 @@ func SchemaVersion(ctx context.Context, db *sql.DB) (current, latest int, err er
 	var v sql.NullInt64
 	err = db.QueryRowContext(ctx, "SELECT MAX(version) FROM lgpd_schema_migrations").Scan(&v)
 	if err != nil {
-		if isMissingTable(err) {
+		if sqlq.IsMissingTable(err) {
 			return 0, latest, nil
 		}
 		return 0, latest, fmt.Errorf("schema version: %w", err)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Propagation event types (LGPD Art. 18 §6): what the tenant's webhook
@@ -56,40 +56,10 @@ type OutboxEvent struct {
 //	t.Store.EnqueueEvent(ctx, tx, store.OutboxEvent{Type: store.EventSubjectDeleted,
 //		SubjectRef: r.SubjectRef, RequestID: r.ID, Data: map[string]any{"entities": names}},
 //		t.Config.WebhooksFor(store.EventSubjectDeleted))
-func (s *Store) EnqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, endpoints []string) (*OutboxEvent, error) {
-	data := e.Data
-	if data == nil {
-		data = struct{}{}
+func (s *Store) enqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, endpoints []string) (*OutboxEvent, error) {
+	if err := s.insertOutbox(ctx, tx, []outboxRow{{event: &e, endpoints: endpoints}}); err != nil {
+		return nil, err
 	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("encode event data: %w", err)
-	}
-	e.ID, e.CreatedAt = uuid.NewString(), s.now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at)
- VALUES (?, ?, ?, ?, ?, ?)`, e.ID, e.Type, nullable(e.SubjectRef), nullable(e.RequestID), string(b), e.CreatedAt)
-	if err != nil {
-		return nil, fmt.Errorf("enqueue event: %w", err)
-	}
-	if e.Seq, err = res.LastInsertId(); err != nil {
-		return nil, fmt.Errorf("enqueue event: %w", err)
-	}
-	e.Data = json.RawMessage(b)
-	if len(endpoints) == 0 {
-		return &e, nil
-	}
-	args := make([]any, 0, 4*len(endpoints))
-	for _, ep := range endpoints {
-		args = append(args, e.Seq, ep, DeliveryPending, e.CreatedAt)
-	}
-	values := "(?, ?, ?, ?)"
-	for range endpoints[1:] {
-		values += ", (?, ?, ?, ?)"
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES `+values, args...); err != nil {
-		return nil, fmt.Errorf("enqueue deliveries: %w", err)
-	}
-	leaveWork(ctx, WorkOutbox)
 	return &e, nil
 }
 
@@ -115,6 +85,9 @@ const deliveryColumns = `d.seq, o.event_id, o.type, o.subject_ref, o.request_id,
  d.endpoint, d.state, d.attempts, d.next_attempt_at, d.delivered_at, d.last_error`
 
 const deliveryFrom = ` FROM lgpd_outbox_deliveries d JOIN lgpd_outbox o ON o.seq = d.seq`
+
+// scanDeliveryRow is scanDelivery for collect.
+func scanDeliveryRow(rows *sql.Rows) (Delivery, error) { return scanDelivery(rows) }
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
@@ -170,23 +143,25 @@ func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	var keys []any
-	for rows.Next() {
-		var seq int64
-		var ep string
-		if err := rows.Scan(&seq, &ep); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim deliveries: %w", err)
-		}
-		keys = append(keys, seq, ep)
+	type key struct {
+		seq int64
+		ep  string
 	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+	claimed, err := collect(rows, "claim deliveries", func(rows *sql.Rows) (key, error) {
+		var k key
+		return k, rows.Scan(&k.seq, &k.ep)
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]any, 0, 2*len(claimed))
+	for _, k := range claimed {
+		keys = append(keys, k.seq, k.ep)
 	}
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	pairs := rowsOf(len(keys)/2, 2)
+	pairs := sqlq.RowsOf(len(keys)/2, 2)
 	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET attempts = attempts + 1, next_attempt_at = ?
  WHERE (seq, endpoint) IN (`+pairs+`)`, append([]any{now.Add(lease)}, keys...)...); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -196,17 +171,9 @@ func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+	out, err := collect(rows, "claim deliveries", scanDeliveryRow)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("claim deliveries: commit: %w", err)
@@ -231,7 +198,7 @@ func (s *Store) DeliveriesSucceeded(ctx context.Context, keys []DeliveryKey) err
 		args = append(args, k.Seq, k.Endpoint)
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET state = ?, delivered_at = ?, last_error = NULL
- WHERE state = ? AND (seq, endpoint) IN (`+rowsOf(len(keys), 2)+")", args...)
+ WHERE state = ? AND (seq, endpoint) IN (`+sqlq.RowsOf(len(keys), 2)+")", args...)
 	if err != nil {
 		return fmt.Errorf("mark deliveries delivered: %w", err)
 	}
@@ -271,7 +238,7 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, endpoint string, even
 		args = append(args, endpoint)
 	}
 	if len(eventIDs) > 0 {
-		q += " AND o.event_id IN (" + placeholders(len(eventIDs)) + ")"
+		q += " AND o.event_id IN (" + sqlq.Placeholders(len(eventIDs)) + ")"
 		for _, id := range eventIDs {
 			args = append(args, id)
 		}
@@ -290,17 +257,23 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, endpoint string, even
 	return n, nil
 }
 
+// DefaultPageSize is the page a list returns when asked for none.
+const DefaultPageSize = 50
+
 // ListDeliveries pages through deliveries in the given states, newest event
 // first.
 func (s *Store) ListDeliveries(ctx context.Context, states []string, pageSize int, pageToken string) ([]Delivery, string, error) {
 	if len(states) == 0 {
 		return nil, "", errors.New("list deliveries: name at least one state")
 	}
+	if pageSize < 1 {
+		pageSize = DefaultPageSize
+	}
 	args := make([]any, 0, len(states)+3)
 	for _, st := range states {
 		args = append(args, st)
 	}
-	where := "d.state IN (" + placeholders(len(states)) + ")"
+	where := "d.state IN (" + sqlq.Placeholders(len(states)) + ")"
 	if pageToken != "" {
 		b, err := base64.RawURLEncoding.DecodeString(pageToken)
 		num, ep, ok := strings.Cut(string(b), "|")
@@ -317,17 +290,9 @@ func (s *Store) ListDeliveries(ctx context.Context, states []string, pageSize in
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	out, err := collect(rows, "list deliveries", scanDeliveryRow)
+	if err != nil {
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > pageSize {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -13,9 +12,9 @@ import (
 func enqueue(t *testing.T, s *Store, typ string, endpoints ...string) *OutboxEvent {
 	t.Helper()
 	var e *OutboxEvent
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
-		e, err = s.EnqueueEvent(ctx, tx, OutboxEvent{Type: typ, SubjectRef: "00000000-0000-4000-8000-000000000001",
+		e, err = tx.EnqueueEvent(ctx, OutboxEvent{Type: typ, SubjectRef: "00000000-0000-4000-8000-000000000001",
 			RequestID: "00000000-0000-4000-8000-000000000002", Data: map[string]string{"purpose": "marketing_email"}}, endpoints)
 		return err
 	})
@@ -40,8 +39,8 @@ func TestEnqueueEventIsTransactional(t *testing.T) {
 		t.Errorf("%d pending deliveries, want one per subscribed endpoint", n)
 	}
 	boom := errors.New("the change failed")
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := s.EnqueueEvent(ctx, tx, OutboxEvent{Type: EventConsentRevoked}, []string{"crm"}); err != nil {
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.EnqueueEvent(ctx, OutboxEvent{Type: EventConsentRevoked}, []string{"crm"}); err != nil {
 			return err
 		}
 		return boom

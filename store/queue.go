@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Claim takes the oldest request of one of kinds that is waiting, or whose
@@ -27,7 +29,7 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ki
 		for i, k := range kinds {
 			kindArgs[i] = k
 		}
-		kindFilter := " AND kind IN (" + placeholders(len(kinds)) + ")"
+		kindFilter := " AND kind IN (" + sqlq.Placeholders(len(kinds)) + ")"
 		// Waiting requests first; lease_until on a RECEIVED row is a retry backoff.
 		args := append([]any{StatusReceived}, kindArgs...)
 		args = append(args, now)
@@ -76,13 +78,6 @@ func firstID(ctx context.Context, tx *sql.Tx, query string, args ...any) (string
 	return id, nil
 }
 
-// CheckLease locks a claimed request in tx and confirms owner still holds it,
-// so a worker whose lease was taken over cannot complete it twice.
-func (s *Store) CheckLease(ctx context.Context, tx *sql.Tx, id, owner string) error {
-	_, err := s.checkLease(ctx, tx, id, owner)
-	return err
-}
-
 // checkLease is CheckLease returning the request it locked.
 func (s *Store) checkLease(ctx context.Context, tx *sql.Tx, id, owner string) (*Request, error) {
 	r, err := s.getRequest(ctx, tx, id, true)
@@ -99,7 +94,7 @@ func (s *Store) checkLease(ctx context.Context, tx *sql.Tx, id, owner string) (*
 // backoff and becomes claimable again, or is FAILED with reason once it has
 // had maxAttempts. errClass must not contain personal data.
 func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff time.Duration, maxAttempts int) error {
-	return s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.readWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := s.checkLease(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -107,29 +102,22 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 		if r.Attempts >= maxAttempts {
 			reasons := []Reason{{Code: "PROCESSING_FAILED", Message: "processing failed after " +
 				strconv.Itoa(r.Attempts) + " attempts (" + errClass + "); the DPO has been notified through the failed-requests list"}}
-			if err := s.SetOutcome(ctx, tx, id, nil, reasons); err != nil {
+			if err := s.setOutcome(ctx, tx, id, nil, reasons); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", truncate(errClass, 500), id); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", sqlq.Truncate(errClass, 500), id); err != nil {
 				return fmt.Errorf("release request: %w", err)
 			}
-			_, err := s.transition(ctx, tx, r, []string{StatusProcessing}, StatusFailed, "worker", truncate(errClass, 500))
+			_, err := s.transition(ctx, tx, r, []string{StatusProcessing}, StatusFailed, "worker", sqlq.Truncate(errClass, 500))
 			return err
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, lease_owner = NULL, lease_until = ?,
- last_error = ?, updated_at = ? WHERE id = ?`, StatusReceived, now.Add(backoff), truncate(errClass, 500), now, id); err != nil {
+ last_error = ?, updated_at = ? WHERE id = ?`, StatusReceived, now.Add(backoff), sqlq.Truncate(errClass, 500), now, id); err != nil {
 			return fmt.Errorf("release request: %w", err)
 		}
-		return s.addEvent(ctx, tx, id, StatusProcessing, StatusReceived, "worker", "attempt failed; retrying: "+truncate(errClass, 400), now)
+		return s.addEvent(ctx, tx, id, StatusProcessing, StatusReceived, "worker", "attempt failed; retrying: "+sqlq.Truncate(errClass, 400), now)
 	})
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // ListFilter selects requests to list.
@@ -145,7 +133,7 @@ var ErrBadPageToken = errors.New("invalid page token; pass the next_page_token o
 // ListRequests returns requests newest first, keyset-paged on (received_at, id).
 func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, string, error) {
 	if f.PageSize <= 0 || f.PageSize > 1000 {
-		f.PageSize = 50
+		f.PageSize = DefaultPageSize
 	}
 	var where []string
 	var args []any

@@ -12,8 +12,8 @@ import (
 )
 
 func checkLease(s *Store, id, owner string) error {
-	return s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		return s.CheckLease(ctx, tx, id, owner)
+	return s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
+		return tx.CheckLease(ctx, id, owner)
 	})
 }
 

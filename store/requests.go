@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/titular/titular/crm"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // Request kinds and states, spelled as in the lgpd.v1 contract.
@@ -29,52 +31,31 @@ const (
 	StatusCanceled         = "CANCELED"
 )
 
-// Identifiers are a titular's normalized identifiers (personal data).
-type Identifiers struct {
-	CPF   string `json:"cpf,omitempty"`
-	Email string `json:"email,omitempty"`
-	Phone string `json:"phone,omitempty"`
-}
-
-// Empty reports whether no identifier is set.
-func (i Identifiers) Empty() bool { return i.CPF == "" && i.Email == "" && i.Phone == "" }
-
-// Get returns the identifier of the given kind ("cpf", "email", "phone").
-func (i Identifiers) Get(kind string) string {
-	switch kind {
-	case "cpf":
-		return i.CPF
-	case "email":
-		return i.Email
-	case "phone":
-		return i.Phone
-	}
-	return ""
-}
-
-// Reason explains a denial, partial fulfilment or failure.
-type Reason struct {
-	Code           string     `json:"code"`
-	Message        string     `json:"message"`
-	LegalReference string     `json:"legal_reference,omitempty"`
-	Entity         string     `json:"entity,omitempty"`
-	Until          *time.Time `json:"until,omitempty"`
-}
-
-// EntityCount is how many rows of one entity a request touched.
-type EntityCount struct {
-	Entity string `json:"entity"`
-	Rows   int64  `json:"rows"`
-}
+// Identifiers, EntityCount and Reason are the executor's vocabulary, which
+// titular's request records keep as they are.
+type (
+	Identifiers = crm.Identifiers
+	EntityCount = crm.EntityCount
+	Reason      = crm.Reason
+)
 
 // Result is a completed request's outcome, per kind.
 type Result struct {
 	Confirm *ConfirmResult `json:"confirm,omitempty"`
 	Extract *ExtractResult `json:"extract,omitempty"`
-	Delete  *DeleteResult  `json:"delete,omitempty"`
+	Delete  *DeleteOutcome `json:"delete,omitempty"`
 	// Anonymize is what an ANONYMIZE changed and which holds kept rows.
-	Anonymize *AnonymizeResult `json:"anonymize,omitempty"`
-	Correct   *CorrectResult   `json:"correct,omitempty"`
+	Anonymize *crm.AnonymizeResult `json:"anonymize,omitempty"`
+	Correct   *CorrectResult       `json:"correct,omitempty"`
+}
+
+// DeleteOutcome is a DELETE's outcome: what the executor did to the CRM's
+// rows and the consent evidence titular kept as proof.
+type DeleteOutcome struct {
+	crm.DeleteResult
+	// EvidenceKept is the consent evidence a complete erasure keeps as proof
+	// (the map's consent_evidence retention); nil when none is kept.
+	EvidenceKept *EvidenceHold `json:"evidence_kept,omitempty"`
 }
 
 // CorrectResult is how many rows a correction changed, per entity.
@@ -175,7 +156,7 @@ func nullable(s string) any {
 // (CreatedBy, IdempotencyKey) already exists it returns the existing request
 // and created=false; a key reused for a different kind or titular is
 // ErrConflict.
-func (s *Store) InsertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (req *Request, created bool, err error) {
+func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (req *Request, created bool, err error) {
 	if n.IdempotencyKey != "" {
 		existing, err := s.requestByIdempotencyKey(ctx, tx, n.CreatedBy, n.IdempotencyKey)
 		switch {
@@ -189,10 +170,6 @@ func (s *Store) InsertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		}
 	}
 	now := s.now()
-	subj, err := json.Marshal(n.Subject)
-	if err != nil {
-		return nil, false, fmt.Errorf("encode subject: %w", err)
-	}
 	ref, err := s.subjectRef(ctx, tx, n.Subject)
 	if err != nil {
 		return nil, false, err
@@ -202,17 +179,13 @@ func (s *Store) InsertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now,
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO lgpd_requests
- (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef, string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt)
-	if err != nil {
-		if isDuplicate(err) {
+	if err := insertRequests(ctx, tx, []*Request{r}); err != nil {
+		if sqlq.IsDuplicate(err) {
 			// A concurrent create with the same key won; the caller retries
 			// and gets that request back.
 			return nil, false, fmt.Errorf("%w: concurrent create with the same idempotency key; retry", ErrConflict)
 		}
-		return nil, false, fmt.Errorf("insert request: %w", err)
+		return nil, false, err
 	}
 	if err := s.addEvent(ctx, tx, r.ID, "", StatusReceived, n.CreatedBy, "", now); err != nil {
 		return nil, false, err
@@ -233,10 +206,8 @@ func (s *Store) requestByIdempotencyKey(ctx context.Context, q Querier, createdB
 }
 
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id, from, to, actor, note string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at)
- VALUES (?, ?, ?, ?, ?, ?)`, id, nullable(from), to, actor, nullable(note), at)
-	if err != nil {
-		return fmt.Errorf("record request event: %w", err)
+	if err := insertEvents(ctx, tx, []eventRow{{requestID: id, from: from, to: to, actor: actor, note: note, at: at}}); err != nil {
+		return err
 	}
 	// Every state change is a ledger leaf, committed with the change.
 	return s.appendRequestLeaf(ctx, tx, id, from, to, at)
@@ -260,17 +231,6 @@ func (s *Store) getRequest(ctx context.Context, q Querier, id string, forUpdate 
 		return nil, fmt.Errorf("get request: %w", err)
 	}
 	return r, nil
-}
-
-// Transition moves a request from one of the allowed states to `to` in tx,
-// recording the event. It returns ErrConflict when the request is in another
-// state, and ErrNotFound when it does not exist.
-func (s *Store) Transition(ctx context.Context, tx *sql.Tx, id string, allowed []string, to, actor, note string) (*Request, error) {
-	r, err := s.getRequest(ctx, tx, id, true)
-	if err != nil {
-		return nil, err
-	}
-	return s.transition(ctx, tx, r, allowed, to, actor, note)
 }
 
 // transition is Transition for a request already read FOR UPDATE in tx.
@@ -306,7 +266,7 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed 
 }
 
 // SetOutcome stores a request's result and reasons in tx.
-func (s *Store) SetOutcome(ctx context.Context, tx *sql.Tx, id string, res *Result, reasons []Reason) error {
+func (s *Store) setOutcome(ctx context.Context, tx *sql.Tx, id string, res *Result, reasons []Reason) error {
 	var resJSON, reasonsJSON any
 	if res != nil {
 		b, err := json.Marshal(res)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"reflect"
 	"slices"
@@ -18,9 +17,9 @@ func insert(t *testing.T, s *Store, n NewRequest) (*Request, bool, error) {
 		r       *Request
 		created bool
 	)
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
-		r, created, err = s.InsertRequest(ctx, tx, n)
+		r, created, err = tx.InsertRequest(ctx, n)
 		return err
 	})
 	return r, created, err
@@ -28,9 +27,9 @@ func insert(t *testing.T, s *Store, n NewRequest) (*Request, bool, error) {
 
 func transition(s *Store, id string, allowed []string, to, actor, note string) (*Request, error) {
 	var r *Request
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
-		r, err = s.Transition(ctx, tx, id, allowed, to, actor, note)
+		r, err = tx.Transition(ctx, id, allowed, to, actor, note)
 		return err
 	})
 	return r, err
@@ -161,8 +160,8 @@ func TestTransition(t *testing.T) {
 
 	// A transition whose transaction rolls back leaves neither change nor event.
 	boom := errors.New("boom")
-	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := s.Transition(ctx, tx, r.ID, []string{StatusProcessing}, StatusFailed, "worker", ""); err != nil {
+	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.Transition(ctx, r.ID, []string{StatusProcessing}, StatusFailed, "worker", ""); err != nil {
 			return err
 		}
 		return boom
@@ -238,8 +237,8 @@ func TestSetOutcome_RoundTrip(t *testing.T) {
 		{Code: "RETENTION_HOLD", Message: "mantido por obrigação legal", LegalReference: "Lei 9.613/1998 art. 10", Entity: "reserva", Until: &until},
 		{Code: "PARTIAL", Message: "ç ã é ü \"quoted\""},
 	}
-	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return s.SetOutcome(ctx, tx, r.ID, res, reasons)
+	err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.SetOutcome(ctx, r.ID, res, reasons)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -260,8 +259,8 @@ func TestSetOutcome_RoundTrip(t *testing.T) {
 	}
 
 	// nil clears both.
-	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return s.SetOutcome(ctx, tx, r.ID, nil, nil)
+	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.SetOutcome(ctx, r.ID, nil, nil)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
-// Package store is titular's MySQL layer: per-tenant pools, migrations, the
-// request queue and its events, encrypted exports, schema introspection, and
-// the data-map executor that finds and reads a titular's rows.
+// Package store is titular's own records in a tenant's database:
+// migrations, the request queue and its events, the ledger, the webhook
+// outbox, purposes, terms and consents, encrypted exports, the subject index,
+// blocked rows, and the lease that shares a tenant's background work.
 //
-// Every value reaches SQL as a bound parameter; table and column names come
-// only from a validated data map and are backtick-quoted.
+// Changes go through ReadWriteTx, whose callback gets a typed transaction
+// (Tx) with a method per record it writes and, through Tx.CRM, the same
+// transaction for the CRM executor (package crm): the service composes both
+// into one commit. Every value reaches SQL as a bound parameter.
 package store
 
 import (
@@ -11,12 +14,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
 // Store is one tenant's database. It is safe for concurrent use.
 type Store struct {
+	// Reads are the reads of titular's records, each on its own statement.
+	Reads
 	db  *sql.DB
 	now func() time.Time
 	// failpoint, when set by a test, runs between the statements of a
@@ -56,6 +60,7 @@ func (s *Store) fail(step string) error {
 // which suits tests; the service passes the tenant's keys.
 func New(db *sql.DB, opts ...Option) *Store {
 	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	s.Reads = Reads{s: s, q: db}
 	for _, o := range opts {
 		o(s)
 	}
@@ -67,6 +72,20 @@ func New(db *sql.DB, opts ...Option) *Store {
 	}
 	return s
 }
+
+// WithFailpoint makes the store run f between the statements of its
+// multi-statement changes and before each commit ("commit"); an error from
+// f fails the change there, and a deadlock error makes ReadWriteTx run it
+// again. Tests use it to prove that a crash midway leaves nothing half done
+// and that a retried transaction reports what it did once.
+func WithFailpoint(f func(step string) error) Option { return func(s *Store) { s.failpoint = f } }
+
+// WithClock makes the store read the time from now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// Now is the store's clock: what its records and the executor's retention
+// decisions are dated with.
+func (s *Store) Now() time.Time { return s.now() }
 
 // DB returns the underlying pool.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -81,7 +100,14 @@ type Querier interface {
 // ReadWriteTx runs fn in a transaction, committing when it returns nil and
 // rolling back otherwise. A deadlock or lock-wait timeout reruns fn from the
 // start, a few times, so callers write fn to be repeatable.
-func (s *Store) ReadWriteTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) ReadWriteTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return s.readWriteTx(ctx, nil, func(ctx context.Context, tx *sql.Tx) error {
+		return fn(ctx, &Tx{Reads: Reads{s: s, q: tx}, s: s, tx: tx})
+	})
+}
+
+// readWrite is ReadWriteTx for the store's own multi-statement changes.
+func (s *Store) readWrite(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.readWriteTx(ctx, nil, fn)
 }
 
@@ -119,47 +145,13 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx cont
 		_ = tx.Rollback()
 		return err
 	}
+	if err := s.fail("commit"); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.notify(work.w)
 	return nil
-}
-
-// quoteIdent backtick-quotes a table or column name. Names reach here only
-// after data-map validation (letters, digits and '_'); doubling backticks
-// keeps it safe even if that ever changed.
-func quoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
-
-// placeholders returns "?, ?, ?" for n values.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
-}
-
-// joinQuoted returns "`a`, `b`" for cols.
-func joinQuoted(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = quoteIdent(c)
-	}
-	return strings.Join(q, ", ")
-}
-
-// keyIn renders "`k` IN (?, ?)" or, for a composite key, the row constructor
-// "(`k1`, `k2`) IN ((?, ?), (?, ?))" matching the given key tuples, and
-// returns their values flattened in placeholder order.
-func keyIn(cols []string, keys [][]any) (string, []any) {
-	args := make([]any, 0, len(keys)*len(cols))
-	for _, k := range keys {
-		args = append(args, k...)
-	}
-	if len(cols) == 1 {
-		return quoteIdent(cols[0]) + " IN (" + placeholders(len(keys)) + ")", args
-	}
-	return "(" + joinQuoted(cols) + ") IN (" + rowsOf(len(keys), len(cols)) + ")", args
 }

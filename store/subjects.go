@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // subjectHMAC keys lgpd_subject_index: an HMAC of the kind-prefixed
@@ -75,12 +76,10 @@ func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids Identifiers) (st
 		}
 		// INSERT IGNORE takes no gap locks, unlike a locking read, so first
 		// requests of different titulares never deadlock on the index.
-		res, err := tx.ExecContext(ctx, "INSERT IGNORE INTO lgpd_subject_index (id_hmac, subject_ref, created_at) VALUES (?, ?, ?)",
-			p.mac, ref, s.now())
+		n, err := insertSubjectIndex(ctx, tx, []any{p.mac, ref, s.now()})
 		if err != nil {
-			return "", fmt.Errorf("index subject: %w", err)
+			return "", err
 		}
-		n, _ := res.RowsAffected()
 		switch {
 		case n > 0:
 			settled = true
@@ -106,7 +105,7 @@ func lookupSubjects(ctx context.Context, tx *sql.Tx, macs []any) (map[string]str
 	if len(macs) == 0 {
 		return known, nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id_hmac, subject_ref FROM lgpd_subject_index WHERE id_hmac IN ("+placeholders(len(macs))+")", macs...)
+	rows, err := tx.QueryContext(ctx, "SELECT id_hmac, subject_ref FROM lgpd_subject_index WHERE id_hmac IN ("+sqlq.Placeholders(len(macs))+")", macs...)
 	if err != nil {
 		return nil, fmt.Errorf("look up subjects: %w", err)
 	}
@@ -146,7 +145,7 @@ func lookupSubject(ctx context.Context, tx *sql.Tx, mac []byte, locking bool) (s
 // reference, which then links to no one: the ledger stays verifiable byte
 // for byte and holds nothing that leads back to the titular. It returns how
 // many identifiers it removed.
-func (s *Store) ForgetSubject(ctx context.Context, tx *sql.Tx, ref string) (int64, error) {
+func (s *Store) forgetSubject(ctx context.Context, tx *sql.Tx, ref string) (int64, error) {
 	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_subject_index WHERE subject_ref = ?", ref)
 	if err != nil {
 		return 0, fmt.Errorf("forget subject: %w", err)

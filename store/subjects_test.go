@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 )
@@ -47,9 +46,9 @@ func TestSubjectReferences(t *testing.T) {
 	// Forgetting the titular removes every identifier; the next request of
 	// the same person starts a new, unlinked reference.
 	var removed int64
-	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		removed, err = s.ForgetSubject(ctx, tx, a.SubjectRef)
+		removed, err = tx.ForgetSubject(ctx, a.SubjectRef)
 		return err
 	}); err != nil {
 		t.Fatal(err)

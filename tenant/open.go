@@ -16,6 +16,7 @@ import (
 
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store"
 )
@@ -111,7 +112,7 @@ func (r *Registry) checkDatabase(ctx context.Context, t *Tenant) error {
 	if !r.CheckSchema {
 		return nil
 	}
-	s, err := store.LoadSchema(ctx, db)
+	s, err := crm.LoadSchema(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -284,7 +285,7 @@ func (c *mapCache) load(path string, anon *anonymize.Registry) (*datamap.Map, er
 	if x, ok := c.m[path]; ok && x.mod.Equal(fi.ModTime()) && x.size == fi.Size() {
 		return x.m, x.err
 	}
-	m, err := datamap.Load(path, store.DatamapOptions(anon)...)
+	m, err := datamap.Load(path, crm.DatamapOptions(anon)...)
 	c.m[path] = cachedMap{mod: fi.ModTime(), size: fi.Size(), m: m, err: err}
 	return m, err
 }

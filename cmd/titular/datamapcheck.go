@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/titular/titular/anonymize"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -26,7 +26,7 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 				return nil, err
 			}
 			defer db.Close()
-			return store.LoadSchema(ctx, db)
+			return crm.LoadSchema(ctx, db)
 		}); err != nil {
 			failed++
 			fmt.Fprintf(os.Stderr, "tenant %s: data map %s has problems:\n%v\n", tc.ID, tc.Datamap, err)
@@ -44,7 +44,7 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 
 func checkTenantMap(_ context.Context, id, path string, schema func() (*datamap.Schema, error)) error {
 	// The built-in anonymizers: names, params and their fit to each column.
-	m, err := datamap.Load(path, store.DatamapOptions(anonymize.NewRegistry())...)
+	m, err := datamap.Load(path, crm.DatamapOptions(anonymize.NewRegistry())...)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -36,7 +36,7 @@ func runDatamapDiscover(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	s, err := store.Survey(ctx, db, store.SurveyOptions{Rows: *samples})
+	s, err := crm.Survey(ctx, db, crm.SurveyOptions{Rows: *samples})
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func warnCoverage(ctx context.Context, tc config.Tenant, w io.Writer) {
 		return
 	}
 	defer db.Close()
-	s, err := store.Survey(ctx, db, store.SurveyOptions{})
+	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
 	if err != nil {
 		fmt.Fprintf(w, "tenant %s: warning: could not sample the schema for coverage: %v\n", tc.ID, err)
 		return

@@ -152,8 +152,8 @@ func insertElsewhere(t *testing.T, tn fleettest.Tenant, i int) string {
 	t.Helper()
 	s := store.New(tn.DB)
 	var id string
-	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-		r, _, err := s.InsertRequest(ctx, tx, store.NewRequest{Kind: store.KindExtract, CreatedBy: "elsewhere",
+	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		r, _, err := tx.InsertRequest(ctx, store.NewRequest{Kind: store.KindExtract, CreatedBy: "elsewhere",
 			Subject: store.Identifiers{CPF: tn.Titulares()[i].CPF}, Deadline: 15 * 24 * time.Hour})
 		if r != nil {
 			id = r.ID

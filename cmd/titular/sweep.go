@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/titular/titular/keyring"
+	"github.com/titular/titular/service"
 	"github.com/titular/titular/tenant"
 )
 
@@ -49,11 +50,11 @@ func sweepTenant(ctx context.Context, reg *tenant.Registry, id string, dry bool,
 // sweepOne is sweepTenant on an open tenant: the sweep job of serve.
 func sweepOne(ctx context.Context, t *tenant.Tenant, dry bool, printf func(string, ...any)) error {
 	id := t.Config.ID
-	counts, err := t.Store.Sweep(ctx, t.Map, dry)
+	counts, err := service.SweepHolds(ctx, t.Store, t.Map, dry)
 	if err != nil {
 		return fmt.Errorf("tenant %s: sweep: %w", id, err)
 	}
-	completed, err := t.Store.CompleteErasures(ctx, t.Map, dry)
+	completed, err := service.CompleteErasures(ctx, t.Store, t.Map, dry)
 	if err != nil {
 		return fmt.Errorf("tenant %s: complete erasures: %w", id, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/store"
@@ -108,7 +109,7 @@ func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) []string
 			fails = append(fails, fmt.Sprintf("schema at version %d, newer than this titular's %d; upgrade titular", cur, latest))
 		}
 		schema = func() (*datamap.Schema, error) {
-			s, err := store.LoadSchema(ctx, db)
+			s, err := crm.LoadSchema(ctx, db)
 			if err != nil {
 				return nil, schemaError{err}
 			}

@@ -1,0 +1,4 @@
+package crm
+
+// Internals the external tests (package crm_test) check against.
+const ParentBatch = parentBatch

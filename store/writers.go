@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/titular/titular/internal/sqlq"
+	"github.com/titular/titular/ledger"
+)
+
+// One writer per table. A single change (a request, its event, a consent,
+// an outbox event) and a batch of CONSENTs (WriteConsentBatch) write
+// through the same functions: one statement for however many rows, so the
+// columns, their encodings and the work a write leaves for the background
+// jobs are written in one place.
+
+// insertRequests inserts requests (completed_at NULL unless set). A
+// duplicate idempotency key is returned as the driver's error: the caller
+// decides what a lost race means (sqlq.IsDuplicate).
+func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
+	args := make([]any, 0, 11*len(rs))
+	for _, r := range rs {
+		subj, err := json.Marshal(r.Subject)
+		if err != nil {
+			return fmt.Errorf("encode subject: %w", err)
+		}
+		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
+			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at)
+ VALUES `+sqlq.RowsOf(len(rs), 11), args...); err != nil {
+		if sqlq.IsDuplicate(err) {
+			return err
+		}
+		return fmt.Errorf("insert requests: %w", err)
+	}
+	return nil
+}
+
+// eventRow is one row of lgpd_request_events: a request's state change.
+type eventRow struct {
+	requestID, from, to, actor, note string
+	at                               time.Time
+}
+
+// insertEvents records request state changes. Their ledger leaves are the
+// caller's (insertLeaves), built with requestLeaf.
+func insertEvents(ctx context.Context, tx *sql.Tx, evs []eventRow) error {
+	args := make([]any, 0, 6*len(evs))
+	for _, e := range evs {
+		args = append(args, e.requestID, nullable(e.from), e.to, e.actor, nullable(e.note), e.at)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at) VALUES "+
+		sqlq.RowsOf(len(evs), 6), args...); err != nil {
+		return fmt.Errorf("record request events: %w", err)
+	}
+	return nil
+}
+
+// requestLeaf is the one builder of a request's state-change leaf. A final
+// leaf commits to the request's recorded outcome (result and reasons: the
+// holds a DELETE names, a denial's reasons) when there is one, and a
+// COMPLETED one to every export it delivers (exports, any order).
+func requestLeaf(id, kind, ref, from, to string, at time.Time, result, reasons sql.NullString, exports []ledger.Digest) ledger.Leaf {
+	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, Kind: kind, SubjectRef: ref, From: from, To: to, At: at}
+	if isFinal(to) && (result.Valid || reasons.Valid) {
+		// Canonical bytes: the JSON titular itself wrote, never re-read JSON
+		// from a column MySQL may have normalized (both are TEXT here).
+		l.Digests = append(l.Digests, ledger.Digest{Name: "outcome", SHA256: sha256.Sum256([]byte(result.String + "\n" + reasons.String))})
+	}
+	l.Digests = append(l.Digests, exports...)
+	slices.SortFunc(l.Digests, func(a, b ledger.Digest) int { return strings.Compare(a.Name, b.Name) })
+	return l
+}
+
+// insertLeaves appends leaves to the ledger's pending queue, each with its
+// MAC, and tells the commit that the sequencer has work.
+func (s *Store) insertLeaves(ctx context.Context, tx *sql.Tx, ls []ledger.Leaf) error {
+	now := s.now()
+	args := make([]any, 0, 4*len(ls))
+	for _, l := range ls {
+		b, err := l.Marshal()
+		if err != nil {
+			return fmt.Errorf("ledger leaf: %w", err)
+		}
+		args = append(args, b, ledger.MAC(s.ledgerKey, b), nullable(l.RequestID), now)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+
+		sqlq.RowsOf(len(ls), 4), args...); err != nil {
+		return fmt.Errorf("append ledger leaves: %w", err)
+	}
+	leaveWork(ctx, WorkLedger)
+	return nil
+}
+
+// insertConsents appends consent records. A single record gets its id back
+// (rec.ID); a multi-row insert's ids are not read (InnoDB promises nothing
+// about their order under concurrent inserts), and no caller needs them.
+func insertConsents(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) error {
+	args := make([]any, 0, 11*len(recs))
+	for _, rec := range recs {
+		ev := rec.Evidence
+		args = append(args, rec.SubjectRef, rec.PurposeID, rec.Action, nullable(rec.TermVersion), nullable(rec.TermSHA256), rec.At,
+			rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy))
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consents (subject_ref, purpose_id, action, term_version, term_sha256, at,
+ channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by) VALUES `+sqlq.RowsOf(len(recs), 11), args...)
+	if err != nil {
+		return fmt.Errorf("record consents: %w", err)
+	}
+	if len(recs) == 1 {
+		if recs[0].ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("record consent: %w", err)
+		}
+	}
+	return nil
+}
+
+// outboxRow is an event to enqueue and the endpoints to deliver it to.
+type outboxRow struct {
+	event     *OutboxEvent
+	endpoints []string
+}
+
+// insertOutbox enqueues events (ID, CreatedAt and Seq filled in, Data
+// replaced by its JSON) and a PENDING delivery per endpoint. One event's
+// sequence number is its insert id; several events' are read back by event
+// id, with no assumption on how the server hands out AUTO_INCREMENT values.
+func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := s.now()
+	args := make([]any, 0, 6*len(rows))
+	ids := make([]any, 0, len(rows))
+	byID := make(map[string]*OutboxEvent, len(rows))
+	for _, r := range rows {
+		e := r.event
+		data := e.Data
+		if data == nil {
+			data = struct{}{}
+		}
+		b, err := json.Marshal(data)
+		if err != nil {
+			return fmt.Errorf("encode event data: %w", err)
+		}
+		e.ID, e.CreatedAt, e.Data = uuid.NewString(), now, json.RawMessage(b)
+		args = append(args, e.ID, e.Type, nullable(e.SubjectRef), nullable(e.RequestID), string(b), e.CreatedAt)
+		ids = append(ids, e.ID)
+		byID[e.ID] = e
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at) VALUES "+
+		sqlq.RowsOf(len(rows), 6), args...)
+	if err != nil {
+		return fmt.Errorf("enqueue events: %w", err)
+	}
+	if len(rows) == 1 {
+		if rows[0].event.Seq, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("enqueue event: %w", err)
+		}
+	} else {
+		seqs, err := tx.QueryContext(ctx, "SELECT seq, event_id FROM lgpd_outbox WHERE event_id IN ("+sqlq.Placeholders(len(ids))+")", ids...)
+		if err != nil {
+			return fmt.Errorf("enqueue events: %w", err)
+		}
+		if _, err := collect(seqs, "enqueue events", func(rows *sql.Rows) (struct{}, error) {
+			var seq int64
+			var id string
+			if err := rows.Scan(&seq, &id); err != nil {
+				return struct{}{}, err
+			}
+			if e := byID[id]; e != nil {
+				e.Seq = seq
+			}
+			return struct{}{}, nil
+		}); err != nil {
+			return err
+		}
+	}
+	var dels []any
+	for _, r := range rows {
+		for _, ep := range r.endpoints {
+			dels = append(dels, r.event.Seq, ep, DeliveryPending, now)
+		}
+	}
+	if len(dels) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES "+
+		sqlq.RowsOf(len(dels)/4, 4), dels...); err != nil {
+		return fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	leaveWork(ctx, WorkOutbox)
+	return nil
+}
+
+// insertSubjectIndex indexes identifier HMACs under their subject
+// references: rows of (id_hmac, subject_ref, created_at). INSERT IGNORE
+// takes no gap locks, unlike a locking read, so first requests of different
+// titulares never deadlock on the index; the caller compares the rows
+// inserted with those it asked for to learn of a concurrent writer.
+func insertSubjectIndex(ctx context.Context, tx *sql.Tx, rows []any) (int64, error) {
+	res, err := tx.ExecContext(ctx, "INSERT IGNORE INTO lgpd_subject_index (id_hmac, subject_ref, created_at) VALUES "+sqlq.RowsOf(len(rows)/3, 3), rows...)
+	if err != nil {
+		return 0, fmt.Errorf("index subjects: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
