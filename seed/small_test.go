@@ -5,8 +5,8 @@ import (
 
 	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/store"
 )
 
 func TestSmallTitularesAreValidDistinctAndStable(t *testing.T) {
@@ -56,11 +56,11 @@ func TestSmallCRMFitsFleetDataMap(t *testing.T) {
 	if n := count(t, db, "SELECT COUNT(*) FROM clientes WHERE cpf = ? AND email = ? AND celular = ?", want.CPF, want.Email, want.Celular); n != 1 {
 		t.Errorf("SmallTitulares does not describe the rows CreateSmall wrote")
 	}
-	m, err := datamap.Load("../examples/fleet/datamap.yaml", store.DatamapOptions(anonymize.NewRegistry())...)
+	m, err := datamap.Load("../examples/fleet/datamap.yaml", crm.DatamapOptions(anonymize.NewRegistry())...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.LoadSchema(ctx, db)
+	s, err := crm.LoadSchema(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
