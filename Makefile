@@ -11,6 +11,8 @@ PROTOC_GEN_GRPC_VERSION := v1.6.2
 GATEWAY_VERSION         := v2.33.0
 # google/api protos ship in the v1 gateway module (the buf registry is unreachable here).
 GATEWAY_V1_VERSION      := v1.16.0
+# The linter, pinned like the generators; its configuration is .golangci.yml.
+GOLANGCI_LINT_VERSION   := v2.15.0
 
 .PHONY: help tools third_party generate check-generated openapi-lint lint test run build
 
@@ -42,6 +44,15 @@ check-generated: generate ## fail when api/ drifts from proto/
 	buf format -d --exit-code
 	git diff --exit-code -- api/ proto/ || { echo "generated code drifted from proto/: run 'make generate' and commit" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- api/)" || { git status --porcelain -- api/; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
+
+# `golangci-lint version` prints "golangci-lint has version 2.15.0 built with ...":
+# reinstall only when .bin/ holds none or another version.
+lint: ## run golangci-lint (pinned, installed into .bin/) with .golangci.yml on ./...
+	@if ! $(BIN)/golangci-lint version 2>/dev/null | grep -qF 'has version $(GOLANGCI_LINT_VERSION:v%=%) '; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into .bin/"; \
+		GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+	$(BIN)/golangci-lint run ./...
 
 test: ## run every test (provisions a database)
 	scripts/test.sh

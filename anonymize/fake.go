@@ -83,7 +83,7 @@ func (f fakeEmail) Apply(k *Key, col Column, v any, attempt int) (any, error) {
 		if !fits(out, col) {
 			var b [4]byte
 			for i := range b {
-				b[i] = byte(s.intn(256))
+				b[i] = byte(s.intn(256)) //nolint:gosec // G115: intn(256) is in [0, 256)
 			}
 			out = "u" + hex.EncodeToString(b[:]) + "@example.com"
 		}

@@ -98,7 +98,8 @@ func (c cepPrefix) Apply(_ *Key, col Column, v any, _ int) (any, error) {
 		norm, err = "00000000", nil // already generalized to one zero digit: stays so
 	}
 	if err != nil {
-		return unreadable(col), nil
+		// Not a CEP: nothing of it may survive, and that is not a failure.
+		return unreadable(col), nil //nolint:nilerr // an unparseable value becomes the unreadable marker
 	}
 	out := norm[:c.digits] + strings.Repeat("0", len(norm)-c.digits)
 	if dashed := brdoc.FormatCEP(out); strings.Contains(raw, "-") && fits(dashed, col) {

@@ -116,7 +116,11 @@ func (s *draw) uint64() uint64 {
 
 // intn returns a number in [0, n). The modulo bias is below 2^-40 for the
 // small n used here, far under anything observable.
-func (s *draw) intn(n int) int { return int(s.uint64() % uint64(n)) }
+//
+// n is always positive (a list's length, a constant, or max_days, which the
+// parameters bound to 1..3650), so uint64(n) is exact and the result, below
+// n, fits an int.
+func (s *draw) intn(n int) int { return int(s.uint64() % uint64(n)) } //nolint:gosec // G115: 0 < n, result < n (above)
 
 // sum returns the full HMAC of msg under domain and attempt.
 func (k *Key) sum(domain string, attempt int, msg []byte) ([sha256.Size]byte, error) {

@@ -75,7 +75,8 @@ func (t ipTruncate) Apply(_ *Key, col Column, v any, _ int) (any, error) {
 	}
 	addr, err := netip.ParseAddr(canonical(v))
 	if err != nil {
-		return unreadable(col), nil
+		// Not an address: nothing of it may survive, and that is not a failure.
+		return unreadable(col), nil //nolint:nilerr // an unparseable value becomes the unreadable marker
 	}
 	addr = addr.Unmap().WithZone("")
 	bits := t.v6
@@ -84,7 +85,7 @@ func (t ipTruncate) Apply(_ *Key, col Column, v any, _ int) (any, error) {
 	}
 	p, err := addr.Prefix(bits)
 	if err != nil {
-		return unreadable(col), nil
+		return unreadable(col), nil //nolint:nilerr // cannot happen (the parameters bound the prefix to 8–24 and 16–64 bits); fail closed all the same
 	}
 	out := p.Addr().String()
 	if !fits(out, col) {

@@ -45,16 +45,16 @@ func (c Column) typeName() string {
 	return strings.ToLower(c.DataType)
 }
 
-// needText refuses columns that do not hold text, or hold fewer than min
-// characters.
-func needText(name string, col Column, min int64) error {
+// needText refuses columns that do not hold text, or hold fewer than
+// minChars characters.
+func needText(name string, col Column, minChars int64) error {
 	if col.class() != classText {
 		return errorf("map "+name+" to a CHAR, VARCHAR or TEXT column, or choose another anonymizer",
 			"%s writes text and cannot write a %s column", name, col.typeName())
 	}
-	if min > 0 && col.MaxLength > 0 && col.MaxLength < min {
-		return errorf(fmt.Sprintf("widen the column to at least %d characters or choose another anonymizer", min),
-			"%s needs at least %d characters but the column holds %d", name, min, col.MaxLength)
+	if minChars > 0 && col.MaxLength > 0 && col.MaxLength < minChars {
+		return errorf(fmt.Sprintf("widen the column to at least %d characters or choose another anonymizer", minChars),
+			"%s needs at least %d characters but the column holds %d", name, minChars, col.MaxLength)
 	}
 	return nil
 }

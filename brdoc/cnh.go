@@ -34,5 +34,5 @@ func cnhCheckDigits(base []byte) (byte, byte) {
 	if dv2 >= 10 {
 		dv2 = 0
 	}
-	return byte(dv1), byte(dv2)
+	return byte(dv1), byte(dv2) //nolint:gosec // G115: both are digits, 0..9 (above)
 }

@@ -58,8 +58,8 @@ func CEPFromSeed(n uint64) string {
 func PISFromSeed(n uint64) string {
 	var d [11]byte
 	cpfSpace.base(n, d[:9])
-	d[9] = byte('1' + n%9) // ten base digits: never all equal with the nine drawn
-	d[10] = byte('0' + pisCheckDigit(d[:10]))
+	d[9] = byte('1' + n%9)                    // ten base digits: never all equal with the nine drawn
+	d[10] = byte('0' + pisCheckDigit(d[:10])) //nolint:gosec // G115: a check digit is 0..9
 	return string(d[:])
 }
 

@@ -33,17 +33,18 @@ func (sp seedSpace) base(n uint64, dst []byte) {
 	for d := uint64(0); d < sp.radix && v >= d*rep; d++ {
 		v++
 	}
-	for i := int(sp.width) - 1; i >= 0; i-- {
+	for i := int(sp.width) - 1; i >= 0; i-- { //nolint:gosec // G115: width is 9 or 12 (the spaces above)
 		dst[i] = symbol(v % sp.radix)
 		v /= sp.radix
 	}
 }
 
+// symbol is the digit or letter for v, below the radix (at most 36).
 func symbol(v uint64) byte {
 	if v < 10 {
 		return byte('0' + v)
 	}
-	return byte('A' + v - 10)
+	return byte('A' + v - 10) //nolint:gosec // G115: v < 36, so the result is 'A'..'Z'
 }
 
 // CPFFromSeed returns a valid CPF chosen by n. The same seed always gives the

@@ -35,7 +35,7 @@ func TestCPFFromSeed(t *testing.T) {
 		}
 		seen[v] = n
 	}
-	if CPFFromSeed(42) != CPFFromSeed(42) {
+	if first, again := CPFFromSeed(42), CPFFromSeed(42); first != again {
 		t.Error("CPFFromSeed is not deterministic")
 	}
 	if CPFFromSeed(7) != CPFFromSeed(7+cpfSpace.size) {

@@ -170,7 +170,7 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Load reads, defaults and validates the file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the operator names the config file (--config)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}

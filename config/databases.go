@@ -56,7 +56,7 @@ func (d Databases) server(name string) (DatabaseServer, bool) {
 // key that server is known by: the tenant's `server` entry, else the entry
 // whose addr is the DSN's host:port, else addr itself with the default
 // budget.
-func (d Databases) Budget(server, addr string) (key string, max int) {
+func (d Databases) Budget(server, addr string) (key string, maxConns int) {
 	if s, ok := d.server(server); ok {
 		return "server:" + s.Name, s.MaxConnections
 	}
@@ -74,9 +74,9 @@ func (c *Config) validateDatabases() []error {
 	// Each background job may hold two connections (a read snapshot and a
 	// write): below this, jobs could wait on each other's connections.
 	need := 2*c.Workers.Concurrency + 2
-	check := func(at string, max int) {
-		if max < need {
-			errs = append(errs, fmt.Errorf("%s: %d connections is below 2 × workers.concurrency + 2 (%d); raise it or lower workers.concurrency", at, max, need))
+	check := func(at string, maxConns int) {
+		if maxConns < need {
+			errs = append(errs, fmt.Errorf("%s: %d connections is below 2 × workers.concurrency + 2 (%d); raise it or lower workers.concurrency", at, maxConns, need))
 		}
 	}
 	check("databases.max_connections", d.MaxConnections)

@@ -91,14 +91,14 @@ databases: {servers: [{name: db1, addr: "10.0.0.5:3306", max_connections: 48}]}`
 	if w.Concurrency != 8 || w.MinPollInterval != 2*time.Second || w.PollInterval != time.Minute || w.OwnershipLease != 3*time.Minute {
 		t.Errorf("worker defaults: %+v", w)
 	}
-	if key, max := c.Databases.Budget("db1", "other:3306"); key != "server:db1" || max != 48 {
-		t.Errorf("named server: %s %d", key, max)
+	if key, maxConns := c.Databases.Budget("db1", "other:3306"); key != "server:db1" || maxConns != 48 {
+		t.Errorf("named server: %s %d", key, maxConns)
 	}
-	if key, max := c.Databases.Budget("", "10.0.0.5:3306"); key != "server:db1" || max != 48 {
-		t.Errorf("server by address: %s %d", key, max)
+	if key, maxConns := c.Databases.Budget("", "10.0.0.5:3306"); key != "server:db1" || maxConns != 48 {
+		t.Errorf("server by address: %s %d", key, maxConns)
 	}
-	if key, max := c.Databases.Budget("", "10.0.0.6:3306"); key != "addr:10.0.0.6:3306" || max != 32 {
-		t.Errorf("other server: %s %d", key, max)
+	if key, maxConns := c.Databases.Budget("", "10.0.0.6:3306"); key != "addr:10.0.0.6:3306" || maxConns != 32 {
+		t.Errorf("other server: %s %d", key, maxConns)
 	}
 	for yaml, want := range map[string]string{
 		`tenants: [{id: a, dsn: x, datamap: m}]

@@ -69,7 +69,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	d, err := prepare(ctx, eng, opts)
 	if err != nil {
-		eng.Close()
+		_ = eng.Close() // the engine holds nothing yet; the prepare error is the one to report
 		return nil, err
 	}
 	return d, nil
@@ -81,7 +81,9 @@ func prepare(ctx context.Context, eng *Engine, opts Options) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: open the embedded engine: %w", err)
 	}
-	defer db.Close()
+	// The seeding pool only: the data is committed when Close runs, and
+	// titular opens its own pool from the config.
+	defer func() { _ = db.Close() }()
 	sum, err := seed.Seed(ctx, db, seed.Options{Subjects: opts.Subjects, Seed: opts.Seed})
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed: %w", err)

@@ -71,7 +71,7 @@ func StartEngine(ctx context.Context, addr, database string) (*Engine, error) {
 	srv, err := server.NewServerWithHandler(cfg, sqle.NewDefault(pro), sql.NewContext,
 		memory.NewSessionBuilder(pro), nil, g.wrap)
 	if err != nil {
-		l.Close()
+		_ = l.Close() // never served; the server error is the one to report
 		return nil, fmt.Errorf("demo engine: %w", err)
 	}
 	e := &Engine{srv: srv, addr: l.Addr().String(), database: database, done: make(chan error, 1)}
@@ -88,6 +88,8 @@ func (e *Engine) DSN() string { return fmt.Sprintf("root@tcp(%s)/%s", e.addr, e.
 // Close stops the server; the data is gone.
 func (e *Engine) Close() error {
 	err := e.srv.Close()
-	<-e.done
+	if serr := <-e.done; err == nil {
+		err = serr // what serving ended with (nil today), not dropped
+	}
 	return err
 }

@@ -141,7 +141,9 @@ func (jw *jsonWriter) BeginEntity(e Entity) error {
 	jw.fields = e.Fields
 	jw.keys = jw.keys[:0]
 	for i, f := range e.Fields {
-		head.Fields[i] = jsonField{Name: f.Name, Label: f.Label, Category: f.Category, CategoryLabel: f.CategoryLabel, Sensitive: f.Sensitive}
+		// Field by field, not jsonField(f): the published JSON stays as it is
+		// when Field grows.
+		head.Fields[i] = jsonField{Name: f.Name, Label: f.Label, Category: f.Category, CategoryLabel: f.CategoryLabel, Sensitive: f.Sensitive} //nolint:staticcheck // S1016: see above
 		key, err := json.Marshal(f.Name)
 		if err != nil {
 			jw.err = fmt.Errorf("export: encoding field name: %w", err)

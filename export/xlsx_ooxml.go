@@ -166,7 +166,9 @@ func writeText(w *bufio.Writer, s string) {
 }
 
 // writeEscaped writes s as XML character data, replacing characters XML
-// 1.0 cannot carry (most control characters) with U+FFFD.
+// 1.0 cannot carry (most control characters) with U+FFFD. w is a sheet's
+// bufio.Writer, whose error is sticky and returned by its Flush, or a
+// strings.Builder, which cannot fail: the writes' errors are not needed.
 func writeEscaped(w io.StringWriter, s string) {
 	last := 0
 	for i, r := range s {
@@ -189,12 +191,12 @@ func writeEscaped(w io.StringWriter, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
+		_, _ = w.WriteString(s[last:i])
+		_, _ = w.WriteString(esc)
 		_, size := utf8.DecodeRuneInString(s[i:])
 		last = i + size
 	}
-	w.WriteString(s[last:])
+	_, _ = w.WriteString(s[last:])
 }
 
 // isInvalidAt reports whether s holds an invalid UTF-8 byte at i (rather

@@ -557,7 +557,7 @@ func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	return rand.N(d)
+	return rand.N(d) //nolint:gosec // G404: spreading poll times needs no unpredictability
 }
 
 // timerHeap orders timer entries by time; entries whose tenant moved its

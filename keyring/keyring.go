@@ -67,7 +67,7 @@ func decode(s, where string) ([]byte, error) {
 func (k *Keyring) generated(tenant, purpose string) ([]byte, error) {
 	dir := filepath.Join(k.stateDir, "keys", tenant)
 	path := filepath.Join(dir, purpose+".key")
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := os.ReadFile(path); err == nil { //nolint:gosec // G304: under the configured state_dir; tenant ids are validated names, purposes constants
 		return decode(string(b), path)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read generated key: %w", err)
@@ -84,9 +84,11 @@ func (k *Keyring) generated(tenant, purpose string) ([]byte, error) {
 		return nil, fmt.Errorf("write generated key: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp)
+	// Once linked (or abandoned) the temporary name is not needed; failing to
+	// remove it leaves a stray file beside the key, not a wrong key.
+	defer func() { _ = os.Remove(tmp) }()
 	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return nil, fmt.Errorf("write generated key: %w", err)
 	}
 	if err := f.Close(); err != nil {

@@ -92,7 +92,7 @@ func (l Leaf) Marshal() ([]byte, error) {
 		}
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(l.At.UnixMicro()))
-	b = append(b, byte(len(l.Digests)))
+	b = append(b, byte(len(l.Digests))) //nolint:gosec // G115: at most MaxDigests (16), checked above
 	for i, d := range l.Digests {
 		if i > 0 && d.Name <= l.Digests[i-1].Name {
 			return nil, fmt.Errorf("%w: digest names must be unique and ascending", ErrBadLeaf)
@@ -112,7 +112,7 @@ func appendStr(b []byte, s string) ([]byte, error) {
 	if len(s) > MaxFieldLen || !utf8.ValidString(s) {
 		return nil, fmt.Errorf("%w: a field is longer than %d bytes or not UTF-8", ErrBadLeaf, MaxFieldLen)
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s))) //nolint:gosec // G115: at most MaxFieldLen (1024), checked above
 	return append(b, s...), nil
 }
 
@@ -142,7 +142,7 @@ func decode(b []byte, l *Leaf) error {
 	for i := range fields {
 		fields[i] = d.str()
 	}
-	at := int64(d.u64())
+	at := int64(d.u64()) //nolint:gosec // G115: the field is an i64 sent as its two's-complement bits (Marshal's uint64 of UnixMicro)
 	n := int(d.byte())
 	if d.err == nil && n > MaxDigests {
 		d.fail("too many digests")

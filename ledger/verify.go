@@ -87,7 +87,7 @@ func (p *Problem) Error() string {
 }
 
 func problem(seq uint64, format string, args ...any) *Problem {
-	return &Problem{Entry: int64(seq), Msg: fmt.Sprintf(format, args...)}
+	return &Problem{Entry: int64(seq), Msg: fmt.Sprintf(format, args...)} //nolint:gosec // G115: a position in a stored ledger, far below 2^63
 }
 
 func general(format string, args ...any) *Problem {

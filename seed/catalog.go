@@ -192,7 +192,7 @@ func (g *gen) spareUnits() error {
 func (g *gen) uuid() string {
 	var b [16]byte
 	for i := range b {
-		b[i] = byte(g.rng.IntN(256))
+		b[i] = byte(g.rng.IntN(256)) //nolint:gosec // G115: IntN(256) is in [0, 256)
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80

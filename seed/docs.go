@@ -23,7 +23,7 @@ func cpfFromBase(base int) string {
 	d[10] = mod11Digit(d[:10], 11)
 	var b strings.Builder
 	for _, v := range d {
-		b.WriteByte(byte('0' + v))
+		b.WriteByte(byte('0' + v)) //nolint:gosec // G115: base is 0..999,999,999 and the check digits 0..9, so each v is a digit
 	}
 	return b.String()
 }

@@ -135,7 +135,7 @@ func (g *gen) buyerCore(s *sale, spouse *person) error {
 	if spouse != nil {
 		s2 := *s
 		s2.p = spouse
-		if _, err := g.addAssociado(reserva, spouseID, &s2, "conjuge"); err != nil {
+		if err := g.addAssociado(reserva, spouseID, &s2, "conjuge"); err != nil {
 			return err
 		}
 		if err := g.addDocumento(spouseID, reserva, 0, "rg", false, s.reserved); err != nil {
@@ -161,7 +161,7 @@ func (g *gen) associate(s *sale, p *person, kind string) (int64, error) {
 	}
 	s2 := *s
 	s2.p = p
-	if _, err := g.addAssociado(s.id, id, &s2, kind); err != nil {
+	if err := g.addAssociado(s.id, id, &s2, kind); err != nil {
 		return 0, err
 	}
 	doc := "rg"
@@ -171,7 +171,7 @@ func (g *gen) associate(s *sale, p *person, kind string) (int64, error) {
 	return id, g.addDocumento(id, s.id, 0, doc, false, created)
 }
 
-func (g *gen) addAssociado(reserva, pessoa int64, s *sale, kind string) (int64, error) {
+func (g *gen) addAssociado(reserva, pessoa int64, s *sale, kind string) error {
 	r := g.rng
 	id := g.id(tReservaAssociados)
 	var income, share any
@@ -183,7 +183,7 @@ func (g *gen) addAssociado(reserva, pessoa int64, s *sale, kind string) (int64, 
 	if kind == "conjuge" || kind == "cocomprador" {
 		share = "50.00"
 	}
-	return id, g.out.add(tReservaAssociados, id, reserva, pessoa, kind, income, boolInt(compoe), share, day(s.reserved))
+	return g.out.add(tReservaAssociados, id, reserva, pessoa, kind, income, boolInt(compoe), share, day(s.reserved))
 }
 
 // spouseOf draws a married partner living at p's address. The landline is

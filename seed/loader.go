@@ -63,7 +63,9 @@ func startLoader(ctx context.Context, db *sql.DB) (*loader, error) {
 			return nil, fmt.Errorf("seed: disable foreign key checks for the load: %w", err)
 		}
 		l.wg.Add(1)
-		go l.write(conn)
+		// write works under l.ctx, derived from ctx; only its final restore
+		// of the session detaches (WithoutCancel), so it runs after a cancel.
+		go l.write(conn) //nolint:contextcheck // see above
 	}
 	return l, nil
 }

@@ -155,7 +155,7 @@ func (g *gen) addDocumento(pessoa, reserva, broker int64, kind string, signed bo
 	}
 	var sum [32]byte
 	for i := range sum {
-		sum[i] = byte(r.IntN(256))
+		sum[i] = byte(r.IntN(256)) //nolint:gosec // G115: IntN(256) is in [0, 256)
 	}
 	return g.out.add(tDocumentos, id, nullID(pessoa), nullID(reserva), nullID(broker), kind, kind+".pdf",
 		fmt.Sprintf("s3://crm-demo-documentos/%s/%d-%s.pdf", owner, id, kind), hex.EncodeToString(sum[:]),

@@ -35,7 +35,7 @@ type SmallTitular struct {
 // holds. The same (seed, n) always gives the same people, so a benchmark
 // can look titulares up without reading them back from the database.
 func SmallTitulares(seed uint64, n int) []SmallTitular {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	r := rand.New(rand.NewPCG(seed, 0x5eed)) //nolint:gosec // G404: synthetic people, reproducible by design
 	out := make([]SmallTitular, n)
 	for i := range out {
 		no := seed*smallSpan + uint64(i)
@@ -69,7 +69,7 @@ func CreateSmall(ctx context.Context, db *sql.DB, seed uint64, n int) error {
 		}
 	}
 	people := SmallTitulares(seed, n)
-	r := rand.New(rand.NewPCG(seed, 0xa7e))
+	r := rand.New(rand.NewPCG(seed, 0xa7e)) //nolint:gosec // G404: synthetic data, reproducible by design
 	var clientes, atendimentos, propostas insert
 	clientes.start("INSERT INTO clientes (idcliente, nome, cpf, email, celular, data_nascimento, criado_em) VALUES ")
 	atendimentos.start("INSERT INTO atendimentos (idcliente, canal, descricao, data_atendimento) VALUES ")

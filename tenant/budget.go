@@ -39,9 +39,10 @@ type budgetWaiter struct {
 	granted bool
 }
 
-// NewBudget returns a budget of max connections for the server known by key.
-func NewBudget(key string, max int) *Budget {
-	return &Budget{key: key, max: max, queues: map[string][]*budgetWaiter{}, pools: map[*sql.DB]int{}}
+// NewBudget returns a budget of maxConns connections for the server known
+// by key.
+func NewBudget(key string, maxConns int) *Budget {
+	return &Budget{key: key, max: maxConns, queues: map[string][]*budgetWaiter{}, pools: map[*sql.DB]int{}}
 }
 
 // BudgetStats is a budget's state, for metrics and tests.

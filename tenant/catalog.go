@@ -104,7 +104,7 @@ func (r *Registry) Run(ctx context.Context, reload <-chan os.Signal) {
 	watch := time.NewTicker(watchInterval)
 	defer watch.Stop()
 	for {
-		next := r.openDue(sem)
+		next := r.openDue(sem) //nolint:contextcheck // opens are shared by every waiter: see openInto
 		var retry <-chan time.Time
 		if !next.IsZero() {
 			retry = time.After(time.Until(next))

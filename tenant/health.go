@@ -110,7 +110,8 @@ func (r *Registry) ReportDown(id string, err error) {
 	}
 }
 
-// ReportUp: see ReportDown.
+// ReportUp records that an open tenant's database answers again; see
+// ReportDown.
 func (r *Registry) ReportUp(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

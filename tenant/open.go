@@ -70,9 +70,9 @@ func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, e
 	if err != nil {
 		return nil, err
 	}
-	key, max := r.cfg.Databases.Budget(tc.Server, dcfg.Addr)
-	t.budget = r.budgets.get(key, max)
-	t.idle = min(tc.MaxOpenConns, max)
+	key, maxConns := r.cfg.Databases.Budget(tc.Server, dcfg.Addr)
+	t.budget = r.budgets.get(key, maxConns)
+	t.idle = min(tc.MaxOpenConns, maxConns)
 	db, err := openPool(ctx, dcfg, t.idle, t.budget, tc.ID)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func openPool(ctx context.Context, cfg *mysql.Config, maxOpen int, budget *Budge
 	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
-		db.Close()
+		_ = db.Close() // nothing was served; the ping error is the one to report
 		return nil, fmt.Errorf("database %s does not answer: %w", cfg.DBName, err)
 	}
 	return db, nil
@@ -229,13 +229,13 @@ type budgets struct {
 
 func newBudgets(config.Databases) *budgets { return &budgets{m: map[string]*Budget{}} }
 
-func (b *budgets) get(key string, max int) *Budget {
+func (b *budgets) get(key string, maxConns int) *Budget {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if x, ok := b.m[key]; ok {
 		return x
 	}
-	x := NewBudget(key, max)
+	x := NewBudget(key, maxConns)
 	b.m[key] = x
 	return x
 }

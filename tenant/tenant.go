@@ -179,7 +179,7 @@ func (r *Registry) Get(ctx context.Context, id string) (*Tenant, error) {
 			r.mu.Unlock()
 			return nil, err
 		}
-		o = r.startOpenLocked(e)
+		o = r.startOpenLocked(e) //nolint:contextcheck // the open is shared by every waiter: see openInto
 	}
 	r.mu.Unlock()
 	select {
@@ -228,7 +228,10 @@ func (r *Registry) startOpenLocked(e *entry) *opening {
 
 // openInto opens tc, publishes the tenant (or the error) to o's waiters and
 // to later callers, and records the tenant's health. A tenant removed or
-// reconfigured meanwhile is closed again.
+// reconfigured meanwhile is closed again. The open is shared by every
+// waiter, so it runs on its own context bounded by openTimeout, never on
+// the context of whichever caller happened to start it (each waiter stops
+// waiting on its own context in Get).
 func (r *Registry) openInto(tc config.Tenant, o *opening) {
 	octx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
