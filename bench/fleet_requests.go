@@ -29,7 +29,7 @@ func (f *fleet) createExtract(ctx context.Context, t fleetTenant, n int) (string
 
 // waitEnded polls GetRequest (5 ms doubling to 50 ms, as a client would)
 // until the request has ended, and returns its final status.
-func (f *fleet) waitEnded(ctx context.Context, t fleetTenant, id string) (string, error) {
+func (f *fleet) waitEnded(ctx context.Context, t fleetTenant, id string) (store.Status, error) {
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+f.apiKey)
 	c := lgpdv1.NewRequestServiceClient(f.grpc)
 	wait := pollMin
@@ -38,7 +38,7 @@ func (f *fleet) waitEnded(ctx context.Context, t fleetTenant, id string) (string
 		if err != nil {
 			return "", fmt.Errorf("GetRequest on %s: %w", t.id, err)
 		}
-		switch s := r.GetStatus().String(); s {
+		switch s := store.Status(r.GetStatus().String()); s {
 		case store.StatusCompleted, store.StatusFailed, store.StatusDenied, store.StatusCanceled:
 			return s, nil
 		}
@@ -54,7 +54,7 @@ func (f *fleet) waitEnded(ctx context.Context, t fleetTenant, id string) (string
 // them.
 type requestTimes struct {
 	received, processing, ended time.Time
-	status                      string // the last state reached
+	status                      store.Status // the last state reached
 }
 
 // claimDelay is how long the request waited to be claimed.
@@ -79,7 +79,8 @@ func (f *fleet) events(ctx context.Context, t fleetTenant, ids []string) (map[st
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, to string
+		var id string
+		var to store.Status
 		var at time.Time
 		if err := rows.Scan(&id, &to, &at); err != nil {
 			return nil, fmt.Errorf("request events of %s: %w", t.id, err)
@@ -118,7 +119,7 @@ func (f *fleet) unfinished(ctx context.Context, ts []fleetTenant) (int, error) {
 	parts := make([]string, len(ts))
 	for i, t := range ts {
 		parts[i] = "SELECT COUNT(*) AS n FROM `" + t.db + "`.lgpd_requests WHERE status IN ('" +
-			store.StatusReceived + "', '" + store.StatusProcessing + "')"
+			string(store.StatusReceived) + "', '" + string(store.StatusProcessing) + "')"
 	}
 	var n int
 	f.benchStatements++

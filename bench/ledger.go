@@ -132,9 +132,9 @@ func ledgerProofScenario() Scenario {
 
 // benchLeaf is a typical request-status leaf, distinct per i.
 func benchLeaf(i int) ledger.Leaf {
-	return ledger.Leaf{Event: ledger.EventRequestStatus, Kind: store.KindExtract,
+	return ledger.Leaf{Event: ledger.EventRequestStatus, Kind: string(store.KindExtract),
 		RequestID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), SubjectRef: fmt.Sprintf("10000000-0000-4000-8000-%012d", i%977),
-		From: store.StatusReceived, To: store.StatusProcessing, At: time.Unix(1_741_600_000+int64(i), 0).UTC()}
+		From: string(store.StatusReceived), To: string(store.StatusProcessing), At: time.Unix(1_741_600_000+int64(i), 0).UTC()}
 }
 
 func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {

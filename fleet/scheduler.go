@@ -28,7 +28,7 @@ type Options struct {
 	// growing ledger; SweepInterval between two sweeps of a tenant.
 	CheckpointInterval, SweepInterval time.Duration
 	// Kinds are the request kinds workers process (what the probe looks for).
-	Kinds []string
+	Kinds []store.Kind
 	// Owner names this replica in the tenants' leases.
 	Owner string
 	Log   *slog.Logger

@@ -15,6 +15,7 @@ import (
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/fleet/fleettest"
 	"github.com/titular/titular/keyring"
+	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -127,7 +128,7 @@ func fleetOfWork(t *testing.T, n int, work Work, opts Options) (*tenant.Registry
 	opts.OwnershipLease = max(opts.OwnershipLease, 3*time.Second)
 	opts.CheckpointInterval = max(opts.CheckpointInterval, time.Hour)
 	opts.SweepInterval = max(opts.SweepInterval, time.Hour)
-	opts.Kinds = []string{"EXTRACT", "DELETE", "ANONYMIZE"}
+	opts.Kinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize}
 	if opts.Owner == "" {
 		opts.Owner = "test-replica"
 	}

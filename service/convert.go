@@ -21,8 +21,8 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 	out := &lgpdv1.Request{
 		Id:             r.ID,
 		Tenant:         tenantID,
-		Kind:           lgpdv1.RequestKind(lgpdv1.RequestKind_value[r.Kind]),
-		Status:         lgpdv1.RequestStatus(lgpdv1.RequestStatus_value[r.Status]),
+		Kind:           lgpdv1.RequestKind(lgpdv1.RequestKind_value[string(r.Kind)]),
+		Status:         lgpdv1.RequestStatus(lgpdv1.RequestStatus_value[string(r.Status)]),
 		SubjectRef:     r.SubjectRef,
 		CreatedBy:      r.CreatedBy,
 		IdempotencyKey: r.IdempotencyKey,

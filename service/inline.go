@@ -12,7 +12,7 @@ import (
 // all in tx: an inline kind's error rolls back the request with its work.
 func runInline(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, actor string,
 	work func() (res *store.Result, note string, err error)) (*store.Request, error) {
-	if _, err := tx.Transition(ctx, r.ID, []string{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
+	if _, err := tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
 		return nil, err
 	}
 	res, note, err := work()
@@ -24,7 +24,7 @@ func runInline(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Req
 			return nil, err
 		}
 	}
-	done, err := tx.Transition(ctx, r.ID, []string{store.StatusProcessing}, store.StatusCompleted, actor, note)
+	done, err := tx.Transition(ctx, r.ID, []store.Status{store.StatusProcessing}, store.StatusCompleted, actor, note)
 	if err != nil {
 		return nil, err
 	}

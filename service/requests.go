@@ -82,7 +82,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return nil, err
 	}
 	n := store.NewRequest{
-		Kind: kind.String(), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
+		Kind: store.Kind(kind.String()), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
 		Subject: ids, Deadline: t.Config.Policy.Deadline(),
 	}
 	if kind == lgpdv1.RequestKind_CONSENT {
@@ -112,9 +112,9 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		switch {
 		case created && inline != nil:
 			req, err = inline(ctx, tx, r)
-		case created && t.Config.Policy.NeedsApproval(r.Kind):
+		case created && t.Config.Policy.NeedsApproval(string(r.Kind)):
 			// Workers take RECEIVED requests only: this one waits for the DPO.
-			req, err = tx.Transition(ctx, r.ID, []string{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
+			req, err = tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
 				"waiting for the DPO's approval (tenant policy)")
 		}
 		return err
@@ -210,10 +210,10 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 	}
 	f := store.ListFilter{PageSize: size, PageToken: in.GetPageToken()}
 	if in.GetStatus() != lgpdv1.RequestStatus_STATUS_UNSPECIFIED {
-		f.Status = in.GetStatus().String()
+		f.Status = store.Status(in.GetStatus().String())
 	}
 	if in.GetKind() != lgpdv1.RequestKind_KIND_UNSPECIFIED {
-		f.Kind = in.GetKind().String()
+		f.Kind = store.Kind(in.GetKind().String())
 	}
 	t, err := s.tenants.Get(ctx, in.GetTenant())
 	if err != nil {
@@ -232,7 +232,7 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 }
 
 // pending are the states a DPO or the backend may still stop.
-var pending = []string{store.StatusReceived, "AWAITING_VERIFICATION", store.StatusAwaitingApproval}
+var pending = []store.Status{store.StatusReceived, "AWAITING_VERIFICATION", store.StatusAwaitingApproval}
 
 // CancelRequest cancels a request that has not started processing.
 func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRequest) (*lgpdv1.Request, error) {
@@ -310,7 +310,7 @@ func (s *Requests) ApproveRequest(ctx context.Context, in *lgpdv1.ApproveRequest
 		note = "approved"
 	}
 	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *store.Tx) (*store.Request, error) {
-		return tx.Transition(ctx, in.GetId(), []string{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
+		return tx.Transition(ctx, in.GetId(), []store.Status{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
 	})
 	if err != nil {
 		return nil, err

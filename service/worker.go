@@ -18,7 +18,7 @@ import (
 )
 
 // WorkerKinds are the kinds processed by workers rather than in the call.
-var WorkerKinds = []string{store.KindExtract, store.KindDelete, store.KindAnonymize}
+var WorkerKinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize}
 
 // Worker processes queued requests, one claim at a time; the fleet
 // scheduler decides when and for which tenant. Several processes share a
@@ -63,7 +63,7 @@ func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, ret
 	defer cancel()
 	err = w.process(pctx, t, r)
 	if w.OnProcessed != nil {
-		w.OnProcessed(t.Config.ID, r.Kind, time.Since(start), err != nil)
+		w.OnProcessed(t.Config.ID, string(r.Kind), time.Since(start), err != nil)
 	}
 	if err != nil {
 		class := errClass(err)
@@ -121,7 +121,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		}
 		out := export.Multi(export.NewJSON(jsonOut), export.NewXLSX(xlsxOut))
 		if err := out.Begin(export.Meta{
-			RequestID: r.ID, Tenant: t.Config.ID, TenantName: t.Config.Name, Kind: r.Kind,
+			RequestID: r.ID, Tenant: t.Config.ID, TenantName: t.Config.Name, Kind: string(r.Kind),
 			ReceivedAt: r.ReceivedAt, DueAt: r.DueAt, GeneratedAt: time.Now().UTC(), SubjectRef: r.SubjectRef,
 		}); err != nil {
 			return err
@@ -163,11 +163,11 @@ func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request,
 }
 
 // finish stores a claimed request's outcome and ends it as status, in tx.
-func finish(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, status string, res *store.Result, reasons []store.Reason) error {
+func finish(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, status store.Status, res *store.Result, reasons []store.Reason) error {
 	if err := tx.SetOutcome(ctx, r.ID, res, reasons); err != nil {
 		return err
 	}
-	_, err := tx.Transition(ctx, r.ID, []string{store.StatusProcessing}, status, "worker", "")
+	_, err := tx.Transition(ctx, r.ID, []store.Status{store.StatusProcessing}, status, "worker", "")
 	return err
 }
 

@@ -182,9 +182,10 @@ func (x *Tx) ErasureCompletable(ctx context.Context, ref string) (bool, []Identi
 		return false, nil, fmt.Errorf("complete erasure: requests: %w", err)
 	}
 	type request struct {
-		kind, status string
-		at           time.Time
-		subject      sql.NullString
+		kind    Kind
+		status  Status
+		at      time.Time
+		subject sql.NullString
 	}
 	reqs, err := collect(rows, "complete erasure: requests", func(rows *sql.Rows) (request, error) {
 		var r request
@@ -229,7 +230,7 @@ func (x *Tx) CompleteErasure(ctx context.Context, ref string, keep *datamap.Rete
 	if _, err := x.s.forgetTitular(ctx, x.tx, ref, keep); err != nil {
 		return err
 	}
-	return x.s.appendLeaf(ctx, x.tx, ledger.Leaf{Event: EventErasureCompleted, Kind: KindDelete, SubjectRef: ref,
+	return x.s.appendLeaf(ctx, x.tx, ledger.Leaf{Event: EventErasureCompleted, Kind: string(KindDelete), SubjectRef: ref,
 		From: "PARTIAL", To: "COMPLETE", At: x.s.now()})
 }
 

@@ -81,13 +81,13 @@ func countRows(t *testing.T, db *sql.DB, query string, args ...any) int {
 }
 
 // eventTos lists a request's events as to-statuses, oldest first.
-func eventTos(t *testing.T, s *Store, id string) []string {
+func eventTos(t *testing.T, s *Store, id string) []Status {
 	t.Helper()
 	evs, err := s.Events(context.Background(), id)
 	if err != nil {
 		t.Fatalf("events: %v", err)
 	}
-	out := make([]string, len(evs))
+	out := make([]Status, len(evs))
 	for i, e := range evs {
 		out[i] = e.To
 	}

@@ -46,7 +46,7 @@ const leaseName = "background"
 // statements, the whole cost of an idle tenant's poll. kinds are the request
 // kinds workers process. A replica that does not get the lease is recorded
 // as the standby.
-func (s *Store) ProbeWork(ctx context.Context, owner string, lease time.Duration, kinds []string) (Probe, error) {
+func (s *Store) ProbeWork(ctx context.Context, owner string, lease time.Duration, kinds []Kind) (Probe, error) {
 	var p Probe
 	us := lease.Microseconds()
 	// The statement means the same whether the server assigns left to

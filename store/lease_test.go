@@ -9,7 +9,7 @@ import (
 	"github.com/titular/titular/ledger"
 )
 
-var workerKinds = []string{KindExtract, KindDelete, KindAnonymize}
+var workerKinds = []Kind{KindExtract, KindDelete, KindAnonymize}
 
 // TestProbeWorkLease: the first replica to probe takes the tenant's lease,
 // the next one is refused and recorded as standby, the holder learns of it,

@@ -27,8 +27,9 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error
 // the SHA-256 of the request's recorded outcome (result and reasons: the
 // holds a DELETE names, a denial's reasons), and a COMPLETED one the SHA-256
 // of every export the request delivers, so the receipt vouches for both.
-func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id, from, to string, at time.Time) error {
-	var kind, ref string
+func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id string, from, to Status, at time.Time) error {
+	var kind Kind
+	var ref string
 	var result, reasons sql.NullString
 	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref, result_json, reasons_json FROM lgpd_requests WHERE id = ?", id).
 		Scan(&kind, &ref, &result, &reasons)
@@ -68,7 +69,7 @@ const EventErasureReleased = "erasure.released"
 // appendErasureLeaf records the sweep's erasure of one blocked row, under
 // the DELETE request and subject reference that blocked it.
 func (s *Store) appendErasureLeaf(ctx context.Context, tx *sql.Tx, blockID int64, at time.Time) error {
-	l := ledger.Leaf{Event: EventErasureReleased, Kind: KindDelete, From: "BLOCKED", To: "ERASED", At: at}
+	l := ledger.Leaf{Event: EventErasureReleased, Kind: string(KindDelete), From: "BLOCKED", To: "ERASED", At: at}
 	err := tx.QueryRowContext(ctx, "SELECT request_id, subject_ref FROM lgpd_blocks WHERE id = ?", blockID).Scan(&l.RequestID, &l.SubjectRef)
 	if err != nil {
 		return fmt.Errorf("ledger leaf of a released block: %w", err)
@@ -231,7 +232,7 @@ func (s *Store) RecordDelivery(ctx context.Context, requestID, subjectRef, forma
 	}
 	copy(d.SHA256[:], b)
 	return s.readWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return s.appendLeaf(ctx, tx, ledger.Leaf{Event: EventExportDelivered, Kind: KindExtract, RequestID: requestID,
-			SubjectRef: subjectRef, From: StatusCompleted, To: "DELIVERED", At: s.now(), Digests: []ledger.Digest{d}})
+		return s.appendLeaf(ctx, tx, ledger.Leaf{Event: EventExportDelivered, Kind: string(KindExtract), RequestID: requestID,
+			SubjectRef: subjectRef, From: string(StatusCompleted), To: "DELIVERED", At: s.now(), Digests: []ledger.Digest{d}})
 	})
 }

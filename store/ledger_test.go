@@ -69,8 +69,8 @@ func TestLedgerSameTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Seq != 0 || l.Event != ledger.EventRequestStatus || l.Kind != KindExtract || l.RequestID != r.ID ||
-		l.SubjectRef != r.SubjectRef || l.From != "" || l.To != StatusReceived || !l.At.Equal(r.ReceivedAt) {
+	if e.Seq != 0 || l.Event != ledger.EventRequestStatus || l.Kind != string(KindExtract) || l.RequestID != r.ID ||
+		l.SubjectRef != r.SubjectRef || l.From != "" || l.To != string(StatusReceived) || !l.At.Equal(r.ReceivedAt) {
 		t.Fatalf("leaf %+v does not record request %+v", l, r)
 	}
 	head, err := s.LedgerHead(ctx)
@@ -79,14 +79,14 @@ func TestLedgerSameTransaction(t *testing.T) {
 	}
 	// A transition is a leaf too.
 	if err := s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Transition(ctx, r.ID, []string{StatusReceived}, StatusCanceled, "dpo", "")
+		_, err := tx.Transition(ctx, r.ID, []Status{StatusReceived}, StatusCanceled, "dpo", "")
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	integrate(t, s)
 	e, _ = s.LastRequestEntry(ctx, r.ID)
-	if l, _ := ledger.Unmarshal(e.Leaf); e.Seq != 1 || l.From != StatusReceived || l.To != StatusCanceled {
+	if l, _ := ledger.Unmarshal(e.Leaf); e.Seq != 1 || l.From != string(StatusReceived) || l.To != string(StatusCanceled) {
 		t.Fatalf("transition leaf %d %+v", e.Seq, l)
 	}
 	verifyLedger(t, s, ledger.Checks{})
@@ -195,9 +195,9 @@ func equalHashes(a, b [][]byte) bool {
 
 // benchLeaf is a synthetic leaf: no personal data, distinct per i.
 func benchLeaf(i int) ledger.Leaf {
-	return ledger.Leaf{Event: ledger.EventRequestStatus, Kind: KindExtract,
+	return ledger.Leaf{Event: ledger.EventRequestStatus, Kind: string(KindExtract),
 		RequestID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), SubjectRef: fmt.Sprintf("10000000-0000-4000-8000-%012d", i%977),
-		From: StatusReceived, To: StatusProcessing, At: time.Unix(1_741_600_000+int64(i), 0)}
+		From: string(StatusReceived), To: string(StatusProcessing), At: time.Unix(1_741_600_000+int64(i), 0)}
 }
 
 // TestLedgerConcurrentRequests: many goroutines creating and moving
@@ -235,7 +235,7 @@ func TestLedgerConcurrentRequests(t *testing.T) {
 				})
 				if err == nil && i%2 == 0 {
 					err = s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
-						_, err := tx.Transition(ctx, r.ID, []string{StatusReceived}, StatusCanceled, "backend", "")
+						_, err := tx.Transition(ctx, r.ID, []Status{StatusReceived}, StatusCanceled, "backend", "")
 						return err
 					})
 				}

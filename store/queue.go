@@ -18,7 +18,7 @@ import (
 // SELECT … FOR UPDATE SKIP LOCKED, so any number of titular processes share a
 // tenant's queue without taking the same request. It returns ErrNotFound when
 // nothing is waiting.
-func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, kinds []string) (*Request, error) {
+func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, kinds []Kind) (*Request, error) {
 	if len(kinds) == 0 {
 		return nil, errors.New("claim: name at least one kind")
 	}
@@ -108,7 +108,7 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", sqlq.Truncate(errClass, 500), id); err != nil {
 				return fmt.Errorf("release request: %w", err)
 			}
-			_, err := s.transition(ctx, tx, r, []string{StatusProcessing}, StatusFailed, "worker", sqlq.Truncate(errClass, 500))
+			_, err := s.transition(ctx, tx, r, []Status{StatusProcessing}, StatusFailed, "worker", sqlq.Truncate(errClass, 500))
 			return err
 		}
 		now := s.now()
@@ -122,9 +122,10 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 
 // ListFilter selects requests to list.
 type ListFilter struct {
-	Status, Kind string
-	PageSize     int
-	PageToken    string
+	Status    Status
+	Kind      Kind
+	PageSize  int
+	PageToken string
 }
 
 // ErrBadPageToken is returned for a page token this store did not issue.

@@ -31,20 +31,20 @@ func TestClaim_OldestOfKinds(t *testing.T) {
 	s, db := newStore(t)
 	clk := useClock(s)
 	ctx := context.Background()
-	if _, err := s.Claim(ctx, "w1", time.Minute, []string{KindExtract}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Claim(ctx, "w1", time.Minute, []Kind{KindExtract}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("claim on an empty queue: err = %v, want ErrNotFound", err)
 	}
 	var ids []string
-	for _, k := range []string{KindExtract, KindDelete, KindExtract, KindConfirm} {
+	for _, k := range []Kind{KindExtract, KindDelete, KindExtract, KindConfirm} {
 		clk.Advance(time.Second)
 		ids = append(ids, createRequest(t, s, NewRequest{Kind: k, Subject: Identifiers{Email: "a@example.com"}}).ID)
 	}
 	// A request already finished is never claimed.
-	if _, err := transition(s, ids[0], []string{StatusReceived}, StatusCanceled, "dpo", ""); err != nil {
+	if _, err := transition(s, ids[0], []Status{StatusReceived}, StatusCanceled, "dpo", ""); err != nil {
 		t.Fatal(err)
 	}
 
-	r, err := s.Claim(ctx, "w1", 5*time.Minute, []string{KindDelete, KindExtract})
+	r, err := s.Claim(ctx, "w1", 5*time.Minute, []Kind{KindDelete, KindExtract})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +66,14 @@ func TestClaim_OldestOfKinds(t *testing.T) {
 		t.Errorf("claim event = %+v", last)
 	}
 
-	r, err = s.Claim(ctx, "w1", time.Minute, []string{KindDelete, KindExtract})
+	r, err = s.Claim(ctx, "w1", time.Minute, []Kind{KindDelete, KindExtract})
 	if err != nil || r.ID != ids[2] {
 		t.Fatalf("second claim = %v, %v; want %s", r, err, ids[2])
 	}
-	if _, err := s.Claim(ctx, "w1", time.Minute, []string{KindDelete, KindExtract}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Claim(ctx, "w1", time.Minute, []Kind{KindDelete, KindExtract}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("third claim: err = %v, want ErrNotFound (the CONFIRM is another kind)", err)
 	}
-	r, err = s.Claim(ctx, "w1", time.Minute, []string{KindConfirm})
+	r, err = s.Claim(ctx, "w1", time.Minute, []Kind{KindConfirm})
 	if err != nil || r.ID != ids[3] {
 		t.Errorf("claim CONFIRM = %v, %v; want %s", r, err, ids[3])
 	}
@@ -100,7 +100,7 @@ func TestClaim_SkipsLockedRows(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	r, err := s.Claim(ctx, "w2", time.Minute, []string{KindExtract})
+	r, err := s.Claim(ctx, "w2", time.Minute, []Kind{KindExtract})
 	if err != nil {
 		t.Fatalf("claim while the oldest request is locked: %v", err)
 	}
@@ -133,7 +133,7 @@ func TestClaim_ConcurrentWorkers(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for {
-				r, err := s.Claim(context.Background(), owner, time.Minute, []string{KindExtract})
+				r, err := s.Claim(context.Background(), owner, time.Minute, []Kind{KindExtract})
 				if errors.Is(err, ErrNotFound) {
 					return
 				}
@@ -182,18 +182,18 @@ func TestClaim_ReclaimsExpiredLease(t *testing.T) {
 	s, db := newStore(t)
 	ctx := context.Background()
 	r := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "a@example.com"}})
-	if _, err := s.Claim(ctx, "dead", time.Hour, []string{KindExtract}); err != nil {
+	if _, err := s.Claim(ctx, "dead", time.Hour, []Kind{KindExtract}); err != nil {
 		t.Fatal(err)
 	}
 	// Lease still running: nobody else gets it.
-	if _, err := s.Claim(ctx, "alive", time.Minute, []string{KindExtract}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Claim(ctx, "alive", time.Minute, []Kind{KindExtract}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("claim while the lease runs: err = %v, want ErrNotFound", err)
 	}
 	// The dead worker's lease expired.
 	if _, err := db.Exec("UPDATE lgpd_requests SET lease_until = ? WHERE id = ?", time.Now().UTC().Add(-time.Minute), r.ID); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Claim(ctx, "alive", time.Minute, []string{KindExtract})
+	got, err := s.Claim(ctx, "alive", time.Minute, []Kind{KindExtract})
 	if err != nil {
 		t.Fatalf("reclaim: %v", err)
 	}
@@ -224,7 +224,7 @@ func TestCheckLease(t *testing.T) {
 	if err := checkLease(s, r.ID, "w1"); !errors.Is(err, ErrConflict) {
 		t.Errorf("CheckLease on an unclaimed request: err = %v, want ErrConflict", err)
 	}
-	if _, err := s.Claim(ctx, "w1", time.Minute, []string{KindExtract}); err != nil {
+	if _, err := s.Claim(ctx, "w1", time.Minute, []Kind{KindExtract}); err != nil {
 		t.Fatal(err)
 	}
 	if err := checkLease(s, r.ID, "w1"); err != nil {
@@ -236,7 +236,7 @@ func TestCheckLease(t *testing.T) {
 	if err := checkLease(s, "00000000-0000-0000-0000-000000000000", "w1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CheckLease on an unknown request: err = %v, want ErrNotFound", err)
 	}
-	if _, err := transition(s, r.ID, []string{StatusProcessing}, StatusCompleted, "worker", ""); err != nil {
+	if _, err := transition(s, r.ID, []Status{StatusProcessing}, StatusCompleted, "worker", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := checkLease(s, r.ID, "w1"); !errors.Is(err, ErrConflict) {
@@ -249,7 +249,7 @@ func TestRelease_BackoffThenFail(t *testing.T) {
 	s, db := newStore(t)
 	clk := useClock(s)
 	ctx := context.Background()
-	kinds := []string{KindDelete}
+	kinds := []Kind{KindDelete}
 	r := createRequest(t, s, NewRequest{Kind: KindDelete, Subject: Identifiers{Email: "a@example.com"}})
 	const maxAttempts, backoff = 3, 10 * time.Minute
 
@@ -302,7 +302,7 @@ func TestRelease_BackoffThenFail(t *testing.T) {
 	if _, err := s.Claim(ctx, "w1", time.Minute, kinds); !errors.Is(err, ErrNotFound) {
 		t.Errorf("claim after FAILED: err = %v, want ErrNotFound", err)
 	}
-	want := []string{StatusReceived,
+	want := []Status{StatusReceived,
 		StatusProcessing, StatusReceived,
 		StatusProcessing, StatusReceived,
 		StatusProcessing, StatusFailed}

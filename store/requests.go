@@ -13,23 +13,37 @@ import (
 	"github.com/titular/titular/internal/sqlq"
 )
 
-// Request kinds and states, spelled as in the lgpd.v1 contract.
-const (
-	KindExtract   = "EXTRACT"
-	KindConfirm   = "CONFIRM"
-	KindCorrect   = "CORRECT"
-	KindDelete    = "DELETE"
-	KindAnonymize = "ANONYMIZE"
-	KindConsent   = "CONSENT"
+// Kind is a request's kind, spelled as in the lgpd.v1 contract.
+type Kind string
 
-	StatusReceived         = "RECEIVED"
-	StatusAwaitingApproval = "AWAITING_APPROVAL"
-	StatusProcessing       = "PROCESSING"
-	StatusCompleted        = "COMPLETED"
-	StatusDenied           = "DENIED"
-	StatusFailed           = "FAILED"
-	StatusCanceled         = "CANCELED"
+// Status is a request's state, spelled as in the lgpd.v1 contract.
+type Status string
+
+// Request kinds.
+const (
+	KindExtract   Kind = "EXTRACT"
+	KindConfirm   Kind = "CONFIRM"
+	KindCorrect   Kind = "CORRECT"
+	KindDelete    Kind = "DELETE"
+	KindAnonymize Kind = "ANONYMIZE"
+	KindConsent   Kind = "CONSENT"
 )
+
+// Request states.
+const (
+	StatusReceived         Status = "RECEIVED"
+	StatusAwaitingApproval Status = "AWAITING_APPROVAL"
+	StatusProcessing       Status = "PROCESSING"
+	StatusCompleted        Status = "COMPLETED"
+	StatusDenied           Status = "DENIED"
+	StatusFailed           Status = "FAILED"
+	StatusCanceled         Status = "CANCELED"
+)
+
+// Final reports whether s ends a request: nothing changes it afterwards.
+func (s Status) Final() bool {
+	return s == StatusCompleted || s == StatusDenied || s == StatusFailed || s == StatusCanceled
+}
 
 // Identifiers, EntityCount and Reason are the executor's vocabulary, which
 // titular's request records keep as they are.
@@ -80,8 +94,8 @@ type ExtractResult struct {
 // Request is one row of lgpd_requests.
 type Request struct {
 	ID             string
-	Kind           string
-	Status         string
+	Kind           Kind
+	Status         Status
 	CreatedBy      string
 	IdempotencyKey string
 	SubjectRef     string
@@ -99,7 +113,7 @@ type Request struct {
 
 // NewRequest is what CreateRequest needs.
 type NewRequest struct {
-	Kind           string
+	Kind           Kind
 	CreatedBy      string
 	IdempotencyKey string
 	Subject        Identifiers
@@ -205,7 +219,7 @@ func (s *Store) requestByIdempotencyKey(ctx context.Context, q Querier, createdB
 	return r, nil
 }
 
-func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id, from, to, actor, note string, at time.Time) error {
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id string, from, to Status, actor, note string, at time.Time) error {
 	if err := insertEvents(ctx, tx, []eventRow{{requestID: id, from: from, to: to, actor: actor, note: note, at: at}}); err != nil {
 		return err
 	}
@@ -234,7 +248,7 @@ func (s *Store) getRequest(ctx context.Context, q Querier, id string, forUpdate 
 }
 
 // transition is Transition for a request already read FOR UPDATE in tx.
-func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed []string, to, actor, note string) (*Request, error) {
+func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed []Status, to Status, actor, note string) (*Request, error) {
 	id := r.ID
 	ok := false
 	for _, a := range allowed {
@@ -288,13 +302,7 @@ func (s *Store) setOutcome(ctx context.Context, tx *sql.Tx, id string, res *Resu
 	return nil
 }
 
-func isFinal(status string) bool {
-	switch status {
-	case StatusCompleted, StatusDenied, StatusFailed, StatusCanceled:
-		return true
-	}
-	return false
-}
+func isFinal(status Status) bool { return status.Final() }
 
 // Events returns a request's state changes, oldest first.
 func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
@@ -311,7 +319,7 @@ func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
 		if err := rows.Scan(&from, &e.To, &e.Actor, &note, &e.At); err != nil {
 			return nil, fmt.Errorf("list request events: %w", err)
 		}
-		e.From, e.Note = from.String, note.String
+		e.From, e.Note = Status(from.String), note.String
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -319,6 +327,7 @@ func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
 
 // Event is one state change of a request.
 type Event struct {
-	From, To, Actor, Note string
-	At                    time.Time
+	From, To    Status
+	Actor, Note string
+	At          time.Time
 }

@@ -25,7 +25,7 @@ func insert(t *testing.T, s *Store, n NewRequest) (*Request, bool, error) {
 	return r, created, err
 }
 
-func transition(s *Store, id string, allowed []string, to, actor, note string) (*Request, error) {
+func transition(s *Store, id string, allowed []Status, to Status, actor, note string) (*Request, error) {
 	var r *Request
 	err := s.ReadWriteTx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		var err error
@@ -125,7 +125,7 @@ func TestInsertRequest_Idempotency(t *testing.T) {
 	if n := countRows(t, db, "SELECT COUNT(*) FROM lgpd_requests"); n != 4 {
 		t.Errorf("lgpd_requests rows = %d, want 4", n)
 	}
-	if got := eventTos(t, s, first.ID); !slices.Equal(got, []string{StatusReceived}) {
+	if got := eventTos(t, s, first.ID); !slices.Equal(got, []Status{StatusReceived}) {
 		t.Errorf("events of the idempotent request = %v, want exactly one RECEIVED", got)
 	}
 }
@@ -138,7 +138,7 @@ func TestTransition(t *testing.T) {
 	r := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "a@example.com"}})
 
 	clk.Advance(time.Minute)
-	got, err := transition(s, r.ID, []string{StatusReceived}, StatusProcessing, "worker", "")
+	got, err := transition(s, r.ID, []Status{StatusReceived}, StatusProcessing, "worker", "")
 	if err != nil || got.Status != StatusProcessing || got.CompletedAt != nil {
 		t.Fatalf("RECEIVED -> PROCESSING = %+v, %v", got, err)
 	}
@@ -148,20 +148,20 @@ func TestTransition(t *testing.T) {
 	}
 
 	// From a state not allowed: ErrConflict, and nothing changes.
-	if _, err := transition(s, r.ID, []string{StatusReceived}, StatusCanceled, "dpo", ""); !errors.Is(err, ErrConflict) {
+	if _, err := transition(s, r.ID, []Status{StatusReceived}, StatusCanceled, "dpo", ""); !errors.Is(err, ErrConflict) {
 		t.Errorf("cancel a PROCESSING request allowed only from RECEIVED: err = %v, want ErrConflict", err)
 	}
 	if stored, _ := s.GetRequest(ctx, r.ID); stored.Status != StatusProcessing {
 		t.Errorf("status after a refused transition = %s", stored.Status)
 	}
-	if _, err := transition(s, "00000000-0000-0000-0000-000000000000", []string{StatusReceived}, StatusProcessing, "worker", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := transition(s, "00000000-0000-0000-0000-000000000000", []Status{StatusReceived}, StatusProcessing, "worker", ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown request: err = %v, want ErrNotFound", err)
 	}
 
 	// A transition whose transaction rolls back leaves neither change nor event.
 	boom := errors.New("boom")
 	err = s.ReadWriteTx(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.Transition(ctx, r.ID, []string{StatusProcessing}, StatusFailed, "worker", ""); err != nil {
+		if _, err := tx.Transition(ctx, r.ID, []Status{StatusProcessing}, StatusFailed, "worker", ""); err != nil {
 			return err
 		}
 		return boom
@@ -174,7 +174,7 @@ func TestTransition(t *testing.T) {
 	}
 
 	clk.Advance(time.Minute)
-	done, err := transition(s, r.ID, []string{StatusProcessing}, StatusCompleted, "worker", "all rows exported")
+	done, err := transition(s, r.ID, []Status{StatusProcessing}, StatusCompleted, "worker", "all rows exported")
 	if err != nil || done.CompletedAt == nil || !done.CompletedAt.Equal(clk.Now()) {
 		t.Fatalf("PROCESSING -> COMPLETED = %+v, %v", done, err)
 	}
@@ -210,9 +210,9 @@ func TestTransition(t *testing.T) {
 func TestTransition_EveryFinalStateSetsCompletedAt(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
-	for _, final := range []string{StatusCompleted, StatusDenied, StatusFailed, StatusCanceled} {
+	for _, final := range []Status{StatusCompleted, StatusDenied, StatusFailed, StatusCanceled} {
 		r := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "a@example.com"}})
-		got, err := transition(s, r.ID, []string{StatusReceived}, final, "dpo", "")
+		got, err := transition(s, r.ID, []Status{StatusReceived}, final, "dpo", "")
 		if err != nil {
 			t.Fatalf("%s: %v", final, err)
 		}
@@ -276,15 +276,15 @@ func TestListRequests_FiltersAndOrder(t *testing.T) {
 	clk := useClock(s)
 	ctx := context.Background()
 	var ids []string
-	kinds := []string{KindExtract, KindDelete, KindExtract, KindConfirm, KindExtract}
+	kinds := []Kind{KindExtract, KindDelete, KindExtract, KindConfirm, KindExtract}
 	for _, k := range kinds {
 		clk.Advance(time.Second)
 		ids = append(ids, createRequest(t, s, NewRequest{Kind: k, Subject: Identifiers{Email: "a@example.com"}}).ID)
 	}
-	if _, err := transition(s, ids[2], []string{StatusReceived}, StatusProcessing, "worker", ""); err != nil {
+	if _, err := transition(s, ids[2], []Status{StatusReceived}, StatusProcessing, "worker", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := transition(s, ids[3], []string{StatusReceived}, StatusDenied, "dpo", ""); err != nil {
+	if _, err := transition(s, ids[3], []Status{StatusReceived}, StatusDenied, "dpo", ""); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,8 +7,9 @@ import (
 
 // RequestStat counts one tenant's requests of one kind in one status.
 type RequestStat struct {
-	Kind, Status string
-	Count        int64
+	Kind   Kind
+	Status Status
+	Count  int64
 	// Overdue counts those still open (not COMPLETED, DENIED, FAILED or
 	// CANCELED) past their legal deadline.
 	Overdue int64

@@ -68,7 +68,7 @@ func (s *Store) CRM() crm.Querier { return s.db }
 type RequestRecords interface {
 	InsertRequest(ctx context.Context, n NewRequest) (req *Request, created bool, err error)
 	RequestsByIdempotencyKeys(ctx context.Context, keys []IdemKey) (map[IdemKey]*Request, error)
-	Transition(ctx context.Context, id string, allowed []string, to, actor, note string) (*Request, error)
+	Transition(ctx context.Context, id string, allowed []Status, to Status, actor, note string) (*Request, error)
 	SetOutcome(ctx context.Context, id string, res *Result, reasons []Reason) error
 	CheckLease(ctx context.Context, id, owner string) error
 }
@@ -127,7 +127,7 @@ func (x *Tx) RequestsByIdempotencyKeys(ctx context.Context, keys []IdemKey) (map
 
 // Transition moves request id from one of allowed to `to`, with its event
 // and ledger leaf.
-func (x *Tx) Transition(ctx context.Context, id string, allowed []string, to, actor, note string) (*Request, error) {
+func (x *Tx) Transition(ctx context.Context, id string, allowed []Status, to Status, actor, note string) (*Request, error) {
 	r, err := x.s.getRequest(ctx, x.tx, id, true)
 	if err != nil {
 		return nil, err

@@ -48,8 +48,10 @@ func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
 
 // eventRow is one row of lgpd_request_events: a request's state change.
 type eventRow struct {
-	requestID, from, to, actor, note string
-	at                               time.Time
+	requestID   string
+	from, to    Status
+	actor, note string
+	at          time.Time
 }
 
 // insertEvents records request state changes. Their ledger leaves are the
@@ -57,7 +59,7 @@ type eventRow struct {
 func insertEvents(ctx context.Context, tx *sql.Tx, evs []eventRow) error {
 	args := make([]any, 0, 6*len(evs))
 	for _, e := range evs {
-		args = append(args, e.requestID, nullable(e.from), e.to, e.actor, nullable(e.note), e.at)
+		args = append(args, e.requestID, nullable(string(e.from)), e.to, e.actor, nullable(e.note), e.at)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at) VALUES "+
 		sqlq.RowsOf(len(evs), 6), args...); err != nil {
@@ -70,8 +72,8 @@ func insertEvents(ctx context.Context, tx *sql.Tx, evs []eventRow) error {
 // leaf commits to the request's recorded outcome (result and reasons: the
 // holds a DELETE names, a denial's reasons) when there is one, and a
 // COMPLETED one to every export it delivers (exports, any order).
-func requestLeaf(id, kind, ref, from, to string, at time.Time, result, reasons sql.NullString, exports []ledger.Digest) ledger.Leaf {
-	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, Kind: kind, SubjectRef: ref, From: from, To: to, At: at}
+func requestLeaf(id string, kind Kind, ref string, from, to Status, at time.Time, result, reasons sql.NullString, exports []ledger.Digest) ledger.Leaf {
+	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, Kind: string(kind), SubjectRef: ref, From: string(from), To: string(to), At: at}
 	if isFinal(to) && (result.Valid || reasons.Valid) {
 		// Canonical bytes: the JSON titular itself wrote, never re-read JSON
 		// from a column MySQL may have normalized (both are TEXT here).

@@ -128,7 +128,7 @@ func (c *requestCounts) refresh(ctx context.Context, id string) {
 	}
 	counts := make([]metrics.RequestCount, 0, len(stats))
 	for _, s := range stats {
-		counts = append(counts, metrics.RequestCount{Tenant: id, Kind: s.Kind, Status: s.Status, Count: s.Count, Overdue: s.Overdue})
+		counts = append(counts, metrics.RequestCount{Tenant: id, Kind: string(s.Kind), Status: string(s.Status), Count: s.Count, Overdue: s.Overdue})
 	}
 	c.mu.Lock()
 	c.cache[id] = cachedCounts{at: time.Now(), counts: counts}

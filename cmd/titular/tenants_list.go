@@ -105,23 +105,13 @@ func listTenant(ctx context.Context, e fleetEntry) tenantStatus {
 	}
 	var queue, overdue int64
 	for _, s := range stats {
-		if !finished(s.Status) {
+		if !s.Status.Final() {
 			queue += s.Count
 		}
 		overdue += s.Overdue
 	}
 	st.QueueDepth, st.Overdue = &queue, &overdue
 	return st
-}
-
-// finished reports a request status that leaves the queue; every other one
-// (received, held for approval, processing, and any added later) waits.
-func finished(status string) bool {
-	switch status {
-	case store.StatusCompleted, store.StatusDenied, store.StatusFailed, store.StatusCanceled:
-		return true
-	}
-	return false
 }
 
 func writeTenantTable(w io.Writer, rows []tenantStatus) error {

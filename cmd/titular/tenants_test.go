@@ -169,7 +169,7 @@ func TestTenantsListAndCheck(t *testing.T) {
 	// bravo's queue: two open requests (one past due), one completed past
 	// its due date, which is neither queued nor overdue.
 	for _, r := range []struct {
-		status string
+		status store.Status
 		due    time.Duration
 	}{{store.StatusReceived, -time.Hour}, {store.StatusAwaitingApproval, time.Hour}, {store.StatusCompleted, -time.Hour}} {
 		now := time.Now().UTC()
