@@ -90,6 +90,7 @@ type fixtureOptions struct {
 	delivery    string   // YAML of the webhook_delivery section
 	noPurposes  bool
 	deadlineDay int
+	editMap     func(string) string // edits the demo data map's YAML
 }
 
 type fixtureOption func(*fixtureOptions)
@@ -103,6 +104,11 @@ func withWebhook(url string) fixtureOption { return func(o *fixtureOptions) { o.
 func withWorkers(yaml string) fixtureOption { return func(o *fixtureOptions) { o.workers = yaml } }
 
 func withDelivery(yaml string) fixtureOption { return func(o *fixtureOptions) { o.delivery = yaml } }
+
+// withDatamap gives the demo tenant the example data map as edit rewrites it.
+func withDatamap(edit func(string) string) fixtureOption {
+	return func(o *fixtureOptions) { o.editMap = edit }
+}
 
 func withoutPurposes() fixtureOption { return func(o *fixtureOptions) { o.noPurposes = true } }
 
@@ -141,6 +147,16 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	if o.editMap != nil {
+		doc, err := os.ReadFile(mapPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapPath = filepath.Join(dir, "datamap.yaml")
+		if err := os.WriteFile(mapPath, []byte(o.editMap(string(doc))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	secretFile := filepath.Join(dir, "webhook.secret")
 	if err := os.WriteFile(secretFile, []byte(webhookSecret), 0o600); err != nil {
 		t.Fatal(err)
