@@ -57,7 +57,7 @@ const (
 // through the same interceptor chain serve installs (authentication, the
 // per-RPC role rule, the tenant check, error mapping), without a listener.
 // A second tenant, "other", is configured but never opened: it exists for
-// the foreign-tenant checks.
+// the foreign-tenant checks; a third, "down", has no database that answers.
 type fixture struct {
 	t         *testing.T
 	db        *sql.DB // the demo database, for the tests' own SQL
@@ -179,13 +179,14 @@ ledger: {host: titular.test}
 tenants:
   - {id: demo, name: "Incorporadora Teste Ltda", dsn: %q, datamap: %q, max_open_conns: 8%s%s}
   - {id: other, dsn: %q, datamap: %q}
+  - {id: down, dsn: "titular:pw@tcp(127.0.0.1:1)/nowhere", datamap: %q}
 auth:
   api_keys:
     - {name: dpo, role: dpo, tenants: [demo], key_sha256: %s}
     - {name: backend, role: backend, tenants: [demo], key_sha256: %s}
     - {name: auditor, role: auditor, tenants: [demo], key_sha256: %s}
-    - {name: other-dpo, role: dpo, tenants: [other], key_sha256: %s}
-`, filepath.Join(dir, "state"), o.workers, o.delivery, dsn, mapPath, policy, webhooks, dsn, mapPath,
+    - {name: other-dpo, role: dpo, tenants: [other, down], key_sha256: %s}
+`, filepath.Join(dir, "state"), o.workers, o.delivery, dsn, mapPath, policy, webhooks, dsn, mapPath, mapPath,
 		sha(keyDPO), sha(keyBackend), sha(keyAuditor), sha(keyOther))
 	cfg, err := config.Parse(filepath.Join(dir, "titular.yaml"), []byte(cfgYAML))
 	if err != nil {
