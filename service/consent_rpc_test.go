@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/brdoc"
@@ -244,6 +246,25 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	if none := search(keyDPO, &lgpdv1.Subject{Cpf: unknownCPF}); len(none.GetHistory()) != 0 || len(none.GetSubjectRefs()) != 0 {
 		t.Errorf("search of an unknown titular: %v", none)
 	}
+	// The titular's EXTRACT carries the history as a receipt, in pt-BR.
+	x := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: lead.CPF}})
+	f.work()
+	body, _, _, err := f.download(f.dpo, &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc exportDoc
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range doc.rows(consentReceiptEntity) {
+		actions = append(actions, fmt.Sprint(r["action"], "/", r["term_version"]))
+	}
+	if !slices.Equal(actions, []string{"Consentimento concedido/1", "Consentimento revogado/1", "Consentimento recusado/<nil>"}) {
+		t.Errorf("consent receipt in the export: %v", actions)
+	}
+
 	// A REVOKE naming a version never published records no term; an
 	// IPv4-mapped address is stored as IPv4.
 	pep := f.scenario(seed.ScenarioPEP)
@@ -382,5 +403,76 @@ func TestConsentBatchConcurrent(t *testing.T) {
 	wantCode(t, err, codes.Canceled, "")
 	if got := f.count("SELECT COUNT(*) FROM lgpd_requests WHERE kind = 'CONSENT'"); got != 49 {
 		t.Errorf("a cancelled call recorded a consent: %d requests", got)
+	}
+}
+
+// TestLoadPurposes: the purposes file loads the catalog once: purposes are
+// created and their terms published; loading again changes nothing; a new
+// version is published; a version republished with another text, or an
+// invalid entry, is an error naming the entry, after the entries before it.
+func TestLoadPurposes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withoutPurposes())
+	loaded := f.loadPurposes()
+	if len(loaded) < 4 || loaded[0].ID != "marketing_email" {
+		t.Fatalf("loaded %+v", loaded)
+	}
+	for _, p := range loaded {
+		if !p.Created || p.PublishedTerm != "1" {
+			t.Errorf("first load of %s: %+v", p.ID, p)
+		}
+	}
+	list := must[*lgpdv1.ListPurposesResponse](f, f.dpo, listPurposesMethod, &lgpdv1.ListPurposesRequest{Tenant: "demo"})
+	if len(list.GetPurposes()) != len(loaded) {
+		t.Errorf("%d purposes listed, %d loaded", len(list.GetPurposes()), len(loaded))
+	}
+	for _, p := range list.GetPurposes() {
+		if p.GetCurrentTermVersion() != "1" {
+			t.Errorf("purpose %s has term %q in force", p.GetId(), p.GetCurrentTermVersion())
+		}
+	}
+
+	load := func(c PurposeCatalog) ([]LoadedPurpose, error) {
+		return LoadPurposes(context.Background(), f.tenant(), c, "svc-test")
+	}
+	email := CatalogPurpose{ID: "marketing_email", Name: "Ofertas por e-mail", LegalBasis: "consentimento", ConsentRequired: true,
+		RefusalConsequences: "Sem ofertas", Term: CatalogTerm{Version: "1", Text: "Outro texto."}}
+	_, err := load(PurposeCatalog{Purposes: []CatalogPurpose{email}})
+	if err == nil || !strings.Contains(err.Error(), "purposes[0] (marketing_email)") || !strings.Contains(err.Error(), "another text") {
+		t.Errorf("republishing version 1 with another text: %v", err)
+	}
+	email.Term = CatalogTerm{Version: "2", Text: "  Texto novo.\n\n"}
+	got, err := load(PurposeCatalog{Purposes: []CatalogPurpose{email}})
+	if err != nil || len(got) != 1 || got[0].Created || got[0].PublishedTerm != "2" {
+		t.Fatalf("a new version: %+v, %v", got, err)
+	}
+	cur := must[*lgpdv1.Term](f, f.dpo, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "current"})
+	if cur.GetVersion() != "2" || cur.GetText() != "Texto novo.\n" {
+		t.Errorf("term in force after loading version 2: %v", cur)
+	}
+
+	fresh := CatalogPurpose{ID: "pesquisa_nova", Name: "Pesquisa", LegalBasis: "legitimo_interesse", Term: CatalogTerm{Version: "1", Text: "Aviso."}}
+	for _, tc := range []struct {
+		name string
+		bad  CatalogPurpose
+		want string
+	}{
+		{"unknown legal basis", CatalogPurpose{ID: "ruim", Name: "Ruim", LegalBasis: "vontade", Term: CatalogTerm{Version: "1", Text: "x"}}, "legal_basis"},
+		{"no term version", CatalogPurpose{ID: "ruim", Name: "Ruim", LegalBasis: "legitimo_interesse", Term: CatalogTerm{Text: "x"}}, "term needs a version"},
+		{"term version current", CatalogPurpose{ID: "ruim", Name: "Ruim", LegalBasis: "legitimo_interesse", Term: CatalogTerm{Version: "current", Text: "x"}}, "term needs a version"},
+		{"no term text", CatalogPurpose{ID: "ruim", Name: "Ruim", LegalBasis: "legitimo_interesse", Term: CatalogTerm{Version: "1", Text: "  "}}, "term needs a version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := load(PurposeCatalog{Purposes: []CatalogPurpose{fresh, tc.bad}})
+			if err == nil || !strings.Contains(err.Error(), "purposes[1] (ruim)") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v: want it to name purposes[1] and say %q", err, tc.want)
+			}
+			if len(got) != 1 || got[0].ID != "pesquisa_nova" {
+				t.Errorf("entries loaded before the bad one: %+v", got)
+			}
+		})
+	}
+	if _, err := call[*lgpdv1.Term](f, f.dpo, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "ruim", Version: "current"}); status.Code(err) != codes.NotFound {
+		t.Errorf("an invalid entry was loaded: %v", err)
 	}
 }

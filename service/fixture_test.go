@@ -89,7 +89,7 @@ type fixtureOptions struct {
 	workers     string   // YAML of the workers section
 	delivery    string   // YAML of the webhook_delivery section
 	noPurposes  bool
-	deadlineDay int
+	smallAgent  bool // the tenant is a small agent: deadlines double
 	editMap     func(string) string // edits the demo data map's YAML
 }
 
@@ -112,7 +112,7 @@ func withDatamap(edit func(string) string) fixtureOption {
 
 func withoutPurposes() fixtureOption { return func(o *fixtureOptions) { o.noPurposes = true } }
 
-func withSmallAgent() fixtureOption { return func(o *fixtureOptions) { o.deadlineDay = -1 } }
+func withSmallAgent() fixtureOption { return func(o *fixtureOptions) { o.smallAgent = true } }
 
 // webhookSecret signs the fixture's webhook deliveries (synthetic).
 const webhookSecret = "svc-test-webhook-secret-0123456789"
@@ -161,12 +161,16 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	if err := os.WriteFile(secretFile, []byte(webhookSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	policy := ""
+	var rules []string
 	if len(o.approval) > 0 {
-		policy = fmt.Sprintf(", policy: {approval_required: [%s]}", strings.Join(o.approval, ", "))
+		rules = append(rules, fmt.Sprintf("approval_required: [%s]", strings.Join(o.approval, ", ")))
 	}
-	if o.deadlineDay < 0 {
-		policy = ", policy: {deadline_days: 15, small_agent: true}"
+	if o.smallAgent {
+		rules = append(rules, "small_agent: true")
+	}
+	policy := ""
+	if len(rules) > 0 {
+		policy = ", policy: {" + strings.Join(rules, ", ") + "}"
 	}
 	webhooks := ""
 	if o.webhookURL != "" {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -93,19 +94,23 @@ func TestApprovalHoldsThenRuns(t *testing.T) {
 	}
 }
 
-// TestDenyAndCancel: the DPO denies a held request with reasons (Art. 18
-// §4), which the request carries and its DENIED leaf commits to; malformed
+// TestDenyAndCancel: for a small agent (deadlines doubled), the DPO denies
+// a held request with reasons (Art. 18 §4), which the request carries and its DENIED leaf commits to; malformed
 // reasons are refused; a pending request may be cancelled by the DPO or the
 // backend, a finished one may not.
 func TestDenyAndCancel(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, withApproval("EXTRACT", "ANONYMIZE"))
+	f := newFixture(t, withApproval("EXTRACT", "ANONYMIZE"), withSmallAgent())
 	s := f.scenario(seed.ScenarioPEP)
 	held := func() *lgpdv1.Request {
 		t.Helper()
 		r := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: s.CPF}})
 		if r.GetStatus() != lgpdv1.RequestStatus_AWAITING_APPROVAL {
 			t.Fatalf("held EXTRACT: %v", r)
+		}
+		// A small agent's deadline is doubled (Res. CD/ANPD 2/2022); it runs while the request waits.
+		if d := r.GetDueAt().AsTime().Sub(r.GetReceivedAt().AsTime()); d != 30*24*time.Hour {
+			t.Errorf("due_at - received_at = %s, want 30 days for a small agent", d)
 		}
 		return r
 	}
