@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/sha256"
 	"slices"
 	"strings"
@@ -208,18 +209,24 @@ func TestAnonymizeRequest(t *testing.T) {
 	}
 }
 
+// hmacEmail makes the example map keep pessoa.email as a keyed hash:
+// pseudonymization, which an ANONYMIZE must refuse (Art. 12, 13).
+func hmacEmail(t *testing.T) func(string) string {
+	const from = "email:            {category: contato, anonymizer: fake.email, correctable: true,"
+	return func(doc string) string {
+		if !strings.Contains(doc, from) {
+			t.Fatal("example map changed; update the test")
+		}
+		return strings.Replace(doc, from, "email:            {category: contato, anonymizer: hmac, correctable: true,", 1)
+	}
+}
+
 // TestAnonymizeRefusedByMap: with a map that keeps a keyed transform on a
 // personal field, an ANONYMIZE is refused at creation, naming the field,
 // and nothing is recorded.
 func TestAnonymizeRefusedByMap(t *testing.T) {
 	t.Parallel()
-	const from = "email:            {category: contato, anonymizer: fake.email, correctable: true,"
-	f := newFixture(t, withoutPurposes(), withDatamap(func(doc string) string {
-		if !strings.Contains(doc, from) {
-			t.Fatal("example map changed; update the test")
-		}
-		return strings.Replace(doc, from, "email:            {category: contato, anonymizer: hmac, correctable: true,", 1)
-	}))
+	f := newFixture(t, withoutPurposes(), withDatamap(hmacEmail(t)))
 	_, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 		Kind: lgpdv1.RequestKind_ANONYMIZE, Subject: &lgpdv1.Subject{Cpf: f.scenario(seed.ScenarioPEP).CPF}})
 	wantCode(t, err, codes.FailedPrecondition, "MAP_NOT_ANONYMIZING")
@@ -228,6 +235,41 @@ func TestAnonymizeRefusedByMap(t *testing.T) {
 	}
 	if n := f.count("SELECT COUNT(*) FROM lgpd_requests"); n != 0 {
 		t.Errorf("a refused ANONYMIZE left %d requests", n)
+	}
+}
+
+// TestAnonymizeDeniedAfterMapChange: an ANONYMIZE accepted under one map is
+// DENIED by the worker, with reasons naming the field, when the map was
+// reloaded meanwhile with a transform that only pseudonymizes; no CRM row
+// changes.
+func TestAnonymizeDeniedAfterMapChange(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withoutPurposes())
+	s := f.scenario(seed.ScenarioPEP)
+	a := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_ANONYMIZE, Subject: &lgpdv1.Subject{Cpf: s.CPF}})
+	if a.GetStatus() != lgpdv1.RequestStatus_RECEIVED {
+		t.Fatalf("ANONYMIZE: %v", a)
+	}
+	shapes, args := inShapes(brdoc.CPFShapes(s.CPF))
+	before := f.count("SELECT COUNT(*) FROM pessoas WHERE cpf IN "+shapes, args...)
+	reloaded := f.reloaded(hmacEmail(t))
+	found, _, err := f.worker.RunOnce(context.Background(), reloaded)
+	if !found || err != nil {
+		t.Fatalf("worker: %v %v", found, err)
+	}
+	got := f.get(a.GetId())
+	var named bool
+	for _, r := range got.GetReasons() {
+		named = named || strings.Contains(r.GetMessage()+r.GetEntity(), "email")
+	}
+	if got.GetStatus() != lgpdv1.RequestStatus_DENIED || len(got.GetReasons()) == 0 || !named || got.GetResult().GetAnonymize() != nil {
+		t.Fatalf("ANONYMIZE under a pseudonymizing map: %v; want DENIED with reasons naming the field", got)
+	}
+	if after := f.count("SELECT COUNT(*) FROM pessoas WHERE cpf IN "+shapes, args...); after != before || before != 1 {
+		t.Errorf("the titular's pessoa rows: %d before, %d after a denied ANONYMIZE", before, after)
+	}
+	if got := f.events(a.GetId()); got[len(got)-1] != "PROCESSING>DENIED" {
+		t.Errorf("events %v", got)
 	}
 }
 

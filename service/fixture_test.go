@@ -74,6 +74,8 @@ type fixture struct {
 	dispatcher *Dispatcher
 	verifier   string // the ledger's public verifier key
 
+	cfgYAML, mapPath, dir string // the config as written, for reloading it
+
 	// Contexts of an incoming call carrying each role's key.
 	dpo, backend, auditor, other context.Context
 
@@ -217,7 +219,8 @@ auth:
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, cfg: cfg, reg: reg, log: log, logs: logs, scenarios: map[string]seed.Scenario{}, verifier: vkey}
+	f := &fixture{t: t, db: db, cfg: cfg, reg: reg, log: log, logs: logs, scenarios: map[string]seed.Scenario{}, verifier: vkey,
+		cfgYAML: cfgYAML, mapPath: mapPath, dir: dir}
 	for _, s := range sum.Scenarios {
 		f.scenarios[s.Name] = s
 	}
@@ -238,6 +241,32 @@ auth:
 	}
 	t.Cleanup(func() { f.assertNoPersonalData(sum.Scenarios) })
 	return f
+}
+
+// reloaded opens the demo tenant again, as a configuration reload with its
+// data map edited by edit would: another registry over the same database
+// and state directory (so the same keys), whose tenant holds the new map.
+func (f *fixture) reloaded(edit func(string) string) *tenant.Tenant {
+	f.t.Helper()
+	doc, err := os.ReadFile(f.mapPath)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	path := filepath.Join(f.dir, "datamap-reloaded.yaml")
+	if err := os.WriteFile(path, []byte(edit(string(doc))), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	cfg, err := config.Parse(filepath.Join(f.dir, "titular.yaml"), []byte(strings.ReplaceAll(f.cfgYAML, fmt.Sprintf("%q", f.mapPath), fmt.Sprintf("%q", path))))
+	if err != nil {
+		f.t.Fatalf("config: %v", err)
+	}
+	reg := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, f.log), f.log)
+	f.t.Cleanup(func() { reg.Close() })
+	t, err := reg.Get(context.Background(), "demo")
+	if err != nil {
+		f.t.Fatalf("reopen demo tenant: %v", err)
+	}
+	return t
 }
 
 // caller is the context of an incoming call presenting key.
