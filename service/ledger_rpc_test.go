@@ -119,6 +119,20 @@ func TestLedgerRPCs(t *testing.T) {
 			t.Errorf("inclusion of %d in %d: %v", tc.index, p.GetTreeSize(), err)
 		}
 	}
+	// An auditor recomputes the tree from the leaves alone and finds the
+	// signed root.
+	r, err := ledger.NewRange(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all.GetEntries() {
+		if err := r.Append(ledger.HashLeaf(e.GetLeaf()), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if root, err := ledger.Root(r); err != nil || !bytes.Equal(root, c2.Hash) {
+		t.Errorf("the root recomputed from the entries is not the checkpoint's (%v)", err)
+	}
 	cons := must[*lgpdv1.ConsistencyProof](f, f.auditor, consistencyMethod, &lgpdv1.GetConsistencyProofRequest{Tenant: "demo", First: c1.Size})
 	if cons.GetSecond() != c2.Size || ledger.VerifyConsistency(c1.Size, c2.Size, cons.GetHashes(), c1.Hash, c2.Hash) != nil {
 		t.Errorf("consistency %d -> %d does not verify: %v", c1.Size, cons.GetSecond(), cons)
