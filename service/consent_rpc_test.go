@@ -212,6 +212,10 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	if got := f.outbox(refuse.GetId()); len(got) != 0 {
 		t.Errorf("outbox of a refusal: %v", got)
 	}
+	rc := must[*lgpdv1.Receipt](f, f.backend, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: revoke.GetId()})
+	if leaf := f.verifyReceipt(t, rc); leaf.Kind != "CONSENT" || leaf.To != "COMPLETED" || leaf.RequestID != revoke.GetId() {
+		t.Errorf("receipt of a revocation: %+v", leaf)
+	}
 
 	search := func(key string, s *lgpdv1.Subject) *lgpdv1.SearchConsentsResponse {
 		t.Helper()

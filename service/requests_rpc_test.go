@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,4 +302,52 @@ func TestListAndGetRequests(t *testing.T) {
 	// Another tenant's credential cannot read demo's requests.
 	_, err := call[*lgpdv1.Request](f, f.other, getMethod, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: x.GetId()})
 	wantCode(t, err, codes.PermissionDenied, "TENANT_NOT_ALLOWED")
+}
+
+// TestConcurrentCreation: callers racing on the same idempotency key get
+// one request; first requests racing for a titular never seen get one
+// subject reference, through the inline path and the consent batches alike.
+func TestConcurrentCreation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const n = 10
+	ids, refs, consentRefs := make([]string, n), make([]string, n), make([]string, 2*n)
+	errs := make([]error, 4*n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+				Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: unknownCPF}, IdempotencyKey: "same-ticket"})
+			ids[i], errs[i] = r.GetId(), err
+		})
+		wg.Go(func() {
+			r, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+				Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: brdoc.CPFFromSeed(55_555)}})
+			refs[i], errs[n+i] = r.GetSubjectRef(), err
+		})
+	}
+	for i := range 2 * n {
+		wg.Go(func() {
+			r, err := call[*lgpdv1.Request](f, f.backend, createMethod,
+				consentReq(&lgpdv1.Subject{Email: "primeira-vez@example.com"}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", ""))
+			consentRefs[i], errs[2*n+i] = r.GetSubjectRef(), err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	for name, got := range map[string][]string{"request id": ids, "CONFIRM subject ref": refs, "CONSENT subject ref": consentRefs} {
+		if got[0] == "" || slices.ContainsFunc(got, func(s string) bool { return s != got[0] }) {
+			t.Errorf("%s: %v, want one", name, got)
+		}
+	}
+	if c := f.count("SELECT COUNT(*) FROM lgpd_requests WHERE kind = 'EXTRACT'"); c != 1 {
+		t.Errorf("%d EXTRACT requests for one key", c)
+	}
+	if c := f.count("SELECT COUNT(*) FROM lgpd_requests WHERE kind = 'CONSENT'"); c != 2*n {
+		t.Errorf("%d CONSENT requests, want %d", c, 2*n)
+	}
 }
