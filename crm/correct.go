@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/titular/titular/datamap"
@@ -13,6 +14,18 @@ import (
 
 // ErrTooLong is returned when a corrected value does not fit its column.
 var ErrTooLong = errors.New("value too long for the column")
+
+// ErrBadValue is returned when a corrected value is not of its column's
+// type (text for a number or a date) or out of its range.
+var ErrBadValue = errors.New("value of the wrong type for the column")
+
+// MySQL errors of a value the column's type refuses (in strict mode).
+const (
+	errOutOfRange       = 1264 // ER_WARN_DATA_OUT_OF_RANGE
+	errDataTruncated    = 1265 // WARN_DATA_TRUNCATED
+	errWrongValue       = 1292 // ER_TRUNCATED_WRONG_VALUE
+	errWrongValueForCol = 1366 // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
+)
 
 const errDataTooLong = 1406
 
@@ -37,11 +50,12 @@ func CorrectionTargets(m *datamap.Map) map[string][]CorrectionTarget {
 	return out
 }
 
-// CorrectSubject writes the new values (logical field -> normalized value)
-// to every row of the titular holding those fields, snapshot copies
-// included, in tx. It returns how many rows changed per entity. A value that
-// would duplicate a UNIQUE key is ErrDuplicate naming the column; the caller
-// rolls back, so nothing changes.
+// Correct writes the new values (logical field -> normalized value) to
+// every row of the titular holding those fields, snapshot copies included,
+// in tx. It returns how many rows changed per entity. A value that would
+// duplicate a UNIQUE key is ErrDuplicate, one too long ErrTooLong, one the
+// column's type refuses ErrBadValue, each naming the table and never the
+// value; the caller rolls back, so nothing changes.
 func Correct(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, values map[string]string) ([]EntityCount, error) {
 	rows, err := collectRows(ctx, tx, m, ids)
 	if err != nil {
@@ -50,12 +64,13 @@ func Correct(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, v
 	targets := CorrectionTargets(m)
 	var counts []EntityCount
 	for _, e := range m.Order() {
-		var cols []string
+		var cols, colNames []string
 		var args []any
 		for name, v := range values {
 			for _, t := range targets[name] {
 				if t.Entity == e {
 					cols = append(cols, sqlq.QuoteIdent(t.Column)+" = ?")
+					colNames = append(colNames, t.Column)
 					args = append(args, v)
 				}
 			}
@@ -82,6 +97,8 @@ func Correct(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, v
 				return nil, fmt.Errorf("%w: the new value is already used by another record in %s", ErrDuplicate, e.Table)
 			case sqlq.Number(err) == errDataTooLong:
 				return nil, fmt.Errorf("%w in %s", ErrTooLong, e.Table)
+			case slices.Contains([]uint16{errOutOfRange, errDataTruncated, errWrongValue, errWrongValueForCol}, sqlq.Number(err)):
+				return nil, fmt.Errorf("%w in %s (columns %s)", ErrBadValue, e.Table, strings.Join(colNames, ", "))
 			case err != nil:
 				return nil, fmt.Errorf("correct %s: %w", e.Name, err)
 			}

@@ -93,6 +93,8 @@ func correct(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Reque
 		switch {
 		case errors.Is(err, crm.ErrDuplicate):
 			return nil, "", errorf(codes.FailedPrecondition, "UNIQUE_CONFLICT", "%s; nothing was changed", err.Error())
+		case errors.Is(err, crm.ErrBadValue):
+			return nil, "", invalid("INVALID_VALUE", "%s: a new value is not of the column's type (a number or a date where text was sent?); nothing was changed", err.Error())
 		case errors.Is(err, crm.ErrTooLong):
 			return nil, "", invalid("VALUE_TOO_LONG", "%s; nothing was changed", err.Error())
 		case err != nil:
