@@ -159,7 +159,7 @@ func consentBatchTx(ctx context.Context, t *tenant.Tenant, tx *store.Tx, jobs []
 			continue
 		}
 		if r, ok := existing[store.IdemKey{CreatedBy: j.n.CreatedBy, Key: j.n.IdempotencyKey}]; ok && j.n.IdempotencyKey != "" {
-			results[i].req, results[i].err = store.IdempotentMatch(r, j.n)
+			results[i].req, results[i].err = t.Store.IdempotentMatch(r, j.n)
 			continue
 		}
 		w, err := consentWrite(ctx, t, tx, purposes[j.ch.purpose], j.ch)

@@ -17,6 +17,12 @@ type consentChange struct {
 	evidence                 store.ConsentEvidence
 }
 
+// payload is what a CONSENT asks beyond its titular: a request reusing its
+// idempotency key must ask the same (store.NewRequest.Payload).
+func (ch consentChange) payload() string {
+	return "purpose=" + ch.purpose + "\x00action=" + ch.action + "\x00term=" + ch.version
+}
+
 // validateConsent checks a CONSENT request's shape; the catalog checks run
 // in the transaction (consentWrite). Messages never echo the evidence.
 func validateConsent(in *lgpdv1.ConsentChange) (consentChange, error) {

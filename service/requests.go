@@ -10,6 +10,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -91,16 +92,18 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		if err != nil {
 			return nil, err
 		}
+		n.Payload = ch.payload()
 		req, err := s.createConsent(ctx, t, n, ch)
 		if err != nil {
 			return nil, err
 		}
 		return toProto(t.Config.ID, req, nil), nil
 	}
-	inline, err := inlineRunner(kind, in, t, p.Name)
+	inline, payload, err := inlineRunner(kind, in, t, p.Name)
 	if err != nil {
 		return nil, err
 	}
+	n.Payload = payload
 	var req *store.Request
 	var created bool
 	err = t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -136,25 +139,30 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 type inlineFunc func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error)
 
 // inlineRunner validates a kind's parameters and returns how it runs within
-// the call, or nil for kinds the workers process.
-func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, error) {
+// the call, or nil for kinds the workers process, and what the request asks
+// beyond kind and titular (store.NewRequest.Payload).
+func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *tenant.Tenant, actor string) (inlineFunc, string, error) {
 	switch kind {
 	case lgpdv1.RequestKind_CONFIRM:
 		return func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error) {
 			return confirm(ctx, t, tx, r, actor)
-		}, nil
+		}, "", nil
 	case lgpdv1.RequestKind_CORRECT:
 		values, err := correctionValues(t.Map, in.GetCorrection())
 		if err != nil {
-			return nil, err
+			return nil, "", err
+		}
+		payload, err := json.Marshal(values) // keys sorted: canonical
+		if err != nil {
+			return nil, "", err
 		}
 		return func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error) {
 			return correct(ctx, t, tx, r, actor, values)
-		}, nil
+		}, string(payload), nil
 	case lgpdv1.RequestKind_ANONYMIZE:
-		return nil, checkAnonymizable(t)
+		return nil, "", checkAnonymizable(t)
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 func (s *Requests) withExports(ctx context.Context, t *tenant.Tenant, r *store.Request) (*lgpdv1.Request, error) {
@@ -253,6 +261,10 @@ func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestReques
 	if len(in.GetReasons()) == 0 {
 		return nil, invalid("REASONS_REQUIRED", "a denial needs at least one reason with a message (LGPD art. 18 §4)")
 	}
+	if len(in.GetReasons()) > maxDenyReasons {
+		// Each reason holds up to 2.5 KB; the request's record holds 64 KiB.
+		return nil, invalid("TOO_MANY_REASONS", "a denial holds at most %d reasons; group related ones under one code", maxDenyReasons)
+	}
 	var reasons []store.Reason
 	for i, r := range in.GetReasons() {
 		switch {
@@ -277,6 +289,9 @@ func (s *Requests) DenyRequest(ctx context.Context, in *lgpdv1.DenyRequestReques
 		return r, nil
 	})
 }
+
+// maxDenyReasons bounds a denial's reasons so they fit the request's record.
+const maxDenyReasons = 20
 
 // reasonCode is the shape of a reason's machine-readable code.
 var reasonCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)

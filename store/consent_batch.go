@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -90,12 +92,34 @@ func (s *Store) requestsByIdempotencyKeys(ctx context.Context, tx *sql.Tx, keys 
 }
 
 // IdempotentMatch is InsertRequest's rule for a key already used: the
-// existing request when it is the same request, ErrConflict otherwise.
-func IdempotentMatch(existing *Request, n NewRequest) (*Request, error) {
-	if existing.Kind != n.Kind || (existing.Subject != n.Subject && existing.Subject != Identifiers{}) {
+// existing request when it is the same request (kind, titular and what it
+// asks: NewRequest.Payload), ErrConflict otherwise.
+func (s *Store) IdempotentMatch(existing *Request, n NewRequest) (*Request, error) {
+	return s.idempotentMatch(existing, n)
+}
+
+func (s *Store) idempotentMatch(existing *Request, n NewRequest) (*Request, error) {
+	same := existing.Kind == n.Kind && (existing.Subject == n.Subject || existing.Subject == Identifiers{})
+	// A request recorded before digests were has none: kind and titular decide.
+	if same && existing.digest != nil {
+		same = hmac.Equal(existing.digest, s.requestDigest(n))
+	}
+	if !same {
 		return nil, fmt.Errorf("%w: idempotency key was already used for a different request; send a new key", ErrConflict)
 	}
 	return existing, nil
+}
+
+// requestDigest is the keyed digest of what n asks beyond kind and titular,
+// nil when it asks nothing more. Keyed with the subject key: a CORRECT's
+// payload holds personal data.
+func (s *Store) requestDigest(n NewRequest) []byte {
+	if n.Payload == "" {
+		return nil
+	}
+	m := hmac.New(sha256.New, s.subjectKey)
+	m.Write([]byte("request\x00" + string(n.Kind) + "\x00" + n.Payload))
+	return m.Sum(nil)
 }
 
 // subjectRefs resolves every write's subject reference with one read of the
@@ -178,7 +202,7 @@ func (s *Store) writeConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 		done := now
 		r := &Request{ID: uuid.NewString(), Kind: w.New.Kind, Status: StatusCompleted, CreatedBy: w.New.CreatedBy,
 			IdempotencyKey: w.New.IdempotencyKey, SubjectRef: refs[i], Subject: w.New.Subject,
-			ReceivedAt: now, DueAt: now.Add(w.New.Deadline), UpdatedAt: now, CompletedAt: &done}
+			ReceivedAt: now, DueAt: now.Add(w.New.Deadline), UpdatedAt: now, CompletedAt: &done, digest: s.requestDigest(w.New)}
 		out[i] = r
 		// The note binds what was recorded to the event and its leaf; it
 		// carries no personal data.

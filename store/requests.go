@@ -109,6 +109,10 @@ type Request struct {
 	Attempts       int
 	LastError      string
 	LeaseOwner     string
+	// digest is what the request asks beyond kind and titular, keyed
+	// (NewRequest.Payload); nil when it asks nothing more, or was recorded
+	// before digests were.
+	digest []byte
 }
 
 // NewRequest is what CreateRequest needs.
@@ -118,10 +122,15 @@ type NewRequest struct {
 	IdempotencyKey string
 	Subject        Identifiers
 	Deadline       time.Duration
+	// Payload is what the request asks beyond its kind and titular, in a
+	// canonical form (a CONSENT's purpose, action and term; a CORRECT's new
+	// values): a later request under the same idempotency key must ask the
+	// same. Only its keyed digest is stored.
+	Payload string
 }
 
 const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
- result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner`
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest`
 
 func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 	var (
@@ -131,7 +140,7 @@ func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 		completed                sql.NullTime
 	)
 	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
-		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner); err != nil {
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest); err != nil {
 		return nil, err
 	}
 	r.IdempotencyKey, r.LastError, r.LeaseOwner = idem.String, lastErr.String, owner.String
@@ -175,10 +184,8 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		existing, err := s.requestByIdempotencyKey(ctx, tx, n.CreatedBy, n.IdempotencyKey)
 		switch {
 		case err == nil:
-			if existing.Kind != n.Kind || (existing.Subject != n.Subject && existing.Subject != Identifiers{}) {
-				return nil, false, fmt.Errorf("%w: idempotency key was already used for a different request; send a new key", ErrConflict)
-			}
-			return existing, false, nil
+			r, err := s.idempotentMatch(existing, n)
+			return r, false, err
 		case !errors.Is(err, ErrNotFound):
 			return nil, false, err
 		}
@@ -191,7 +198,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 	r := &Request{
 		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy,
 		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
-		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now,
+		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now, digest: s.requestDigest(n),
 	}
 	if err := insertRequests(ctx, tx, []*Request{r}); err != nil {
 		if sqlq.IsDuplicate(err) {
