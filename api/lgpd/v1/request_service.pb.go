@@ -361,9 +361,10 @@ type DenyRequestRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	Id     string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	// At least one reason is required (Art. 18 §4), each with a code
-	// (upper-case letters, digits and '_', e.g. IDENTITY_NOT_CONFIRMED) and a
-	// message for the titular (pt-BR); the final ledger leaf commits to them.
+	// At least one reason is required (Art. 18 §4), at most 20, each with a
+	// code (upper-case letters, digits and '_', e.g. IDENTITY_NOT_CONFIRMED)
+	// and a message for the titular (pt-BR, at most 2000 bytes); the final
+	// ledger leaf commits to them.
 	Reasons       []*Reason `protobuf:"bytes,3,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
