@@ -28,7 +28,7 @@ type AnonymizeResult struct {
 	TotalRows int64            `json:"total_rows"`
 }
 
-// AnonymizeSubject anonymizes the titular's rows. The rows are found by a
+// Anonymize anonymizes the titular's rows. The rows are found by a
 // walk over read, which must be a consistent snapshot taken for this call (a
 // REPEATABLE READ transaction on another connection): the titular's rows are
 // streamed from it while the new values are written to tx in multi-row

@@ -96,7 +96,7 @@ func (w *AnonymizeWrites) Replay(ctx context.Context, tx Querier) error {
 			for rows.Next() { // the baseline reads the rows it rewrites, as titular does
 			}
 			err = rows.Err()
-			rows.Close()
+			rows.Close() //nolint:sqlclosecheck // closed at once: the loop runs many queries
 			if err != nil {
 				return fmt.Errorf("replay %s: %w", t.e.Name, err)
 			}

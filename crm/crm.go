@@ -26,7 +26,7 @@ type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// ErrDuplicate: a new value would duplicate a UNIQUE key of the CRM.
+// ErrDuplicate is a new value that would duplicate a UNIQUE key of the CRM.
 var ErrDuplicate = errors.New("already exists")
 
 // Executor runs the changes that depend on the time (retention holds are

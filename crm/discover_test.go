@@ -35,7 +35,7 @@ func discoveredPersonal(d *datamap.Draft) map[string]bool {
 
 // checkDraft renders the draft, parses it back and checks it against the
 // live schema, as a DPO's next step would.
-func checkDraft(t *testing.T, ctx context.Context, db crm.Querier, d *datamap.Draft) *datamap.Map {
+func checkDraft(ctx context.Context, t *testing.T, db crm.Querier, d *datamap.Draft) *datamap.Map {
 	t.Helper()
 	out, err := d.YAML("test draft")
 	if err != nil {
@@ -114,7 +114,7 @@ func TestDiscoverDemoSchema(t *testing.T) {
 			t.Errorf("table %s holds no personal data but became an entity", bad)
 		}
 	}
-	m := checkDraft(t, ctx, db, d)
+	m := checkDraft(ctx, t, db, d)
 	var buyer seed.Scenario
 	for _, sc := range sum.Scenarios {
 		if sc.Name == seed.ScenarioBuyer2023 {
@@ -164,7 +164,7 @@ var secondSchema = []string{
 	`CREATE TABLE support_notes (note_id BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (note_id))`,
 }
 
-func fillSecondSchema(t *testing.T, ctx context.Context, db crm.Querier) []string {
+func fillSecondSchema(ctx context.Context, t *testing.T, db crm.Querier) []string {
 	t.Helper()
 	exec := func(q string, args ...any) {
 		if _, err := db.ExecContext(ctx, q, args...); err != nil {
@@ -205,7 +205,7 @@ func fillSecondSchema(t *testing.T, ctx context.Context, db crm.Querier) []strin
 func TestDiscoverSecondSchema(t *testing.T) {
 	ctx := context.Background()
 	db, _ := storetest.NewDatabase(t)
-	cpfs := fillSecondSchema(t, ctx, db)
+	cpfs := fillSecondSchema(ctx, t, db)
 	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestDiscoverSecondSchema(t *testing.T) {
 	if len(d.Unplaced) != 1 || d.Unplaced[0].Table != "support_notes" || d.Unplaced[0].Kind != "free_text" {
 		t.Errorf("unplaced = %+v, want support_notes.body as free text", d.Unplaced)
 	}
-	m := checkDraft(t, ctx, db, d)
+	m := checkDraft(ctx, t, db, d)
 	counts, err := crm.Walk(ctx, db, m, crm.Identifiers{CPF: cpfs[0]}, discardSink{})
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 		if err := propagate(ctx, t, tx, r, store.EventSubjectAnonymized, map[string]any{"entities": entities}); err != nil {
 			return err
 		}
-		return finish(ctx, t, tx, r, store.StatusCompleted, &store.Result{Anonymize: res}, reasons)
+		return finish(ctx, tx, r, store.StatusCompleted, &store.Result{Anonymize: res}, reasons)
 	})
 	if errors.As(err, &refused) {
 		return w.deny(ctx, t, r, refused.Reasons)
@@ -80,6 +80,6 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 // deny ends a claimed request as DENIED with its reasons (Art. 18 §4).
 func (w *Worker) deny(ctx context.Context, t *tenant.Tenant, r *store.Request, reasons []store.Reason) error {
 	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
-		return finish(ctx, t, tx, r, store.StatusDenied, nil, reasons)
+		return finish(ctx, tx, r, store.StatusDenied, nil, reasons)
 	})
 }

@@ -65,7 +65,7 @@ func (b *consentBatcher) submit(ctx context.Context, t *tenant.Tenant, j *consen
 	q.jobs = append(q.jobs, j)
 	if q.flushers < consentFlushers {
 		q.flushers++
-		go b.flush(t, q)
+		go b.flush(t, q) //nolint:contextcheck // the batch outlives any one caller: each job carries its own context
 	}
 	b.mu.Unlock()
 	select {

@@ -41,14 +41,14 @@ func TestConsentCatalog(t *testing.T) {
 	f := newFixture(t, withoutPurposes())
 	newsletter := &lgpdv1.Purpose{Id: "newsletter", Name: "Boletim mensal", LegalBasis: "consentimento", ConsentRequired: true,
 		RefusalConsequences: "Sem boletim", Description: "Boletim com lançamentos", SharedWith: []string{"Gráfica parceira"}}
-	_, err := call[*lgpdv1.Purpose](f, f.backend, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
+	_, err := call[*lgpdv1.Purpose](f.backend, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
 	wantCode(t, err, codes.PermissionDenied, "ROLE_NOT_ALLOWED")
-	p := must[*lgpdv1.Purpose](f, f.dpo, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
+	p := must[*lgpdv1.Purpose](f.dpo, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
 	if p.GetId() != "newsletter" || p.GetName() != newsletter.GetName() || !p.GetConsentRequired() || p.GetCurrentTermVersion() != "" ||
 		!slices.Equal(p.GetSharedWith(), newsletter.GetSharedWith()) {
 		t.Errorf("created purpose %v", p)
 	}
-	_, err = call[*lgpdv1.Purpose](f, f.dpo, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
+	_, err = call[*lgpdv1.Purpose](f.dpo, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: newsletter})
 	wantCode(t, err, codes.AlreadyExists, "PURPOSE_EXISTS")
 
 	valid := func(edit func(p *lgpdv1.Purpose)) *lgpdv1.Purpose {
@@ -73,17 +73,17 @@ func TestConsentCatalog(t *testing.T) {
 			"REFUSAL_CONSEQUENCES_REQUIRED"},
 	} {
 		t.Run("purpose/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Purpose](f, f.dpo, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: tc.purpose})
+			_, err := call[*lgpdv1.Purpose](f.dpo, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: tc.purpose})
 			wantCode(t, err, codes.InvalidArgument, tc.reason)
 		})
 	}
 
 	text1, text2 := "Aceito receber o boletim mensal.", "Aceito receber o boletim mensal e convites."
-	v1 := must[*lgpdv1.Term](f, f.dpo, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "1", Text: text1})
+	v1 := must[*lgpdv1.Term](f.dpo, f, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "1", Text: text1})
 	if v1.GetTextSha256() != sha(text1) || v1.GetVersion() != "1" || v1.GetValidFrom() == nil || v1.GetValidTo() != nil {
 		t.Errorf("published v1: %v; want the server-computed SHA-256", v1)
 	}
-	must[*lgpdv1.Term](f, f.dpo, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "2", Text: text2})
+	must[*lgpdv1.Term](f.dpo, f, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "2", Text: text2})
 	for _, tc := range []struct {
 		name   string
 		key    string
@@ -100,20 +100,20 @@ func TestConsentCatalog(t *testing.T) {
 		{"backend", keyBackend, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "3", Text: "x"}, codes.PermissionDenied, "ROLE_NOT_ALLOWED"},
 	} {
 		t.Run("term/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Term](f, caller(tc.key), publishTermMethod, tc.req)
+			_, err := call[*lgpdv1.Term](caller(tc.key), f, publishTermMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
 
-	list := must[*lgpdv1.ListPurposesResponse](f, f.auditor, listPurposesMethod, &lgpdv1.ListPurposesRequest{Tenant: "demo"})
+	list := must[*lgpdv1.ListPurposesResponse](f.auditor, f, listPurposesMethod, &lgpdv1.ListPurposesRequest{Tenant: "demo"})
 	if len(list.GetPurposes()) != 1 || list.GetPurposes()[0].GetCurrentTermVersion() != "2" || list.GetPurposes()[0].GetCurrentTermSha256() != sha(text2) {
 		t.Errorf("list purposes: %v", list)
 	}
-	cur := must[*lgpdv1.Term](f, f.backend, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "current"})
+	cur := must[*lgpdv1.Term](f.backend, f, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "current"})
 	if cur.GetVersion() != "2" || cur.GetText() != text2 || cur.GetValidTo() != nil {
 		t.Errorf("current term: %v", cur)
 	}
-	old := must[*lgpdv1.Term](f, f.auditor, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "1"})
+	old := must[*lgpdv1.Term](f.auditor, f, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "newsletter", Version: "1"})
 	if old.GetText() != text1 || old.GetValidTo() == nil {
 		t.Errorf("v1 after v2 must carry valid_to: %v", old)
 	}
@@ -129,17 +129,17 @@ func TestConsentCatalog(t *testing.T) {
 		{"bad purpose", &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "", Version: "1"}, codes.InvalidArgument, "BAD_PURPOSE_ID"},
 	} {
 		t.Run("get/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Term](f, f.dpo, getTermMethod, tc.req)
+			_, err := call[*lgpdv1.Term](f.dpo, f, getTermMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
 
 	// The consent rules the catalog drives.
 	subject := &lgpdv1.Subject{Cpf: f.scenario(seed.ScenarioPEP).CPF}
-	must[*lgpdv1.Purpose](f, f.dpo, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: &lgpdv1.Purpose{
+	must[*lgpdv1.Purpose](f.dpo, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: &lgpdv1.Purpose{
 		Id: "cadastro_fiscal", Name: "Cadastro fiscal", LegalBasis: "obrigacao_legal"}})
-	must[*lgpdv1.Term](f, f.dpo, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "cadastro_fiscal", Version: "1", Text: "Aviso fiscal."})
-	must[*lgpdv1.Purpose](f, f.dpo, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: &lgpdv1.Purpose{
+	must[*lgpdv1.Term](f.dpo, f, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "cadastro_fiscal", Version: "1", Text: "Aviso fiscal."})
+	must[*lgpdv1.Purpose](f.dpo, f, createPurposeMethod, &lgpdv1.CreatePurposeRequest{Tenant: "demo", Purpose: &lgpdv1.Purpose{
 		Id: "sem_termo", Name: "Sem termo", LegalBasis: "consentimento", ConsentRequired: true, RefusalConsequences: "Nada muda"}})
 	for _, tc := range []struct {
 		name   string
@@ -151,7 +151,7 @@ func TestConsentCatalog(t *testing.T) {
 		{"grant of an old term", consentReq(subject, "newsletter", lgpdv1.ConsentAction_GRANT, "1", ""), "TERM_NOT_CURRENT"},
 	} {
 		t.Run("rule/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Request](f, f.backend, createMethod, tc.req)
+			_, err := call[*lgpdv1.Request](f.backend, f, createMethod, tc.req)
 			wantCode(t, err, codes.FailedPrecondition, tc.reason)
 		})
 	}
@@ -196,10 +196,10 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	if again := f.create(f.backend, consentReq(subj, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", "lead-42-grant")); again.GetId() != grant.GetId() {
 		t.Errorf("the same idempotency key recorded a second consent: %s %s", grant.GetId(), again.GetId())
 	}
-	_, err := call[*lgpdv1.Request](f, f.backend, createMethod, consentReq(&lgpdv1.Subject{Cpf: unknownCPF}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", "lead-42-grant"))
+	_, err := call[*lgpdv1.Request](f.backend, f, createMethod, consentReq(&lgpdv1.Subject{Cpf: unknownCPF}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", "lead-42-grant"))
 	wantCode(t, err, codes.FailedPrecondition, "CONFLICT", unknownCPF)
 
-	must[*lgpdv1.Term](f, f.dpo, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "2", Text: "Termo novo."})
+	must[*lgpdv1.Term](f.dpo, f, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "2", Text: "Termo novo."})
 	revoke := f.create(f.backend, consentReq(&lgpdv1.Subject{Email: strings.ToUpper(lead.Email)}, "marketing_email", lgpdv1.ConsentAction_REVOKE, "1", ""))
 	refuse := f.create(f.backend, consentReq(subj, "partner_sharing", lgpdv1.ConsentAction_REFUSE, "", ""))
 	if revoke.GetSubjectRef() != grant.GetSubjectRef() || refuse.GetSubjectRef() != grant.GetSubjectRef() {
@@ -212,14 +212,14 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	if got := f.outbox(refuse.GetId()); len(got) != 0 {
 		t.Errorf("outbox of a refusal: %v", got)
 	}
-	rc := must[*lgpdv1.Receipt](f, f.backend, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: revoke.GetId()})
+	rc := must[*lgpdv1.Receipt](f.backend, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: revoke.GetId()})
 	if leaf := f.verifyReceipt(t, rc); leaf.Kind != "CONSENT" || leaf.To != "COMPLETED" || leaf.RequestID != revoke.GetId() {
 		t.Errorf("receipt of a revocation: %+v", leaf)
 	}
 
 	search := func(key string, s *lgpdv1.Subject) *lgpdv1.SearchConsentsResponse {
 		t.Helper()
-		return must[*lgpdv1.SearchConsentsResponse](f, caller(key), searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: s})
+		return must[*lgpdv1.SearchConsentsResponse](caller(key), f, searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: s})
 	}
 	got := search(keyBackend, &lgpdv1.Subject{Cpf: brdoc.FormatCPF(lead.CPF)})
 	h := got.GetHistory()
@@ -289,7 +289,7 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 		{"no subject", keyDPO, nil, codes.InvalidArgument, "SUBJECT_REQUIRED"},
 	} {
 		t.Run("search/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.SearchConsentsResponse](f, caller(tc.key), searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: tc.subject})
+			_, err := call[*lgpdv1.SearchConsentsResponse](caller(tc.key), f, searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: tc.subject})
 			wantCode(t, err, tc.code, tc.reason, lead.CPF, "123.456.789-00")
 		})
 	}
@@ -303,7 +303,7 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	seen := map[string]bool{}
 	token, pages := "", 0
 	for {
-		page := must[*lgpdv1.ListConsentSubjectsResponse](f, f.backend, consentSubjectsMethod,
+		page := must[*lgpdv1.ListConsentSubjectsResponse](f.backend, f, consentSubjectsMethod,
 			&lgpdv1.ListConsentSubjectsRequest{Tenant: "demo", Purpose: "marketing_whatsapp", PageSize: 2, PageToken: token})
 		pages++
 		for _, ref := range page.GetSubjectRefs() {
@@ -319,7 +319,7 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 	if len(seen) != 5 || pages != 3 {
 		t.Errorf("listed %d titulares in %d pages, want 5 in 3", len(seen), pages)
 	}
-	revoked := must[*lgpdv1.ListConsentSubjectsResponse](f, f.dpo, consentSubjectsMethod,
+	revoked := must[*lgpdv1.ListConsentSubjectsResponse](f.dpo, f, consentSubjectsMethod,
 		&lgpdv1.ListConsentSubjectsRequest{Tenant: "demo", Purpose: "marketing_email", Status: lgpdv1.ConsentAction_REVOKE})
 	if !slices.Equal(revoked.GetSubjectRefs(), []string{grant.GetSubjectRef()}) {
 		t.Errorf("titulares who revoked marketing_email: %v", revoked.GetSubjectRefs())
@@ -337,7 +337,7 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 		{"auditor", keyAuditor, &lgpdv1.ListConsentSubjectsRequest{Tenant: "demo", Purpose: "marketing_email"}, codes.PermissionDenied, "ROLE_NOT_ALLOWED"},
 	} {
 		t.Run("subjects/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.ListConsentSubjectsResponse](f, caller(tc.key), consentSubjectsMethod, tc.req)
+			_, err := call[*lgpdv1.ListConsentSubjectsResponse](caller(tc.key), f, consentSubjectsMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
@@ -369,7 +369,7 @@ func TestConsentBatchConcurrent(t *testing.T) {
 			default:
 				r = consentReq(subject, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", fmt.Sprintf("k-%d", i))
 			}
-			out, err := call[*lgpdv1.Request](f, f.backend, createMethod, r)
+			out, err := call[*lgpdv1.Request](f.backend, f, createMethod, r)
 			results[i] = outcome{out, err}
 		})
 	}
@@ -403,7 +403,7 @@ func TestConsentBatchConcurrent(t *testing.T) {
 	// A caller that gave up is told so, and nothing is recorded for it.
 	ctx, cancel := context.WithCancel(f.backend)
 	cancel()
-	_, err := call[*lgpdv1.Request](f, ctx, createMethod, consentReq(&lgpdv1.Subject{Email: "desistiu@example.com"}, "marketing_email", lgpdv1.ConsentAction_REVOKE, "", ""))
+	_, err := call[*lgpdv1.Request](ctx, f, createMethod, consentReq(&lgpdv1.Subject{Email: "desistiu@example.com"}, "marketing_email", lgpdv1.ConsentAction_REVOKE, "", ""))
 	wantCode(t, err, codes.Canceled, "")
 	if got := f.count("SELECT COUNT(*) FROM lgpd_requests WHERE kind = 'CONSENT'"); got != 49 {
 		t.Errorf("a cancelled call recorded a consent: %d requests", got)
@@ -426,7 +426,7 @@ func TestLoadPurposes(t *testing.T) {
 			t.Errorf("first load of %s: %+v", p.ID, p)
 		}
 	}
-	list := must[*lgpdv1.ListPurposesResponse](f, f.dpo, listPurposesMethod, &lgpdv1.ListPurposesRequest{Tenant: "demo"})
+	list := must[*lgpdv1.ListPurposesResponse](f.dpo, f, listPurposesMethod, &lgpdv1.ListPurposesRequest{Tenant: "demo"})
 	if len(list.GetPurposes()) != len(loaded) {
 		t.Errorf("%d purposes listed, %d loaded", len(list.GetPurposes()), len(loaded))
 	}
@@ -450,7 +450,7 @@ func TestLoadPurposes(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Created || got[0].PublishedTerm != "2" {
 		t.Fatalf("a new version: %+v, %v", got, err)
 	}
-	cur := must[*lgpdv1.Term](f, f.dpo, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "current"})
+	cur := must[*lgpdv1.Term](f.dpo, f, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "current"})
 	if cur.GetVersion() != "2" || cur.GetText() != "Texto novo.\n" {
 		t.Errorf("term in force after loading version 2: %v", cur)
 	}
@@ -476,7 +476,7 @@ func TestLoadPurposes(t *testing.T) {
 			}
 		})
 	}
-	if _, err := call[*lgpdv1.Term](f, f.dpo, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "ruim", Version: "current"}); status.Code(err) != codes.NotFound {
+	if _, err := call[*lgpdv1.Term](f.dpo, f, getTermMethod, &lgpdv1.GetTermRequest{Tenant: "demo", Purpose: "ruim", Version: "current"}); status.Code(err) != codes.NotFound {
 		t.Errorf("an invalid entry was loaded: %v", err)
 	}
 }

@@ -127,7 +127,7 @@ func (c *Consent) ListDeliveries(ctx context.Context, in *lgpdv1.ListDeliveriesR
 		pd := &lgpdv1.Delivery{
 			EventId: d.Event.ID, Seq: d.Event.Seq, Type: d.Event.Type, Endpoint: d.Endpoint,
 			State:      lgpdv1.DeliveryState(lgpdv1.DeliveryState_value["DELIVERY_"+d.State]),
-			SubjectRef: d.Event.SubjectRef, RequestId: d.Event.RequestID, Attempts: int32(d.Attempts),
+			SubjectRef: d.Event.SubjectRef, RequestId: d.Event.RequestID, Attempts: int32(d.Attempts), //nolint:gosec // G115: attempts are bounded by max_attempts
 			CreatedAt: ts(d.Event.CreatedAt), NextAttemptAt: ts(d.NextAttemptAt), LastError: d.LastError,
 		}
 		if d.DeliveredAt != nil {

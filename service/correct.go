@@ -88,7 +88,7 @@ func normalizeValue(rule, raw string) (string, error) {
 // correct applies a CORRECT within the transaction that recorded it, so a
 // refusal (a value another person already holds) leaves nothing behind.
 func correct(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, actor string, values map[string]string) (*store.Request, error) {
-	return runInline(ctx, t, tx, r, actor, func() (*store.Result, string, error) {
+	return runInline(ctx, tx, r, actor, func() (*store.Result, string, error) {
 		counts, err := crm.Correct(ctx, tx.CRM(), t.Map, r.Subject, values)
 		switch {
 		case errors.Is(err, crm.ErrDuplicate):

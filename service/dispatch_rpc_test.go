@@ -70,7 +70,7 @@ func (f *fixture) dispatch() (bool, time.Time) {
 
 func (f *fixture) listDeliveries(state lgpdv1.DeliveryState) []*lgpdv1.Delivery {
 	f.t.Helper()
-	return must[*lgpdv1.ListDeliveriesResponse](f, f.dpo, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: state}).GetDeliveries()
+	return must[*lgpdv1.ListDeliveriesResponse](f.dpo, f, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: state}).GetDeliveries()
 }
 
 // waitUntil sleeps until at (bounded): a retry becomes due.
@@ -216,8 +216,8 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 		t.Errorf("a failed delivery was sent again: %d posts", len(rcv.deliveries()))
 	}
 	// Pages of one.
-	page := must[*lgpdv1.ListDeliveriesResponse](f, f.dpo, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: lgpdv1.DeliveryState_DELIVERY_FAILED, PageSize: 1})
-	next := must[*lgpdv1.ListDeliveriesResponse](f, f.dpo, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: lgpdv1.DeliveryState_DELIVERY_FAILED, PageSize: 1, PageToken: page.GetNextPageToken()})
+	page := must[*lgpdv1.ListDeliveriesResponse](f.dpo, f, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: lgpdv1.DeliveryState_DELIVERY_FAILED, PageSize: 1})
+	next := must[*lgpdv1.ListDeliveriesResponse](f.dpo, f, listDeliveriesMethod, &lgpdv1.ListDeliveriesRequest{Tenant: "demo", State: lgpdv1.DeliveryState_DELIVERY_FAILED, PageSize: 1, PageToken: page.GetNextPageToken()})
 	if len(page.GetDeliveries()) != 1 || page.GetNextPageToken() == "" || len(next.GetDeliveries()) != 1 ||
 		next.GetDeliveries()[0].GetEventId() == page.GetDeliveries()[0].GetEventId() {
 		t.Errorf("paging failed deliveries: %v then %v", page, next)
@@ -235,7 +235,7 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 		{"backend", keyBackend, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo"}, codes.PermissionDenied, "ROLE_NOT_ALLOWED"},
 	} {
 		t.Run("retry/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.RetryDeliveriesResponse](f, caller(tc.key), retryMethod, tc.req)
+			_, err := call[*lgpdv1.RetryDeliveriesResponse](caller(tc.key), f, retryMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
@@ -251,13 +251,13 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 		{"auditor", keyAuditor, &lgpdv1.ListDeliveriesRequest{Tenant: "demo"}, codes.PermissionDenied, "ROLE_NOT_ALLOWED"},
 	} {
 		t.Run("list/"+tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.ListDeliveriesResponse](f, caller(tc.key), listDeliveriesMethod, tc.req)
+			_, err := call[*lgpdv1.ListDeliveriesResponse](caller(tc.key), f, listDeliveriesMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
 
 	rcv.status.Store(http.StatusOK)
-	one := must[*lgpdv1.RetryDeliveriesResponse](f, f.dpo, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo", EventIds: []string{types["consent.revoked"]}})
+	one := must[*lgpdv1.RetryDeliveriesResponse](f.dpo, f, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo", EventIds: []string{types["consent.revoked"]}})
 	if one.GetRequeued() != 1 {
 		t.Errorf("requeued %d, want the one named", one.GetRequeued())
 	}
@@ -265,7 +265,7 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 	if d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_DELIVERED); len(d) != 1 || d[0].GetType() != "consent.revoked" {
 		t.Errorf("after retrying the revocation: %v", d)
 	}
-	rest := must[*lgpdv1.RetryDeliveriesResponse](f, f.dpo, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo", Endpoint: "crm"})
+	rest := must[*lgpdv1.RetryDeliveriesResponse](f.dpo, f, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo", Endpoint: "crm"})
 	if rest.GetRequeued() != 1 {
 		t.Errorf("requeued %d by endpoint, want the correction", rest.GetRequeued())
 	}
@@ -273,7 +273,7 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 	if d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_DELIVERED); len(d) != 2 {
 		t.Errorf("delivered after the retries: %v", d)
 	}
-	if none := must[*lgpdv1.RetryDeliveriesResponse](f, f.dpo, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo"}); none.GetRequeued() != 0 {
+	if none := must[*lgpdv1.RetryDeliveriesResponse](f.dpo, f, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo"}); none.GetRequeued() != 0 {
 		t.Errorf("requeued %d with nothing failed", none.GetRequeued())
 	}
 }

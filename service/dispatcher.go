@@ -159,7 +159,7 @@ func (d *Dispatcher) backoff(attempt int) time.Duration {
 		b *= 2
 	}
 	b = min(b, d.cfg.MaxBackoff)
-	return b/2 + rand.N(b/2+1)
+	return b/2 + rand.N(b/2+1) //nolint:gosec // G404: jitter of a retry delay, not a secret
 }
 
 // post sends the signed event and returns "" on a 2xx, else why it failed.
@@ -192,7 +192,7 @@ func (d *Dispatcher) post(ctx context.Context, tenantID string, ep tenant.Endpoi
 	if err != nil {
 		return netReason(err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // the response was read; closing a drained body cannot lose data
 	// Drain a little so the connection is reused; the content is not kept.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 == 2 {

@@ -50,7 +50,7 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 		if err := propagateErasure(ctx, t, tx, r, res); err != nil {
 			return err
 		}
-		return finish(ctx, t, tx, r, store.StatusCompleted, &store.Result{Delete: res}, reasons)
+		return finish(ctx, tx, r, store.StatusCompleted, &store.Result{Delete: res}, reasons)
 	})
 }
 

@@ -117,7 +117,7 @@ func TestDeleteRequest(t *testing.T) {
 		}
 	}
 	// The COMPLETED leaf carries the digest of the stored outcome.
-	rc := must[*lgpdv1.Receipt](f, f.dpo, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: b.GetId()})
+	rc := must[*lgpdv1.Receipt](f.dpo, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: b.GetId()})
 	leaf := f.verifyReceipt(t, rc)
 	var result, reasons string
 	if err := f.db.QueryRow("SELECT result_json, reasons_json FROM lgpd_requests WHERE id = ?", b.GetId()).Scan(&result, &reasons); err != nil {
@@ -227,7 +227,7 @@ func hmacEmail(t *testing.T) func(string) string {
 func TestAnonymizeRefusedByMap(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, withoutPurposes(), withDatamap(hmacEmail(t)))
-	_, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+	_, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 		Kind: lgpdv1.RequestKind_ANONYMIZE, Subject: &lgpdv1.Subject{Cpf: f.scenario(seed.ScenarioPEP).CPF}})
 	wantCode(t, err, codes.FailedPrecondition, "MAP_NOT_ANONYMIZING")
 	if err != nil && !strings.Contains(err.Error(), "pessoa.email") {
@@ -330,7 +330,7 @@ func TestCorrectRequest(t *testing.T) {
 		{"value too long", map[string]string{"uf": "SPX"}, codes.InvalidArgument, "VALUE_TOO_LONG"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+			_, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 				Kind: lgpdv1.RequestKind_CORRECT, Subject: &lgpdv1.Subject{Cpf: s.CPF}, Correction: &lgpdv1.Correction{Fields: tc.fields}})
 			wantCode(t, err, tc.code, tc.reason, other.CPF, "not-an-email", "31/12/1990", strings.Repeat("x", 80))
 		})

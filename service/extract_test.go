@@ -183,7 +183,7 @@ func TestExtractExportAndDownload(t *testing.T) {
 		x.GetId(), x.GetId()); n != 5 {
 		t.Errorf("%d ledger leaves for the request, want 3 state changes and 2 deliveries", n)
 	}
-	rc := must[*lgpdv1.Receipt](f, f.auditor, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: x.GetId()})
+	rc := must[*lgpdv1.Receipt](f.auditor, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: x.GetId()})
 	leaf := f.verifyReceipt(t, rc)
 	if leaf.RequestID != x.GetId() || leaf.SubjectRef != x.GetSubjectRef() {
 		t.Errorf("receipt leaf %+v is not the request's", leaf)

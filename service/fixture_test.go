@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -335,7 +334,7 @@ func (f *fixture) server(method string) (*grpc.ServiceDesc, any) {
 // call runs a unary RPC as the gRPC server would: the generated handler,
 // the authenticator's interceptor, then the error mapping. It returns the
 // response as Resp, and the error as the client would see its status.
-func call[Resp proto.Message](f *fixture, ctx context.Context, method string, req proto.Message) (Resp, error) {
+func call[Resp proto.Message](ctx context.Context, f *fixture, method string, req proto.Message) (Resp, error) {
 	f.t.Helper()
 	var zero Resp
 	desc, srv := f.server(method)
@@ -365,9 +364,9 @@ func call[Resp proto.Message](f *fixture, ctx context.Context, method string, re
 }
 
 // must is call that fails the test on an error.
-func must[Resp proto.Message](f *fixture, ctx context.Context, method string, req proto.Message) Resp {
+func must[Resp proto.Message](ctx context.Context, f *fixture, method string, req proto.Message) Resp {
 	f.t.Helper()
-	out, err := call[Resp](f, ctx, method, req)
+	out, err := call[Resp](ctx, f, method, req)
 	if err != nil {
 		f.t.Fatalf("%s: %v", method, err)
 	}
@@ -381,8 +380,8 @@ func (f *fixture) download(ctx context.Context, req *lgpdv1.DownloadExportReques
 	ss := &fakeStream{ctx: ctx, in: req}
 	info := &grpc.StreamServerInfo{FullMethod: lgpdv1.RequestService_DownloadExport_FullMethodName, IsServerStream: true}
 	h := lgpdv1.RequestService_ServiceDesc.Streams[0].Handler
-	errs := ErrorStream(f.log)
-	err := f.auth.Stream()(f.reqs, ss, info, func(srv any, s grpc.ServerStream) error {
+	errs := ErrorStream(f.log) //nolint:contextcheck // the call's context travels in the stream, as in a server
+	err := f.auth.Stream()(f.reqs, ss, info, func(srv any, s grpc.ServerStream) error { //nolint:contextcheck // the call's context travels in the stream, as in a server
 		return errs(srv, s, info, h)
 	})
 	if err != nil {
@@ -496,12 +495,12 @@ func (f *fixture) create(ctx context.Context, in *lgpdv1.CreateRequestRequest) *
 	if in.Tenant == "" {
 		in.Tenant = "demo"
 	}
-	return must[*lgpdv1.Request](f, ctx, lgpdv1.RequestService_CreateRequest_FullMethodName, in)
+	return must[*lgpdv1.Request](ctx, f, lgpdv1.RequestService_CreateRequest_FullMethodName, in)
 }
 
 func (f *fixture) get(id string) *lgpdv1.Request {
 	f.t.Helper()
-	return must[*lgpdv1.Request](f, f.dpo, lgpdv1.RequestService_GetRequest_FullMethodName, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: id})
+	return must[*lgpdv1.Request](f.dpo, f, lgpdv1.RequestService_GetRequest_FullMethodName, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: id})
 }
 
 // count runs a COUNT(*) query on the demo database.
@@ -583,17 +582,4 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// eventually polls cond until it holds or the deadline passes; not a
-// performance assertion.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	until := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(until) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 
 	"github.com/titular/titular/store"
-	"github.com/titular/titular/tenant"
 )
 
 // runInline records RECEIVED -> PROCESSING, runs work, stores the result it
 // returns (when not nil) and records PROCESSING -> COMPLETED with its note,
 // all in tx: an inline kind's error rolls back the request with its work.
-func runInline(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, actor string,
+func runInline(ctx context.Context, tx *store.Tx, r *store.Request, actor string,
 	work func() (res *store.Result, note string, err error)) (*store.Request, error) {
 	if _, err := tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusProcessing, actor, ""); err != nil {
 		return nil, err

@@ -62,20 +62,20 @@ func TestLedgerRPCs(t *testing.T) {
 	if n, err := f.ledger.Sequence(context.Background(), f.tenant()); err != nil || n != 0 || len(sizes) != 1 {
 		t.Errorf("Sequence with nothing pending: %d, %v; OnSize saw %v", n, err, sizes)
 	}
-	cp1 := must[*lgpdv1.Checkpoint](f, f.backend, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
+	cp1 := must[*lgpdv1.Checkpoint](f.backend, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
 	c1 := f.openCheckpoint(t, cp1)
 	if c1.Size != 3 {
 		t.Fatalf("checkpoint size %d, want the CONFIRM's 3 leaves", c1.Size)
 	}
 	// Unchanged tree, same checkpoint.
-	if again := must[*lgpdv1.Checkpoint](f, f.auditor, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"}); again.GetNote() != cp1.GetNote() {
+	if again := must[*lgpdv1.Checkpoint](f.auditor, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"}); again.GetNote() != cp1.GetNote() {
 		t.Error("a checkpoint of an unchanged tree was signed again")
 	}
 
 	x := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: s.CPF}})
 	f.work()
 	// Reads integrate what is pending first: the EXTRACT's three leaves.
-	all := must[*lgpdv1.ListEntriesResponse](f, f.auditor, entriesMethod, &lgpdv1.ListEntriesRequest{Tenant: "demo"})
+	all := must[*lgpdv1.ListEntriesResponse](f.auditor, f, entriesMethod, &lgpdv1.ListEntriesRequest{Tenant: "demo"})
 	if len(all.GetEntries()) != 6 {
 		t.Fatalf("%d entries, want 6", len(all.GetEntries()))
 	}
@@ -92,13 +92,13 @@ func TestLedgerRPCs(t *testing.T) {
 			t.Errorf("entry %d is %s of %s, want request %s", i, leaf.To, leaf.RequestID, want)
 		}
 	}
-	part := must[*lgpdv1.ListEntriesResponse](f, f.dpo, entriesMethod, &lgpdv1.ListEntriesRequest{Tenant: "demo", Start: 2, End: 4})
+	part := must[*lgpdv1.ListEntriesResponse](f.dpo, f, entriesMethod, &lgpdv1.ListEntriesRequest{Tenant: "demo", Start: 2, End: 4})
 	if len(part.GetEntries()) != 2 || part.GetEntries()[0].GetIndex() != 2 {
 		t.Errorf("entries [2, 4): %v", part.GetEntries())
 	}
 
 	// Inclusion: in the latest checkpoint, and in the older one.
-	cp2 := must[*lgpdv1.Checkpoint](f, f.auditor, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
+	cp2 := must[*lgpdv1.Checkpoint](f.auditor, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
 	c2 := f.openCheckpoint(t, cp2)
 	if c2.Size != 6 {
 		t.Fatalf("second checkpoint size %d", c2.Size)
@@ -107,7 +107,7 @@ func TestLedgerRPCs(t *testing.T) {
 		index, size uint64
 		root        []byte
 	}{{4, 0, c2.Hash}, {0, 0, c1.Hash}, {1, 3, c1.Hash}, {5, 6, c2.Hash}} {
-		p := must[*lgpdv1.InclusionProof](f, f.backend, inclusionMethod, &lgpdv1.GetInclusionProofRequest{Tenant: "demo", Index: tc.index, TreeSize: tc.size})
+		p := must[*lgpdv1.InclusionProof](f.backend, f, inclusionMethod, &lgpdv1.GetInclusionProofRequest{Tenant: "demo", Index: tc.index, TreeSize: tc.size})
 		if tc.size != 0 && p.GetTreeSize() != tc.size {
 			t.Errorf("proof of %d in %d is for size %d", tc.index, tc.size, p.GetTreeSize())
 		}
@@ -133,11 +133,11 @@ func TestLedgerRPCs(t *testing.T) {
 	if root, err := ledger.Root(r); err != nil || !bytes.Equal(root, c2.Hash) {
 		t.Errorf("the root recomputed from the entries is not the checkpoint's (%v)", err)
 	}
-	cons := must[*lgpdv1.ConsistencyProof](f, f.auditor, consistencyMethod, &lgpdv1.GetConsistencyProofRequest{Tenant: "demo", First: c1.Size})
+	cons := must[*lgpdv1.ConsistencyProof](f.auditor, f, consistencyMethod, &lgpdv1.GetConsistencyProofRequest{Tenant: "demo", First: c1.Size})
 	if cons.GetSecond() != c2.Size || ledger.VerifyConsistency(c1.Size, c2.Size, cons.GetHashes(), c1.Hash, c2.Hash) != nil {
 		t.Errorf("consistency %d -> %d does not verify: %v", c1.Size, cons.GetSecond(), cons)
 	}
-	explicit := must[*lgpdv1.ConsistencyProof](f, f.dpo, consistencyMethod, &lgpdv1.GetConsistencyProofRequest{Tenant: "demo", First: 3, Second: 6})
+	explicit := must[*lgpdv1.ConsistencyProof](f.dpo, f, consistencyMethod, &lgpdv1.GetConsistencyProofRequest{Tenant: "demo", First: 3, Second: 6})
 	if ledger.VerifyConsistency(3, 6, explicit.GetHashes(), c1.Hash, c2.Hash) != nil {
 		t.Error("consistency 3 -> 6 does not verify")
 	}
@@ -169,13 +169,13 @@ func TestLedgerRPCs(t *testing.T) {
 			var err error
 			switch req := tc.req.(type) {
 			case *lgpdv1.ListEntriesRequest:
-				_, err = call[*lgpdv1.ListEntriesResponse](f, ctx, tc.method, req)
+				_, err = call[*lgpdv1.ListEntriesResponse](ctx, f, tc.method, req)
 			case *lgpdv1.GetInclusionProofRequest:
-				_, err = call[*lgpdv1.InclusionProof](f, ctx, tc.method, req)
+				_, err = call[*lgpdv1.InclusionProof](ctx, f, tc.method, req)
 			case *lgpdv1.GetConsistencyProofRequest:
-				_, err = call[*lgpdv1.ConsistencyProof](f, ctx, tc.method, req)
+				_, err = call[*lgpdv1.ConsistencyProof](ctx, f, tc.method, req)
 			case *lgpdv1.GetCheckpointRequest:
-				_, err = call[*lgpdv1.Checkpoint](f, ctx, tc.method, req)
+				_, err = call[*lgpdv1.Checkpoint](ctx, f, tc.method, req)
 			}
 			wantCode(t, err, tc.code, tc.reason)
 		})
@@ -187,9 +187,9 @@ func TestLedgerRPCs(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.Unimplemented {
 		t.Errorf("receipt without a ledger: %v", err)
 	}
-	_, err = call[*lgpdv1.Receipt](f, f.dpo, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: "00000000-0000-0000-0000-000000000000"})
+	_, err = call[*lgpdv1.Receipt](f.dpo, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: "00000000-0000-0000-0000-000000000000"})
 	wantCode(t, err, codes.NotFound, "NOT_FOUND")
-	_, err = call[*lgpdv1.Receipt](f, f.backend, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: "x"})
+	_, err = call[*lgpdv1.Receipt](f.backend, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: "x"})
 	wantCode(t, err, codes.InvalidArgument, "BAD_REQUEST_ID")
 }
 
@@ -201,7 +201,7 @@ func TestLedgerKeyRotation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, withoutPurposes())
 	f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: f.scenario(seed.ScenarioPEP).CPF}})
-	cp1 := f.openCheckpoint(t, must[*lgpdv1.Checkpoint](f, f.dpo, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"}))
+	cp1 := f.openCheckpoint(t, must[*lgpdv1.Checkpoint](f.dpo, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"}))
 
 	skey, vkey, err := ledger.GenerateKey("titular.test")
 	if err != nil {
@@ -212,7 +212,7 @@ func TestLedgerKeyRotation(t *testing.T) {
 	rotated := NewLedger(f.reg, signer, verifier, nil, "titular.test", f.log)
 	f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: unknownCPF}})
 	f.ledger = rotated
-	_, err = call[*lgpdv1.Checkpoint](f, f.dpo, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
+	_, err = call[*lgpdv1.Checkpoint](f.dpo, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
 	wantCode(t, err, codes.DataLoss, "LEDGER_INCONSISTENT")
 	if err != nil && !bytes.Contains([]byte(err.Error()), []byte("ledger verify")) {
 		t.Errorf("the message must say what to run: %v", err)
@@ -223,7 +223,7 @@ func TestLedgerKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.ledger = NewLedger(f.reg, signer, verifier, []note.Verifier{old}, "titular.test", f.log)
-	cp := must[*lgpdv1.Checkpoint](f, f.dpo, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
+	cp := must[*lgpdv1.Checkpoint](f.dpo, f, checkpointMethod, &lgpdv1.GetCheckpointRequest{Tenant: "demo"})
 	c, err := ledger.OpenCheckpoint([]byte(cp.GetNote()), ledger.Origin("titular.test", "demo"), verifier)
 	if err != nil || c.Size != cp1.Size+3 {
 		t.Errorf("checkpoint after rotation: %v, %v", c, err)

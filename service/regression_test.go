@@ -25,7 +25,7 @@ func TestCorrectNumericFieldRefusesText(t *testing.T) {
 	f := newFixture(t, withoutPurposes())
 	s := f.scenario(seed.ScenarioSameCPF)
 	const income = "R$ 5.432,10"
-	_, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+	_, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 		Kind: lgpdv1.RequestKind_CORRECT, Subject: &lgpdv1.Subject{Cpf: s.CPF},
 		Correction: &lgpdv1.Correction{Fields: map[string]string{"renda_mensal": income}}})
 	if status.Code(err) != codes.InvalidArgument {
@@ -52,21 +52,21 @@ func TestIdempotencyKeyReusedForAnotherChange(t *testing.T) {
 	s := f.scenario(seed.ScenarioSameCPF)
 	subject := &lgpdv1.Subject{Cpf: s.CPF}
 	grant := f.create(f.backend, consentReq(subject, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", "crm-lead-42"))
-	revoke, err := call[*lgpdv1.Request](f, f.backend, createMethod, consentReq(subject, "marketing_email", lgpdv1.ConsentAction_REVOKE, "", "crm-lead-42"))
+	revoke, err := call[*lgpdv1.Request](f.backend, f, createMethod, consentReq(subject, "marketing_email", lgpdv1.ConsentAction_REVOKE, "", "crm-lead-42"))
 	switch {
 	case err == nil && revoke.GetId() == grant.GetId():
 		t.Error("a REVOKE reusing the GRANT's idempotency key was answered with the GRANT and not recorded; want FAILED_PRECONDITION CONFLICT")
 	case err != nil:
 		wantCode(t, err, codes.FailedPrecondition, "CONFLICT")
 	}
-	cur := must[*lgpdv1.SearchConsentsResponse](f, f.dpo, searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: subject}).GetCurrent()
+	cur := must[*lgpdv1.SearchConsentsResponse](f.dpo, f, searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: subject}).GetCurrent()
 	if err == nil && (len(cur) != 1 || cur[0].GetAction() != lgpdv1.ConsentAction_REVOKE) {
 		t.Errorf("the call succeeded, but the titular's status is %v", cur)
 	}
 
 	first := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CORRECT, Subject: subject, IdempotencyKey: "ticket-7",
 		Correction: &lgpdv1.Correction{Fields: map[string]string{"profissao": "Arquiteta"}}})
-	second, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CORRECT,
+	second, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CORRECT,
 		Subject: subject, IdempotencyKey: "ticket-7", Correction: &lgpdv1.Correction{Fields: map[string]string{"profissao": "Engenheira"}}})
 	if err == nil && second.GetId() == first.GetId() {
 		t.Error("a CORRECT with other values reusing a key was answered with the first correction; want FAILED_PRECONDITION CONFLICT")
@@ -85,7 +85,7 @@ func TestDenyWithManyReasons(t *testing.T) {
 	for range 40 {
 		reasons = append(reasons, &lgpdv1.Reason{Code: "DOCUMENTO_ILEGIVEL", Message: strings.Repeat("Documento ilegível. ", 90), LegalReference: "LGPD art. 18 §4"})
 	}
-	d, err := call[*lgpdv1.Request](f, f.dpo, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: reasons})
+	d, err := call[*lgpdv1.Request](f.dpo, f, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: reasons})
 	switch {
 	case err == nil && len(d.GetReasons()) != len(reasons):
 		t.Errorf("denied with %d of %d reasons", len(d.GetReasons()), len(reasons))

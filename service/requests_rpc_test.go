@@ -166,7 +166,7 @@ func TestCreateRequestValidation(t *testing.T) {
 			default:
 				ctx = caller(c.key)
 			}
-			_, err := call[*lgpdv1.Request](f, ctx, createMethod, c.req)
+			_, err := call[*lgpdv1.Request](ctx, f, createMethod, c.req)
 			wantCode(t, err, c.code, c.reason, badCPF, "123456789", "no-at-sign", pep.CPF, brdoc.FormatCPF(pep.CPF))
 		})
 	}
@@ -204,7 +204,7 @@ func TestCreateRequestIdempotency(t *testing.T) {
 		{Tenant: "demo", Kind: lgpdv1.RequestKind_DELETE, Subject: &lgpdv1.Subject{Cpf: s.CPF}, IdempotencyKey: "crm-ticket-1"},
 		{Tenant: "demo", Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: unknownCPF}, IdempotencyKey: "crm-ticket-1"},
 	} {
-		_, err := call[*lgpdv1.Request](f, f.backend, createMethod, other)
+		_, err := call[*lgpdv1.Request](f.backend, f, createMethod, other)
 		wantCode(t, err, codes.FailedPrecondition, "CONFLICT", unknownCPF, s.CPF)
 	}
 	// CONFIRM is idempotent too, and its retry reads the stored result.
@@ -234,7 +234,7 @@ func TestListAndGetRequests(t *testing.T) {
 	var order []string
 	token, pages := "", 0
 	for {
-		page := must[*lgpdv1.ListRequestsResponse](f, f.auditor, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo",
+		page := must[*lgpdv1.ListRequestsResponse](f.auditor, f, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo",
 			Kind: lgpdv1.RequestKind_CONFIRM, Status: lgpdv1.RequestStatus_COMPLETED, PageSize: 2, PageToken: token})
 		pages++
 		for _, r := range page.GetRequests() {
@@ -260,15 +260,15 @@ func TestListAndGetRequests(t *testing.T) {
 	if slices.Reverse(confirms); !slices.Equal(order, confirms) {
 		t.Errorf("order %v, want newest first %v", order, confirms)
 	}
-	all := must[*lgpdv1.ListRequestsResponse](f, f.backend, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo"})
+	all := must[*lgpdv1.ListRequestsResponse](f.backend, f, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo"})
 	if len(all.GetRequests()) != 6 || all.GetRequests()[0].GetId() != x.GetId() || all.GetNextPageToken() != "" {
 		t.Errorf("unfiltered list: %d requests, first %s, next %q", len(all.GetRequests()), all.GetRequests()[0].GetId(), all.GetNextPageToken())
 	}
-	received := must[*lgpdv1.ListRequestsResponse](f, f.dpo, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo", Status: lgpdv1.RequestStatus_RECEIVED})
+	received := must[*lgpdv1.ListRequestsResponse](f.dpo, f, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo", Status: lgpdv1.RequestStatus_RECEIVED})
 	if len(received.GetRequests()) != 1 || received.GetRequests()[0].GetKind() != lgpdv1.RequestKind_EXTRACT {
 		t.Errorf("RECEIVED filter: %v", received)
 	}
-	got := must[*lgpdv1.Request](f, f.auditor, getMethod, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: x.GetId()})
+	got := must[*lgpdv1.Request](f.auditor, f, getMethod, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: x.GetId()})
 	if got.GetId() != x.GetId() || got.GetStatus() != lgpdv1.RequestStatus_RECEIVED ||
 		got.GetDueAt().AsTime().Sub(got.GetReceivedAt().AsTime()) != 15*24*time.Hour {
 		t.Errorf("GetRequest: %v; want RECEIVED due 15 days after receipt (LGPD art. 19 II)", got)
@@ -292,15 +292,15 @@ func TestListAndGetRequests(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var err error
 			if c.method == listMethod {
-				_, err = call[*lgpdv1.ListRequestsResponse](f, f.dpo, c.method, c.req.(*lgpdv1.ListRequestsRequest))
+				_, err = call[*lgpdv1.ListRequestsResponse](f.dpo, f, c.method, c.req.(*lgpdv1.ListRequestsRequest))
 			} else {
-				_, err = call[*lgpdv1.Request](f, f.dpo, c.method, c.req.(*lgpdv1.GetRequestRequest))
+				_, err = call[*lgpdv1.Request](f.dpo, f, c.method, c.req.(*lgpdv1.GetRequestRequest))
 			}
 			wantCode(t, err, c.code, c.reason)
 		})
 	}
 	// Another tenant's credential cannot read demo's requests.
-	_, err := call[*lgpdv1.Request](f, f.other, getMethod, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: x.GetId()})
+	_, err := call[*lgpdv1.Request](f.other, f, getMethod, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: x.GetId()})
 	wantCode(t, err, codes.PermissionDenied, "TENANT_NOT_ALLOWED")
 }
 
@@ -316,19 +316,19 @@ func TestConcurrentCreation(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+			r, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 				Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: unknownCPF}, IdempotencyKey: "same-ticket"})
 			ids[i], errs[i] = r.GetId(), err
 		})
 		wg.Go(func() {
-			r, err := call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+			r, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 				Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: brdoc.CPFFromSeed(55_555)}})
 			refs[i], errs[n+i] = r.GetSubjectRef(), err
 		})
 	}
 	for i := range 2 * n {
 		wg.Go(func() {
-			r, err := call[*lgpdv1.Request](f, f.backend, createMethod,
+			r, err := call[*lgpdv1.Request](f.backend, f, createMethod,
 				consentReq(&lgpdv1.Subject{Email: "primeira-vez@example.com"}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", ""))
 			consentRefs[i], errs[2*n+i] = r.GetSubjectRef(), err
 		})

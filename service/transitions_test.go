@@ -60,7 +60,7 @@ func TestApprovalHoldsThenRuns(t *testing.T) {
 		{"unknown request", keyDPO, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: "00000000-0000-0000-0000-000000000000"}, codes.NotFound, "NOT_FOUND"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Request](f, caller(tc.key), approveMethod, tc.req)
+			_, err := call[*lgpdv1.Request](caller(tc.key), f, approveMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}
@@ -68,7 +68,7 @@ func TestApprovalHoldsThenRuns(t *testing.T) {
 		t.Fatalf("refused approvals moved the request to %s", got.GetStatus())
 	}
 
-	a := must[*lgpdv1.Request](f, f.dpo, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d.GetId(), Note: "titular identificado"})
+	a := must[*lgpdv1.Request](f.dpo, f, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d.GetId(), Note: "titular identificado"})
 	if a.GetStatus() != lgpdv1.RequestStatus_RECEIVED || !slices.Contains(f.wakes(), "demo") {
 		t.Fatalf("approved: %v, wakes %v", a, f.wakes())
 	}
@@ -84,11 +84,11 @@ func TestApprovalHoldsThenRuns(t *testing.T) {
 		t.Errorf("approved DELETE: %v", got)
 	}
 	// Approving twice is a conflict, and says so.
-	_, err := call[*lgpdv1.Request](f, f.dpo, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d.GetId()})
+	_, err := call[*lgpdv1.Request](f.dpo, f, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d.GetId()})
 	wantCode(t, err, codes.FailedPrecondition, "CONFLICT")
 	// Without a note, "approved" is recorded.
 	d2 := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_DELETE, Subject: &lgpdv1.Subject{Cpf: f.scenario(seed.ScenarioPEP).CPF}})
-	must[*lgpdv1.Request](f, f.dpo, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d2.GetId()})
+	must[*lgpdv1.Request](f.dpo, f, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: d2.GetId()})
 	if n := f.count("SELECT COUNT(*) FROM lgpd_request_events WHERE request_id = ? AND note = 'approved'", d2.GetId()); n != 1 {
 		t.Error("an approval without a note must record 'approved'")
 	}
@@ -132,12 +132,12 @@ func TestDenyAndCancel(t *testing.T) {
 		{"message not UTF-8", keyDPO, reason("IDENTITY_NOT_CONFIRMED", "m\xff"), codes.InvalidArgument, "BAD_REASON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Request](f, caller(tc.key), denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: tc.reasons})
+			_, err := call[*lgpdv1.Request](caller(tc.key), f, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: tc.reasons})
 			wantCode(t, err, tc.code, tc.why)
 		})
 	}
 	msg := "Não foi possível confirmar a identidade do titular pelos documentos enviados."
-	d := must[*lgpdv1.Request](f, f.dpo, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: []*lgpdv1.Reason{
+	d := must[*lgpdv1.Request](f.dpo, f, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: []*lgpdv1.Reason{
 		{Code: "IDENTITY_NOT_CONFIRMED", Message: msg, LegalReference: "LGPD art. 18 §4", Entity: "pessoa"}}})
 	if d.GetStatus() != lgpdv1.RequestStatus_DENIED || len(d.GetReasons()) != 1 || d.GetReasons()[0].GetMessage() != msg ||
 		d.GetReasons()[0].GetEntity() != "pessoa" || d.GetCompletedAt() == nil {
@@ -146,18 +146,18 @@ func TestDenyAndCancel(t *testing.T) {
 	if got := f.get(x.GetId()); len(got.GetReasons()) != 1 || got.GetReasons()[0].GetCode() != "IDENTITY_NOT_CONFIRMED" {
 		t.Errorf("stored reasons: %v", got.GetReasons())
 	}
-	rc := must[*lgpdv1.Receipt](f, f.auditor, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: x.GetId()})
+	rc := must[*lgpdv1.Receipt](f.auditor, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: x.GetId()})
 	if leaf := f.verifyReceipt(t, rc); leaf.To != "DENIED" || len(leaf.Digests) == 0 {
 		t.Errorf("receipt leaf %+v: want the DENIED one committing to its reasons", leaf)
 	}
-	_, err := call[*lgpdv1.Request](f, f.dpo, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: reason("AGAIN", "x")})
+	_, err := call[*lgpdv1.Request](f.dpo, f, denyMethod, &lgpdv1.DenyRequestRequest{Tenant: "demo", Id: x.GetId(), Reasons: reason("AGAIN", "x")})
 	wantCode(t, err, codes.FailedPrecondition, "CONFLICT")
-	_, err = call[*lgpdv1.Request](f, f.dpo, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: x.GetId()})
+	_, err = call[*lgpdv1.Request](f.dpo, f, approveMethod, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: x.GetId()})
 	wantCode(t, err, codes.FailedPrecondition, "CONFLICT")
 
 	// Cancelling: held and received requests, by the DPO or the backend.
 	y := held()
-	c := must[*lgpdv1.Request](f, f.backend, cancelMethod, &lgpdv1.CancelRequestRequest{Tenant: "demo", Id: y.GetId(), Note: "titular desistiu"})
+	c := must[*lgpdv1.Request](f.backend, f, cancelMethod, &lgpdv1.CancelRequestRequest{Tenant: "demo", Id: y.GetId(), Note: "titular desistiu"})
 	if c.GetStatus() != lgpdv1.RequestStatus_CANCELED {
 		t.Errorf("cancel a held request: %v", c)
 	}
@@ -168,7 +168,7 @@ func TestDenyAndCancel(t *testing.T) {
 	if z.GetStatus() != lgpdv1.RequestStatus_RECEIVED {
 		t.Fatalf("DELETE under an EXTRACT/ANONYMIZE policy: %v", z)
 	}
-	if c := must[*lgpdv1.Request](f, f.dpo, cancelMethod, &lgpdv1.CancelRequestRequest{Tenant: "demo", Id: z.GetId()}); c.GetStatus() != lgpdv1.RequestStatus_CANCELED {
+	if c := must[*lgpdv1.Request](f.dpo, f, cancelMethod, &lgpdv1.CancelRequestRequest{Tenant: "demo", Id: z.GetId()}); c.GetStatus() != lgpdv1.RequestStatus_CANCELED {
 		t.Errorf("cancel a received request: %v", c)
 	}
 	if n := f.work(); n != 0 {
@@ -188,7 +188,7 @@ func TestDenyAndCancel(t *testing.T) {
 		{"malformed id", keyDPO, &lgpdv1.CancelRequestRequest{Tenant: "demo", Id: "123"}, codes.InvalidArgument, "BAD_REQUEST_ID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := call[*lgpdv1.Request](f, caller(tc.key), cancelMethod, tc.req)
+			_, err := call[*lgpdv1.Request](caller(tc.key), f, cancelMethod, tc.req)
 			wantCode(t, err, tc.code, tc.reason)
 		})
 	}

@@ -147,7 +147,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		for _, c := range counts {
 			res.Extract.TotalRows += c.Rows
 		}
-		return finish(ctx, t, tx, r, store.StatusCompleted, res, nil)
+		return finish(ctx, tx, r, store.StatusCompleted, res, nil)
 	})
 }
 
@@ -163,7 +163,7 @@ func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request,
 }
 
 // finish stores a claimed request's outcome and ends it as status, in tx.
-func finish(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Request, status store.Status, res *store.Result, reasons []store.Reason) error {
+func finish(ctx context.Context, tx *store.Tx, r *store.Request, status store.Status, res *store.Result, reasons []store.Reason) error {
 	if err := tx.SetOutcome(ctx, r.ID, res, reasons); err != nil {
 		return err
 	}

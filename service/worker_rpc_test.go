@@ -73,7 +73,7 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 	}
 
 	// In the call, the same failure is INTERNAL and says where to look.
-	_, err = call[*lgpdv1.Request](f, f.backend, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
+	_, err = call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo",
 		Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: s.CPF}})
 	wantCode(t, err, codes.Internal, "", "documentos", "1146", "Table")
 	if !strings.Contains(f.logs.String(), `"msg":"internal error"`) {
@@ -155,7 +155,7 @@ func TestWorkerLease(t *testing.T) {
 func TestTenantErrors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, withoutPurposes())
-	_, err := call[*lgpdv1.ListRequestsResponse](f, f.other, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "down"})
+	_, err := call[*lgpdv1.ListRequestsResponse](f.other, f, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "down"})
 	wantCode(t, err, codes.Unavailable, "TENANT_UNAVAILABLE", "titular:pw", "127.0.0.1:1", "nowhere")
 	if !strings.Contains(f.logs.String(), "tenant unavailable") {
 		t.Error("the reason must be logged for the operator")
@@ -163,7 +163,7 @@ func TestTenantErrors(t *testing.T) {
 	ctx, cancel := context.WithDeadline(f.dpo, time.Now().Add(-time.Second))
 	defer cancel()
 	f.tenant() // opened: the store's query meets the deadline
-	_, err = call[*lgpdv1.ListRequestsResponse](f, ctx, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo"})
+	_, err = call[*lgpdv1.ListRequestsResponse](ctx, f, listMethod, &lgpdv1.ListRequestsRequest{Tenant: "demo"})
 	wantCode(t, err, codes.DeadlineExceeded, "")
 
 	_, err = f.consent.ListPurposes(f.dpo, &lgpdv1.ListPurposesRequest{Tenant: "nowhere"})

@@ -45,7 +45,7 @@ func (s *Store) purposesForConsent(ctx context.Context, tx *sql.Tx, ids []string
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+purposeColumns+purposeFrom+" WHERE p.id IN ("+sqlq.Placeholders(len(ids))+") LOCK IN SHARE MODE", args...)
+	rows, err := tx.QueryContext(ctx, "SELECT "+purposeColumns+purposeFrom+" WHERE p.id IN ("+sqlq.Placeholders(len(ids))+") LOCK IN SHARE MODE", args...) //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 	if err != nil {
 		return nil, fmt.Errorf("read purposes: %w", err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) requestsByIdempotencyKeys(ctx context.Context, tx *sql.Tx, keys 
 		conds[i] = "(created_by = ? AND idempotency_key = ?)"
 		args = append(args, k.CreatedBy, k.Key)
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+requestColumns+" FROM lgpd_requests WHERE "+strings.Join(conds, " OR ")+" FOR UPDATE", args...)
+	rows, err := tx.QueryContext(ctx, "SELECT "+requestColumns+" FROM lgpd_requests WHERE "+strings.Join(conds, " OR ")+" FOR UPDATE", args...) //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 	if err != nil {
 		return nil, fmt.Errorf("find requests by idempotency key: %w", err)
 	}

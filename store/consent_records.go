@@ -189,6 +189,7 @@ func (s *Store) clearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []str
 
 // clearEvidence clears the evidence of the uncleared records matching where.
 func (s *Store) clearEvidence(ctx context.Context, tx *sql.Tx, where string, args ...any) (int64, error) {
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	res, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_ip = NULL, evidence_user_agent = NULL,
  evidence_captured_by = NULL, evidence_cleared_at = ?, evidence_release_at = NULL WHERE evidence_cleared_at IS NULL AND `+where,
 		append([]any{s.now()}, args...)...)

@@ -371,18 +371,10 @@ func TestDeleteAnonymizesHeldRows(t *testing.T) {
 	cutoff := time.Date(2021, 6, 1, 12, 0, 0, 0, time.UTC) // the clock minus keep_years
 	total := countRows(t, db, "SELECT COUNT(*) FROM lead_interacoes WHERE idcorretor = ?", id)
 	var held []any
-	rows, err := db.Query("SELECT idlead_interacao FROM lead_interacoes WHERE idcorretor = ? AND data_interacao > ?", id, cutoff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k int64
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
+	for _, k := range crmtest.Column[int64](t, db, "SELECT idlead_interacao FROM lead_interacoes WHERE idcorretor = ? AND data_interacao > ?", id, cutoff) {
 		held = append(held, k)
 	}
-	if rows.Close(); len(held) == 0 {
+	if len(held) == 0 {
 		t.Fatal("the heavy broker has no notes under the hold")
 	}
 	res, err = deleteSubject(t, s, m, broker)

@@ -103,11 +103,11 @@ type pendingLeaf struct {
 // integrateOnce integrates up to max pending leaves in one transaction. It
 // runs in READ COMMITTED so reading the pending table takes no gap locks that
 // would stall writers appending to it.
-func (s *Store) integrateOnce(ctx context.Context, max int) (int, error) {
+func (s *Store) integrateOnce(ctx context.Context, limit int) (int, error) {
 	var n int
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		n, err = s.tryIntegrate(ctx, max)
+		n, err = s.tryIntegrate(ctx, limit)
 		if err == nil || !IsRetryable(err) {
 			return n, err
 		}
@@ -115,7 +115,7 @@ func (s *Store) integrateOnce(ctx context.Context, max int) (int, error) {
 	return n, err
 }
 
-func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
+func (s *Store) tryIntegrate(ctx context.Context, limit int) (int, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return 0, fmt.Errorf("integrate: begin: %w", err)
@@ -130,7 +130,7 @@ func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("integrate: lock head: %w", err)
 	}
-	pending, err := readPending(ctx, tx, max)
+	pending, err := readPending(ctx, tx, limit)
 	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
@@ -155,19 +155,19 @@ func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
 			return 0, fmt.Errorf("integrate: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_entries (seq, leaf, leaf_hash, mac, request_id, created_at) VALUES "+
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_entries (seq, leaf, leaf_hash, mac, request_id, created_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		sqlq.RowsOf(len(pending), 6), entryArgs...); err != nil {
 		return 0, fmt.Errorf("integrate: insert entries: %w", err)
 	}
 	if len(nodeArgs) > 0 {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_nodes (seq, level, hash) VALUES "+
+		if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_nodes (seq, level, hash) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 			sqlq.RowsOf(len(nodeArgs)/3, 3), nodeArgs...); err != nil {
 			return 0, fmt.Errorf("integrate: insert nodes: %w", err)
 		}
 	}
 	// Delete exactly the rows read: a range could catch a row whose
 	// transaction commits meanwhile, and lose its leaf.
-	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_ledger_pending WHERE id IN ("+sqlq.Placeholders(len(ids))+")", ids...)
+	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_ledger_pending WHERE id IN ("+sqlq.Placeholders(len(ids))+")", ids...) //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 	if err != nil {
 		return 0, fmt.Errorf("integrate: clear pending: %w", err)
 	}
@@ -188,8 +188,8 @@ func (s *Store) tryIntegrate(ctx context.Context, max int) (int, error) {
 	return len(pending), nil
 }
 
-func readPending(ctx context.Context, tx *sql.Tx, max int) ([]pendingLeaf, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, leaf, mac, request_id FROM lgpd_ledger_pending ORDER BY id LIMIT ?", max)
+func readPending(ctx context.Context, tx *sql.Tx, limit int) ([]pendingLeaf, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, leaf, mac, request_id FROM lgpd_ledger_pending ORDER BY id LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("integrate: read pending: %w", err)
 	}
@@ -209,7 +209,6 @@ func readPending(ctx context.Context, tx *sql.Tx, max int) ([]pendingLeaf, error
 // it under.
 func nodeSeq(id compact.NodeID) uint64 { return (id.Index+1)<<id.Level - 1 }
 
-// rowsOf returns "(?, ?), (?, ?)" for n rows of cols values.
 // PendingLeaves counts leaves committed but not yet integrated.
 func (s *Store) PendingLeaves(ctx context.Context) (int64, error) {
 	var n int64

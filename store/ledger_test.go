@@ -15,6 +15,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/merkle/testonly"
 
+	"github.com/titular/titular/crm/crmtest"
 	"github.com/titular/titular/ledger"
 )
 
@@ -260,17 +261,8 @@ func TestLedgerConcurrentRequests(t *testing.T) {
 		t.Fatalf("ledger has %d entries for %d events: leaves were lost", rep.Size, events)
 	}
 	// Each event has its leaf: compare (request, to-state) multisets.
-	var fromEvents, fromLeaves []string
-	rows, err := db.Query("SELECT request_id, to_status FROM lgpd_request_events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, to string
-		_ = rows.Scan(&id, &to)
-		fromEvents = append(fromEvents, id+"/"+to)
-	}
-	rows.Close()
+	var fromLeaves []string
+	fromEvents := crmtest.Column[string](t, db, "SELECT CONCAT(request_id, '/', to_status) FROM lgpd_request_events")
 	entries, err := s.LedgerEntries(context.Background(), 0, rep.Size)
 	if err != nil {
 		t.Fatal(err)

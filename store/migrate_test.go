@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/titular/titular/crm/crmtest"
 	"github.com/titular/titular/store/storetest"
 )
 
@@ -37,20 +38,7 @@ func migratedTables(t *testing.T) []string {
 
 func tablesIn(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := s.DB().Query("SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
+	return crmtest.Column[string](t, s.DB(), "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME")
 }
 
 func TestMigrations_Embedded(t *testing.T) {

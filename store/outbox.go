@@ -162,11 +162,12 @@ func (s *Store) claimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, nil
 	}
 	pairs := sqlq.RowsOf(len(keys)/2, 2)
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET attempts = attempts + 1, next_attempt_at = ?
  WHERE (seq, endpoint) IN (`+pairs+`)`, append([]any{now.Add(lease)}, keys...)...); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+
+	rows, err = tx.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		" WHERE (d.seq, d.endpoint) IN ("+pairs+") ORDER BY d.seq, d.endpoint", keys...)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -197,6 +198,7 @@ func (s *Store) DeliveriesSucceeded(ctx context.Context, keys []DeliveryKey) err
 	for _, k := range keys {
 		args = append(args, k.Seq, k.Endpoint)
 	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox_deliveries SET state = ?, delivered_at = ?, last_error = NULL
  WHERE state = ? AND (seq, endpoint) IN (`+sqlq.RowsOf(len(keys), 2)+")", args...)
 	if err != nil {
@@ -238,7 +240,7 @@ func (s *Store) RetryFailedDeliveries(ctx context.Context, endpoint string, even
 		args = append(args, endpoint)
 	}
 	if len(eventIDs) > 0 {
-		q += " AND o.event_id IN (" + sqlq.Placeholders(len(eventIDs)) + ")"
+		q += " AND o.event_id IN (" + sqlq.Placeholders(len(eventIDs)) + ")" //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		for _, id := range eventIDs {
 			args = append(args, id)
 		}
@@ -285,7 +287,7 @@ func (s *Store) ListDeliveries(ctx context.Context, states []string, pageSize in
 		args = append(args, seq, seq, ep)
 	}
 	args = append(args, pageSize+1)
-	rows, err := s.db.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+" WHERE "+where+
+	rows, err := s.db.QueryContext(ctx, "SELECT "+deliveryColumns+deliveryFrom+" WHERE "+where+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		" ORDER BY d.seq DESC, d.endpoint DESC LIMIT ?", args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)

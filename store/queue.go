@@ -154,7 +154,7 @@ func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, str
 	}
 	q := "SELECT " + requestColumns + " FROM lgpd_requests"
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 	}
 	q += " ORDER BY received_at DESC, id DESC LIMIT ?"
 	args = append(args, f.PageSize+1)

@@ -45,12 +45,14 @@ func (s Status) Final() bool {
 	return s == StatusCompleted || s == StatusDenied || s == StatusFailed || s == StatusCanceled
 }
 
-// Identifiers, EntityCount and Reason are the executor's vocabulary, which
-// titular's request records keep as they are.
+// The executor's vocabulary, which titular's request records keep as is.
 type (
+	// Identifiers are a titular's normalized identifiers (crm.Identifiers).
 	Identifiers = crm.Identifiers
+	// EntityCount is how many rows of one entity a request touched.
 	EntityCount = crm.EntityCount
-	Reason      = crm.Reason
+	// Reason explains a denial, partial fulfilment or failure.
+	Reason = crm.Reason
 )
 
 // Result is a completed request's outcome, per kind.

@@ -35,6 +35,7 @@ func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
 		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
 			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest)
 	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
  (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest)
  VALUES `+sqlq.RowsOf(len(rs), 12), args...); err != nil {
@@ -61,7 +62,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, evs []eventRow) error {
 	for _, e := range evs {
 		args = append(args, e.requestID, nullable(string(e.from)), e.to, e.actor, nullable(e.note), e.at)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at) VALUES "+
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_request_events (request_id, from_status, to_status, actor, note, at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		sqlq.RowsOf(len(evs), 6), args...); err != nil {
 		return fmt.Errorf("record request events: %w", err)
 	}
@@ -96,7 +97,7 @@ func (s *Store) insertLeaves(ctx context.Context, tx *sql.Tx, ls []ledger.Leaf) 
 		}
 		args = append(args, b, ledger.MAC(s.ledgerKey, b), nullable(l.RequestID), now)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_ledger_pending (leaf, mac, request_id, created_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		sqlq.RowsOf(len(ls), 4), args...); err != nil {
 		return fmt.Errorf("append ledger leaves: %w", err)
 	}
@@ -114,6 +115,7 @@ func insertConsents(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) erro
 		args = append(args, rec.SubjectRef, rec.PurposeID, rec.Action, nullable(rec.TermVersion), nullable(rec.TermSHA256), rec.At,
 			rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy))
 	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consents (subject_ref, purpose_id, action, term_version, term_sha256, at,
  channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by) VALUES `+sqlq.RowsOf(len(recs), 11), args...)
 	if err != nil {
@@ -160,7 +162,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 		ids = append(ids, e.ID)
 		byID[e.ID] = e
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at) VALUES "+
+	res, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		sqlq.RowsOf(len(rows), 6), args...)
 	if err != nil {
 		return fmt.Errorf("enqueue events: %w", err)
@@ -170,7 +172,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 			return fmt.Errorf("enqueue event: %w", err)
 		}
 	} else {
-		seqs, err := tx.QueryContext(ctx, "SELECT seq, event_id FROM lgpd_outbox WHERE event_id IN ("+sqlq.Placeholders(len(ids))+")", ids...)
+		seqs, err := tx.QueryContext(ctx, "SELECT seq, event_id FROM lgpd_outbox WHERE event_id IN ("+sqlq.Placeholders(len(ids))+")", ids...) //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		if err != nil {
 			return fmt.Errorf("enqueue events: %w", err)
 		}
@@ -197,7 +199,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 	if len(dels) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES "+
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 		sqlq.RowsOf(len(dels)/4, 4), dels...); err != nil {
 		return fmt.Errorf("enqueue deliveries: %w", err)
 	}
@@ -211,7 +213,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 // titulares never deadlock on the index; the caller compares the rows
 // inserted with those it asked for to learn of a concurrent writer.
 func insertSubjectIndex(ctx context.Context, tx *sql.Tx, rows []any) (int64, error) {
-	res, err := tx.ExecContext(ctx, "INSERT IGNORE INTO lgpd_subject_index (id_hmac, subject_ref, created_at) VALUES "+sqlq.RowsOf(len(rows)/3, 3), rows...)
+	res, err := tx.ExecContext(ctx, "INSERT IGNORE INTO lgpd_subject_index (id_hmac, subject_ref, created_at) VALUES "+sqlq.RowsOf(len(rows)/3, 3), rows...) //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
 	if err != nil {
 		return 0, fmt.Errorf("index subjects: %w", err)
 	}

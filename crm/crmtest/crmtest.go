@@ -244,3 +244,26 @@ func ScanMapped(tb testing.TB, db *sql.DB, m *datamap.Map, needles []string) map
 	}
 	return found
 }
+
+// Column reads the first column of every row a query returns, failing the
+// test on any error, the one that ends a read early included.
+func Column[T any](tb testing.TB, q crm.Querier, query string, args ...any) []T {
+	tb.Helper()
+	rows, err := q.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			tb.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
