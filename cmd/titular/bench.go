@@ -15,6 +15,7 @@ import (
 
 	"github.com/titular/titular/bench"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/server"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,11 +116,11 @@ func renderReport(path string, stdout io.Writer) error {
 
 // startBenchServer runs titular in-process exactly as `titular serve` does.
 func startBenchServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bench.Server, error) {
-	a, err := start(ctx, cfg, log, startOptions{})
+	a, err := server.Start(ctx, cfg, log, server.Options{Version: version})
 	if err != nil {
 		return nil, err
 	}
-	return &bench.Server{GRPCAddr: a.GRPCAddr, HTTPAddr: a.HTTPAddr, Stop: a.Stop}, nil
+	return &bench.Server{GRPCAddr: a.GRPCAddr(), HTTPAddr: a.HTTPAddr(), Stop: a.Stop}, nil
 }
 
 func scenarioNames() string {
