@@ -7,9 +7,10 @@
 // Start, and so do the end-to-end tests beside it, through real gRPC and
 // HTTP clients.
 //
-// Stop lets calls and background jobs in flight finish, up to a bound;
-// work cut off is not lost: its transaction rolls back and its request
-// lease lets another replica, or the next start, take it.
+// Stop has one bound (Options.ShutdownTimeout) for everything: calls and
+// background jobs in flight are cancelled before it, and Stop returns at it
+// whatever still runs. Work cut off is not lost: its transaction rolls back
+// and its request lease lets another replica, or the next start, take it.
 package server
 
 import (
@@ -18,6 +19,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/fleet"
@@ -37,6 +40,8 @@ type Options struct {
 	// Reload, when it delivers, re-reads the tenant catalog: the config
 	// file's list and tenants_dir (which is also watched).
 	Reload <-chan os.Signal
+	// ShutdownTimeout bounds Stop (default DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
 	// Version names the build in traces (default "dev").
 	Version string
 }
@@ -46,14 +51,17 @@ type Options struct {
 type App struct {
 	grpcAddr, httpAddr string
 
+	log         *slog.Logger
 	worker      *service.Worker
 	sched       *fleet.Scheduler
 	srv         *server
 	tenants     *tenant.Registry
+	bound       time.Duration
 	errc        chan error
 	cancel      context.CancelFunc
 	catalogDone chan struct{}
 	stopTracing func(context.Context) error
+	stopOnce    sync.Once
 }
 
 // Start opens the listeners and starts serving and working. Tenants open in
@@ -61,6 +69,9 @@ type App struct {
 // fatal. Addresses may use port 0; GRPCAddr and HTTPAddr say which ports
 // were taken.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
@@ -111,9 +122,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 		return nil, fmt.Errorf("HTTP listener: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{grpcAddr: gl.Addr().String(), httpAddr: hl.Addr().String(), worker: worker, sched: sched,
-		srv: srv, tenants: tenants, errc: make(chan error, 1), cancel: cancel, catalogDone: make(chan struct{}),
-		stopTracing: stopTracing}
+	a := &App{grpcAddr: gl.Addr().String(), httpAddr: hl.Addr().String(), log: log, worker: worker, sched: sched,
+		srv: srv, tenants: tenants, bound: opts.ShutdownTimeout, errc: make(chan error, 1), cancel: cancel,
+		catalogDone: make(chan struct{}), stopTracing: stopTracing}
 	sched.Start()
 	go func() {
 		defer close(a.catalogDone)
