@@ -24,19 +24,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/titular/titular/config"
 )
-
-// Server is a running titular, as the bench needs it.
-type Server struct {
-	GRPCAddr, HTTPAddr string
-	// Stop shuts the server and its workers down.
-	Stop func()
-}
-
-// StartFunc starts titular with cfg, the way `titular serve` does.
-type StartFunc func(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error)
 
 // Options tunes a bench run.
 type Options struct {
@@ -67,8 +55,6 @@ type Options struct {
 	Keep bool
 	// Datamap is the path of the demo data map (examples/realestate/datamap.yaml).
 	Datamap string
-	// Start starts titular in-process.
-	Start StartFunc
 	// ServeCommand is the command line of `titular serve` without its
 	// flags, e.g. the titular executable and "serve": the fleet scenario
 	// runs titular as a child process, to read its CPU time and memory
@@ -85,9 +71,6 @@ type Options struct {
 func (o *Options) defaults() error {
 	if o.DSN == "" {
 		return errors.New("bench: a DSN is required, e.g. 'root@tcp(127.0.0.1:3306)/'")
-	}
-	if o.Start == nil {
-		return errors.New("bench: no StartFunc given")
 	}
 	if o.Datamap == "" {
 		o.Datamap = "examples/realestate/datamap.yaml"

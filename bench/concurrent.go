@@ -98,7 +98,7 @@ func (e *Env) rest(ctx context.Context, method, path, body string, out any) erro
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+e.srv.HTTPAddr+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+e.srv.HTTPAddr()+path, rd)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/ledger"
+	"github.com/titular/titular/server"
 	"github.com/titular/titular/service"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -52,7 +53,7 @@ type Env struct {
 	// generates the signing key, so it holds the verifier.
 	ledgerChecks ledger.Checks
 
-	srv    *Server
+	srv    *server.App
 	apiKey string
 	grpc   *grpc.ClientConn
 	http   *http.Client
@@ -210,11 +211,11 @@ databases: {max_connections: %d}
 		return err
 	}
 	e.progress("starting titular (%d workers)", e.opts.Workers)
-	if e.srv, err = e.opts.Start(ctx, cfg, e.opts.Log); err != nil {
+	if e.srv, err = server.Start(ctx, cfg, e.opts.Log, server.Options{}); err != nil {
 		return fmt.Errorf("start titular: %w", err)
 	}
 	e.cleanup = append(e.cleanup, e.srv.Stop)
-	if e.grpc, err = grpc.NewClient(e.srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if e.grpc, err = grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
 		return fmt.Errorf("gRPC client: %w", err)
 	}
 	e.cleanup = append(e.cleanup, func() { e.grpc.Close() })

@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/titular/titular/bench"
-	"github.com/titular/titular/config"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,7 +71,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	o.Progress = stderr
 	o.Log = log
-	o.Start = startBenchServer
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench: find the titular executable to run serve from: %w", err)
@@ -111,15 +108,6 @@ func renderReport(path string, stdout io.Writer) error {
 		return fmt.Errorf("--render: %s is not a bench --json report: %w", path, err)
 	}
 	return rep.WriteTable(stdout)
-}
-
-// startBenchServer runs titular in-process exactly as `titular serve` does.
-func startBenchServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*bench.Server, error) {
-	a, err := start(ctx, cfg, log, startOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return &bench.Server{GRPCAddr: a.GRPCAddr, HTTPAddr: a.HTTPAddr, Stop: a.Stop}, nil
 }
 
 func scenarioNames() string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/titular/titular/demo"
 	"github.com/titular/titular/examples/realestate"
+	"github.com/titular/titular/server"
 	"github.com/titular/titular/service"
 )
 
@@ -37,7 +38,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	defer d.Close()
 	d.Config.GRPCAddr, d.Config.HTTPAddr = *grpcAddr, *httpAddr
-	a, err := start(ctx, d.Config, log, startOptions{})
+	a, err := server.Start(ctx, d.Config, log, server.Options{Version: version})
 	if err != nil {
 		return err
 	}
@@ -45,8 +46,8 @@ func runDemo(ctx context.Context, args []string) error {
 		a.Stop()
 		return err
 	}
-	log.Info("titular demo serving", "grpc", a.GRPCAddr, "http", a.HTTPAddr, "migrations", d.Migrations)
-	if err := d.WriteTour(os.Stdout, a.GRPCAddr, a.HTTPAddr); err != nil {
+	log.Info("titular demo serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "migrations", d.Migrations)
+	if err := d.WriteTour(os.Stdout, a.GRPCAddr(), a.HTTPAddr()); err != nil {
 		a.Stop()
 		return err
 	}
@@ -57,8 +58,8 @@ func runDemo(ctx context.Context, args []string) error {
 
 // loadEmbeddedPurposes gives the demo tenant its purposes and terms, as
 // `make run` does with titular purposes load, so CONSENT works at once.
-func loadEmbeddedPurposes(ctx context.Context, a *app, tenantID string) error {
-	t, err := a.tenants.Get(ctx, tenantID)
+func loadEmbeddedPurposes(ctx context.Context, a *server.App, tenantID string) error {
+	t, err := a.Tenant(ctx, tenantID)
 	if err != nil {
 		return err
 	}

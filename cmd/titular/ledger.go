@@ -7,18 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/ledger"
-	"github.com/titular/titular/service"
+	"github.com/titular/titular/server"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -64,7 +59,7 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		}
 		vkey = string(b)
 	} else {
-		skey, err := loadSigningKey(cfg, log, false)
+		skey, err := server.LedgerSigningKey(cfg, log, false)
 		if err != nil {
 			return err
 		}
@@ -76,7 +71,7 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	previous, err := previousVerifiers(cfg)
+	previous, err := server.PreviousLedgerVerifiers(cfg)
 	if err != nil {
 		return err
 	}
@@ -120,7 +115,7 @@ func runLedgerCheckpoint(ctx context.Context, args []string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	signer, verifier, previous, err := loadSigner(cfg, log)
+	signer, verifier, previous, err := server.LedgerSigner(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -152,32 +147,12 @@ func runLedgerKeygen(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeKeyPair(*prefix, skey, vkey); err != nil {
+	if err := server.WriteLedgerKeyPair(*prefix, skey, vkey); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s.key (secret) and %s.pub\nverifier key: %s\nin the config: ledger: {host: %s, signing_key_file: %s.key}\n"+
 		"replacing a key: also list the old key's .pub line in ledger.previous_verifier_keys, so its checkpoints still verify\n",
 		*prefix, *prefix, vkey, *name, *prefix)
-	return nil
-}
-
-// writeKeyPair writes the secret key exclusively (never over an existing
-// key) and the public key beside it.
-func writeKeyPair(prefix, skey, vkey string) error {
-	f, err := os.OpenFile(prefix+".key", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write signing key: %w", err)
-	}
-	if _, err := f.WriteString(skey + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("write signing key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write signing key: %w", err)
-	}
-	if err := os.WriteFile(prefix+".pub", []byte(vkey+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write verifier key: %w", err)
-	}
 	return nil
 }
 
@@ -212,95 +187,4 @@ func openLedgerStore(ctx context.Context, cfg *config.Config, id string, log *sl
 		return nil, nil, err
 	}
 	return store.New(db, store.WithLedgerKey(ledgerKey), store.WithSubjectKey(subjectKey)), func() { db.Close() }, nil
-}
-
-// newLedgerService builds the ledger service with the configured signer.
-func newLedgerService(cfg *config.Config, tenants *tenant.Registry, log *slog.Logger) (*service.Ledger, error) {
-	signer, verifier, previous, err := loadSigner(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	return service.NewLedger(tenants, signer, verifier, previous, cfg.Ledger.Host, log), nil
-}
-
-// previousVerifiers parses ledger.previous_verifier_keys.
-func previousVerifiers(cfg *config.Config) ([]note.Verifier, error) {
-	var out []note.Verifier
-	for i, k := range cfg.Ledger.PreviousVerifierKeys {
-		v, err := ledger.NewVerifier(k)
-		if err != nil {
-			return nil, fmt.Errorf("ledger.previous_verifier_keys[%d]: %w", i, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// loadSigner returns the checkpoint signer, its verifier, and the verifiers
-// of signing keys rotated out (ledger.previous_verifier_keys).
-func loadSigner(cfg *config.Config, log *slog.Logger) (note.Signer, note.Verifier, []note.Verifier, error) {
-	skey, err := loadSigningKey(cfg, log, true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	signer, err := ledger.NewSigner(skey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	vkey, err := ledger.VerifierKey(skey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	verifier, err := ledger.NewVerifier(vkey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	previous, err := previousVerifiers(cfg)
-	return signer, verifier, previous, err
-}
-
-// loadSigningKey returns the checkpoint signing key from the configured file
-// or environment variable. With neither (development) it uses, or when
-// generate is set creates, <state_dir>/keys/ledger-signing.key, with a
-// warning (DESIGN §2); the key never goes into a tenant database.
-func loadSigningKey(cfg *config.Config, log *slog.Logger, generate bool) (string, error) {
-	switch {
-	case cfg.Ledger.SigningKeyEnv != "":
-		v := strings.TrimSpace(os.Getenv(cfg.Ledger.SigningKeyEnv))
-		if v == "" {
-			return "", fmt.Errorf("ledger: environment variable %s is empty; export the key written by titular ledger keygen", cfg.Ledger.SigningKeyEnv)
-		}
-		return v, nil
-	case cfg.Ledger.SigningKeyFile != "":
-		b, err := os.ReadFile(cfg.Ledger.SigningKeyFile)
-		if err != nil {
-			return "", fmt.Errorf("ledger.signing_key_file: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	prefix := filepath.Join(cfg.StateDir, "keys", "ledger-signing")
-	b, err := os.ReadFile(prefix + ".key")
-	if err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) || !generate {
-		return "", fmt.Errorf("ledger: no signing key configured and none generated in %s: %w", filepath.Dir(prefix), err)
-	}
-	if err := os.MkdirAll(filepath.Dir(prefix), 0o700); err != nil {
-		return "", fmt.Errorf("create key directory: %w", err)
-	}
-	skey, vkey, err := ledger.GenerateKey(cfg.Ledger.Host)
-	if err != nil {
-		return "", err
-	}
-	if err := writeKeyPair(prefix, skey, vkey); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			// Another process generated it first; use theirs.
-			return loadSigningKey(cfg, log, false)
-		}
-		return "", err
-	}
-	log.Warn("generated a development ledger signing key; configure ledger.signing_key_file for production (titular ledger keygen)",
-		"path", prefix+".key", "verifier_key", vkey)
-	return skey, nil
 }

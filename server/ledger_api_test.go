@@ -1,8 +1,7 @@
-package main
+package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"net/http"
 	"os"
@@ -168,7 +167,7 @@ func TestLedgerReceiptREST(t *testing.T) {
 	// The CLI: publish a checkpoint, then verify the ledger against it.
 	cfgPath := filepath.Join(env.cfg.Dir, "titular.yaml")
 	var out bytes.Buffer
-	if err := runLedger(context.Background(), []string{"checkpoint", "--config", cfgPath, "--tenant", "demo"}, &out); err != nil {
+	if err := runCLI(t, &out, "ledger", "checkpoint", "--config", cfgPath, "--tenant", "demo"); err != nil {
 		t.Fatalf("ledger checkpoint: %v", err)
 	}
 	cpFile := filepath.Join(t.TempDir(), "cp.txt")
@@ -176,7 +175,7 @@ func TestLedgerReceiptREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := runLedger(context.Background(), []string{"verify", "--config", cfgPath, "--tenant", "demo", "--checkpoint", cpFile}, &out); err != nil {
+	if err := runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo", "--checkpoint", cpFile); err != nil {
 		t.Fatalf("ledger verify: %v", err)
 	}
 	if !strings.Contains(out.String(), "verifies") {
@@ -186,7 +185,7 @@ func TestLedgerReceiptREST(t *testing.T) {
 
 	// keygen writes a usable pair and never overwrites a key.
 	prefix := filepath.Join(t.TempDir(), "ledger")
-	if err := runLedger(context.Background(), []string{"keygen", "--out", prefix, "--name", "titular.example.com"}, &out); err != nil {
+	if err := runCLI(t, &out, "ledger", "keygen", "--out", prefix, "--name", "titular.example.com"); err != nil {
 		t.Fatal(err)
 	}
 	skey, _ := os.ReadFile(prefix + ".key")
@@ -197,7 +196,7 @@ func TestLedgerReceiptREST(t *testing.T) {
 	if st, err := os.Stat(prefix + ".key"); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("signing key mode: %v %v", st, err)
 	}
-	if err := runLedger(context.Background(), []string{"keygen", "--out", prefix}, &out); err == nil {
+	if err := runCLI(t, &out, "ledger", "keygen", "--out", prefix); err == nil {
 		t.Error("keygen overwrote an existing key")
 	}
 }

@@ -1,8 +1,7 @@
-package main
+package server
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -76,8 +75,8 @@ func TestLedgerErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := runLedger(context.Background(), []string{"verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"),
-		"--tenant", "demo", "--checkpoint", cpFile}, &out); err != nil {
+	if err := runCLI(t, &out, "ledger", "verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"),
+		"--tenant", "demo", "--checkpoint", cpFile); err != nil {
 		t.Fatalf("verify after the erasure: %v", err)
 	}
 	checkReceipt(t, env, receipt)

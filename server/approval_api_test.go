@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -158,7 +158,7 @@ func TestDenyHeldRequest(t *testing.T) {
 		t.Errorf("final leaf %+v; want DENIED with the outcome digest", leaf)
 	}
 	var buf strings.Builder
-	if err := runLedger(context.Background(), []string{"verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo"}, &buf); err != nil {
+	if err := runCLI(t, &buf, "ledger", "verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo"); err != nil {
 		t.Errorf("ledger verify: %v\n%s", err, buf.String())
 	}
 }

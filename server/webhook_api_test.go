@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -177,7 +177,7 @@ func TestWebhookAtLeastOnceAcrossRestart(t *testing.T) {
 
 	rc.fail.Store(0)
 	log := slog.New(slog.NewJSONHandler(env.logs, nil))
-	restarted, err := start(context.Background(), env.cfg, log, startOptions{})
+	restarted, err := Start(context.Background(), env.cfg, log, Options{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}

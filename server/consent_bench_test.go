@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -110,7 +110,7 @@ func BenchmarkConsentThroughput(b *testing.B) {
 	}
 	conns := make([]lgpdv1.RequestServiceClient, benchClients)
 	for i := range conns {
-		cc, err := grpc.NewClient(env.app.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		cc, err := grpc.NewClient(env.app.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 
 func demoMap(t *testing.T) *datamap.Map {
 	t.Helper()
-	m, err := datamap.Load("../../examples/realestate/datamap.yaml")
+	m, err := datamap.Load("../examples/realestate/datamap.yaml")
 	if err != nil {
 		t.Fatalf("example data map: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -27,8 +27,8 @@ const (
 func loadDemoPurposes(t testing.TB, env *testEnv) {
 	t.Helper()
 	var out strings.Builder
-	err := runPurposes(context.Background(), []string{"load", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"),
-		"--tenant", "demo", "--file", "../../examples/realestate/purposes.yaml", "--log-format", "text"}, &out)
+	err := runCLI(t, &out, "purposes", "load", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"),
+		"--tenant", "demo", "--file", "../examples/realestate/purposes.yaml", "--log-format", "text")
 	if err != nil {
 		t.Fatalf("purposes load: %v", err)
 	}
@@ -354,7 +354,7 @@ func TestConsentEvidenceKeptAsProofThenSwept(t *testing.T) {
 	sweep := func() string {
 		t.Helper()
 		var out strings.Builder
-		if err := runSweep(context.Background(), []string{"--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo", "--log-format", "text"}, &out); err != nil {
+		if err := runCLI(t, &out, "sweep", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo", "--log-format", "text"); err != nil {
 			t.Fatalf("sweep: %v", err)
 		}
 		return out.String()

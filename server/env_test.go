@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ const (
 // testEnv is a running titular over a freshly seeded demo tenant and a
 // second, empty tenant, reached through real gRPC and HTTP clients.
 type testEnv struct {
-	app       *app
+	app       *App
 	baseURL   string
 	grpc      *grpc.ClientConn
 	scenarios map[string]seed.Scenario
@@ -74,7 +74,7 @@ func newTestEnv(t testing.TB, subjects int, opts ...envOption) *testEnv {
 	if _, err := store.Migrate(ctx, otherDB); err != nil {
 		t.Fatalf("migrate other: %v", err)
 	}
-	mapPath, err := filepath.Abs("../../examples/realestate/datamap.yaml")
+	mapPath, err := filepath.Abs("../examples/realestate/datamap.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ auth:
 		out = io.MultiWriter(logs, os.Stderr)
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := start(ctx, cfg, log, startOptions{})
+	a, err := Start(ctx, cfg, log, Options{})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -119,12 +119,12 @@ auth:
 		a.Stop()
 		assertNoPersonalData(t, logs.String(), sum.Scenarios)
 	})
-	conn, err := grpc.NewClient(a.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	env := &testEnv{app: a, baseURL: "http://" + a.HTTPAddr, grpc: conn, scenarios: map[string]seed.Scenario{}, demoDSN: demoDSN, cfg: cfg, logs: logs}
+	env := &testEnv{app: a, baseURL: "http://" + a.HTTPAddr(), grpc: conn, scenarios: map[string]seed.Scenario{}, demoDSN: demoDSN, cfg: cfg, logs: logs}
 	waitReady(t, env.baseURL, len(cfg.Tenants))
 	for _, s := range sum.Scenarios {
 		env.scenarios[s.Name] = s

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -214,11 +214,13 @@ func (s *server) serve(grpcLis, httpLis net.Listener) error {
 }
 
 // shutdown stops HTTP first (it rides on gRPC), then gRPC gracefully,
-// falling back to a hard stop at the deadline.
+// falling back to a hard stop at ctx's deadline: calls still running then
+// are cancelled.
 func (s *server) shutdown(ctx context.Context) {
 	s.health.Shutdown()
 	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("http shutdown", "error", err)
+		s.log.Warn("http shutdown: closing the connections still active", "error", err)
+		_ = s.http.Close()
 	}
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func (f *fleetEnv) writeTenant(t *testing.T, id, body string) {
 
 // start runs a replica in this process; its logs are checked for the
 // fleet's titulares' identifiers when the test ends.
-func (f *fleetEnv) start(t *testing.T, reload chan os.Signal) (*app, *testEnv) {
+func (f *fleetEnv) start(t *testing.T, reload chan os.Signal) (*App, *testEnv) {
 	t.Helper()
 	cfg, err := config.Load(f.cfgPath)
 	if err != nil {
@@ -84,7 +84,7 @@ func (f *fleetEnv) start(t *testing.T, reload chan os.Signal) (*app, *testEnv) {
 		out = io.MultiWriter(logs, os.Stderr)
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := start(context.Background(), cfg, log, startOptions{reload: reload})
+	a, err := Start(context.Background(), cfg, log, Options{Reload: reload})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -92,7 +92,7 @@ func (f *fleetEnv) start(t *testing.T, reload chan os.Signal) (*app, *testEnv) {
 		a.Stop()
 		f.assertNoPersonalData(t, logs.String())
 	})
-	return a, &testEnv{app: a, baseURL: "http://" + a.HTTPAddr, cfg: cfg, logs: logs}
+	return a, &testEnv{app: a, baseURL: "http://" + a.HTTPAddr(), cfg: cfg, logs: logs}
 }
 
 // assertNoPersonalData fails when a titular's identifier reached text.

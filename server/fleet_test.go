@@ -1,13 +1,11 @@
-package main
+package server
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -192,9 +190,8 @@ func TestFleetReplicas(t *testing.T) {
 	f := newFleetEnv(t, n, "")
 	// Replica A runs in a process of its own, so it can be killed.
 	httpA := fleettest.FreeAddr(t)
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), runMainEnv+"="+strings.Join([]string{"serve", "--config", f.cfgPath,
-		"--grpc-addr", fleettest.FreeAddr(t), "--http-addr", httpA, "--log-level", "debug"}, "\x1f"))
+	child := exec.Command(titularBinary(t), "serve", "--config", f.cfgPath,
+		"--grpc-addr", fleettest.FreeAddr(t), "--http-addr", httpA, "--log-level", "debug")
 	var childLogs lockedBuffer
 	child.Stdout, child.Stderr = &childLogs, &childLogs
 	if err := child.Start(); err != nil {
@@ -219,7 +216,7 @@ func TestFleetReplicas(t *testing.T) {
 	waitReady(t, envA.baseURL, n)
 	b, envB := f.start(t, nil)
 	waitReady(t, envB.baseURL, n)
-	ownerB := b.Worker.Owner()
+	ownerB := b.worker.Owner()
 
 	// Both hold some tenants, each tenant exactly one of them.
 	var holders map[string]string
@@ -228,7 +225,7 @@ func TestFleetReplicas(t *testing.T) {
 		count := map[string]int{}
 		for i, tn := range f.tenants {
 			h := leaseHolder(t, tn.DB)
-			if h == "" || (h == ownerB) != b.Scheduler.Holds(fleetID(i)) {
+			if h == "" || (h == ownerB) != b.sched.Holds(fleetID(i)) {
 				return false
 			}
 			holders[fleetID(i)] = h
@@ -263,7 +260,7 @@ func TestFleetReplicas(t *testing.T) {
 	deadAt := time.Now()
 	took = waitFor(t, "B to take over A's tenants", func() bool {
 		for i, tn := range f.tenants {
-			if leaseHolder(t, tn.DB) != ownerB || !b.Scheduler.Holds(fleetID(i)) {
+			if leaseHolder(t, tn.DB) != ownerB || !b.sched.Holds(fleetID(i)) {
 				return false
 			}
 		}
@@ -286,23 +283,4 @@ func TestFleetReplicas(t *testing.T) {
 			t.Errorf("%s request %s has %d exports (%v); want JSON and XLSX once", fleetID(r.tenant), r.id, exports, err)
 		}
 	}
-}
-
-// runMainEnv makes the test binary run titular's main with the arguments
-// it holds (separated by \x1f) instead of the tests: a replica the test can
-// kill.
-const runMainEnv = "TITULAR_TEST_RUN_MAIN"
-
-func TestMain(m *testing.M) {
-	if args := os.Getenv(runMainEnv); args != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, strings.Split(args, "\x1f"))
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "titular:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
 }

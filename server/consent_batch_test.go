@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -103,7 +103,7 @@ func TestConsentBatchConcurrent(t *testing.T) {
 		t.Errorf("%d CONSENT events are not the single NULL -> COMPLETED step with its note", badEvents)
 	}
 	var buf bytes.Buffer
-	if err := runLedger(context.Background(), []string{"verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo"}, &buf); err != nil {
+	if err := runCLI(t, &buf, "ledger", "verify", "--config", filepath.Join(env.cfg.Dir, "titular.yaml"), "--tenant", "demo"); err != nil {
 		t.Fatalf("ledger verify: %v\n%s", err, buf.String())
 	}
 }

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/titular/titular/config"
+	"github.com/titular/titular/ledger"
+	"github.com/titular/titular/service"
+	"github.com/titular/titular/tenant"
+)
+
+// The checkpoint signing key is found here for the server, which signs
+// checkpoints as it runs, and for the ledger commands of the CLI, so both
+// find the same key the same way.
+
+// newLedgerService builds the ledger service with the configured signer.
+func newLedgerService(cfg *config.Config, tenants *tenant.Registry, log *slog.Logger) (*service.Ledger, error) {
+	signer, verifier, previous, err := LedgerSigner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return service.NewLedger(tenants, signer, verifier, previous, cfg.Ledger.Host, log), nil
+}
+
+// LedgerSigner returns the checkpoint signer, its verifier, and the verifiers
+// of signing keys rotated out (ledger.previous_verifier_keys).
+func LedgerSigner(cfg *config.Config, log *slog.Logger) (note.Signer, note.Verifier, []note.Verifier, error) {
+	skey, err := LedgerSigningKey(cfg, log, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	signer, err := ledger.NewSigner(skey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	vkey, err := ledger.VerifierKey(skey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	verifier, err := ledger.NewVerifier(vkey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	previous, err := PreviousLedgerVerifiers(cfg)
+	return signer, verifier, previous, err
+}
+
+// LedgerSigningKey returns the checkpoint signing key from the configured file
+// or environment variable. With neither (development) it uses, or when
+// generate is set creates, <state_dir>/keys/ledger-signing.key, with a
+// warning (DESIGN §2); the key never goes into a tenant database.
+func LedgerSigningKey(cfg *config.Config, log *slog.Logger, generate bool) (string, error) {
+	switch {
+	case cfg.Ledger.SigningKeyEnv != "":
+		v := strings.TrimSpace(os.Getenv(cfg.Ledger.SigningKeyEnv))
+		if v == "" {
+			return "", fmt.Errorf("ledger: environment variable %s is empty; export the key written by titular ledger keygen", cfg.Ledger.SigningKeyEnv)
+		}
+		return v, nil
+	case cfg.Ledger.SigningKeyFile != "":
+		b, err := os.ReadFile(cfg.Ledger.SigningKeyFile)
+		if err != nil {
+			return "", fmt.Errorf("ledger.signing_key_file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	prefix := filepath.Join(cfg.StateDir, "keys", "ledger-signing")
+	b, err := os.ReadFile(prefix + ".key")
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) || !generate {
+		return "", fmt.Errorf("ledger: no signing key configured and none generated in %s: %w", filepath.Dir(prefix), err)
+	}
+	if err := os.MkdirAll(filepath.Dir(prefix), 0o700); err != nil {
+		return "", fmt.Errorf("create key directory: %w", err)
+	}
+	skey, vkey, err := ledger.GenerateKey(cfg.Ledger.Host)
+	if err != nil {
+		return "", err
+	}
+	if err := WriteLedgerKeyPair(prefix, skey, vkey); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			// Another process generated it first; use theirs.
+			return LedgerSigningKey(cfg, log, false)
+		}
+		return "", err
+	}
+	log.Warn("generated a development ledger signing key; configure ledger.signing_key_file for production (titular ledger keygen)",
+		"path", prefix+".key", "verifier_key", vkey)
+	return skey, nil
+}
+
+// PreviousLedgerVerifiers parses ledger.previous_verifier_keys.
+func PreviousLedgerVerifiers(cfg *config.Config) ([]note.Verifier, error) {
+	var out []note.Verifier
+	for i, k := range cfg.Ledger.PreviousVerifierKeys {
+		v, err := ledger.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.previous_verifier_keys[%d]: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// WriteLedgerKeyPair writes the secret key exclusively (never over an existing
+// key) and the public key beside it.
+func WriteLedgerKeyPair(prefix, skey, vkey string) error {
+	f, err := os.OpenFile(prefix+".key", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write signing key: %w", err)
+	}
+	if _, err := f.WriteString(skey + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write signing key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write signing key: %w", err)
+	}
+	if err := os.WriteFile(prefix+".pub", []byte(vkey+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write verifier key: %w", err)
+	}
+	return nil
+}
