@@ -412,6 +412,9 @@ func (s *Scheduler) finish(st *tstate, j Job, g uint64, out outcome) (a after) {
 		s.forgetIfIdle(st)
 		return a
 	}
+	if out.err != nil && s.stopping && errors.Is(out.err, context.Canceled) {
+		return a // cut off by Stop: nothing failed, nothing to retry here
+	}
 	if out.err != nil {
 		return s.failed(st, j, out.err)
 	}

@@ -65,6 +65,16 @@ func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, ret
 	if w.OnProcessed != nil {
 		w.OnProcessed(t.Config.ID, string(r.Kind), time.Since(start), err != nil)
 	}
+	if err != nil && ctx.Err() != nil {
+		// Shutdown, not a failure of the request: it goes back to the queue
+		// at once and the attempt does not count.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer rcancel()
+		if aerr := t.Store.Abandon(rctx, r.ID, w.owner); aerr != nil {
+			w.log.Warn("worker: giving a request back at shutdown failed; its lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(aerr))
+		}
+		return true, time.Time{}, ctx.Err()
+	}
 	if err != nil {
 		class := errClass(err)
 		w.log.Error("worker: request failed", "tenant", t.Config.ID, "request_id", r.ID, "attempt", r.Attempts, "error", class)

@@ -171,3 +171,68 @@ func TestTenantErrors(t *testing.T) {
 	_, err = ErrorUnary(f.log)(f.dpo, nil, info, func(context.Context, any) (any, error) { return nil, err })
 	wantCode(t, err, codes.NotFound, "TENANT_NOT_FOUND")
 }
+
+// TestWorkerShutdownGivesTheRequestBack: a worker cut off by a shutdown
+// while processing gives its request back at once, and the attempt does
+// not count: on its last attempt (max_attempts 1) the request is not
+// FAILED but RECEIVED, and the next worker completes it.
+func TestWorkerShutdownGivesTheRequestBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withWorkers("{per_tenant: 2, poll_interval: 1s, lease: 1m, max_attempts: 1}"))
+	s := f.scenario(seed.ScenarioProspect)
+	x := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_DELETE, Subject: &lgpdv1.Subject{Email: s.Email}})
+
+	// Another transaction holds the titular's lead: the DELETE waits on it.
+	lock, err := f.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	var leadID int64
+	if err := lock.QueryRow("SELECT idlead FROM leads WHERE email = ? LIMIT 1 FOR UPDATE", s.Email).Scan(&leadID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.worker.RunOnce(ctx, f.tenant())
+		done <- err
+	}()
+	waitFor(t, "the worker to wait on the locked row", func() bool {
+		return f.count("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND = 'Query' AND INFO LIKE '%`leads`%' AND ID <> CONNECTION_ID()") > 0
+	})
+	cancel() // shutdown
+	// The cut-off transaction lives on in the server until its lock wait
+	// ends (the driver closes the connection; the server notices when the
+	// statement returns): giving the request back waits for it.
+	waitFor(t, "the worker to give the request back", func() bool {
+		return f.count("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND = 'Query' AND INFO LIKE '%lgpd_requests%' AND ID <> CONNECTION_ID()") > 0
+	})
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunOnce cut off by shutdown: %v", err)
+	}
+	r := f.get(x.GetId())
+	var attempts int
+	if err := f.db.QueryRow("SELECT attempts FROM lgpd_requests WHERE id = ?", x.GetId()).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if r.GetStatus() != lgpdv1.RequestStatus_RECEIVED || attempts != 0 {
+		t.Fatalf("after a shutdown on its only attempt: %s with %d attempts; want RECEIVED with 0", r.GetStatus(), attempts)
+	}
+	if f.work() != 1 || f.get(x.GetId()).GetStatus() != lgpdv1.RequestStatus_COMPLETED {
+		t.Fatalf("the next worker did not complete it: %v", f.get(x.GetId()))
+	}
+}
+
+// waitFor polls cond every 20 ms for up to 30 s (not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for until := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(until) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}

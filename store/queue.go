@@ -120,6 +120,24 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 	})
 }
 
+// Abandon gives back a claimed request its worker stopped before finishing
+// because the process is shutting down: it is claimable again at once, by
+// this process's next start or another replica, and the attempt does not
+// count, so a shutdown never turns a request's last attempt into FAILED.
+func (s *Store) Abandon(ctx context.Context, id, owner string) error {
+	return s.readWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.checkLease(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, lease_owner = NULL, lease_until = NULL,
+ attempts = GREATEST(attempts - 1, 0), updated_at = ? WHERE id = ?`, StatusReceived, now, id); err != nil {
+			return fmt.Errorf("abandon request: %w", err)
+		}
+		return s.addEvent(ctx, tx, id, StatusProcessing, StatusReceived, "worker", "worker stopped (shutdown); claimable again", now)
+	})
+}
+
 // ListFilter selects requests to list.
 type ListFilter struct {
 	Status    Status
