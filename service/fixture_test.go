@@ -380,7 +380,7 @@ func (f *fixture) download(ctx context.Context, req *lgpdv1.DownloadExportReques
 	ss := &fakeStream{ctx: ctx, in: req}
 	info := &grpc.StreamServerInfo{FullMethod: lgpdv1.RequestService_DownloadExport_FullMethodName, IsServerStream: true}
 	h := lgpdv1.RequestService_ServiceDesc.Streams[0].Handler
-	errs := ErrorStream(f.log) //nolint:contextcheck // the call's context travels in the stream, as in a server
+	errs := ErrorStream(f.log)                                                          //nolint:contextcheck // the call's context travels in the stream, as in a server
 	err := f.auth.Stream()(f.reqs, ss, info, func(srv any, s grpc.ServerStream) error { //nolint:contextcheck // the call's context travels in the stream, as in a server
 		return errs(srv, s, info, h)
 	})

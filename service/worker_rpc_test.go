@@ -192,10 +192,11 @@ func TestWorkerShutdownGivesTheRequestBack(t *testing.T) {
 	if err := lock.QueryRow("SELECT idlead FROM leads WHERE email = ? LIMIT 1 FOR UPDATE", s.Email).Scan(&leadID); err != nil {
 		t.Fatal(err)
 	}
+	tn := f.tenant()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := f.worker.RunOnce(ctx, f.tenant())
+		_, _, err := f.worker.RunOnce(ctx, tn)
 		done <- err
 	}()
 	waitFor(t, "the worker to wait on the locked row", func() bool {
