@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -182,8 +183,10 @@ func (xb *xlsxBaseline) Row(values []any) error {
 
 func (xb *xlsxBaseline) EndEntity(*datamap.Entity, int64) error { return xb.sw.Flush() }
 
-func (xb *xlsxBaseline) finish() error {
-	defer xb.f.Close()
-	_, err := xb.f.WriteTo(xb.out)
+func (xb *xlsxBaseline) finish() (err error) {
+	// Close removes excelize's temporary files; its error is reported
+	// unless the write already failed.
+	defer func() { err = errors.Join(err, xb.f.Close()) }()
+	_, err = xb.f.WriteTo(xb.out)
 	return err
 }

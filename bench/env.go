@@ -99,7 +99,7 @@ func setup(ctx context.Context, opts Options) (env *Env, err error) {
 	if env.db, err = tenant.OpenDSN(ctx, dsn, 2*opts.Clients+8); err != nil {
 		return nil, err
 	}
-	env.cleanup = append(env.cleanup, func() { env.db.Close() })
+	env.cleanup = append(env.cleanup, func() { _ = env.db.Close() })
 	if err := env.seed(ctx); err != nil {
 		return nil, err
 	}
@@ -133,12 +133,12 @@ func (e *Env) createDatabase(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("open server: %w", err)
 	}
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+e.dbName+"` CHARACTER SET utf8mb4"); err != nil {
-		admin.Close()
+		_ = admin.Close() // the CREATE's error is the one to report
 		return "", fmt.Errorf("create database %s: %w", e.dbName, err)
 	}
 	e.progress("database %s on %s", e.dbName, cfg.Addr)
 	e.cleanup = append(e.cleanup, func() {
-		defer admin.Close()
+		defer func() { _ = admin.Close() }()
 		if e.opts.Keep {
 			e.progress("kept database %s", e.dbName)
 			return
@@ -160,7 +160,11 @@ func (e *Env) startServer(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
-	e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
+	e.cleanup = append(e.cleanup, func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintf(e.opts.Progress, "bench: could not remove %s: %v\n", dir, err)
+		}
+	})
 	mapPath, err := filepath.Abs(e.opts.Datamap)
 	if err != nil {
 		return fmt.Errorf("data map path: %w", err)
@@ -218,7 +222,7 @@ databases: {max_connections: %d}
 	if e.grpc, err = grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
 		return fmt.Errorf("gRPC client: %w", err)
 	}
-	e.cleanup = append(e.cleanup, func() { e.grpc.Close() })
+	e.cleanup = append(e.cleanup, func() { _ = e.grpc.Close() })
 	tr := &http.Transport{MaxIdleConns: 2 * e.opts.Clients, MaxIdleConnsPerHost: 2 * e.opts.Clients}
 	e.http = &http.Client{Transport: tr, Timeout: 5 * time.Minute}
 	e.cleanup = append(e.cleanup, tr.CloseIdleConnections)
@@ -231,7 +235,7 @@ databases: {max_connections: %d}
 func (e *Env) openTenant(ctx context.Context, cfg *config.Config) error {
 	keys := keyring.New(cfg.StateDir, e.opts.Log)
 	reg := tenant.NewRegistry(cfg, keys, e.opts.Log)
-	e.cleanup = append(e.cleanup, func() { reg.Close() })
+	e.cleanup = append(e.cleanup, func() { _ = reg.Close() })
 	var err error
 	if e.tenant, err = reg.Get(ctx, tenantID); err != nil {
 		return fmt.Errorf("open the bench tenant: %w", err)
@@ -240,7 +244,7 @@ func (e *Env) openTenant(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("ledger key: %w", err)
 	}
 	path := filepath.Join(filepath.Dir(e.opts.Datamap), "purposes.yaml")
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(path) //nolint:gosec // G304: beside the data map the operator named with --datamap
 	if err != nil {
 		return fmt.Errorf("demo purposes: %w", err)
 	}

@@ -161,11 +161,11 @@ func runFleet(ctx context.Context, opts Options) (_ *Report, err error) {
 	if f.admin, err = openAdmin(ctx, f.server, f.fo.Provisioners+1); err != nil {
 		return nil, err
 	}
-	f.cleanup = append(f.cleanup, func() { f.admin.Close() })
+	f.cleanup = append(f.cleanup, func() { _ = f.admin.Close() })
 	if f.status, err = openAdmin(ctx, f.server, 1); err != nil {
 		return nil, err
 	}
-	f.cleanup = append(f.cleanup, func() { f.status.Close() })
+	f.cleanup = append(f.cleanup, func() { _ = f.status.Close() })
 	f.databaseNames()
 	f.cleanup = append(f.cleanup, func() { f.dropDatabases(ctx) })
 	if err := f.provision(ctx); err != nil {
@@ -207,7 +207,7 @@ func (f *fleet) measure(ctx context.Context) error {
 	if f.grpc, err = grpc.NewClient(f.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
 		return fmt.Errorf("gRPC client: %w", err)
 	}
-	f.cleanup = append(f.cleanup, func() { f.grpc.Close() })
+	f.cleanup = append(f.cleanup, func() { _ = f.grpc.Close() })
 	for _, phase := range []func(context.Context) error{f.settle, f.idle, f.claimLatency, f.noisyNeighbour, f.burst, f.finish} {
 		if err := phase(ctx); err != nil {
 			return err

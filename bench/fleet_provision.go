@@ -142,7 +142,7 @@ func (f *fleet) reusable(ctx context.Context) (map[string]bool, error) {
 		if err != nil {
 			return fmt.Errorf("kept database %s: %w", t.db, err)
 		}
-		defer db.Close()
+		defer func() { _ = db.Close() }() // only read through
 		cur, latest, err := store.SchemaVersion(ctx, db)
 		var n int
 		if err == nil && cur == latest && db.QueryRowContext(ctx, "SELECT COUNT(*) FROM clientes").Scan(&n) == nil && n == fleetTitulares {
@@ -190,7 +190,7 @@ func (f *fleet) createTenant(ctx context.Context, t fleetTenant, replace bool) e
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // each statement has committed or failed by now
 	if err := seed.CreateSmall(ctx, db, t.seed, fleetTitulares); err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func openAdmin(ctx context.Context, server *mysql.Config, n int) (*sql.DB, error
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the ping's error is the one to report
 		return nil, fmt.Errorf("the database server at %s does not answer: %w (check --dsn)", server.Addr, err)
 	}
 	return db, nil

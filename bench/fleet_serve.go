@@ -72,7 +72,7 @@ func freeAddr() (string, error) {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	_ = l.Close() // only its port was wanted
 	return addr, nil
 }
 
@@ -102,11 +102,11 @@ func (f *fleet) addUnreachable(n int) error {
 		}
 	}()
 	f.cleanup = append(f.cleanup, func() {
-		silent.Close()
+		_ = silent.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range held {
-			c.Close()
+			_ = c.Close() // nothing was written on them
 		}
 	})
 	refused, err := freeAddr()
@@ -170,7 +170,7 @@ func (f *fleet) readyz(ctx context.Context) (readiness, error) {
 	if err != nil {
 		return readiness{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only; a read error surfaces from ReadAll
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return readiness{}, err
@@ -187,7 +187,9 @@ func (f *fleet) startServe(ctx context.Context) error {
 	}
 	f.cleanup = append(f.cleanup, func() {
 		if f.ok {
-			os.RemoveAll(dir)
+			if err := os.RemoveAll(dir); err != nil {
+				f.progress("could not remove %s: %v", dir, err)
+			}
 			return
 		}
 		f.progress("kept titular's config, state and log in %s to look into; remove it when done", dir)
@@ -222,7 +224,7 @@ func (f *fleet) startServe(ctx context.Context) error {
 			return fmt.Errorf("titular's HTTP listener %s did not accept connections within %s; its log:\n%s", f.httpAddr, f.fo.StartTimeout, c.logTail(8))
 		}
 		if conn, err := net.DialTimeout("tcp", f.httpAddr, time.Second); err == nil {
-			conn.Close()
+			_ = conn.Close() // only the connect was the test
 			break
 		}
 		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {

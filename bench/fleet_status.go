@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -74,5 +75,7 @@ func statementRate(a, b serverStatus) float64 { return statements(a, b) / b.at.S
 
 // othersConnected is Threads_connected less the bench's own connections.
 func (s serverStatus) othersConnected() int {
-	return int(s.values["Threads_connected"]) - s.own
+	// Threads_connected is at most max_connections (100,000 at most in
+	// MariaDB and MySQL); the clamp only makes the conversion evidently safe.
+	return int(min(s.values["Threads_connected"], math.MaxInt32)) - s.own
 }
