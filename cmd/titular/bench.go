@@ -15,7 +15,7 @@ import (
 	"github.com/titular/titular/bench"
 )
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.Options
@@ -81,11 +81,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
-		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
+			return errors.Join(fmt.Errorf("--cpuprofile: %w", err), f.Close())
 		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			// The profile is written out by StopCPUProfile: a failed Close
+			// can mean it is incomplete.
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("--cpuprofile: %w", cerr))
+			}
+		}()
 	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
@@ -99,7 +105,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // renderReport prints a saved JSON report as a table.
 func renderReport(path string, stdout io.Writer) error {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the operator names the report to render (--render)
 	if err != nil {
 		return fmt.Errorf("--render: %w", err)
 	}

@@ -25,7 +25,7 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 			if err != nil {
 				return nil, err
 			}
-			defer db.Close()
+			defer func() { _ = db.Close() }()
 			return crm.LoadSchema(ctx, db)
 		}); err != nil {
 			failed++

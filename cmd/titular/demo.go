@@ -30,13 +30,17 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("demo: state directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("titular demo: could not remove its state directory", "dir", dir, "error", err)
+		}
+	}()
 	fmt.Fprintln(os.Stderr, "titular demo: starting the embedded database, seeding and migrating…")
 	d, err := demo.Start(ctx, demo.Options{EngineAddr: *dbAddr, Subjects: *subjects, StateDir: dir})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }()
 	d.Config.GRPCAddr, d.Config.HTTPAddr = *grpcAddr, *httpAddr
 	a, err := server.Start(ctx, d.Config, log, server.Options{Version: version})
 	if err != nil {

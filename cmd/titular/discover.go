@@ -35,7 +35,7 @@ func runDatamapDiscover(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	s, err := crm.Survey(ctx, db, crm.SurveyOptions{Rows: *samples})
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func warnCoverage(ctx context.Context, tc config.Tenant, w io.Writer) {
 	if err != nil {
 		return
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
 	if err != nil {
 		fmt.Fprintf(w, "tenant %s: warning: could not sample the schema for coverage: %v\n", tc.ID, err)

@@ -53,6 +53,7 @@ func runMigrateTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, ", %d not started", notRun)
 	}
 	fmt.Fprintln(stdout)
+	var printErr error
 	if len(failed) > 0 {
 		fmt.Fprintf(stdout, "\nFailed:\n")
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -60,13 +61,17 @@ func runMigrateTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		for _, o := range failed {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.entry.ID, o.entry.Source, o.fail)
 		}
-		tw.Flush()
+		if ferr := tw.Flush(); ferr != nil {
+			// The operator did not get the list of failures: say so beside
+			// the outcome, which still decides the exit status.
+			printErr = fmt.Errorf("migrate: print the failed tenants: %w", ferr)
+		}
 	}
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("migrate: interrupted; run titular migrate again to finish (it resumes where it stopped)")
+		return errors.Join(fmt.Errorf("migrate: interrupted; run titular migrate again to finish (it resumes where it stopped)"), printErr)
 	case len(failed) > 0:
-		return fmt.Errorf("migrate: %d of %d tenants failed; fix them and run titular migrate again (it resumes where it stopped)", len(failed), len(entries))
+		return errors.Join(fmt.Errorf("migrate: %d of %d tenants failed; fix them and run titular migrate again (it resumes where it stopped)", len(failed), len(entries)), printErr)
 	}
 	return nil
 }
@@ -102,7 +107,7 @@ func migrateTenant(ctx context.Context, e fleetEntry) migrateOutcome {
 		o.fail = fail
 		return o
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	res, err := store.Migrate(ctx, db)
 	if err != nil {
 		f := classify(err)

@@ -42,7 +42,7 @@ func runPurposes(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	tenants := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
-	defer tenants.Close()
+	defer func() { _ = tenants.Close() }()
 	t, err := tenants.Get(ctx, *tenantID)
 	if err != nil {
 		return err

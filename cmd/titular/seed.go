@@ -41,7 +41,7 @@ func runSeed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	sum, err := seed.Seed(ctx, db, seed.Options{Subjects: *subjects, Seed: *seedN, HeavyInteractions: *heavy, Reset: *reset, Progress: os.Stderr})
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func createDatabase(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("open server: %w", err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4"); err != nil {
 		return fmt.Errorf("create database %s: %w", name, err)
 	}

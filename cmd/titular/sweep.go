@@ -24,7 +24,7 @@ func runSweep(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	reg := tenant.NewRegistry(cfg, keyring.New(cfg.StateDir, log), log)
-	defer reg.Close()
+	defer func() { _ = reg.Close() }()
 	for _, id := range reg.IDs() {
 		if *only != "" && id != *only {
 			continue

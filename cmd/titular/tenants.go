@@ -256,15 +256,15 @@ func (p *progress) draw() {
 	p.drawn, p.printedAt, p.printedDone = true, time.Now(), p.done
 }
 
-// above prints with print (to stdout, usually the same terminal) above the
+// above prints with show (to stdout, usually the same terminal) above the
 // progress line, which is erased first and drawn again after.
-func (p *progress) above(print func()) {
+func (p *progress) above(show func()) {
 	if !p.tty || !p.drawn {
-		print()
+		show()
 		return
 	}
 	fmt.Fprint(p.w, "\r\033[K")
-	print()
+	show()
 	p.draw()
 }
 

@@ -98,7 +98,7 @@ func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) []string
 	if fail != nil {
 		fails = append(fails, fail.String())
 	} else {
-		defer db.Close()
+		defer func() { _ = db.Close() }()
 		cur, latest, err := store.SchemaVersion(ctx, db)
 		switch {
 		case err != nil:

@@ -85,7 +85,7 @@ func listTenant(ctx context.Context, e fleetEntry) tenantStatus {
 		}
 		return st
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	st.Reachable = true
 	cur, _, err := store.SchemaVersion(ctx, db)
 	if err != nil {

@@ -135,18 +135,6 @@ func latestMigration(t *testing.T) store.Migration {
 	return migs[len(migs)-1]
 }
 
-// lineOf returns the line of out that starts with prefix.
-func lineOf(t *testing.T, out, prefix string) string {
-	t.Helper()
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			return l
-		}
-	}
-	t.Fatalf("no line starting with %q in:\n%s", prefix, out)
-	return ""
-}
-
 func TestTenantsListAndCheck(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -307,7 +295,11 @@ func TestForEachTenantBoundsConcurrency(t *testing.T) {
 	forEachTenant(context.Background(), entries, n, func(_ context.Context, e fleetEntry) string {
 		r := running.Add(1)
 		defer running.Add(-1)
-		for p := peak.Load(); r > p && !peak.CompareAndSwap(p, r); p = peak.Load() {
+		for { // peak = max(peak, r)
+			p := peak.Load()
+			if r <= p || peak.CompareAndSwap(p, r) {
+				break
+			}
 		}
 		if r == n {
 			once.Do(func() { close(full) })
