@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 	tenants.Migrate, tenants.CheckSchema = opts.Migrate, true
 	defer func() {
 		if err != nil { // nothing started: release what was opened
-			tenants.Close()
+			_ = tenants.Close() // the start already failed with err, the one to report
 			_ = stopTracing(ctx)
 		}
 	}()
@@ -118,7 +118,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 	}
 	hl, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		gl.Close()
+		_ = gl.Close() // never served: closing it can only give back the port
 		return nil, fmt.Errorf("HTTP listener: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -39,6 +39,9 @@ func history(t *testing.T, db *sql.DB, id string) []string {
 		}
 		out = append(out, s)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

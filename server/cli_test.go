@@ -54,7 +54,9 @@ func runCLI(t testing.TB, stdout io.Writer, args ...string) error {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if cli.dir != "" {
-		os.RemoveAll(cli.dir)
+		if err := os.RemoveAll(cli.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the test binary's directory:", err)
+		}
 	}
 	os.Exit(code)
 }

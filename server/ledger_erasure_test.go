@@ -100,44 +100,72 @@ func scalar(t *testing.T, db *sql.DB, q string, args ...any) int {
 // tables it read and the columns holding a needle (case-insensitive).
 func scanLGPDTables(t *testing.T, db *sql.DB, needles []string) (int, []string) {
 	t.Helper()
+	tables := lgpdTables(t, db)
+	var hits []string
+	for _, tbl := range tables {
+		hits = append(hits, scanTable(t, db, tbl, needles)...)
+	}
+	return len(tables), hits
+}
+
+// lgpdTables lists the lgpd_ tables of the connection's database. A read
+// error fails the test: a short list would let a scan pass unread tables.
+func lgpdTables(t *testing.T, db *sql.DB) []string {
+	t.Helper()
 	rows, err := db.Query(`SELECT table_name FROM information_schema.tables
  WHERE table_schema = DATABASE() AND table_name LIKE 'lgpd\_%'`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var name string
-		_ = rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	rows.Close()
-	var hits []string
-	for _, tbl := range tables {
-		rs, err := db.Query("SELECT * FROM `" + tbl + "`")
-		if err != nil {
+		if err := rows.Scan(&name); err != nil {
 			t.Fatal(err)
 		}
-		cols, _ := rs.Columns()
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
+
+// scanTable reads every row of tbl and returns the columns holding a needle
+// (case-insensitive), once per row and needle found.
+func scanTable(t *testing.T, db *sql.DB, tbl string, needles []string) []string {
+	t.Helper()
+	rs, err := db.Query("SELECT * FROM `" + tbl + "`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var hits []string
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
 		}
-		for rs.Next() {
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				low := bytes.ToLower(v)
-				for _, n := range needles {
-					if n != "" && bytes.Contains(low, []byte(strings.ToLower(n))) {
-						hits = append(hits, tbl+"."+cols[i])
-					}
+		for i, v := range vals {
+			low := bytes.ToLower(v)
+			for _, n := range needles {
+				if n != "" && bytes.Contains(low, []byte(strings.ToLower(n))) {
+					hits = append(hits, tbl+"."+cols[i])
 				}
 			}
 		}
-		rs.Close()
 	}
-	return len(tables), hits
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return hits
 }

@@ -66,14 +66,14 @@ func LedgerSigningKey(cfg *config.Config, log *slog.Logger, generate bool) (stri
 		}
 		return v, nil
 	case cfg.Ledger.SigningKeyFile != "":
-		b, err := os.ReadFile(cfg.Ledger.SigningKeyFile)
+		b, err := os.ReadFile(cfg.Ledger.SigningKeyFile) //nolint:gosec // G304: the operator names the key file in the config
 		if err != nil {
 			return "", fmt.Errorf("ledger.signing_key_file: %w", err)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
 	prefix := filepath.Join(cfg.StateDir, "keys", "ledger-signing")
-	b, err := os.ReadFile(prefix + ".key")
+	b, err := os.ReadFile(prefix + ".key") //nolint:gosec // G304: the path is <state_dir>/keys/ledger-signing.key, state_dir from the operator's config
 	if err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -113,20 +113,24 @@ func PreviousLedgerVerifiers(cfg *config.Config) ([]note.Verifier, error) {
 }
 
 // WriteLedgerKeyPair writes the secret key exclusively (never over an existing
-// key) and the public key beside it.
+// key) and the public key beside it. A secret key that could not be written
+// in full is removed: a truncated key left behind would be taken for the key
+// by every later start.
 func WriteLedgerKeyPair(prefix, skey, vkey string) error {
-	f, err := os.OpenFile(prefix+".key", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	name := prefix + ".key"
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: the prefix is the operator's (--out, or under state_dir)
 	if err != nil {
 		return fmt.Errorf("write signing key: %w", err)
 	}
-	if _, err := f.WriteString(skey + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("write signing key: %w", err)
+	_, err = f.WriteString(skey + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write signing key: %w", err)
+	if err != nil {
+		// The file is ours (O_EXCL): remove what was written of it.
+		return errors.Join(fmt.Errorf("write signing key: %w", err), os.Remove(name)) //nolint:gosec // G703: the file just created above, from the operator's prefix
 	}
-	if err := os.WriteFile(prefix+".pub", []byte(vkey+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(prefix+".pub", []byte(vkey+"\n"), 0o644); err != nil { //nolint:gosec // G306: the verifier key is public, meant to be handed out to whoever checks checkpoints
 		return fmt.Errorf("write verifier key: %w", err)
 	}
 	return nil
