@@ -50,6 +50,13 @@ type Config struct {
 	// (databases.go).
 	Databases Databases `yaml:"databases"`
 
+	// TLS secures both listeners; without it they serve plaintext, which
+	// is refused off loopback unless AllowPlaintext (tls.go).
+	TLS TLS `yaml:"tls"`
+	// AllowPlaintext lets a listener on a non-loopback address serve
+	// without TLS, for a proxy or mesh in front that terminates it.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+
 	// Dir is the directory of the config file; relative paths resolve from it.
 	Dir string `yaml:"-"`
 	// TenantFileProblems are the tenant files of TenantsDir that could not
@@ -248,6 +255,7 @@ func (c *Config) applyDefaults() {
 	c.WebhookDelivery.applyDefaults()
 	c.ledgerDefaults()
 	c.Databases.applyDefaults()
+	c.tlsDefaults()
 }
 
 // applyDefaults fills a tenant's unset fields and makes its paths absolute
@@ -335,6 +343,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateTLS(seen)...)
 	return errors.Join(errs...)
 }
 

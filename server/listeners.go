@@ -48,12 +48,17 @@ type server struct {
 
 func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, counts *requestCounts,
 	fleetState func() metrics.Fleet, wake func(string), log *slog.Logger) (*server, error) {
-	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known)
+	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known).WithClientCerts(cfg.TLS.Clients)
 	met, err := newMetrics(counts, fleetState)
 	if err != nil {
 		return nil, err
 	}
+	grpcCreds, httpTLS, err := listenerTLS(cfg.TLS, log)
+	if err != nil {
+		return nil, err
+	}
 	gs := grpc.NewServer(
+		grpc.Creds(grpcCreds),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), metricsUnary(met), auth.Unary(), service.ErrorUnary(log)),
 		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), metricsStream(met), auth.Stream(), service.ErrorStream(log)), //nolint:contextcheck // a stream interceptor has no ctx parameter: each uses its call's context, ss.Context(), not newServer's
@@ -71,6 +76,8 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	reflection.Register(gs)
 
 	s := &server{log: log, grpc: gs, health: hs, inmem: bufconn.Listen(1 << 20), tenants: tenants, ledger: led, metrics: met}
+	// The gateway's connection is a pipe inside this process: it never
+	// reaches a network, so it carries no TLS, whatever the listeners do.
 	conn, err := grpc.NewClient("passthrough:///titular-inmem",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inmem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -84,7 +91,8 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	if err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{Handler: s.routes(mux), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.routes(mux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: httpTLS,
+		ErrorLog: httpErrorLog(log)}
 	return s, nil
 }
 
@@ -202,9 +210,13 @@ func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
 func (s *server) serve(grpcLis, httpLis net.Listener) error {
 	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
-	go func() { errc <- s.grpc.Serve(s.inmem) }()
+	go func() { errc <- s.grpc.Serve(inmemListener{s.inmem}) }()
 	go func() {
-		if err := s.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := s.http.Serve
+		if s.http.TLSConfig != nil {
+			serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}

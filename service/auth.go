@@ -9,7 +9,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/titular/titular/config"
 )
@@ -38,6 +40,9 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 type Authenticator struct {
 	keys  map[[32]byte]*Principal
 	known func(tenant string) bool
+	// certs maps a client certificate's subject (common name, DNS or URI
+	// name) to the principal it authenticates, for mutual TLS.
+	certs map[string]*Principal
 }
 
 // NewAuthenticator indexes the configured keys by hash. known reports
@@ -51,14 +56,58 @@ func NewAuthenticator(keys []config.APIKey, known func(string) bool) *Authentica
 			continue // config validation already rejected it
 		}
 		copy(h[:], b)
-		p := &Principal{Name: k.Name, Role: k.Role, tenants: map[string]bool{}}
-		for _, t := range k.Tenants {
-			p.all = p.all || t == "*"
-			p.tenants[t] = true
-		}
-		a.keys[h] = p
+		a.keys[h] = newPrincipal(k.Name, k.Role, k.Tenants)
 	}
 	return a
+}
+
+func newPrincipal(name, role string, tenants []string) *Principal {
+	p := &Principal{Name: name, Role: role, tenants: map[string]bool{}}
+	for _, t := range tenants {
+		p.all = p.all || t == "*"
+		p.tenants[t] = true
+	}
+	return p
+}
+
+// WithClientCerts lets verified TLS client certificates authenticate as
+// the configured clients. The TLS handshake has already checked the
+// certificate against the client CAs; this maps its identity to rights.
+func (a *Authenticator) WithClientCerts(clients []config.TLSClient) *Authenticator {
+	a.certs = map[string]*Principal{}
+	for _, c := range clients {
+		a.certs[c.Subject] = newPrincipal(c.Name, c.Role, c.Tenants)
+	}
+	return a
+}
+
+// certPrincipal is the principal of the connection's verified client
+// certificate, or nil. Only a chain verified against the client CAs
+// counts; the leaf's common name, then its DNS and URI names, are looked
+// up.
+func (a *Authenticator) certPrincipal(ctx context.Context) *Principal {
+	if len(a.certs) == 0 {
+		return nil
+	}
+	pr, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	info, ok := pr.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	leaf := info.State.VerifiedChains[0][0]
+	names := append([]string{leaf.Subject.CommonName}, leaf.DNSNames...)
+	for _, u := range leaf.URIs {
+		names = append(names, u.String())
+	}
+	for _, n := range names {
+		if p := a.certs[n]; p != nil && n != "" {
+			return p
+		}
+	}
+	return nil
 }
 
 // methodRoles lists, per RPC, the roles that may call it. An RPC missing here
@@ -99,18 +148,26 @@ func (a *Authenticator) authenticate(ctx context.Context, method string) (*Princ
 			token = strings.TrimSpace(after)
 		}
 	}
-	if token == "" {
-		return nil, errorf(codes.Unauthenticated, "MISSING_CREDENTIALS", "send an API key as 'Authorization: Bearer KEY'")
-	}
-	sum := sha256.Sum256([]byte(token))
 	var p *Principal
-	for h, cand := range a.keys {
-		if subtle.ConstantTimeCompare(h[:], sum[:]) == 1 {
-			p = cand
+	switch {
+	case token != "":
+		sum := sha256.Sum256([]byte(token))
+		for h, cand := range a.keys {
+			if subtle.ConstantTimeCompare(h[:], sum[:]) == 1 {
+				p = cand
+			}
 		}
-	}
-	if p == nil {
-		return nil, errorf(codes.Unauthenticated, "INVALID_CREDENTIALS", "the API key is not valid; check it or ask the operator for a new one")
+		if p == nil {
+			return nil, errorf(codes.Unauthenticated, "INVALID_CREDENTIALS", "the API key is not valid; check it or ask the operator for a new one")
+		}
+	default:
+		if p = a.certPrincipal(ctx); p == nil {
+			how := "send an API key as 'Authorization: Bearer KEY'"
+			if len(a.certs) > 0 {
+				how += " or connect with a configured client certificate"
+			}
+			return nil, errorf(codes.Unauthenticated, "MISSING_CREDENTIALS", "%s", how)
+		}
 	}
 	roles, ok := methodRoles[method]
 	if !ok {
