@@ -53,6 +53,8 @@ type Config struct {
 	// TLS secures both listeners; without it they serve plaintext, which
 	// is refused off loopback unless AllowPlaintext (tls.go).
 	TLS TLS `yaml:"tls"`
+	// HTTP bounds the REST listener's connections (http.go).
+	HTTP HTTP `yaml:"http"`
 	// AllowPlaintext lets a listener on a non-loopback address serve
 	// without TLS, for a proxy or mesh in front that terminates it.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
@@ -256,6 +258,7 @@ func (c *Config) applyDefaults() {
 	c.ledgerDefaults()
 	c.Databases.applyDefaults()
 	c.tlsDefaults()
+	c.HTTP.applyDefaults()
 }
 
 // applyDefaults fills a tenant's unset fields and makes its paths absolute
@@ -344,6 +347,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateTLS(seen)...)
+	errs = append(errs, c.HTTP.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -44,6 +45,8 @@ type server struct {
 	tenants *tenant.Registry
 	ledger  *service.Ledger
 	metrics *metrics.Metrics
+	// maxConns caps the REST listener's open connections.
+	maxConns int
 }
 
 func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, counts *requestCounts,
@@ -59,6 +62,7 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	}
 	gs := grpc.NewServer(
 		grpc.Creds(grpcCreds),
+		grpc.ForceServerCodecV2(newDecodeCheckCodec()),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), metricsUnary(met), auth.Unary(), service.ErrorUnary(log)),
 		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), metricsStream(met), auth.Stream(), service.ErrorStream(log)), //nolint:contextcheck // a stream interceptor has no ctx parameter: each uses its call's context, ss.Context(), not newServer's
@@ -68,9 +72,17 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	if err != nil {
 		return nil, err
 	}
-	lgpdv1.RegisterRequestServiceServer(gs, service.NewRequests(tenants, log, wake).WithLedger(led))
-	lgpdv1.RegisterConsentServiceServer(gs, service.NewConsent(tenants))
-	lgpdv1.RegisterLedgerServiceServer(gs, led)
+	undecodable := func(method string) { met.ObserveRPC(method, codes.InvalidArgument.String(), 0) }
+	for _, svc := range []struct {
+		desc *grpc.ServiceDesc
+		impl any
+	}{
+		{&lgpdv1.RequestService_ServiceDesc, service.NewRequests(tenants, log, wake).WithLedger(led)},
+		{&lgpdv1.ConsentService_ServiceDesc, service.NewConsent(tenants)},
+		{&lgpdv1.LedgerService_ServiceDesc, led},
+	} {
+		gs.RegisterService(decodeErrors(svc.desc, log, undecodable), svc.impl) //nolint:contextcheck // a stream handler has no ctx parameter: it uses its call's, ss.Context(), not newServer's
+	}
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -87,12 +99,13 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	s.gateway = conn
-	mux, err := newGateway(ctx, conn)
+	mux, err := newGateway(ctx, conn, log)
 	if err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{Handler: s.routes(mux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: httpTLS,
-		ErrorLog: httpErrorLog(log)}
+	s.http = &http.Server{Handler: s.routes(mux), TLSConfig: httpTLS, ErrorLog: httpErrorLog(log),
+		ReadHeaderTimeout: min(httpReadHeaderTimeout, cfg.HTTP.ReadTimeout), ReadTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
+	s.maxConns = cfg.HTTP.MaxConnections
 	return s, nil
 }
 
@@ -106,12 +119,13 @@ type downloadMarshaler struct {
 // Delimiter is empty: chunks are concatenated byte for byte.
 func (downloadMarshaler) Delimiter() []byte { return nil }
 
-func newGateway(ctx context.Context, conn *grpc.ClientConn) (*runtime.ServeMux, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (*runtime.ServeMux, error) {
 	jsonPB := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 	}
 	mux := runtime.NewServeMux(
+		runtime.WithErrorHandler(gatewayErrors(log)),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &downloadMarshaler{runtime.HTTPBodyMarshaler{Marshaler: jsonPB}}),
 		runtime.WithOutgoingHeaderMatcher(func(k string) (string, bool) {
 			switch strings.ToLower(k) {
@@ -154,7 +168,7 @@ func (s *server) routes(api http.Handler) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.Handle("/v1/", traceHTTP(http.MaxBytesHandler(api, maxRequestBytes)))
+	mux.Handle("/v1/", apiHeaders(traceHTTP(http.MaxBytesHandler(api, maxRequestBytes))))
 	return mux
 }
 
@@ -216,7 +230,7 @@ func (s *server) serve(grpcLis, httpLis net.Listener) error {
 		if s.http.TLSConfig != nil {
 			serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
 		}
-		if err := serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(limitConns(httpLis, s.maxConns)); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}

@@ -3,8 +3,10 @@ package service
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -37,6 +39,40 @@ func TestErrorsLogNoRowValues(t *testing.T) {
 		}
 		if c := status.Code(st); c != codes.Internal && c != codes.Unavailable {
 			t.Errorf("%s: code %s", name, c)
+		}
+	}
+}
+
+// TestUnreachableDatabaseIsUnavailable: a database that does not answer,
+// or answers "too many connections", is UNAVAILABLE (retry), not INTERNAL.
+func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	db, err := sql.Open("mysql", "root@tcp("+addr+")/titular?timeout=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	refused := db.PingContext(context.Background())
+	if refused == nil {
+		t.Fatal("a closed port answered")
+	}
+	for name, err := range map[string]error{
+		"connection refused":   fmt.Errorf("list requests: %w", refused),
+		"too many connections": fmt.Errorf("claim: %w", &mysql.MySQLError{Number: 1040, Message: "Too many connections"}),
+		"deadlock":             &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"},
+	} {
+		var logs bytes.Buffer
+		st := toStatus(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)), "/lgpd.v1.RequestService/ListRequests", err)
+		if status.Code(st) != codes.Unavailable {
+			t.Errorf("%s: %v, want Unavailable", name, st)
+		}
+		if !strings.Contains(logs.String(), "database unavailable") {
+			t.Errorf("%s: not logged as such:\n%s", name, logs.String())
 		}
 	}
 }
