@@ -2,12 +2,9 @@ package service
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -85,7 +82,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	if transient(err) {
+	if store.IsTransient(err) {
 		log.WarnContext(ctx, "database unavailable", "method", method, "error", errClass(err))
 		return (&Error{codes.Unavailable, "DATABASE_UNAVAILABLE", "the tenant's database did not answer or was busy; retry in a few seconds"}).GRPCStatus().Err()
 	}
@@ -116,19 +113,4 @@ func errClass(err error) string {
 		return fmt.Sprintf("database error %d", me.Number)
 	}
 	return err.Error()
-}
-
-// transientMySQL are the server errors a retry may cure: too many
-// connections, a lock wait timeout, a deadlock, the server shutting down,
-// a connection killed.
-var transientMySQL = map[uint16]bool{1040: true, 1205: true, 1213: true, 1053: true, 1927: true}
-
-// transient reports an error from a database that could not be reached or
-// was momentarily busy: the caller gets UNAVAILABLE (503 with Retry-After
-// over REST), not INTERNAL, and should retry.
-func transient(err error) bool {
-	var me *mysql.MySQLError
-	var ne *net.OpError
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.As(err, &ne) || (errors.As(err, &me) && transientMySQL[me.Number])
 }
