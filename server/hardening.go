@@ -106,6 +106,18 @@ var undecodable sync.Map
 // apiPackage is the protobuf package whose messages the wrappers check.
 const apiPackage = "lgpd.v1"
 
+// routingErrors answers a known path with a method it does not take with
+// 405, not the gateway's 501 (Unimplemented), which says the server
+// lacks a feature. The method is not repeated: it is input.
+func routingErrors(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+	if code == http.StatusMethodNotAllowed {
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: code,
+			Err: status.Error(codes.Unimplemented, "this path does not take that method; see the API documentation")})
+		return
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, code)
+}
+
 // decodeCheckCodec is the proto codec with that one change.
 type decodeCheckCodec struct{ encoding.CodecV2 }
 

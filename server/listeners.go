@@ -126,6 +126,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (*
 	}
 	mux := runtime.NewServeMux(
 		runtime.WithErrorHandler(gatewayErrors(log)),
+		runtime.WithRoutingErrorHandler(routingErrors),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &downloadMarshaler{runtime.HTTPBodyMarshaler{Marshaler: jsonPB}}),
 		runtime.WithOutgoingHeaderMatcher(func(k string) (string, bool) {
 			switch strings.ToLower(k) {
