@@ -2,6 +2,8 @@ module github.com/titular/titular
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/XSAM/otelsql v0.44.0
 	github.com/dolthub/go-mysql-server v0.20.0

@@ -5,6 +5,9 @@
 # example calls, and serves until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The pinned Go toolchain (as in go.mod and the Makefile): overrides GOTOOLCHAIN=local
+# on purpose, since go1.26.8 has standard-library vulnerabilities titular reaches.
+export GOTOOLCHAIN=go1.27.3
 # shellcheck source=scripts/db.sh
 source scripts/db.sh
 db_provision

@@ -3,6 +3,9 @@
 # the Go module cache into third_party/. The buf registry is not reachable from
 # our build machines, so these are vendored and re-copied by `make third_party`.
 set -euo pipefail
+# The pinned Go toolchain (as in go.mod and the Makefile): overrides GOTOOLCHAIN=local
+# on purpose, since go1.26.8 has standard-library vulnerabilities titular reaches.
+export GOTOOLCHAIN=go1.27.3
 v1=${1:?gateway v1 version}; v2=${2:?gateway v2 version}
 cache=$(go env GOMODCACHE)
 src1=$cache/github.com/grpc-ecosystem/grpc-gateway@$v1
