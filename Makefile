@@ -4,7 +4,7 @@ BIN   := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
 # The Go toolchain, pinned (go.mod's toolchain line asks for the same): go1.26.8
-# has 12 standard-library vulnerabilities that titular reaches (govulncheck).
+# has 12 standard-library vulnerabilities that titular reaches (`make vulncheck`).
 # `:=`, not `?=`: a GOTOOLCHAIN in the environment (or `local` in the go env
 # file) is overridden on purpose, so no target silently builds, lints or scans
 # with an older local Go; scripts/*.sh and .ci/run pin the same. Go downloads
@@ -23,7 +23,7 @@ GATEWAY_V1_VERSION      := v1.16.0
 # The linter, pinned like the generators; its configuration is .golangci.yml.
 GOLANGCI_LINT_VERSION   := v2.15.0
 
-.PHONY: help tools third_party generate check-generated openapi-lint lint test run build
+.PHONY: help tools third_party generate check-generated openapi-lint lint vulncheck test run build
 
 help: ## list targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -64,6 +64,9 @@ lint: ## run golangci-lint (pinned, installed into .bin/) with .golangci.yml on 
 		GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
 	fi
 	$(BIN)/golangci-lint run ./...
+
+vulncheck: ## run govulncheck (pinned, into .bin/) on ./... against a local vulnerability database built from a pinned golang.org/x/vulndb
+	scripts/vulncheck.sh
 
 test: ## run every test (provisions a database)
 	scripts/test.sh
