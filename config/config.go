@@ -25,6 +25,10 @@ const (
 	RoleBackend = "backend"
 	RoleAuditor = "auditor"
 	RolePortal  = "portal"
+	// RoleTitular is carried only by a titular-bound token: the caller
+	// acts for the one person the token names, never as staff. No API key
+	// or client certificate may have it.
+	RoleTitular = "titular"
 )
 
 // Config is the whole configuration file.

@@ -18,11 +18,32 @@ import (
 
 // Principal is the authenticated caller.
 type Principal struct {
+	// Name is what requests, events and the ledger record as the caller:
+	// a key's or client's configured name, a staff member's name from the
+	// identity provider, or "titular via <issuer>" (never the titular's
+	// identifiers).
 	Name    string
 	Role    string
 	tenants map[string]bool
 	all     bool
+	// Titular is the person a titular-bound token names (Role titular):
+	// the caller may act for this person only.
+	Titular *TitularClaim
 }
+
+// TitularClaim is the person a titular-bound token was issued for: the
+// identifiers the portal verified, normalized, and how it verified them.
+type TitularClaim struct {
+	CPF, Email, Phone string
+	// VerifiedBy is the portal's verification method: "gov.br", "sms",
+	// "email", ...
+	VerifiedBy string
+	// Issuer is the configured name of the portal that signed the token.
+	Issuer string
+}
+
+// NewPrincipal is a caller with a role over tenants ("*" for all).
+func NewPrincipal(name, role string, tenants []string) *Principal { return newPrincipal(name, role, tenants) }
 
 // MayTouch reports whether the caller's credential covers tenant.
 func (p *Principal) MayTouch(tenant string) bool { return p.all || p.tenants[tenant] }
