@@ -97,6 +97,12 @@ const migrateLockWait = 60 * time.Second
 // MySQL has no such form (ADD COLUMN, CREATE INDEX), their "already exists"
 // error counts as done. A new migration keeps to these forms, and changes
 // data only in ways that may run twice (INSERT IGNORE, guarded UPDATEs).
+//
+// Before it changes anything, Migrate checks that the account may apply
+// the pending migrations (see preflight): a *PreflightError, matching
+// ErrMigratePrivileges or ErrBinlogTriggers, says what is missing and that
+// nothing was changed. With nothing pending it changes nothing, so it needs
+// no DDL privilege then.
 func Migrate(ctx context.Context, db *sql.DB) (MigrationResult, error) {
 	migs, err := Migrations()
 	if err != nil {
@@ -127,17 +133,36 @@ func migrate(ctx context.Context, db *sql.DB, o migrateOptions) (MigrationResult
 	}
 	defer unlock()
 
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS lgpd_schema_migrations (
+	applied, haveTable, err := appliedVersions(ctx, conn)
+	if err != nil {
+		return res, err
+	}
+	var pending []Migration
+	for _, m := range o.migs {
+		if !applied[m.Version] {
+			pending = append(pending, m)
+		}
+	}
+	if len(pending) == 0 {
+		// Up to date: nothing to create, so an account without DDL
+		// privileges (serve's own, with --migrate) gets through.
+		res.Current = currentVersion(o.migs)
+		return res, nil
+	}
+	// Before anything changes: an account that cannot finish the pending
+	// migrations fails here, with what to do, rather than halfway.
+	if err := preflight(ctx, conn, pending, !haveTable); err != nil {
+		return res, err
+	}
+	if !haveTable {
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS lgpd_schema_migrations (
   version    INT          NOT NULL,
   name       VARCHAR(200) NOT NULL,
   applied_at DATETIME(6)  NOT NULL,
   PRIMARY KEY (version)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`); err != nil {
-		return res, fmt.Errorf("migrate: create version table: %w", err)
-	}
-	applied, err := appliedVersions(ctx, conn)
-	if err != nil {
-		return res, err
+			return res, fmt.Errorf("migrate: create version table: %w", err)
+		}
 	}
 	for _, m := range o.migs {
 		if applied[m.Version] {
@@ -236,24 +261,38 @@ func migrateLockName(database string) string {
 	return "titular_migrate:" + hex.EncodeToString(sum[:16])
 }
 
-func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
-	applied := map[int]bool{}
+// appliedVersions reads lgpd_schema_migrations; haveTable is false when
+// the table is not there yet (nothing applied).
+func appliedVersions(ctx context.Context, conn *sql.Conn) (applied map[int]bool, haveTable bool, err error) {
+	applied = map[int]bool{}
 	rows, err := conn.QueryContext(ctx, "SELECT version FROM lgpd_schema_migrations")
+	if sqlq.IsMissingTable(err) {
+		return applied, false, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("migrate: read versions: %w", err)
+		return nil, false, fmt.Errorf("migrate: read versions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("migrate: read versions: %w", err)
+			return nil, false, fmt.Errorf("migrate: read versions: %w", err)
 		}
 		applied[v] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("migrate: read versions: %w", err)
+		return nil, false, fmt.Errorf("migrate: read versions: %w", err)
 	}
-	return applied, nil
+	return applied, true, nil
+}
+
+// currentVersion is the latest of migs' versions.
+func currentVersion(migs []Migration) int {
+	v := 0
+	for _, m := range migs {
+		v = max(v, m.Version)
+	}
+	return v
 }
 
 // MySQL error numbers of a DDL statement whose effect is already there:

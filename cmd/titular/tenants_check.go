@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
@@ -38,34 +40,43 @@ func runTenantsCheck(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	prog := newProgress(stderr, "tenants check", len(entries), true)
 	type checked struct {
-		e     fleetEntry
-		fails []string
+		e fleetEntry
+		tenantCheck
 	}
 	var out []checked
-	forEachTenant(ctx, entries, cmd.concurrency, func(ctx context.Context, e fleetEntry) []string {
+	forEachTenant(ctx, entries, cmd.concurrency, func(ctx context.Context, e fleetEntry) tenantCheck {
 		return checkTenant(ctx, cfg, e)
-	}, func(e fleetEntry, fails []string) {
-		out = append(out, checked{e, fails})
-		prog.step(len(fails) > 0)
+	}, func(e fleetEntry, c tenantCheck) {
+		out = append(out, checked{e, c})
+		prog.step(len(c.fails) > 0)
 	})
 	prog.finish()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("tenants check: interrupted: %w", err)
 	}
 	slices.SortStableFunc(out, func(a, b checked) int { return strings.Compare(a.e.ID, b.e.ID) })
-	failed := 0
+	failed, warned := 0, 0
 	for _, c := range out {
 		if len(c.fails) == 0 {
 			fmt.Fprintf(stdout, "OK    %s (%s)\n", c.e.ID, c.e.Source)
-			continue
+		} else {
+			failed++
+			fmt.Fprintf(stdout, "FAIL  %s (%s)\n", c.e.ID, c.e.Source)
 		}
-		failed++
-		fmt.Fprintf(stdout, "FAIL  %s (%s)\n", c.e.ID, c.e.Source)
 		for _, f := range c.fails {
 			fmt.Fprintf(stdout, "      - %s\n", f)
 		}
+		for _, w := range c.warns {
+			fmt.Fprintf(stdout, "      ! %s\n", w)
+		}
+		if len(c.warns) > 0 {
+			warned++
+		}
 	}
 	fmt.Fprintf(stdout, "tenants check: %s, %d OK, %d failed\n", tenantCount(len(out)), len(out)-failed, failed)
+	if warned > 0 {
+		fmt.Fprintf(stdout, "tenants check: %s with warnings (!), which serve does not refuse\n", tenantCount(warned))
+	}
 	if failed > 0 {
 		return fmt.Errorf("tenants check: %d of %d tenants failed; fix the reasons listed and run it again", failed, len(out))
 	}
@@ -83,16 +94,21 @@ type schemaError struct{ err error }
 func (e schemaError) Error() string { return e.err.Error() }
 func (e schemaError) Unwrap() error { return e.err }
 
-// checkTenant returns why the tenant could not be served, one line each;
-// none when it can. It goes on past a failed step when the next ones do not
-// depend on it, so one run shows everything to fix.
-func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) []string {
+// tenantCheck is what checking a tenant found, one line each: fails are
+// why it could not be served, warns what is wrong but does not stop serve.
+type tenantCheck struct{ fails, warns []string }
+
+// checkTenant returns why the tenant could not be served; no fails when it
+// can. It goes on past a failed step when the next ones do not depend on
+// it, so one run shows everything to fix.
+func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) tenantCheck {
 	if e.Problem != "" {
-		return []string{e.fileFailure().String()}
+		return tenantCheck{fails: []string{e.fileFailure().String()}}
 	}
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	fails := checkSecrets(cfg, e.Tenant)
+	var warns []string
 	schema := func() (*datamap.Schema, error) { return nil, errNoDatabase }
 	db, _, fail := openEntry(ctx, e)
 	if fail != nil {
@@ -108,6 +124,8 @@ func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) []string
 		case cur > latest:
 			fails = append(fails, fmt.Sprintf("schema at version %d, newer than this titular's %d; upgrade titular", cur, latest))
 		}
+		pf, pw := checkPrivileges(ctx, db, e.Tenant.Datamap)
+		fails, warns = append(fails, pf...), append(warns, pw...)
 		schema = func() (*datamap.Schema, error) {
 			s, err := crm.LoadSchema(ctx, db)
 			if err != nil {
@@ -141,7 +159,54 @@ func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) []string
 			fails = append(fails, "data map "+l)
 		}
 	}
-	return fails
+	return tenantCheck{fails: fails, warns: warns}
+}
+
+// maxPrivilegeTables caps the tables named per privilege list.
+const maxPrivilegeTables = 6
+
+// checkPrivileges compares the privileges of the tenant's database account
+// with what serve needs (a fail when one is missing) and with what it
+// should not have (a warning): ALTER, DROP or TRIGGER on titular's tables
+// let the account get past the append-only triggers (TRUNCATE needs DROP
+// only). The data map's tables are those it names; a map that does not
+// load is reported by the data map check, and only titular's tables are
+// checked then.
+func checkPrivileges(ctx context.Context, db *sql.DB, mapPath string) (fails, warns []string) {
+	var crmTables []string
+	if m, err := datamap.Load(mapPath, crm.DatamapOptions(anonymize.NewRegistry())...); err == nil {
+		for _, en := range m.Entities {
+			crmTables = append(crmTables, en.Table)
+		}
+	}
+	rep, err := store.CheckRuntimePrivileges(ctx, db, crmTables)
+	if err != nil {
+		return nil, []string{"could not read the account's privileges: " + classify(err).String()}
+	}
+	if len(rep.Missing) > 0 {
+		var lacks []string
+		for _, g := range rep.Missing {
+			on := strings.Join(g.Tables, ", ")
+			if n := len(g.Tables); n > maxPrivilegeTables {
+				on = fmt.Sprintf("%d tables: %s and %d more", n, strings.Join(g.Tables[:maxPrivilegeTables], ", "), n-maxPrivilegeTables)
+			}
+			lacks = append(lacks, strings.Join(g.Privileges, ", ")+" on "+on)
+		}
+		msg := "the database account lacks privileges serve needs: " + strings.Join(lacks, "; ") +
+			"; grant them (README, \"The database user\")"
+		if rep.Uncertain {
+			// Its roles may grant them: say so rather than fail.
+			warns = append(warns, msg+"; the account has roles the server does not list the privileges of, which may grant them")
+		} else {
+			fails = append(fails, msg)
+		}
+	}
+	if len(rep.Unsafe) > 0 {
+		warns = append(warns, "the database account has "+strings.Join(rep.Unsafe, ", ")+" on titular's tables, "+
+			"which get past the ledger's append-only triggers (TRUNCATE needs only DROP): "+
+			"serve with an account without them and keep them for the one titular migrate runs as (README, \"The database user\")")
+	}
+	return fails, warns
 }
 
 // checkSecrets reads the keys and webhook secrets the tenant names, as
