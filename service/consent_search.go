@@ -32,7 +32,7 @@ func (c *Consent) SearchConsents(ctx context.Context, in *lgpdv1.SearchConsentsR
 	if err != nil {
 		return nil, err
 	}
-	ids, err := normalizeSubject(in.GetSubject(), t.Map.Identifiers)
+	ids, err := subjectFor(ctx, in.GetSubject(), t)
 	if err != nil {
 		return nil, err
 	}

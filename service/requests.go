@@ -78,7 +78,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	if err != nil {
 		return nil, err
 	}
-	ids, err := normalizeSubject(in.GetSubject(), t.Map.Identifiers)
+	ids, err := subjectFor(ctx, in.GetSubject(), t)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +194,9 @@ func (s *Requests) lookup(ctx context.Context, tenantID, id string) (*tenant.Ten
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := visible(ctx, r); err != nil {
+		return nil, nil, err
+	}
 	return t, r, nil
 }
 
@@ -227,12 +230,18 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 	if err != nil {
 		return nil, err
 	}
+	if err := scopeList(ctx, t, &f); err != nil {
+		return nil, err
+	}
 	reqs, next, err := t.Store.ListRequests(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	out := &lgpdv1.ListRequestsResponse{NextPageToken: next}
 	for _, r := range reqs {
+		if visible(ctx, r) != nil {
+			continue // under the titular's reference, with an identifier the token did not verify
+		}
 		// Exports are listed on GetRequest; a page stays one query.
 		out.Requests = append(out.Requests, toProto(t.Config.ID, r, nil))
 	}

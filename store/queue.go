@@ -144,6 +144,10 @@ type ListFilter struct {
 	Kind      Kind
 	PageSize  int
 	PageToken string
+	// BySubject keeps only requests under one of SubjectRefs (none when
+	// SubjectRefs is empty): a titular's own requests.
+	BySubject   bool
+	SubjectRefs []string
 }
 
 // ErrBadPageToken is returned for a page token this store did not issue.
@@ -161,6 +165,15 @@ func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, str
 	}
 	if f.Kind != "" {
 		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if f.BySubject {
+		if len(f.SubjectRefs) == 0 {
+			return nil, "", nil
+		}
+		where = append(where, "subject_ref IN ("+sqlq.Placeholders(len(f.SubjectRefs))+")")
+		for _, ref := range f.SubjectRefs {
+			args = append(args, ref)
+		}
 	}
 	if f.PageToken != "" {
 		at, id, err := decodePageToken(f.PageToken)

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -152,4 +153,32 @@ func (s *Store) forgetSubject(ctx context.Context, tx *sql.Tx, ref string) (int6
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// SubjectRefs returns the subject references the titular's identifiers are
+// indexed under, without indexing any: a titular never seen has none.
+func (s *Store) SubjectRefs(ctx context.Context, ids Identifiers) ([]string, error) {
+	var macs []any
+	for _, k := range subjectKinds {
+		if v := ids.Get(k); v != "" {
+			macs = append(macs, s.subjectHMAC(k, v))
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("look up subjects: %w", err)
+	}
+	defer tx.Rollback()
+	known, err := lookupSubjects(ctx, tx, macs)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, 0, len(known))
+	for _, ref := range known {
+		if !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	return refs, nil
 }
