@@ -120,6 +120,11 @@ type Policy struct {
 	// approval (AWAITING_APPROVAL) before a worker runs them: EXTRACT,
 	// DELETE or ANONYMIZE. The deadline keeps running while they wait.
 	ApprovalRequired []string `yaml:"approval_required"`
+	// VerificationRequired lists the kinds whose requests wait, when the
+	// caller has not verified the titular's identity (any caller but a
+	// titular-bound token), for a DPO to verify it (AWAITING_VERIFICATION,
+	// Art. 18 §3) before anything else: EXTRACT, DELETE or ANONYMIZE.
+	VerificationRequired []string `yaml:"verification_required"`
 }
 
 // approvableKinds are the kinds a policy may hold for approval: those a
@@ -129,6 +134,10 @@ var approvableKinds = []string{"EXTRACT", "DELETE", "ANONYMIZE"}
 
 // NeedsApproval reports whether requests of kind wait for the DPO.
 func (p Policy) NeedsApproval(kind string) bool { return slices.Contains(p.ApprovalRequired, kind) }
+
+// NeedsVerification reports whether requests of kind wait for the
+// titular's identity to be verified, unless the caller verified it.
+func (p Policy) NeedsVerification(kind string) bool { return slices.Contains(p.VerificationRequired, kind) }
 
 // Auth lists the credentials titular accepts.
 type Auth struct {
@@ -382,6 +391,12 @@ func (t Tenant) validate(at string) []error {
 	for _, k := range t.Policy.ApprovalRequired {
 		if !slices.Contains(approvableKinds, k) {
 			errs = append(errs, fmt.Errorf("%s.policy.approval_required: %q cannot wait for approval; list only %s "+
+				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
+		}
+	}
+	for _, k := range t.Policy.VerificationRequired {
+		if !slices.Contains(approvableKinds, k) {
+			errs = append(errs, fmt.Errorf("%s.policy.verification_required: %q cannot wait for verification; list only %s "+
 				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
 		}
 	}

@@ -138,6 +138,7 @@ var methodRoles = map[string][]string{
 	"/lgpd.v1.RequestService/GetRequest":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
 	"/lgpd.v1.RequestService/ListRequests":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
 	"/lgpd.v1.RequestService/ApproveRequest":      {config.RoleDPO},
+	"/lgpd.v1.RequestService/VerifyRequest":       {config.RoleDPO},
 	"/lgpd.v1.RequestService/DenyRequest":         {config.RoleDPO},
 	"/lgpd.v1.RequestService/CancelRequest":       {config.RoleDPO, config.RoleBackend},
 	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend},

@@ -84,6 +84,7 @@ type fixture struct {
 
 type fixtureOptions struct {
 	approval   []string // kinds the demo tenant's policy holds for the DPO
+	verify     []string // kinds whose titular's identity must be verified
 	webhookURL string   // a webhook "crm" for every event, when set
 	workers    string   // YAML of the workers section
 	delivery   string   // YAML of the webhook_delivery section
@@ -96,6 +97,10 @@ type fixtureOption func(*fixtureOptions)
 
 func withApproval(kinds ...string) fixtureOption {
 	return func(o *fixtureOptions) { o.approval = kinds }
+}
+
+func withVerification(kinds ...string) fixtureOption {
+	return func(o *fixtureOptions) { o.verify = kinds }
 }
 
 func withWebhook(url string) fixtureOption { return func(o *fixtureOptions) { o.webhookURL = url } }
@@ -165,6 +170,9 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	var rules []string
 	if len(o.approval) > 0 {
 		rules = append(rules, fmt.Sprintf("approval_required: [%s]", strings.Join(o.approval, ", ")))
+	}
+	if len(o.verify) > 0 {
+		rules = append(rules, fmt.Sprintf("verification_required: [%s]", strings.Join(o.verify, ", ")))
 	}
 	if o.smallAgent {
 		rules = append(rules, "small_agent: true")

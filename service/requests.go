@@ -115,6 +115,11 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		switch {
 		case created && inline != nil:
 			req, err = inline(ctx, tx, r)
+		case created && needsVerification(ctx, t, r.Kind):
+			// Workers take RECEIVED requests only: this one waits until a
+			// DPO has verified who asked (Art. 18 §3).
+			req, err = tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusAwaitingVerification, p.Name,
+				"waiting for the titular's identity to be verified (tenant policy, Art. 18 §3)")
 		case created && t.Config.Policy.NeedsApproval(string(r.Kind)):
 			// Workers take RECEIVED requests only: this one waits for the DPO.
 			req, err = tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusAwaitingApproval, p.Name,
@@ -249,7 +254,7 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 }
 
 // pending are the states a DPO or the backend may still stop.
-var pending = []store.Status{store.StatusReceived, "AWAITING_VERIFICATION", store.StatusAwaitingApproval}
+var pending = []store.Status{store.StatusReceived, store.StatusAwaitingVerification, store.StatusAwaitingApproval}
 
 // CancelRequest cancels a request that has not started processing.
 func (s *Requests) CancelRequest(ctx context.Context, in *lgpdv1.CancelRequestRequest) (*lgpdv1.Request, error) {

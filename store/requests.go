@@ -33,6 +33,9 @@ const (
 const (
 	StatusReceived         Status = "RECEIVED"
 	StatusAwaitingApproval Status = "AWAITING_APPROVAL"
+	// StatusAwaitingVerification: the titular's identity must be verified
+	// (Art. 18 §3) before the request goes on.
+	StatusAwaitingVerification Status = "AWAITING_VERIFICATION"
 	StatusProcessing       Status = "PROCESSING"
 	StatusCompleted        Status = "COMPLETED"
 	StatusDenied           Status = "DENIED"

@@ -357,6 +357,88 @@ func (x *ApproveRequestRequest) GetNote() string {
 	return ""
 }
 
+type VerifyRequestRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Id     string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// How the identity was verified, e.g. "documento_presencial", "gov.br",
+	// "codigo_sms", "assinatura_digital". Required, at most 64 bytes.
+	Method string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	// Where the evidence is kept (a document management id, a ticket):
+	// required, at most 200 bytes. A reference, never the evidence itself.
+	EvidenceRef string `protobuf:"bytes,4,opt,name=evidence_ref,json=evidenceRef,proto3" json:"evidence_ref,omitempty"`
+	// Optional, at most 500 bytes. Write no personal data in it: a CPF,
+	// e-mail or phone number here is refused.
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyRequestRequest) Reset() {
+	*x = VerifyRequestRequest{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyRequestRequest) ProtoMessage() {}
+
+func (x *VerifyRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyRequestRequest.ProtoReflect.Descriptor instead.
+func (*VerifyRequestRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VerifyRequestRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *VerifyRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *VerifyRequestRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *VerifyRequestRequest) GetEvidenceRef() string {
+	if x != nil {
+		return x.EvidenceRef
+	}
+	return ""
+}
+
+func (x *VerifyRequestRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 type DenyRequestRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -372,7 +454,7 @@ type DenyRequestRequest struct {
 
 func (x *DenyRequestRequest) Reset() {
 	*x = DenyRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +466,7 @@ func (x *DenyRequestRequest) String() string {
 func (*DenyRequestRequest) ProtoMessage() {}
 
 func (x *DenyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +479,7 @@ func (x *DenyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyRequestRequest.ProtoReflect.Descriptor instead.
 func (*DenyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DenyRequestRequest) GetTenant() string {
@@ -432,7 +514,7 @@ type CancelRequestRequest struct {
 
 func (x *CancelRequestRequest) Reset() {
 	*x = CancelRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -444,7 +526,7 @@ func (x *CancelRequestRequest) String() string {
 func (*CancelRequestRequest) ProtoMessage() {}
 
 func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -457,7 +539,7 @@ func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CancelRequestRequest) GetTenant() string {
@@ -493,7 +575,7 @@ type DownloadExportRequest struct {
 
 func (x *DownloadExportRequest) Reset() {
 	*x = DownloadExportRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +587,7 @@ func (x *DownloadExportRequest) String() string {
 func (*DownloadExportRequest) ProtoMessage() {}
 
 func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +600,7 @@ func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadExportRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DownloadExportRequest) GetTenant() string {
@@ -552,7 +634,7 @@ type GetReceiptRequest struct {
 
 func (x *GetReceiptRequest) Reset() {
 	*x = GetReceiptRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -564,7 +646,7 @@ func (x *GetReceiptRequest) String() string {
 func (*GetReceiptRequest) ProtoMessage() {}
 
 func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -577,7 +659,7 @@ func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetReceiptRequest) GetTenant() string {
@@ -612,7 +694,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +706,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +719,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Receipt) GetRequestId() string {
@@ -705,7 +787,13 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\x15ApproveRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"g\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\x8d\x01\n" +
+	"\x14VerifyRequestRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\x12!\n" +
+	"\fevidence_ref\x18\x04 \x01(\tR\vevidenceRef\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"g\n" +
 	"\x12DenyRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12)\n" +
@@ -730,13 +818,15 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\tR\n" +
 	"checkpoint\x12'\n" +
-	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof2\xba\t\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof2\xb2\n" +
+	"\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
 	"GetRequest\x12\x1a.lgpd.v1.GetRequestRequest\x1a\x10.lgpd.v1.Request\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/tenants/{tenant}/requests/{id}\x12r\n" +
 	"\fListRequests\x12\x1c.lgpd.v1.ListRequestsRequest\x1a\x1d.lgpd.v1.ListRequestsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/requests\x12y\n" +
-	"\x0eApproveRequest\x12\x1e.lgpd.v1.ApproveRequestRequest\x1a\x10.lgpd.v1.Request\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/tenants/{tenant}/requests/{id}:approve\x12p\n" +
+	"\x0eApproveRequest\x12\x1e.lgpd.v1.ApproveRequestRequest\x1a\x10.lgpd.v1.Request\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/tenants/{tenant}/requests/{id}:approve\x12v\n" +
+	"\rVerifyRequest\x12\x1d.lgpd.v1.VerifyRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:verify\x12p\n" +
 	"\vDenyRequest\x12\x1b.lgpd.v1.DenyRequestRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:deny\x12v\n" +
 	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12\x8a\x03\n" +
 	"\x0eDownloadExport\x12\x1e.lgpd.v1.DownloadExportRequest\x1a\x14.google.api.HttpBody\"\xbf\x02\x92A\x8a\x02:\x10application/json:Aapplication/vnd.openxmlformats-officedocument.spreadsheetml.sheetJ\xb2\x01\n" +
@@ -781,54 +871,57 @@ func file_lgpd_v1_request_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_service_proto_rawDescData
 }
 
-var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*CreateRequestRequest)(nil),  // 0: lgpd.v1.CreateRequestRequest
 	(*GetRequestRequest)(nil),     // 1: lgpd.v1.GetRequestRequest
 	(*ListRequestsRequest)(nil),   // 2: lgpd.v1.ListRequestsRequest
 	(*ListRequestsResponse)(nil),  // 3: lgpd.v1.ListRequestsResponse
 	(*ApproveRequestRequest)(nil), // 4: lgpd.v1.ApproveRequestRequest
-	(*DenyRequestRequest)(nil),    // 5: lgpd.v1.DenyRequestRequest
-	(*CancelRequestRequest)(nil),  // 6: lgpd.v1.CancelRequestRequest
-	(*DownloadExportRequest)(nil), // 7: lgpd.v1.DownloadExportRequest
-	(*GetReceiptRequest)(nil),     // 8: lgpd.v1.GetReceiptRequest
-	(*Receipt)(nil),               // 9: lgpd.v1.Receipt
-	(RequestKind)(0),              // 10: lgpd.v1.RequestKind
-	(*Subject)(nil),               // 11: lgpd.v1.Subject
-	(*Correction)(nil),            // 12: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 13: lgpd.v1.ConsentChange
-	(RequestStatus)(0),            // 14: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 15: lgpd.v1.Request
-	(*Reason)(nil),                // 16: lgpd.v1.Reason
-	(*httpbody.HttpBody)(nil),     // 17: google.api.HttpBody
+	(*VerifyRequestRequest)(nil),  // 5: lgpd.v1.VerifyRequestRequest
+	(*DenyRequestRequest)(nil),    // 6: lgpd.v1.DenyRequestRequest
+	(*CancelRequestRequest)(nil),  // 7: lgpd.v1.CancelRequestRequest
+	(*DownloadExportRequest)(nil), // 8: lgpd.v1.DownloadExportRequest
+	(*GetReceiptRequest)(nil),     // 9: lgpd.v1.GetReceiptRequest
+	(*Receipt)(nil),               // 10: lgpd.v1.Receipt
+	(RequestKind)(0),              // 11: lgpd.v1.RequestKind
+	(*Subject)(nil),               // 12: lgpd.v1.Subject
+	(*Correction)(nil),            // 13: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 14: lgpd.v1.ConsentChange
+	(RequestStatus)(0),            // 15: lgpd.v1.RequestStatus
+	(*Request)(nil),               // 16: lgpd.v1.Request
+	(*Reason)(nil),                // 17: lgpd.v1.Reason
+	(*httpbody.HttpBody)(nil),     // 18: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
-	10, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
-	11, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
-	12, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
-	13, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	14, // 4: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	10, // 5: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	15, // 6: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	16, // 7: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	11, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
+	12, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
+	13, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
+	14, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
+	15, // 4: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	11, // 5: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	16, // 6: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	17, // 7: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
 	0,  // 8: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
 	1,  // 9: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
 	2,  // 10: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
 	4,  // 11: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
-	5,  // 12: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
-	6,  // 13: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	7,  // 14: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	8,  // 15: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	15, // 16: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	15, // 17: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 18: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	15, // 19: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	15, // 20: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	15, // 21: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	17, // 22: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	9,  // 23: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	16, // [16:24] is the sub-list for method output_type
-	8,  // [8:16] is the sub-list for method input_type
+	5,  // 12: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
+	6,  // 13: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
+	7,  // 14: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
+	8,  // 15: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	9,  // 16: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	16, // 17: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	16, // 18: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	3,  // 19: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	16, // 20: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	16, // 21: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	16, // 22: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	16, // 23: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	18, // 24: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	10, // 25: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	17, // [17:26] is the sub-list for method output_type
+	8,  // [8:17] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -847,7 +940,7 @@ func file_lgpd_v1_request_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_service_proto_rawDesc), len(file_lgpd_v1_request_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	RequestService_GetRequest_FullMethodName     = "/lgpd.v1.RequestService/GetRequest"
 	RequestService_ListRequests_FullMethodName   = "/lgpd.v1.RequestService/ListRequests"
 	RequestService_ApproveRequest_FullMethodName = "/lgpd.v1.RequestService/ApproveRequest"
+	RequestService_VerifyRequest_FullMethodName  = "/lgpd.v1.RequestService/VerifyRequest"
 	RequestService_DenyRequest_FullMethodName    = "/lgpd.v1.RequestService/DenyRequest"
 	RequestService_CancelRequest_FullMethodName  = "/lgpd.v1.RequestService/CancelRequest"
 	RequestService_DownloadExport_FullMethodName = "/lgpd.v1.RequestService/DownloadExport"
@@ -46,6 +47,10 @@ type RequestServiceClient interface {
 	// Approves a request the tenant's policy held for the DPO
 	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(ctx context.Context, in *ApproveRequestRequest, opts ...grpc.CallOption) (*Request, error)
+	// Records that the titular's identity was verified (Art. 18 §3): a request
+	// the tenant's policy held in AWAITING_VERIFICATION goes on, to
+	// AWAITING_APPROVAL when the policy also wants approval, else RECEIVED.
+	VerifyRequest(ctx context.Context, in *VerifyRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Denies a request, with reasons (Art. 18 §4).
 	DenyRequest(ctx context.Context, in *DenyRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Cancels a request that has not started processing.
@@ -99,6 +104,16 @@ func (c *requestServiceClient) ApproveRequest(ctx context.Context, in *ApproveRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Request)
 	err := c.cc.Invoke(ctx, RequestService_ApproveRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *requestServiceClient) VerifyRequest(ctx context.Context, in *VerifyRequestRequest, opts ...grpc.CallOption) (*Request, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Request)
+	err := c.cc.Invoke(ctx, RequestService_VerifyRequest_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +185,10 @@ type RequestServiceServer interface {
 	// Approves a request the tenant's policy held for the DPO
 	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(context.Context, *ApproveRequestRequest) (*Request, error)
+	// Records that the titular's identity was verified (Art. 18 §3): a request
+	// the tenant's policy held in AWAITING_VERIFICATION goes on, to
+	// AWAITING_APPROVAL when the policy also wants approval, else RECEIVED.
+	VerifyRequest(context.Context, *VerifyRequestRequest) (*Request, error)
 	// Denies a request, with reasons (Art. 18 §4).
 	DenyRequest(context.Context, *DenyRequestRequest) (*Request, error)
 	// Cancels a request that has not started processing.
@@ -199,6 +218,9 @@ func (UnimplementedRequestServiceServer) ListRequests(context.Context, *ListRequ
 }
 func (UnimplementedRequestServiceServer) ApproveRequest(context.Context, *ApproveRequestRequest) (*Request, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveRequest not implemented")
+}
+func (UnimplementedRequestServiceServer) VerifyRequest(context.Context, *VerifyRequestRequest) (*Request, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyRequest not implemented")
 }
 func (UnimplementedRequestServiceServer) DenyRequest(context.Context, *DenyRequestRequest) (*Request, error) {
 	return nil, status.Error(codes.Unimplemented, "method DenyRequest not implemented")
@@ -304,6 +326,24 @@ func _RequestService_ApproveRequest_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RequestService_VerifyRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RequestServiceServer).VerifyRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RequestService_VerifyRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RequestServiceServer).VerifyRequest(ctx, req.(*VerifyRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RequestService_DenyRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DenyRequestRequest)
 	if err := dec(in); err != nil {
@@ -391,6 +431,10 @@ var RequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApproveRequest",
 			Handler:    _RequestService_ApproveRequest_Handler,
+		},
+		{
+			MethodName: "VerifyRequest",
+			Handler:    _RequestService_VerifyRequest_Handler,
 		},
 		{
 			MethodName: "DenyRequest",
