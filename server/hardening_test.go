@@ -105,6 +105,32 @@ func TestHostileInputAnswersClearly(t *testing.T) {
 		}
 	})
 
+	t.Run("request ids and tenant names are not logged as sent", func(t *testing.T) {
+		for _, rid := range []string{digits, "ok level=ERROR forged", strings.Repeat("r", 65)} {
+			req, err := http.NewRequest(http.MethodGet, e.baseURL+"/v1/tenants/"+digits+"/requests", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+keyDPO)
+			req.Header.Set("X-Request-Id", rid)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Request-Id"); got == rid || got == "" {
+				t.Errorf("request id %q came back as %q, want a fresh one", rid, got)
+			}
+		}
+		logs := e.logs.String()
+		if strings.Contains(logs, digits) || strings.Contains(logs, "forged") {
+			t.Error("a request id or tenant name sent by the caller reached the log")
+		}
+		if !strings.Contains(logs, `"tenant":"(unknown)"`) {
+			t.Error("the call on an unknown tenant is not logged with a placeholder")
+		}
+	})
+
 	t.Run("malformed protobuf over gRPC", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+keyBackend), 10*time.Second)
 		defer cancel()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"time"
 
@@ -45,42 +46,60 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 func requestID(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("x-request-id") {
-		if len(v) > 0 && len(v) <= 64 {
+		if saneRequestID.MatchString(v) && !longDigits.MatchString(v) {
 			return v
 		}
 	}
 	return uuid.NewString()
 }
 
+// saneRequestID is what a caller's request id may look like to be logged:
+// short, and only characters that cannot forge a log line.
+var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,64}$`)
+
+// longDigits is a run of digits as long as a CPF or a phone number: a
+// request id like that is not logged, in case it is one.
+var longDigits = regexp.MustCompile(`[0-9]{10,}`)
+
+// loggedTenant is the tenant a call names as it may be logged: a
+// configured tenant's id, else a placeholder (an unknown name is input,
+// and could be anything).
+func loggedTenant(known func(string) bool, id string) string {
+	if known(id) {
+		return id
+	}
+	return "(unknown)"
+}
+
 // logUnary logs one line per call: method, code, duration, tenant and
 // request id. Never the request body: it holds personal data.
-func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+func logUnary(log *slog.Logger, known func(string) bool) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		id := requestID(ctx)
 		_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
 		start := time.Now()
 		resp, err := h(ctx, req)
-		logCall(ctx, log, info.FullMethod, id, req, start, err)
+		logCall(ctx, log, known, info.FullMethod, id, req, start, err)
 		return resp, err
 	}
 }
 
-func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
+func logStream(log *slog.Logger, known func(string) bool) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		id := requestID(ss.Context())
 		_ = ss.SetHeader(metadata.Pairs("x-request-id", id))
 		start := time.Now()
 		err := h(srv, ss)
-		logCall(ss.Context(), log, info.FullMethod, id, nil, start, err)
+		logCall(ss.Context(), log, known, info.FullMethod, id, nil, start, err)
 		return err
 	}
 }
 
-func logCall(ctx context.Context, log *slog.Logger, method, id string, req any, start time.Time, err error) {
+func logCall(ctx context.Context, log *slog.Logger, known func(string) bool, method, id string, req any, start time.Time, err error) {
 	code := status.Code(err)
 	attrs := []any{"method", method, "code", code.String(), "request_id", id, "duration_ms", time.Since(start).Milliseconds()}
 	if t, ok := req.(interface{ GetTenant() string }); ok {
-		attrs = append(attrs, "tenant", t.GetTenant())
+		attrs = append(attrs, "tenant", loggedTenant(known, t.GetTenant()))
 	}
 	lvl := slog.LevelInfo
 	if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {

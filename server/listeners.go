@@ -64,8 +64,8 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		grpc.Creds(grpcCreds),
 		grpc.ForceServerCodecV2(newDecodeCheckCodec()),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), metricsUnary(met), auth.Unary(), service.ErrorUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), metricsStream(met), auth.Stream(), service.ErrorStream(log)), //nolint:contextcheck // a stream interceptor has no ctx parameter: each uses its call's context, ss.Context(), not newServer's
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log, tenants.Known), metricsUnary(met), auth.Unary(), service.ErrorUnary(log)),
+		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log, tenants.Known), metricsStream(met), auth.Stream(), service.ErrorStream(log)), //nolint:contextcheck // a stream interceptor has no ctx parameter: each uses its call's context, ss.Context(), not newServer's
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 	)
 	led, err := newLedgerService(cfg, tenants, log)
