@@ -104,6 +104,9 @@ type Tenant struct {
 	// Server names the databases.servers entry whose connection budget the
 	// tenant shares; empty, tenants share by the host:port of their DSN.
 	Server string `yaml:"server"`
+	// TitularTokens lets the tenant's portal sign tokens bound to one
+	// titular (tokens.go).
+	TitularTokens TitularTokens `yaml:"titular_tokens"`
 
 	// Source is the tenant file this tenant came from; empty for the
 	// tenants listed in the config file itself.
@@ -142,6 +145,8 @@ func (p Policy) NeedsVerification(kind string) bool { return slices.Contains(p.V
 // Auth lists the credentials titular accepts.
 type Auth struct {
 	APIKeys []APIKey `yaml:"api_keys"`
+	// OIDC are the identity providers whose tokens sign staff in (tokens.go).
+	OIDC []OIDCIssuer `yaml:"oidc"`
 }
 
 // APIKey is a hashed bearer key with a role and the tenants it may touch.
@@ -272,6 +277,7 @@ func (c *Config) applyDefaults() {
 	c.Databases.applyDefaults()
 	c.tlsDefaults()
 	c.HTTP.applyDefaults()
+	c.oidcDefaults()
 }
 
 // applyDefaults fills a tenant's unset fields and makes its paths absolute
@@ -298,6 +304,7 @@ func (t *Tenant) applyDefaults(dir string) {
 		src.File = resolve(src.File)
 	}
 	t.webhookDefaults(resolve)
+	t.titularTokenDefaults(resolve)
 }
 
 // keySources are the tenant's keyring sources, so every one gets the same
@@ -360,6 +367,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateTLS(seen)...)
+	errs = append(errs, c.validateOIDC(seen)...)
 	errs = append(errs, c.HTTP.validate()...)
 	return errors.Join(errs...)
 }
@@ -400,6 +408,7 @@ func (t Tenant) validate(at string) []error {
 				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
 		}
 	}
+	errs = append(errs, t.validateTitularTokens(at)...)
 	return append(errs, t.validateWebhooks(at)...)
 }
 
