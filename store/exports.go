@@ -36,12 +36,16 @@ type Export struct {
 }
 
 // exportCipher derives the export's own AES-256-GCM key from the tenant's
-// export key, so one leaked export key opens one export.
-func exportCipher(tenantKey []byte, exportID string) (cipher.AEAD, error) {
+// export key, so one leaked export key opens one export. Version 2 (every
+// export written now) seals its last chunk as the last, over the digest of
+// the whole file; version 1 exports, written before, did not, and are
+// still read. The version is in the key: a version 2 chunk does not open
+// as version 1, so an export cannot be passed off as an older one.
+func exportCipher(tenantKey []byte, exportID string, version int) (cipher.AEAD, error) {
 	if len(tenantKey) < 32 {
 		return nil, errors.New("export key must be at least 32 bytes")
 	}
-	key, err := hkdf.Key(sha256.New, tenantKey, []byte(exportID), "titular export v1", 32)
+	key, err := hkdf.Key(sha256.New, tenantKey, []byte(exportID), fmt.Sprintf("titular export v%d", version), 32)
 	if err != nil {
 		return nil, fmt.Errorf("derive export key: %w", err)
 	}
@@ -64,6 +68,16 @@ func chunkAAD(exportID string, seq int) []byte {
 	return fmt.Appendf(nil, "%s/%d", exportID, seq)
 }
 
+// exportVersion is the version new exports are written in.
+const exportVersion = 2
+
+// finalAAD is the associated data of a version 2 export's last chunk: it
+// binds the chunk count and the whole file's digest, so an export cut
+// short, or given another digest, fails authentication.
+func finalAAD(exportID string, seq int, sha256Hex string) []byte {
+	return fmt.Appendf(nil, "%s/%d/final/%s", exportID, seq, sha256Hex)
+}
+
 // ExportWriter streams an export into lgpd_export_chunks inside a
 // transaction, sealing each 1 MiB chunk; memory stays at one chunk.
 type ExportWriter struct {
@@ -80,7 +94,7 @@ type ExportWriter struct {
 // until tx commits, so a failed export leaves nothing behind.
 func (s *Store) newExportWriter(ctx context.Context, tx *sql.Tx, tenantKey []byte, requestID, format, contentType, filename string, ttl time.Duration) (*ExportWriter, error) {
 	id := uuid.NewString()
-	aead, err := exportCipher(tenantKey, id)
+	aead, err := exportCipher(tenantKey, id, exportVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -101,22 +115,23 @@ func (w *ExportWriter) Write(p []byte) (int, error) {
 	w.sum.Write(p)
 	w.exp.SizeBytes += int64(n)
 	for len(p) > 0 {
-		room := ExportChunkSize - len(w.buf)
-		take := min(room, len(p))
-		w.buf = append(w.buf, p[:take]...)
-		p = p[take:]
+		// A full chunk is sealed only once more data follows: the last
+		// chunk is sealed as the last, by Finish.
 		if len(w.buf) == ExportChunkSize {
-			if err := w.flush(); err != nil {
+			if err := w.flush(chunkAAD(w.exp.ID, w.exp.ChunkCount)); err != nil {
 				return 0, err
 			}
 		}
+		take := min(ExportChunkSize-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
 	}
 	return n, nil
 }
 
-func (w *ExportWriter) flush() error {
+func (w *ExportWriter) flush(aad []byte) error {
 	seq := w.exp.ChunkCount
-	sealed := w.aead.Seal(nil, chunkNonce(seq), w.buf, chunkAAD(w.exp.ID, seq))
+	sealed := w.aead.Seal(nil, chunkNonce(seq), w.buf, aad)
 	if _, err := w.tx.ExecContext(w.ctx, "INSERT INTO lgpd_export_chunks (export_id, seq, data) VALUES (?, ?, ?)", w.exp.ID, seq, sealed); err != nil {
 		w.err = fmt.Errorf("store export chunk: %w", err)
 		return w.err
@@ -131,12 +146,10 @@ func (w *ExportWriter) Finish() (Export, error) {
 	if w.err != nil {
 		return Export{}, w.err
 	}
-	if len(w.buf) > 0 || w.exp.ChunkCount == 0 {
-		if err := w.flush(); err != nil {
-			return Export{}, err
-		}
-	}
 	w.exp.SHA256 = hex.EncodeToString(w.sum.Sum(nil))
+	if err := w.flush(finalAAD(w.exp.ID, w.exp.ChunkCount, w.exp.SHA256)); err != nil {
+		return Export{}, err
+	}
 	e := w.exp
 	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO lgpd_exports
  (id, request_id, format, content_type, filename, size_bytes, sha256, chunk_count, created_at, expires_at)
@@ -195,21 +208,39 @@ func (s *Store) OpenExport(ctx context.Context, tenantKey []byte, requestID, for
 	if !s.now().Before(e.ExpiresAt) {
 		return *e, nil, ErrExpired
 	}
-	aead, err := exportCipher(tenantKey, e.ID)
+	exp := *e
+	v2, err := exportCipher(tenantKey, e.ID, exportVersion)
 	if err != nil {
 		return Export{}, nil, err
 	}
-	exp := *e
+	v1, err := exportCipher(tenantKey, e.ID, 1)
+	if err != nil {
+		return Export{}, nil, err
+	}
 	chunks := func(yield func([]byte) error) error {
+		var aead cipher.AEAD
 		for seq := 0; seq < exp.ChunkCount; seq++ {
 			var sealed []byte
 			err := s.db.QueryRowContext(ctx, "SELECT data FROM lgpd_export_chunks WHERE export_id = ? AND seq = ?", exp.ID, seq).Scan(&sealed)
 			if err != nil {
 				return fmt.Errorf("read export chunk %d: %w", seq, err)
 			}
-			plain, err := aead.Open(sealed[:0], chunkNonce(seq), sealed, chunkAAD(exp.ID, seq))
+			aad := chunkAAD(exp.ID, seq)
+			if seq == exp.ChunkCount-1 && aead != v1 {
+				aad = finalAAD(exp.ID, seq, exp.SHA256)
+			}
+			if aead == nil {
+				// The first chunk says the version: it opens under one key only.
+				aead = v2
+				if _, err := v2.Open(nil, chunkNonce(seq), sealed, aad); err != nil {
+					if _, err1 := v1.Open(nil, chunkNonce(seq), sealed, chunkAAD(exp.ID, seq)); err1 == nil {
+						aead, aad = v1, chunkAAD(exp.ID, seq)
+					}
+				}
+			}
+			plain, err := aead.Open(sealed[:0], chunkNonce(seq), sealed, aad)
 			if err != nil {
-				return fmt.Errorf("export chunk %d failed authentication: %w", seq, err)
+				return fmt.Errorf("export chunk %d failed authentication (altered, reordered, or the export cut short): %w", seq, err)
 			}
 			if err := yield(plain); err != nil {
 				return err

@@ -365,3 +365,56 @@ func TestExport_EncryptedAtRest(t *testing.T) {
 		t.Error("two exports of the same bytes stored the same ciphertext; each export must have its own key")
 	}
 }
+
+// TestExport_CutShortIsDetected: the stored row says how many chunks and
+// which digest; one who can write the table lowers the count (and fixes
+// size and digest) to deliver a truncated file, or swaps the digest. The
+// last chunk is sealed as the last over the whole file's digest, so both
+// fail authentication. Exports written before (version 1) still read.
+func TestExport_CutShortIsDetected(t *testing.T) {
+	t.Parallel()
+	s, db := newStore(t)
+	req := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "a@example.com"}})
+	data := randomBytes(5 * ExportChunkSize / 2)
+	e, err := writeExport(t, s, req.ID, "json", data, ExportChunkSize, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := sha256.Sum256(data[:2*ExportChunkSize])
+	if _, err := db.Exec("UPDATE lgpd_exports SET chunk_count = 2, size_bytes = ?, sha256 = ? WHERE id = ?",
+		2*ExportChunkSize, hex.EncodeToString(short[:]), e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := readExport(s, tenantKey, req.ID, "json"); err == nil || !strings.Contains(err.Error(), "chunk 1") {
+		t.Errorf("an export cut to two chunks: err = %v, want an authentication error on chunk 1", err)
+	}
+	other := sha256.Sum256([]byte("another file"))
+	if _, err := db.Exec("UPDATE lgpd_exports SET chunk_count = 3, size_bytes = ?, sha256 = ? WHERE id = ?",
+		len(data), hex.EncodeToString(other[:]), e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := readExport(s, tenantKey, req.ID, "json"); err == nil {
+		t.Error("an export whose digest was replaced was accepted")
+	}
+
+	// A version 1 export (sealed before the last chunk was marked) reads.
+	legacy := createRequest(t, s, NewRequest{Subject: Identifiers{Email: "b@example.com"}})
+	old, err := writeExport(t, s, legacy.ID, "json", data, ExportChunkSize, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := exportCipher(tenantKey, old.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := range old.ChunkCount {
+		plain := data[seq*ExportChunkSize : min((seq+1)*ExportChunkSize, len(data))]
+		sealed := v1.Seal(nil, chunkNonce(seq), plain, chunkAAD(old.ID, seq))
+		if _, err := db.Exec("UPDATE lgpd_export_chunks SET data = ? WHERE export_id = ? AND seq = ?", sealed, old.ID, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, plain, _, err := readExport(s, tenantKey, legacy.ID, "json"); err != nil || !bytes.Equal(plain, data) {
+		t.Errorf("a version 1 export: err %v, %d bytes of %d", err, len(plain), len(data))
+	}
+}
