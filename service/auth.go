@@ -1,10 +1,14 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -43,7 +47,9 @@ type TitularClaim struct {
 }
 
 // NewPrincipal is a caller with a role over tenants ("*" for all).
-func NewPrincipal(name, role string, tenants []string) *Principal { return newPrincipal(name, role, tenants) }
+func NewPrincipal(name, role string, tenants []string) *Principal {
+	return newPrincipal(name, role, tenants)
+}
 
 // MayTouch reports whether the caller's credential covers tenant.
 func (p *Principal) MayTouch(tenant string) bool { return p.all || p.tenants[tenant] }
@@ -64,6 +70,48 @@ type Authenticator struct {
 	// certs maps a client certificate's subject (common name, DNS or URI
 	// name) to the principal it authenticates, for mutual TLS.
 	certs map[string]*Principal
+	// tokens verifies bearer JWTs; nil, every bearer value is an API key.
+	tokens TokenVerifier
+}
+
+// TokenVerifier authenticates bearer JWTs: staff tokens of an identity
+// provider and portals' titular-bound tokens (package authn). Its errors
+// are *Error values (INVALID_TOKEN saying why, without the token's
+// contents); any other error is reported as INVALID_TOKEN.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (*Principal, error)
+}
+
+// WithTokens lets bearer JWTs authenticate through v. Bearer values that
+// are not shaped as a JWT stay API keys.
+func (a *Authenticator) WithTokens(v TokenVerifier) *Authenticator {
+	a.tokens = v
+	return a
+}
+
+// looksLikeJWT reports whether a bearer value is a compact JWS: three
+// base64url segments, the first a JSON object (the header). API keys are
+// opaque and do not take this shape.
+func looksLikeJWT(s string) bool {
+	h, rest, ok := strings.Cut(s, ".")
+	if !ok || strings.Count(rest, ".") != 1 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	return err == nil && bytes.HasPrefix(b, []byte("{")) && json.Valid(b)
+}
+
+// verifyToken authenticates a bearer JWT through the configured verifier.
+func (a *Authenticator) verifyToken(ctx context.Context, token string) (*Principal, error) {
+	p, err := a.tokens.Verify(ctx, token)
+	var de *Error
+	switch {
+	case errors.As(err, &de):
+		return nil, de
+	case err != nil || p == nil || (p.Role == config.RoleTitular) != (p.Titular != nil):
+		return nil, errorf(codes.Unauthenticated, "INVALID_TOKEN", "the bearer token could not be verified; sign in again")
+	}
+	return p, nil
 }
 
 // NewAuthenticator indexes the configured keys by hash. known reports
@@ -134,21 +182,21 @@ func (a *Authenticator) certPrincipal(ctx context.Context) *Principal {
 // methodRoles lists, per RPC, the roles that may call it. An RPC missing here
 // is refused: new RPCs must be given a rule.
 var methodRoles = map[string][]string{
-	"/lgpd.v1.RequestService/CreateRequest":       {config.RoleDPO, config.RoleBackend},
-	"/lgpd.v1.RequestService/GetRequest":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
-	"/lgpd.v1.RequestService/ListRequests":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.RequestService/CreateRequest":       {config.RoleDPO, config.RoleBackend, config.RoleTitular},
+	"/lgpd.v1.RequestService/GetRequest":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
+	"/lgpd.v1.RequestService/ListRequests":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
 	"/lgpd.v1.RequestService/ApproveRequest":      {config.RoleDPO},
 	"/lgpd.v1.RequestService/VerifyRequest":       {config.RoleDPO},
 	"/lgpd.v1.RequestService/DenyRequest":         {config.RoleDPO},
 	"/lgpd.v1.RequestService/CancelRequest":       {config.RoleDPO, config.RoleBackend},
-	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend},
-	"/lgpd.v1.RequestService/GetReceipt":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
-	"/lgpd.v1.ConsentService/ListPurposes":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend, config.RoleTitular},
+	"/lgpd.v1.RequestService/GetReceipt":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
+	"/lgpd.v1.ConsentService/ListPurposes":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
 	"/lgpd.v1.ConsentService/CreatePurpose":       {config.RoleDPO},
 	"/lgpd.v1.ConsentService/PublishTerm":         {config.RoleDPO},
-	"/lgpd.v1.ConsentService/SearchConsents":      {config.RoleDPO, config.RoleBackend},
+	"/lgpd.v1.ConsentService/SearchConsents":      {config.RoleDPO, config.RoleBackend, config.RoleTitular},
 	"/lgpd.v1.ConsentService/ListConsentSubjects": {config.RoleDPO, config.RoleBackend},
-	"/lgpd.v1.ConsentService/GetTerm":             {config.RoleDPO, config.RoleBackend, config.RoleAuditor},
+	"/lgpd.v1.ConsentService/GetTerm":             {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
 	"/lgpd.v1.ConsentService/ListDeliveries":      {config.RoleDPO},
 	"/lgpd.v1.ConsentService/RetryDeliveries":     {config.RoleDPO},
 	"/lgpd.v1.LedgerService/GetCheckpoint":        {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
@@ -179,12 +227,21 @@ func (a *Authenticator) authenticate(ctx context.Context, method string) (*Princ
 				p = cand
 			}
 		}
+		if p == nil && a.tokens != nil && looksLikeJWT(token) {
+			var err error
+			if p, err = a.verifyToken(ctx, token); err != nil {
+				return nil, err
+			}
+		}
 		if p == nil {
 			return nil, errorf(codes.Unauthenticated, "INVALID_CREDENTIALS", "the API key is not valid; check it or ask the operator for a new one")
 		}
 	default:
 		if p = a.certPrincipal(ctx); p == nil {
 			how := "send an API key as 'Authorization: Bearer KEY'"
+			if a.tokens != nil {
+				how = "send an API key or a sign-in token as 'Authorization: Bearer …'"
+			}
 			if len(a.certs) > 0 {
 				how += " or connect with a configured client certificate"
 			}

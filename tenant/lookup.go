@@ -1,0 +1,16 @@
+package tenant
+
+import "github.com/titular/titular/config"
+
+// TenantConfig returns the configuration the catalog holds for tenant id
+// now (the tenants_dir's changes and reloads applied), without opening the
+// tenant: authentication reads a tenant's trusted token issuers from it.
+func (r *Registry) TenantConfig(id string) (config.Tenant, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.entries[id]
+	if e == nil {
+		return config.Tenant{}, false
+	}
+	return e.cfg, true
+}
