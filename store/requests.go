@@ -36,11 +36,11 @@ const (
 	// StatusAwaitingVerification: the titular's identity must be verified
 	// (Art. 18 §3) before the request goes on.
 	StatusAwaitingVerification Status = "AWAITING_VERIFICATION"
-	StatusProcessing       Status = "PROCESSING"
-	StatusCompleted        Status = "COMPLETED"
-	StatusDenied           Status = "DENIED"
-	StatusFailed           Status = "FAILED"
-	StatusCanceled         Status = "CANCELED"
+	StatusProcessing           Status = "PROCESSING"
+	StatusCompleted            Status = "COMPLETED"
+	StatusDenied               Status = "DENIED"
+	StatusFailed               Status = "FAILED"
+	StatusCanceled             Status = "CANCELED"
 )
 
 // Final reports whether s ends a request: nothing changes it afterwards.
