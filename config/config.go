@@ -140,7 +140,9 @@ func (p Policy) NeedsApproval(kind string) bool { return slices.Contains(p.Appro
 
 // NeedsVerification reports whether requests of kind wait for the
 // titular's identity to be verified, unless the caller verified it.
-func (p Policy) NeedsVerification(kind string) bool { return slices.Contains(p.VerificationRequired, kind) }
+func (p Policy) NeedsVerification(kind string) bool {
+	return slices.Contains(p.VerificationRequired, kind)
+}
 
 // Auth lists the credentials titular accepts.
 type Auth struct {
