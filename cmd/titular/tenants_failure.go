@@ -86,7 +86,7 @@ var mysqlHints = map[uint16]struct{ what, fix string }{
 	1203: {"too many connections for the account", "lower --concurrency or raise the account's limit"},
 	1129: {"host blocked by the server", "run FLUSH HOSTS on the server"},
 	1130: {"this host may not connect", "grant the account access from this host"},
-	1142: {"a privilege is missing", "migrating needs CREATE, ALTER, DROP, INDEX and TRIGGER on the tenant database (see store/migrations/0002_ledger.sql)"},
+	1142: {"a privilege is missing", "migrating needs SELECT, INSERT, CREATE, ALTER, INDEX and TRIGGER on the tenant database, serving SELECT, INSERT, UPDATE and DELETE (README: The database user)"},
 	1227: {"a privilege is missing", "creating triggers with binary logging on needs SUPER or log_bin_trust_function_creators = 1"},
 	1419: {"a privilege is missing", "creating triggers with binary logging on needs SUPER or log_bin_trust_function_creators = 1"},
 	1146: {"a table is missing", "run titular migrate"},
