@@ -17,6 +17,7 @@ import (
 // and DELETE on the append-only tables are left out: their triggers refuse
 // them whatever the grants.
 var runtimeNeeds = map[string][]string{
+	"lgpd_access_log":         {"SELECT", "INSERT"},
 	"lgpd_blocks":             {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_consents":           {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
 	"lgpd_export_chunks":      {"SELECT", "INSERT", "DELETE"},
