@@ -23,6 +23,7 @@ import (
 
 	"github.com/titular/titular/api"
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/authn"
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/metrics"
 	"github.com/titular/titular/service"
@@ -51,7 +52,11 @@ type server struct {
 
 func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry, counts *requestCounts,
 	fleetState func() metrics.Fleet, wake func(string), log *slog.Logger) (*server, error) {
-	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known).WithClientCerts(cfg.TLS.Clients)
+	tokens, err := authn.New(authn.Options{Issuers: cfg.Auth.OIDC, Tenant: tenants.TenantConfig, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	auth := service.NewAuthenticator(cfg.Auth.APIKeys, tenants.Known).WithClientCerts(cfg.TLS.Clients).WithTokens(tokens)
 	met, err := newMetrics(counts, fleetState)
 	if err != nil {
 		return nil, err
