@@ -128,6 +128,11 @@ type Policy struct {
 	// titular-bound token), for a DPO to verify it (AWAITING_VERIFICATION,
 	// Art. 18 §3) before anything else: EXTRACT, DELETE or ANONYMIZE.
 	VerificationRequired []string `yaml:"verification_required"`
+	// AccessReasonRequired makes staff callers (dpo, backend, auditor) give
+	// a reason (the X-Access-Reason header) for the reads the access log
+	// records: export downloads, receipts, ledger entries and consent
+	// evidence. Titular-bound callers never need one.
+	AccessReasonRequired bool `yaml:"access_reason_required"`
 }
 
 // approvableKinds are the kinds a policy may hold for approval: those a

@@ -146,7 +146,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (*
 		}),
 		runtime.WithIncomingHeaderMatcher(func(k string) (string, bool) {
 			switch strings.ToLower(k) {
-			case "authorization", "x-request-id":
+			case "authorization", "x-request-id", "x-access-reason":
 				return strings.ToLower(k), true
 			}
 			return "", false

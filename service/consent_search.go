@@ -36,11 +36,26 @@ func (c *Consent) SearchConsents(ctx context.Context, in *lgpdv1.SearchConsentsR
 	if err != nil {
 		return nil, err
 	}
+	withEvidence := p.Role == config.RoleDPO
+	var a access
+	if withEvidence {
+		if a, err = accessFor(ctx, t); err != nil {
+			return nil, err
+		}
+	}
 	refs, history, err := t.Store.ConsentHistoryFor(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	withEvidence := p.Role == config.RoleDPO
+	if withEvidence && len(history) > 0 {
+		// The evidence (IP, user agent) is the titular's personal data:
+		// each titular whose evidence leaves is recorded first.
+		for _, ref := range refs {
+			if err := a.record(ctx, t, store.AccessConsentEvidence, "", ref); err != nil {
+				return nil, err
+			}
+		}
+	}
 	out := &lgpdv1.SearchConsentsResponse{SubjectRefs: refs}
 	for _, r := range store.CurrentConsents(history) {
 		out.Current = append(out.Current, consentRecordToProto(r, withEvidence))

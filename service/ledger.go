@@ -86,9 +86,15 @@ func (l *Ledger) GetCheckpoint(ctx context.Context, in *lgpdv1.GetCheckpointRequ
 }
 
 // ListEntries returns the entries in [start, end); end 0 means up to 100
-// entries, at most to the end of the ledger.
+// entries, at most to the end of the ledger. The read is recorded in the
+// access log (ledger.read); GetInclusionProof, GetConsistencyProof and
+// GetCheckpoint return hashes only and are not.
 func (l *Ledger) ListEntries(ctx context.Context, in *lgpdv1.ListEntriesRequest) (*lgpdv1.ListEntriesResponse, error) {
 	t, head, err := l.head(ctx, in.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	a, err := accessFor(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +112,12 @@ func (l *Ledger) ListEntries(ctx context.Context, in *lgpdv1.ListEntriesRequest)
 	}
 	entries, err := t.Store.LedgerEntries(ctx, start, end)
 	if err != nil {
+		return nil, err
+	}
+	// Leaves name requests, subject references and events: the read is
+	// recorded before they leave. Proofs and checkpoints are hashes and
+	// reveal no entry, so they are not recorded.
+	if err := a.record(ctx, t, store.AccessLedgerRead, "", ""); err != nil {
 		return nil, err
 	}
 	out := &lgpdv1.ListEntriesResponse{}

@@ -359,7 +359,20 @@ func (s *Requests) GetReceipt(ctx context.Context, in *lgpdv1.GetReceiptRequest)
 	if err != nil {
 		return nil, err
 	}
-	return s.ledger.Receipt(ctx, t, r.ID)
+	a, err := accessFor(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.ledger.Receipt(ctx, t, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Recorded before the receipt leaves: a read the access log cannot
+	// record is refused.
+	if err := a.record(ctx, t, store.AccessReceiptRead, r.ID, r.SubjectRef); err != nil {
+		return nil, err
+	}
+	return rc, nil
 }
 
 // DownloadExport streams a completed request's export. Everything is checked
@@ -378,11 +391,23 @@ func (s *Requests) DownloadExport(in *lgpdv1.DownloadExportRequest, stream grpc.
 	if r.Status != store.StatusCompleted {
 		return errorf(codes.FailedPrecondition, "NOT_READY", "request is %s; exports exist once it is COMPLETED", r.Status)
 	}
+	a, err := accessFor(ctx, t)
+	if err != nil {
+		return err
+	}
 	exp, chunks, err := t.Store.OpenExport(ctx, t.ExportKey, r.ID, format)
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(codes.NotFound, "NO_EXPORT", "this request has no %s export (only EXTRACT requests have exports)", format)
 	}
 	if err != nil {
+		return err
+	}
+	// The access is recorded before the first byte, not after the last:
+	// a stream the caller breaks off has still delivered what it sent, and
+	// a failure to record refuses the download while it can still be an
+	// error. RecordDelivery, below, is the other record: the ledger's, of a
+	// complete delivery and its digest.
+	if err := a.record(ctx, t, store.AccessExportDownload, r.ID, r.SubjectRef); err != nil {
 		return err
 	}
 	if err := stream.SendHeader(metadata.Pairs(

@@ -12,6 +12,7 @@ import (
 	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -757,11 +758,243 @@ func (x *Receipt) GetInclusionProof() [][]byte {
 	return nil
 }
 
+type ListAccessLogRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Only the entries of this request (a UUID), when set.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// At most 500; 50 when unset.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessLogRequest) Reset() {
+	*x = ListAccessLogRequest{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessLogRequest) ProtoMessage() {}
+
+func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessLogRequest.ProtoReflect.Descriptor instead.
+func (*ListAccessLogRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListAccessLogRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListAccessLogRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ListAccessLogRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAccessLogRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListAccessLogResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entries []*AccessLogEntry      `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessLogResponse) Reset() {
+	*x = ListAccessLogResponse{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessLogResponse) ProtoMessage() {}
+
+func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessLogResponse.ProtoReflect.Descriptor instead.
+func (*ListAccessLogResponse) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListAccessLogResponse) GetEntries() []*AccessLogEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListAccessLogResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// AccessLogEntry is one recorded read. It holds no personal data: the
+// caller is named by its credential, the titular by a subject reference.
+type AccessLogEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	At    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	// The credential's name (API key, certificate or token subject).
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The credential's role: dpo, backend, auditor, portal or titular.
+	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	// export.download, receipt.read, ledger.read or consent_evidence.read.
+	Action string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	// The request read, when the read concerned one.
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The titular's subject reference, when the read concerned one.
+	SubjectRef string `protobuf:"bytes,6,opt,name=subject_ref,json=subjectRef,proto3" json:"subject_ref,omitempty"`
+	// The reason the caller gave (X-Access-Reason); empty when none.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The call's x-request-id, to find it in titular's logs.
+	CallRequestId string `protobuf:"bytes,8,opt,name=call_request_id,json=callRequestId,proto3" json:"call_request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessLogEntry) Reset() {
+	*x = AccessLogEntry{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessLogEntry) ProtoMessage() {}
+
+func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
+func (*AccessLogEntry) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AccessLogEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AccessLogEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetSubjectRef() string {
+	if x != nil {
+		return x.SubjectRef
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AccessLogEntry) GetCallRequestId() string {
+	if x != nil {
+		return x.CallRequestId
+	}
+	return ""
+}
+
 var File_lgpd_v1_request_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x02\n" +
+	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x02\n" +
 	"\x14CreateRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12*\n" +
@@ -818,8 +1051,28 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\tR\n" +
 	"checkpoint\x12'\n" +
-	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof2\xb2\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\x89\x01\n" +
+	"\x14ListAccessLogRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
 	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"r\n" +
+	"\x15ListAccessLogResponse\x121\n" +
+	"\aentries\x18\x01 \x03(\v2\x17.lgpd.v1.AccessLogEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfe\x01\n" +
+	"\x0eAccessLogEntry\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vsubject_ref\x18\x06 \x01(\tR\n" +
+	"subjectRef\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12&\n" +
+	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\xab\v\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
@@ -836,7 +1089,8 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\x10X-Content-Sha256\x12:\n" +
 	"0SHA-256 of the file, hex, to check the download.\x12\x06string\x82\xd3\xe4\x93\x02+\x12)/v1/tenants/{tenant}/requests/{id}/export0\x01\x12n\n" +
 	"\n" +
-	"GetReceipt\x12\x1a.lgpd.v1.GetReceiptRequest\x1a\x10.lgpd.v1.Receipt\"2\x82\xd3\xe4\x93\x02,\x12*/v1/tenants/{tenant}/requests/{id}/receiptB\xa6\x06\x92A\xf3\x05\x12L\n" +
+	"GetReceipt\x12\x1a.lgpd.v1.GetReceiptRequest\x1a\x10.lgpd.v1.Receipt\"2\x82\xd3\xe4\x93\x02,\x12*/v1/tenants/{tenant}/requests/{id}/receipt\x12w\n" +
+	"\rListAccessLog\x12\x1d.lgpd.v1.ListAccessLogRequest\x1a\x1e.lgpd.v1.ListAccessLogResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/tenants/{tenant}/access-logB\xa6\x06\x92A\xf3\x05\x12L\n" +
 	"\atitular\x12<LGPD data-subject rights for a multi-tenant real-estate CRM.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonR\x84\x01\n" +
 	"\x03400\x12}\n" +
 	"cThe call is invalid (INVALID_ARGUMENT) or not allowed in the request's state (FAILED_PRECONDITION).\x12\x16\n" +
@@ -871,7 +1125,7 @@ func file_lgpd_v1_request_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_service_proto_rawDescData
 }
 
-var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*CreateRequestRequest)(nil),  // 0: lgpd.v1.CreateRequestRequest
 	(*GetRequestRequest)(nil),     // 1: lgpd.v1.GetRequestRequest
@@ -884,47 +1138,55 @@ var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*DownloadExportRequest)(nil), // 8: lgpd.v1.DownloadExportRequest
 	(*GetReceiptRequest)(nil),     // 9: lgpd.v1.GetReceiptRequest
 	(*Receipt)(nil),               // 10: lgpd.v1.Receipt
-	(RequestKind)(0),              // 11: lgpd.v1.RequestKind
-	(*Subject)(nil),               // 12: lgpd.v1.Subject
-	(*Correction)(nil),            // 13: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 14: lgpd.v1.ConsentChange
-	(RequestStatus)(0),            // 15: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 16: lgpd.v1.Request
-	(*Reason)(nil),                // 17: lgpd.v1.Reason
-	(*httpbody.HttpBody)(nil),     // 18: google.api.HttpBody
+	(*ListAccessLogRequest)(nil),  // 11: lgpd.v1.ListAccessLogRequest
+	(*ListAccessLogResponse)(nil), // 12: lgpd.v1.ListAccessLogResponse
+	(*AccessLogEntry)(nil),        // 13: lgpd.v1.AccessLogEntry
+	(RequestKind)(0),              // 14: lgpd.v1.RequestKind
+	(*Subject)(nil),               // 15: lgpd.v1.Subject
+	(*Correction)(nil),            // 16: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 17: lgpd.v1.ConsentChange
+	(RequestStatus)(0),            // 18: lgpd.v1.RequestStatus
+	(*Request)(nil),               // 19: lgpd.v1.Request
+	(*Reason)(nil),                // 20: lgpd.v1.Reason
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),     // 22: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
-	11, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
-	12, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
-	13, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
-	14, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	15, // 4: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	11, // 5: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	16, // 6: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	17, // 7: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
-	0,  // 8: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
-	1,  // 9: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
-	2,  // 10: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
-	4,  // 11: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
-	5,  // 12: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
-	6,  // 13: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
-	7,  // 14: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	8,  // 15: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	9,  // 16: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	16, // 17: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	16, // 18: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 19: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	16, // 20: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	16, // 21: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
-	16, // 22: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	16, // 23: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	18, // 24: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	10, // 25: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	17, // [17:26] is the sub-list for method output_type
-	8,  // [8:17] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	14, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
+	15, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
+	16, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
+	17, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
+	18, // 4: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	14, // 5: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	19, // 6: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	20, // 7: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	13, // 8: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
+	21, // 9: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
+	0,  // 10: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
+	1,  // 11: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
+	2,  // 12: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
+	4,  // 13: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
+	5,  // 14: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
+	6,  // 15: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
+	7,  // 16: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
+	8,  // 17: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	9,  // 18: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	11, // 19: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
+	19, // 20: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	19, // 21: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	3,  // 22: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	19, // 23: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	19, // 24: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	19, // 25: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	19, // 26: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	22, // 27: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	10, // 28: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	12, // 29: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_service_proto_init() }
@@ -940,7 +1202,7 @@ func file_lgpd_v1_request_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_service_proto_rawDesc), len(file_lgpd_v1_request_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	RequestService_CancelRequest_FullMethodName  = "/lgpd.v1.RequestService/CancelRequest"
 	RequestService_DownloadExport_FullMethodName = "/lgpd.v1.RequestService/DownloadExport"
 	RequestService_GetReceipt_FullMethodName     = "/lgpd.v1.RequestService/GetReceipt"
+	RequestService_ListAccessLog_FullMethodName  = "/lgpd.v1.RequestService/ListAccessLog"
 )
 
 // RequestServiceClient is the client API for RequestService service.
@@ -60,6 +61,10 @@ type RequestServiceClient interface {
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*Receipt, error)
+	// Lists the access log, newest first: who downloaded an export or read a
+	// receipt, ledger entries or consent evidence, when, and the reason given
+	// (the X-Access-Reason header). For the DPO and auditors.
+	ListAccessLog(ctx context.Context, in *ListAccessLogRequest, opts ...grpc.CallOption) (*ListAccessLogResponse, error)
 }
 
 type requestServiceClient struct {
@@ -169,6 +174,16 @@ func (c *requestServiceClient) GetReceipt(ctx context.Context, in *GetReceiptReq
 	return out, nil
 }
 
+func (c *requestServiceClient) ListAccessLog(ctx context.Context, in *ListAccessLogRequest, opts ...grpc.CallOption) (*ListAccessLogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccessLogResponse)
+	err := c.cc.Invoke(ctx, RequestService_ListAccessLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RequestServiceServer is the server API for RequestService service.
 // All implementations should embed UnimplementedRequestServiceServer
 // for forward compatibility.
@@ -198,6 +213,10 @@ type RequestServiceServer interface {
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
 	GetReceipt(context.Context, *GetReceiptRequest) (*Receipt, error)
+	// Lists the access log, newest first: who downloaded an export or read a
+	// receipt, ledger entries or consent evidence, when, and the reason given
+	// (the X-Access-Reason header). For the DPO and auditors.
+	ListAccessLog(context.Context, *ListAccessLogRequest) (*ListAccessLogResponse, error)
 }
 
 // UnimplementedRequestServiceServer should be embedded to have
@@ -233,6 +252,9 @@ func (UnimplementedRequestServiceServer) DownloadExport(*DownloadExportRequest, 
 }
 func (UnimplementedRequestServiceServer) GetReceipt(context.Context, *GetReceiptRequest) (*Receipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReceipt not implemented")
+}
+func (UnimplementedRequestServiceServer) ListAccessLog(context.Context, *ListAccessLogRequest) (*ListAccessLogResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccessLog not implemented")
 }
 func (UnimplementedRequestServiceServer) testEmbeddedByValue() {}
 
@@ -409,6 +431,24 @@ func _RequestService_GetReceipt_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RequestService_ListAccessLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccessLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RequestServiceServer).ListAccessLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RequestService_ListAccessLog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RequestServiceServer).ListAccessLog(ctx, req.(*ListAccessLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RequestService_ServiceDesc is the grpc.ServiceDesc for RequestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -447,6 +487,10 @@ var RequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReceipt",
 			Handler:    _RequestService_GetReceipt_Handler,
+		},
+		{
+			MethodName: "ListAccessLog",
+			Handler:    _RequestService_ListAccessLog_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
