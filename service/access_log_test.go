@@ -90,7 +90,7 @@ func completedExtract(t *testing.T, f *fixture, s seed.Scenario) *lgpdv1.Request
 // streamDownload runs DownloadExport through the interceptors like
 // f.download, but returns the stream whatever happened, to see what was
 // sent before an error.
-func streamDownload(f *fixture, ctx context.Context, req *lgpdv1.DownloadExportRequest) (*fakeStream, error) {
+func (f *fixture) streamDownload(ctx context.Context, req *lgpdv1.DownloadExportRequest) (*fakeStream, error) {
 	ss := &fakeStream{ctx: ctx, in: req}
 	info := &grpc.StreamServerInfo{FullMethod: lgpdv1.RequestService_DownloadExport_FullMethodName, IsServerStream: true}
 	h := lgpdv1.RequestService_ServiceDesc.Streams[0].Handler
@@ -156,7 +156,7 @@ func TestAccessLog_RecordsReads(t *testing.T) {
 	// A reason holding a CPF (or an e-mail) is refused, and the read with it.
 	before := len(accessRows(t, f))
 	for _, bad := range []string{"titular " + brdoc.FormatCPF(buyer.CPF), "pedido de " + buyer.Email, "100% certo"} {
-		_, err := streamDownload(f, withReason(keyDPO, bad, "call-bad"), &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "json"})
+		_, err := f.streamDownload(withReason(keyDPO, bad, "call-bad"), &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "json"})
 		if bad == "100% certo" {
 			wantCode(t, err, codes.InvalidArgument, "BAD_ACCESS_REASON")
 			continue
@@ -255,7 +255,7 @@ func TestAccessLog_ReasonRequiredByPolicy(t *testing.T) {
 	dl := &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "json"}
 
 	for _, key := range []string{keyBackend, keyDPO} {
-		ss, err := streamDownload(f, caller(key), dl)
+		ss, err := f.streamDownload(caller(key), dl)
 		wantCode(t, err, codes.FailedPrecondition, "ACCESS_REASON_REQUIRED")
 		if !strings.Contains(status.Convert(err).Message(), "X-Access-Reason") {
 			t.Errorf("message %q does not name the header", status.Convert(err).Message())
@@ -264,7 +264,7 @@ func TestAccessLog_ReasonRequiredByPolicy(t *testing.T) {
 			t.Errorf("a refused download sent %d chunks and header %v", len(ss.out), ss.header)
 		}
 		// A blank reason is none.
-		_, err = streamDownload(f, withReason(key, "   ", "call-blank"), dl)
+		_, err = f.streamDownload(withReason(key, "   ", "call-blank"), dl)
 		wantCode(t, err, codes.FailedPrecondition, "ACCESS_REASON_REQUIRED")
 	}
 	for _, ctx := range []context.Context{f.backend, f.auditor, f.dpo} {
