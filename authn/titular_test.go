@@ -205,7 +205,10 @@ func TestAuthenticatorWithTokens(t *testing.T) {
 	call := func(method, bearer, tenant string) (*service.Principal, error) {
 		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+bearer))
 		var seen *service.Principal
-		_, err := a.Unary()(ctx, &lgpdv1.ListRequestsRequest{Tenant: tenant}, &grpc.UnaryServerInfo{FullMethod: "/lgpd.v1.RequestService/" + method},
+		if !strings.HasPrefix(method, "/") {
+			method = "/lgpd.v1.RequestService/" + method
+		}
+		_, err := a.Unary()(ctx, &lgpdv1.ListRequestsRequest{Tenant: tenant}, &grpc.UnaryServerInfo{FullMethod: method},
 			func(ctx context.Context, _ any) (any, error) {
 				seen, _ = service.PrincipalFrom(ctx)
 				return nil, nil
@@ -216,12 +219,14 @@ func TestAuthenticatorWithTokens(t *testing.T) {
 	if pr, err := call("ListRequests", token, "acme"); err != nil || pr == nil || pr.Titular == nil || pr.Titular.CPF != p.cpf {
 		t.Fatalf("ListRequests with a titular token: %v, %+v", err, pr)
 	}
-	for _, m := range []string{"CreateRequest", "GetRequest", "DownloadExport", "GetReceipt"} {
+	for _, m := range []string{"CreateRequest", "GetRequest", "DownloadExport", "GetReceipt",
+		"/lgpd.v1.ConsentService/ListPurposes", "/lgpd.v1.ConsentService/GetTerm", "/lgpd.v1.ConsentService/SearchConsents"} {
 		if _, err := call(m, token, "acme"); err != nil {
 			t.Errorf("%s with a titular token: %v", m, err)
 		}
 	}
-	for _, m := range []string{"ApproveRequest", "DenyRequest", "CancelRequest"} {
+	for _, m := range []string{"ApproveRequest", "DenyRequest", "CancelRequest", "/lgpd.v1.ConsentService/CreatePurpose",
+		"/lgpd.v1.ConsentService/ListConsentSubjects", "/lgpd.v1.LedgerService/ListEntries", "/lgpd.v1.LedgerService/GetCheckpoint"} {
 		if _, err := call(m, token, "acme"); status.Code(err) != codes.PermissionDenied {
 			t.Errorf("%s with a titular token: %v, want PermissionDenied", m, err)
 		}
