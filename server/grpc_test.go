@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/seed"
 )
 
 // checkReflection lists services the way grpcurl does.
@@ -67,6 +69,14 @@ func allRPCs() []rpcCall {
 		}},
 		{"ApproveRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := req(c).ApproveRequest(ctx, &lgpdv1.ApproveRequestRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"VerifyRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).VerifyRequest(ctx, &lgpdv1.VerifyRequestRequest{Tenant: t, Id: id, Method: "gov.br", EvidenceRef: "GED-1"})
+			return err
+		}},
+		{"ListAccessLog", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).ListAccessLog(ctx, &lgpdv1.ListAccessLogRequest{Tenant: t})
 			return err
 		}},
 		{"DenyRequest", func(ctx context.Context, c *grpc.ClientConn, t string) error {
@@ -143,32 +153,102 @@ func allRPCs() []rpcCall {
 	}
 }
 
-// TestAuthorizationMatrix calls every RPC with every role, on the key's own
-// tenant and on a foreign one: denied roles get PERMISSION_DENIED, allowed
-// roles get past authorization (any other answer), and no key ever reaches a
-// foreign tenant.
+// TestAuthorizationMatrix calls every RPC with every role — API keys, staff
+// signed in through two identity providers, and a titular-bound portal
+// token — on the credential's own tenant and on a foreign one: denied roles
+// get PERMISSION_DENIED, allowed roles get past authorization (any other
+// answer), and no credential ever reaches a foreign tenant. The titular
+// role is also tried on its own titular and on another one.
 func TestAuthorizationMatrix(t *testing.T) {
-	env := newTestEnv(t, 20)
-	keys := map[string]string{"dpo": keyDPO, "backend": keyBackend, "auditor": keyAuditor}
+	env := newTokenEnv(t)
+	creds := map[string]struct{ role, bearer string }{
+		"dpo key":     {"dpo", keyDPO},
+		"backend key": {"backend", keyBackend},
+		"auditor key": {"auditor", keyAuditor},
+		"staff dpo (groups)": {"dpo", env.entra.Sign(t, staffToken(env.entra.URL,
+			map[string]any{"groups": []string{"grp-dpo-demo"}}))},
+		"staff auditor (realm roles)": {"auditor", env.keycloak.Sign(t, staffToken(env.keycloak.URL,
+			map[string]any{"realm_access": map[string]any{"roles": []string{"titular-auditor"}}}))},
+		"titular token": {"titular", env.demoPortal.Sign(t, portalToken("demo", env.titular, nil))},
+	}
 	rpcs := allRPCs()
 	if len(rpcs) != len(methodNames()) {
 		t.Fatalf("matrix covers %d RPCs, the contract has %d", len(rpcs), len(methodNames()))
 	}
+	// The matrix's fixed subject is not the token's titular: these answer
+	// the titular role NOT_THIS_TITULAR, checked below on its own titular.
+	foreignSubject := map[string]bool{"CreateRequest": true, "SearchConsents": true}
 	for _, rc := range rpcs {
-		for role, key := range keys {
-			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
+		for name, c := range creds {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+c.bearer)
 			err := rc.call(ctx, env.grpc, "demo")
-			allowed := roleAllowed(t, rc.method, role)
+			allowed := roleAllowed(t, rc.method, c.role)
 			denied := status.Code(err) == codes.PermissionDenied || status.Code(err) == codes.Unauthenticated
+			if c.role == "titular" && allowed && foreignSubject[rc.method] {
+				if st := status.Convert(err); st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), "titular it names") {
+					t.Errorf("%s as %s for another titular: %v, want NOT_THIS_TITULAR", rc.method, name, err)
+				}
+				continue
+			}
 			if allowed == denied {
-				t.Errorf("%s as %s: allowed=%v but got %v", rc.method, role, allowed, err)
+				t.Errorf("%s as %s: allowed=%v but got %v", rc.method, name, allowed, err)
 			}
 			if err := rc.call(ctx, env.grpc, "other"); status.Code(err) != codes.PermissionDenied {
-				t.Errorf("%s as %s on a foreign tenant: %v, want PERMISSION_DENIED", rc.method, role, err)
+				t.Errorf("%s as %s on a foreign tenant: %v, want PERMISSION_DENIED", rc.method, name, err)
 			}
 		}
 		if err := rc.call(context.Background(), env.grpc, "demo"); status.Code(err) != codes.Unauthenticated {
 			t.Errorf("%s without a key: %v, want UNAUTHENTICATED", rc.method, err)
+		}
+	}
+
+	// The titular role on its own titular, and on a request of another.
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+creds["titular token"].bearer)
+	req, con := lgpdv1.NewRequestServiceClient(env.grpc), lgpdv1.NewConsentServiceClient(env.grpc)
+	own, err := req.CreateRequest(ctx, &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CONFIRM})
+	if err != nil {
+		t.Fatalf("titular token, own titular: %v", err)
+	}
+	if _, err := con.SearchConsents(ctx, &lgpdv1.SearchConsentsRequest{Tenant: "demo"}); err != nil {
+		t.Errorf("titular token, own consents: %v", err)
+	}
+	var other seed.Scenario
+	for _, s := range env.scenarios {
+		if s.CPF != "" && s.CPF != env.titular.CPF {
+			other = s
+			break
+		}
+	}
+	staff := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+keyBackend)
+	theirs, err := req.CreateRequest(staff, &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CONFIRM,
+		Subject: &lgpdv1.Subject{Cpf: other.CPF}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := req.GetRequest(ctx, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: own.GetId()}); err != nil {
+		t.Errorf("titular token, own request: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"GetRequest": func() error {
+			_, err := req.GetRequest(ctx, &lgpdv1.GetRequestRequest{Tenant: "demo", Id: theirs.GetId()})
+			return err
+		},
+		"GetReceipt": func() error {
+			_, err := req.GetReceipt(ctx, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: theirs.GetId()})
+			return err
+		},
+	} {
+		if err := call(); status.Code(err) != codes.NotFound {
+			t.Errorf("titular token, %s of another titular's request: %v, want NOT_FOUND", name, err)
+		}
+	}
+	list, err := req.ListRequests(ctx, &lgpdv1.ListRequestsRequest{Tenant: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list.GetRequests() {
+		if r.GetId() == theirs.GetId() {
+			t.Error("titular token lists another titular's request")
 		}
 	}
 }
@@ -189,12 +269,13 @@ func methodNames() []string {
 // wantRoles is the authorization rule each RPC must enforce, written out
 // here independently of the server's table.
 var wantRoles = map[string][]string{
-	"CreateRequest": {"dpo", "backend"}, "GetRequest": {"dpo", "backend", "auditor"},
-	"ListRequests": {"dpo", "backend", "auditor"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"},
-	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend"},
-	"GetReceipt": {"dpo", "backend", "auditor"}, "ListPurposes": {"dpo", "backend", "auditor"},
-	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend"},
-	"ListConsentSubjects": {"dpo", "backend"}, "GetTerm": {"dpo", "backend", "auditor"},
+	"CreateRequest": {"dpo", "backend", "titular"}, "GetRequest": {"dpo", "backend", "auditor", "titular"},
+	"ListRequests": {"dpo", "backend", "auditor", "titular"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"},
+	"VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"},
+	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend", "titular"},
+	"GetReceipt": {"dpo", "backend", "auditor", "titular"}, "ListPurposes": {"dpo", "backend", "auditor", "titular"},
+	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend", "titular"},
+	"ListConsentSubjects": {"dpo", "backend"}, "GetTerm": {"dpo", "backend", "auditor", "titular"},
 	"ListDeliveries": {"dpo"}, "RetryDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
 	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
 	"GetConsistencyProof": {"dpo", "backend", "auditor"},
