@@ -36,7 +36,7 @@ func (g *gen) fixedScenarios() error {
 }
 
 func (g *gen) record(name string, p *person, format string, args ...any) {
-	g.scenarios = append(g.scenarios, Scenario{Name: name, CPF: p.cpf, Email: p.email, Phone: p.mobile,
+	g.scenarios = append(g.scenarios, Scenario{Name: name, CPF: p.cpf, Email: p.email, Phone: p.mobile, FullName: p.name(nameCanonical),
 		Note: fmt.Sprintf(format, args...)})
 }
 

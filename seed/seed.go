@@ -44,7 +44,10 @@ type Scenario struct {
 	CPF   string // 11 digits
 	Email string // lower-case
 	Phone string // E.164
-	Note  string // what the scenario holds, in English, for tests and demo output
+	// FullName is the person's name as the CRM's main record spells it;
+	// tests check it never reaches a log.
+	FullName string
+	Note     string // what the scenario holds, in English, for tests and demo output
 }
 
 // Summary reports what a run wrote.

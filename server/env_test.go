@@ -192,7 +192,7 @@ func assertNoPersonalData(t testing.TB, logs string, scenarios []seed.Scenario) 
 		t.Error("the service logged nothing; the personal-data check would be vacuous")
 	}
 	for _, s := range scenarios {
-		needles := append(brdoc.CPFShapes(s.CPF), s.Email)
+		needles := append(brdoc.CPFShapes(s.CPF), s.Email, s.FullName)
 		if s.Phone != "" {
 			needles = append(needles, brdoc.PhoneShapes(s.Phone)...)
 		}

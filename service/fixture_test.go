@@ -557,7 +557,7 @@ func inShapes(shapes []string) (string, []any) {
 func (f *fixture) assertNoPersonalData(scenarios []seed.Scenario) {
 	logs := strings.ToLower(f.logs.String())
 	for _, s := range scenarios {
-		needles := append(brdoc.CPFShapes(s.CPF), s.Email)
+		needles := append(brdoc.CPFShapes(s.CPF), s.Email, s.FullName)
 		if s.Phone != "" {
 			needles = append(needles, brdoc.PhoneShapes(s.Phone)...)
 		}
