@@ -81,11 +81,27 @@ func exec(t *testing.T, db *sql.DB, q string, args ...any) {
 	}
 }
 
+// dropTriggers drops the ledger's append-only triggers, as a DBA could,
+// under the server's trigger lock as every trigger DDL of the test run
+// must be (see TriggerDDLLock): other tests migrate meanwhile.
 func dropTriggers(t *testing.T, db *sql.DB) {
 	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var got int
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", TriggerDDLLock).Scan(&got); err != nil || got != 1 {
+		t.Fatalf("take %s: %d, %v", TriggerDDLLock, got, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", TriggerDDLLock) //nolint:errcheck // released with the session anyway
 	for _, tbl := range []string{"entries", "nodes", "checkpoints"} {
 		for _, op := range []string{"update", "delete"} {
-			exec(t, db, "DROP TRIGGER lgpd_ledger_"+tbl+"_no_"+op)
+			if _, err := conn.ExecContext(ctx, "DROP TRIGGER lgpd_ledger_"+tbl+"_no_"+op); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

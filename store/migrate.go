@@ -219,6 +219,12 @@ func lockMigrations(ctx context.Context, conn *sql.Conn, wait time.Duration) (fu
 // triggerDDL matches CREATE and DROP TRIGGER statements.
 var triggerDDL = regexp.MustCompile(`(?i)^\s*(create|drop)\s+(or\s+replace\s+)?(definer\s*=\s*\S+\s+)?trigger\b`)
 
+// tableDDL matches the statements that rewrite an existing table, and with
+// it the table's trigger file when it has triggers (ALTER TABLE on
+// lgpd_consents, an index on it): MariaDB backs that file up as .TRG- for
+// them too, so they take the trigger lock as trigger DDL does.
+var tableDDL = regexp.MustCompile(`(?i)^\s*(alter\s+table|rename\s+table|drop\s+table|(create\s+(unique\s+|fulltext\s+|spatial\s+)?|drop\s+)index)\b`)
+
 // TriggerDDLLock is the server-wide GET_LOCK name Migrate holds around
 // trigger DDL. MariaDB (10.6+, atomic DDL) backs a table's .TRG file up as
 // .TRG- while it changes its triggers, and with trigger DDL running in
@@ -236,7 +242,7 @@ const TriggerDDLLock = "titular_migrate_triggers"
 // database's migration lock, taking the server's trigger lock around
 // trigger DDL.
 func execMigration(ctx context.Context, conn *sql.Conn, stmt string, wait time.Duration) (sql.Result, error) {
-	if !triggerDDL.MatchString(stmt) {
+	if !triggerDDL.MatchString(stmt) && !tableDDL.MatchString(stmt) {
 		return conn.ExecContext(ctx, stmt)
 	}
 	var got sql.NullInt64
