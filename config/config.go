@@ -133,6 +133,11 @@ type Policy struct {
 	// records: export downloads, receipts, ledger entries and consent
 	// evidence. Titular-bound callers never need one.
 	AccessReasonRequired bool `yaml:"access_reason_required"`
+	// BackendConsentEvidence lets the export of an EXTRACT the CRM backend
+	// (or any caller but a DPO or the titular's own portal) asked for
+	// carry the consent evidence, IP address and user agent. Off by
+	// default: the backend gets the titular's consents without it.
+	BackendConsentEvidence bool `yaml:"backend_consent_evidence"`
 }
 
 // approvableKinds are the kinds a policy may hold for approval: those a

@@ -296,7 +296,9 @@ func TestConsentGRPCSubjectsAndExtract(t *testing.T) {
 	}
 
 	// EXTRACT carries the receipt: what, when, under which term digest.
-	x := env.createREST(t, keyBackend, map[string]any{"kind": "EXTRACT", "subject": map[string]any{"cpf": buyer.CPF}})
+	// The DPO asks: the receipt carries the consent evidence too (the
+	// backend's export would not, unless the tenant allows it).
+	x := env.createREST(t, keyDPO, map[string]any{"kind": "EXTRACT", "subject": map[string]any{"cpf": buyer.CPF}})
 	done := env.waitREST(t, x.ID)
 	doc := decodeExport(t, mustDownloadJSON(t, env, done.ID))
 	rows := doc.rowsOf(t, "consentimentos_titular")

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/titular/titular/config"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/store"
@@ -16,12 +17,24 @@ import (
 // export also states the absence of consents.
 const consentReceiptEntity = "consentimentos_titular"
 
-func consentReceiptDescription() export.Entity {
+// exportsEvidence reports whether r's export carries the consent evidence
+// (IP address, user agent): for a request the DPO or the titular's own
+// portal made, or any when the tenant allows it. A request recorded before
+// roles were has no role and gets none.
+func exportsEvidence(t *tenant.Tenant, r *store.Request) bool {
+	switch r.CreatedRole {
+	case config.RoleDPO, config.RoleTitular:
+		return true
+	}
+	return t.Config.Policy.BackendConsentEvidence
+}
+
+func consentReceiptDescription(withEvidence bool) export.Entity {
 	label, article := datamap.LegalBasisLabel("obrigacao_legal")
 	field := func(name, label, category string) export.Field {
 		return export.Field{Name: name, Label: label, Category: category, CategoryLabel: datamap.CategoryLabel(category)}
 	}
-	return export.Entity{
+	e := export.Entity{
 		Name: consentReceiptEntity, Label: "Recibo de consentimentos", Table: "lgpd_consents",
 		Purpose:    "prova_consentimento",
 		LegalBasis: "obrigacao_legal", LegalBasisLabel: label, LegalBasisArticle: article,
@@ -35,10 +48,13 @@ func consentReceiptDescription() export.Entity {
 			field("at", "Data e hora", datamap.CategoryContext),
 			field("channel", "Canal", datamap.CategoryContext),
 			field("request_id", "Protocolo", datamap.CategoryContext),
-			field("ip", "Endereço IP", "identificacao"),
-			field("user_agent", "Navegador ou aplicativo", "comportamental"),
 		},
 	}
+	if withEvidence {
+		e.Fields = append(e.Fields, field("ip", "Endereço IP", "identificacao"),
+			field("user_agent", "Navegador ou aplicativo", "comportamental"))
+	}
+	return e
 }
 
 func consentActionLabel(action string) string {
@@ -55,7 +71,7 @@ func consentActionLabel(action string) string {
 
 // writeConsentReceipt appends the consent receipt to an export, reading in
 // read (the export's snapshot), and returns its row count.
-func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant, r *store.Request, w export.Writer) (store.EntityCount, error) {
+func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant, r *store.Request, w export.Writer, withEvidence bool) (store.EntityCount, error) {
 	count := store.EntityCount{Entity: consentReceiptEntity}
 	_, history, err := read.ConsentHistoryFor(ctx, r.Subject)
 	if err != nil {
@@ -71,13 +87,16 @@ func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant
 			names[p.ID] = p.Name
 		}
 	}
-	if err := w.BeginEntity(consentReceiptDescription()); err != nil {
+	if err := w.BeginEntity(consentReceiptDescription(withEvidence)); err != nil {
 		return count, err
 	}
 	for _, c := range history {
-		if err := w.WriteRow([]any{c.PurposeID, names[c.PurposeID], consentActionLabel(c.Action),
-			orNil(c.TermVersion), orNil(c.TermSHA256), c.At, c.Channel, c.RequestID,
-			orNil(c.Evidence.IP), orNil(c.Evidence.UserAgent)}); err != nil {
+		row := []any{c.PurposeID, names[c.PurposeID], consentActionLabel(c.Action),
+			orNil(c.TermVersion), orNil(c.TermSHA256), c.At, c.Channel, c.RequestID}
+		if withEvidence {
+			row = append(row, orNil(c.Evidence.IP), orNil(c.Evidence.UserAgent))
+		}
+		if err := w.WriteRow(row); err != nil {
 			return count, err
 		}
 		count.Rows++

@@ -85,6 +85,7 @@ type fixture struct {
 type fixtureOptions struct {
 	approval   []string // kinds the demo tenant's policy holds for the DPO
 	verify     []string // kinds whose titular's identity must be verified
+	evidence   bool     // exports of the backend's requests carry consent evidence
 	webhookURL string   // a webhook "crm" for every event, when set
 	workers    string   // YAML of the workers section
 	delivery   string   // YAML of the webhook_delivery section
@@ -98,6 +99,8 @@ type fixtureOption func(*fixtureOptions)
 func withApproval(kinds ...string) fixtureOption {
 	return func(o *fixtureOptions) { o.approval = kinds }
 }
+
+func withBackendEvidence() fixtureOption { return func(o *fixtureOptions) { o.evidence = true } }
 
 func withVerification(kinds ...string) fixtureOption {
 	return func(o *fixtureOptions) { o.verify = kinds }
@@ -176,6 +179,9 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	}
 	if o.smallAgent {
 		rules = append(rules, "small_agent: true")
+	}
+	if o.evidence {
+		rules = append(rules, "backend_consent_evidence: true")
 	}
 	policy := ""
 	if len(rules) > 0 {

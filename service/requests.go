@@ -83,7 +83,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return nil, err
 	}
 	n := store.NewRequest{
-		Kind: store.Kind(kind.String()), CreatedBy: p.Name, IdempotencyKey: in.GetIdempotencyKey(),
+		Kind: store.Kind(kind.String()), CreatedBy: p.Name, CreatedRole: p.Role, IdempotencyKey: in.GetIdempotencyKey(),
 		Subject: ids, Deadline: t.Config.Policy.Deadline(),
 	}
 	if kind == lgpdv1.RequestKind_CONSENT {

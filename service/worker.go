@@ -140,7 +140,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		if err != nil {
 			return err
 		}
-		receipt, err := writeConsentReceipt(ctx, read.Reads, t, r, out)
+		receipt, err := writeConsentReceipt(ctx, read.Reads, t, r, out, exportsEvidence(t, r))
 		if err != nil {
 			return err
 		}

@@ -200,7 +200,7 @@ func (s *Store) writeConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 	for i := range ws {
 		w := &ws[i]
 		done := now
-		r := &Request{ID: uuid.NewString(), Kind: w.New.Kind, Status: StatusCompleted, CreatedBy: w.New.CreatedBy,
+		r := &Request{ID: uuid.NewString(), Kind: w.New.Kind, Status: StatusCompleted, CreatedBy: w.New.CreatedBy, CreatedRole: w.New.CreatedRole,
 			IdempotencyKey: w.New.IdempotencyKey, SubjectRef: refs[i], Subject: w.New.Subject,
 			ReceivedAt: now, DueAt: now.Add(w.New.Deadline), UpdatedAt: now, CompletedAt: &done, digest: s.requestDigest(w.New)}
 		out[i] = r

@@ -98,10 +98,13 @@ type ExtractResult struct {
 
 // Request is one row of lgpd_requests.
 type Request struct {
-	ID             string
-	Kind           Kind
-	Status         Status
-	CreatedBy      string
+	ID        string
+	Kind      Kind
+	Status    Status
+	CreatedBy string
+	// CreatedRole is the creator's role; empty for requests recorded
+	// before roles were.
+	CreatedRole    string
 	IdempotencyKey string
 	SubjectRef     string
 	Subject        Identifiers
@@ -124,6 +127,7 @@ type Request struct {
 type NewRequest struct {
 	Kind           Kind
 	CreatedBy      string
+	CreatedRole    string
 	IdempotencyKey string
 	Subject        Identifiers
 	Deadline       time.Duration
@@ -135,20 +139,20 @@ type NewRequest struct {
 }
 
 const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
- result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest`
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role`
 
 func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 	var (
 		r                        Request
 		idem, subj, res, reasons sql.NullString
-		lastErr, owner           sql.NullString
+		lastErr, owner, role     sql.NullString
 		completed                sql.NullTime
 	)
 	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
-		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest); err != nil {
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role); err != nil {
 		return nil, err
 	}
-	r.IdempotencyKey, r.LastError, r.LeaseOwner = idem.String, lastErr.String, owner.String
+	r.IdempotencyKey, r.LastError, r.LeaseOwner, r.CreatedRole = idem.String, lastErr.String, owner.String, role.String
 	if completed.Valid {
 		t := completed.Time.UTC()
 		r.CompletedAt = &t
@@ -201,7 +205,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		return nil, false, err
 	}
 	r := &Request{
-		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy,
+		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy, CreatedRole: n.CreatedRole,
 		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now, digest: s.requestDigest(n),
 	}

@@ -26,19 +26,19 @@ import (
 // duplicate idempotency key is returned as the driver's error: the caller
 // decides what a lost race means (sqlq.IsDuplicate).
 func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
-	args := make([]any, 0, 12*len(rs))
+	args := make([]any, 0, 13*len(rs))
 	for _, r := range rs {
 		subj, err := json.Marshal(r.Subject)
 		if err != nil {
 			return fmt.Errorf("encode subject: %w", err)
 		}
 		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
-			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest)
+			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole))
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
- (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest)
- VALUES `+sqlq.RowsOf(len(rs), 12), args...); err != nil {
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role)
+ VALUES `+sqlq.RowsOf(len(rs), 13), args...); err != nil {
 		if sqlq.IsDuplicate(err) {
 			return err
 		}
