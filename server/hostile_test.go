@@ -27,6 +27,7 @@ func crmChecksums(t *testing.T, db *sql.DB) map[string]int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var n string
@@ -38,7 +39,6 @@ func crmChecksums(t *testing.T, db *sql.DB) map[string]int64 {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	rows.Close()
 	sums := map[string]int64{}
 	for _, tbl := range tables {
 		var name string
