@@ -33,6 +33,9 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 	if r.CompletedAt != nil {
 		out.CompletedAt = ts(*r.CompletedAt)
 	}
+	if rp := r.Representative; rp != nil {
+		out.Representative = &lgpdv1.Representative{Relation: rp.Relation, Name: rp.Name, DocumentRef: rp.DocumentRef}
+	}
 	for _, rs := range r.Reasons {
 		pr := &lgpdv1.Reason{Code: rs.Code, Message: rs.Message, LegalReference: rs.LegalReference, Entity: rs.Entity}
 		if rs.Until != nil {

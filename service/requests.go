@@ -82,9 +82,14 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	if err != nil {
 		return nil, err
 	}
+	representative, err := representativeOf(in.GetRepresentative())
+	if err != nil {
+		return nil, err
+	}
 	n := store.NewRequest{
-		Kind: store.Kind(kind.String()), CreatedBy: p.Name, CreatedRole: p.Role, IdempotencyKey: in.GetIdempotencyKey(),
-		Subject: ids, Deadline: t.Config.Policy.Deadline(),
+		Kind: store.Kind(kind.String()), CreatedBy: p.Name, CreatedRole: p.Role, Representative: representative,
+		IdempotencyKey: in.GetIdempotencyKey(),
+		Subject:        ids, Deadline: t.Config.Policy.Deadline(),
 	}
 	if kind == lgpdv1.RequestKind_CONSENT {
 		// Recorded in one step, batched with concurrent ones.
@@ -115,7 +120,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		switch {
 		case created && inline != nil:
 			req, err = inline(ctx, tx, r)
-		case created && needsVerification(ctx, t, r.Kind):
+		case created && needsVerification(ctx, t, r):
 			// Workers take RECEIVED requests only: this one waits until a
 			// DPO has verified who asked (Art. 18 §3).
 			req, err = tx.Transition(ctx, r.ID, []store.Status{store.StatusReceived}, store.StatusAwaitingVerification, p.Name,

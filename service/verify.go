@@ -11,14 +11,42 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-// needsVerification reports whether a new request of kind must wait for
-// the titular's identity to be verified: the tenant's policy says so and
-// the caller did not verify it. A titular-bound token's portal did.
-func needsVerification(ctx context.Context, t *tenant.Tenant, kind store.Kind) bool {
-	if _, bound := boundTitular(ctx); bound {
+// needsVerification reports whether a new request must wait for the
+// titular's identity to be verified: the tenant's policy says so and the
+// caller did not verify it. A titular-bound token's portal did, unless a
+// representative asks through it: the representation is the DPO's to
+// verify.
+func needsVerification(ctx context.Context, t *tenant.Tenant, r *store.Request) bool {
+	if _, bound := boundTitular(ctx); bound && r.Representative == nil {
 		return false
 	}
-	return t.Config.Policy.NeedsVerification(string(kind))
+	return t.Config.Policy.NeedsVerification(string(r.Kind))
+}
+
+// Relations a representative may have to the titular.
+const (
+	RelationAttorney = "procurador"
+	RelationGuardian = "responsavel_legal"
+)
+
+// representativeOf validates the representative a request names, if any.
+// The name is the representative's own and stays in the request's record;
+// the document reference reaches the history, so it may hold no personal
+// data.
+func representativeOf(in *lgpdv1.Representative) (*store.Representative, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if in.GetRelation() != RelationAttorney && in.GetRelation() != RelationGuardian {
+		return nil, invalid("BAD_REPRESENTATIVE", "representative.relation must be %s or %s", RelationAttorney, RelationGuardian)
+	}
+	if name := strings.TrimSpace(in.GetName()); name == "" || len(name) > 200 || !utf8.ValidString(name) {
+		return nil, invalid("BAD_REPRESENTATIVE", "representative.name is required: the representative's name as on the document, UTF-8 of at most 200 bytes")
+	}
+	if err := historyText("representative.document_ref", in.GetDocumentRef(), 200, true); err != nil {
+		return nil, err
+	}
+	return &store.Representative{Relation: in.GetRelation(), Name: strings.TrimSpace(in.GetName()), DocumentRef: in.GetDocumentRef()}, nil
 }
 
 // personalData matches what must not be written in a note or reference

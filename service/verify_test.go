@@ -2,6 +2,7 @@ package service
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -93,5 +94,49 @@ func TestVerificationHoldsUntilVerified(t *testing.T) {
 	}
 	if n := f.work(); n != 2 {
 		t.Errorf("workers ran %d requests, want the verified EXTRACT and the titular's own", n)
+	}
+}
+
+// TestRepresentativeRecorded: a request made by an attorney or a legal
+// guardian records who and the document's reference, never logs the
+// name, refuses a bad relation or a reference holding personal data, and
+// waits for the DPO to verify the representation even through the
+// titular's portal.
+func TestRepresentativeRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withVerification("EXTRACT"))
+	buyer := f.scenario(seed.ScenarioSameCPF)
+	const name = "Ana Procuradora Sintetica"
+	rep := &lgpdv1.Representative{Relation: "procurador", Name: name, DocumentRef: "GED-PROC-77"}
+
+	x := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: buyer.CPF}, Representative: rep})
+	got := f.get(x.GetId()).GetRepresentative()
+	if got.GetRelation() != "procurador" || got.GetName() != name || got.GetDocumentRef() != "GED-PROC-77" {
+		t.Errorf("recorded representative: %v", got)
+	}
+
+	for reason, bad := range map[string]*lgpdv1.Representative{
+		"BAD_REPRESENTATIVE":      {Relation: "amigo", Name: name, DocumentRef: "GED-1"},
+		"PERSONAL_DATA_IN_TEXT":   {Relation: "responsavel_legal", Name: name, DocumentRef: "certidão do CPF " + buyer.CPF},
+		"VERIFICATION_INCOMPLETE": {Relation: "responsavel_legal", Name: name},
+	} {
+		_, err := call[*lgpdv1.Request](f.backend, f, lgpdv1.RequestService_CreateRequest_FullMethodName,
+			&lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: buyer.CPF}, Representative: bad})
+		wantCode(t, err, codes.InvalidArgument, reason, buyer.CPF)
+	}
+	if _, err := call[*lgpdv1.Request](f.backend, f, lgpdv1.RequestService_CreateRequest_FullMethodName,
+		&lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: buyer.CPF},
+			Representative: &lgpdv1.Representative{Relation: "procurador", DocumentRef: "GED-1"}}); err == nil {
+		t.Error("a representative without a name was accepted")
+	}
+
+	// Through the titular's own portal, a representative still waits.
+	own, err := f.reqs.CreateRequest(asTitular(buyer), &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_EXTRACT,
+		Representative: &lgpdv1.Representative{Relation: "responsavel_legal", Name: name, DocumentRef: "GED-CERT-9"}})
+	if err != nil || own.GetStatus() != lgpdv1.RequestStatus_AWAITING_VERIFICATION {
+		t.Errorf("representative through the portal: %v (%v), want AWAITING_VERIFICATION", own, err)
+	}
+	if strings.Contains(strings.ToLower(f.logs.String()), strings.ToLower(name)) {
+		t.Error("the representative's name reached the log")
 	}
 }

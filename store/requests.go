@@ -96,6 +96,13 @@ type ExtractResult struct {
 	TotalRows int64         `json:"total_rows"`
 }
 
+// Representative is who asks for a titular who does not ask in person.
+type Representative struct {
+	Relation    string `json:"relation"`
+	Name        string `json:"name"`
+	DocumentRef string `json:"document_ref"`
+}
+
 // Request is one row of lgpd_requests.
 type Request struct {
 	ID        string
@@ -104,7 +111,9 @@ type Request struct {
 	CreatedBy string
 	// CreatedRole is the creator's role; empty for requests recorded
 	// before roles were.
-	CreatedRole    string
+	CreatedRole string
+	// Representative is who asked for the titular, when not in person.
+	Representative *Representative
 	IdempotencyKey string
 	SubjectRef     string
 	Subject        Identifiers
@@ -128,6 +137,7 @@ type NewRequest struct {
 	Kind           Kind
 	CreatedBy      string
 	CreatedRole    string
+	Representative *Representative
 	IdempotencyKey string
 	Subject        Identifiers
 	Deadline       time.Duration
@@ -139,17 +149,18 @@ type NewRequest struct {
 }
 
 const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
- result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role`
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role, representative_json`
 
 func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 	var (
 		r                        Request
 		idem, subj, res, reasons sql.NullString
 		lastErr, owner, role     sql.NullString
+		representative           sql.NullString
 		completed                sql.NullTime
 	)
 	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
-		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role); err != nil {
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role, &representative); err != nil {
 		return nil, err
 	}
 	r.IdempotencyKey, r.LastError, r.LeaseOwner, r.CreatedRole = idem.String, lastErr.String, owner.String, role.String
@@ -158,6 +169,12 @@ func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 		r.CompletedAt = &t
 	}
 	r.ReceivedAt, r.DueAt, r.UpdatedAt = r.ReceivedAt.UTC(), r.DueAt.UTC(), r.UpdatedAt.UTC()
+	if representative.Valid && representative.String != "" {
+		r.Representative = &Representative{}
+		if err := json.Unmarshal([]byte(representative.String), r.Representative); err != nil {
+			return nil, fmt.Errorf("request %s: decode representative: %w", r.ID, err)
+		}
+	}
 	if subj.Valid && subj.String != "" {
 		if err := json.Unmarshal([]byte(subj.String), &r.Subject); err != nil {
 			return nil, fmt.Errorf("request %s: decode subject: %w", r.ID, err)
@@ -205,7 +222,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		return nil, false, err
 	}
 	r := &Request{
-		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy, CreatedRole: n.CreatedRole,
+		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy, CreatedRole: n.CreatedRole, Representative: n.Representative,
 		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now, digest: s.requestDigest(n),
 	}

@@ -26,19 +26,27 @@ import (
 // duplicate idempotency key is returned as the driver's error: the caller
 // decides what a lost race means (sqlq.IsDuplicate).
 func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
-	args := make([]any, 0, 13*len(rs))
+	args := make([]any, 0, 14*len(rs))
 	for _, r := range rs {
 		subj, err := json.Marshal(r.Subject)
 		if err != nil {
 			return fmt.Errorf("encode subject: %w", err)
 		}
+		var representative any
+		if r.Representative != nil {
+			b, err := json.Marshal(r.Representative)
+			if err != nil {
+				return fmt.Errorf("encode representative: %w", err)
+			}
+			representative = string(b)
+		}
 		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
-			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole))
+			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole), representative)
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
- (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role)
- VALUES `+sqlq.RowsOf(len(rs), 13), args...); err != nil {
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role, representative_json)
+ VALUES `+sqlq.RowsOf(len(rs), 14), args...); err != nil {
 		if sqlq.IsDuplicate(err) {
 			return err
 		}

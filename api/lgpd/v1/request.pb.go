@@ -235,9 +235,11 @@ type Request struct {
 	// Reasons for a denial, a partial fulfilment or a failure.
 	Reasons []*Reason `protobuf:"bytes,13,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// Exports ready for download (EXTRACT).
-	Exports       []*ExportInfo `protobuf:"bytes,14,rep,name=exports,proto3" json:"exports,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Exports []*ExportInfo `protobuf:"bytes,14,rep,name=exports,proto3" json:"exports,omitempty"`
+	// Who asked for the titular, when a representative did.
+	Representative *Representative `protobuf:"bytes,15,opt,name=representative,proto3" json:"representative,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -368,6 +370,81 @@ func (x *Request) GetExports() []*ExportInfo {
 	return nil
 }
 
+func (x *Request) GetRepresentative() *Representative {
+	if x != nil {
+		return x.Representative
+	}
+	return nil
+}
+
+// Representative is who asks for a titular who does not ask in person:
+// an attorney ("procurador", with a power of attorney) or a legal guardian
+// ("responsavel_legal", for a minor or a person under guardianship).
+type Representative struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "procurador" or "responsavel_legal".
+	Relation string `protobuf:"bytes,1,opt,name=relation,proto3" json:"relation,omitempty"`
+	// The representative's name, as on the document. Required.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Where the document (power of attorney, birth certificate, court order)
+	// is kept: a reference, never the document. Required, at most 200
+	// bytes, no personal data (it reaches the request's history).
+	DocumentRef   string `protobuf:"bytes,3,opt,name=document_ref,json=documentRef,proto3" json:"document_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Representative) Reset() {
+	*x = Representative{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Representative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Representative) ProtoMessage() {}
+
+func (x *Representative) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Representative.ProtoReflect.Descriptor instead.
+func (*Representative) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Representative) GetRelation() string {
+	if x != nil {
+		return x.Relation
+	}
+	return ""
+}
+
+func (x *Representative) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Representative) GetDocumentRef() string {
+	if x != nil {
+		return x.DocumentRef
+	}
+	return ""
+}
+
 // RequestResult holds the outcome of a completed request, per kind.
 type RequestResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -382,7 +459,7 @@ type RequestResult struct {
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +471,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +484,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RequestResult) GetConfirm() *ConfirmResult {
@@ -459,7 +536,7 @@ type ConfirmResult struct {
 
 func (x *ConfirmResult) Reset() {
 	*x = ConfirmResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +548,7 @@ func (x *ConfirmResult) String() string {
 func (*ConfirmResult) ProtoMessage() {}
 
 func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +561,7 @@ func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResult.ProtoReflect.Descriptor instead.
 func (*ConfirmResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ConfirmResult) GetHasPersonalData() bool {
@@ -519,7 +596,7 @@ type ExtractResult struct {
 
 func (x *ExtractResult) Reset() {
 	*x = ExtractResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +608,7 @@ func (x *ExtractResult) String() string {
 func (*ExtractResult) ProtoMessage() {}
 
 func (x *ExtractResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +621,7 @@ func (x *ExtractResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtractResult.ProtoReflect.Descriptor instead.
 func (*ExtractResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ExtractResult) GetEntities() []*EntityCount {
@@ -572,7 +649,7 @@ type EntityCount struct {
 
 func (x *EntityCount) Reset() {
 	*x = EntityCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +661,7 @@ func (x *EntityCount) String() string {
 func (*EntityCount) ProtoMessage() {}
 
 func (x *EntityCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +674,7 @@ func (x *EntityCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityCount.ProtoReflect.Descriptor instead.
 func (*EntityCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EntityCount) GetEntity() string {
@@ -631,7 +708,7 @@ type ExportInfo struct {
 
 func (x *ExportInfo) Reset() {
 	*x = ExportInfo{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +720,7 @@ func (x *ExportInfo) String() string {
 func (*ExportInfo) ProtoMessage() {}
 
 func (x *ExportInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +733,7 @@ func (x *ExportInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportInfo.ProtoReflect.Descriptor instead.
 func (*ExportInfo) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ExportInfo) GetFormat() string {
@@ -712,7 +789,7 @@ type Correction struct {
 
 func (x *Correction) Reset() {
 	*x = Correction{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +801,7 @@ func (x *Correction) String() string {
 func (*Correction) ProtoMessage() {}
 
 func (x *Correction) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +814,7 @@ func (x *Correction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correction.ProtoReflect.Descriptor instead.
 func (*Correction) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Correction) GetFields() map[string]string {
@@ -762,7 +839,7 @@ type ConsentChange struct {
 
 func (x *ConsentChange) Reset() {
 	*x = ConsentChange{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +851,7 @@ func (x *ConsentChange) String() string {
 func (*ConsentChange) ProtoMessage() {}
 
 func (x *ConsentChange) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +864,7 @@ func (x *ConsentChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentChange.ProtoReflect.Descriptor instead.
 func (*ConsentChange) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConsentChange) GetPurpose() string {
@@ -832,7 +909,7 @@ type ConsentEvidence struct {
 
 func (x *ConsentEvidence) Reset() {
 	*x = ConsentEvidence{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +921,7 @@ func (x *ConsentEvidence) String() string {
 func (*ConsentEvidence) ProtoMessage() {}
 
 func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +934,7 @@ func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvidence.ProtoReflect.Descriptor instead.
 func (*ConsentEvidence) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConsentEvidence) GetChannel() string {
@@ -904,7 +981,7 @@ type DeleteResult struct {
 
 func (x *DeleteResult) Reset() {
 	*x = DeleteResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +993,7 @@ func (x *DeleteResult) String() string {
 func (*DeleteResult) ProtoMessage() {}
 
 func (x *DeleteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1006,7 @@ func (x *DeleteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResult.ProtoReflect.Descriptor instead.
 func (*DeleteResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteResult) GetEntities() []*DeleteCount {
@@ -976,7 +1053,7 @@ type DeleteCount struct {
 
 func (x *DeleteCount) Reset() {
 	*x = DeleteCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1065,7 @@ func (x *DeleteCount) String() string {
 func (*DeleteCount) ProtoMessage() {}
 
 func (x *DeleteCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1078,7 @@ func (x *DeleteCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCount.ProtoReflect.Descriptor instead.
 func (*DeleteCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteCount) GetEntity() string {
@@ -1050,7 +1127,7 @@ type RetentionHold struct {
 
 func (x *RetentionHold) Reset() {
 	*x = RetentionHold{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1139,7 @@ func (x *RetentionHold) String() string {
 func (*RetentionHold) ProtoMessage() {}
 
 func (x *RetentionHold) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1152,7 @@ func (x *RetentionHold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetentionHold.ProtoReflect.Descriptor instead.
 func (*RetentionHold) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RetentionHold) GetEntity() string {
@@ -1127,7 +1204,7 @@ type AttachmentRef struct {
 
 func (x *AttachmentRef) Reset() {
 	*x = AttachmentRef{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1216,7 @@ func (x *AttachmentRef) String() string {
 func (*AttachmentRef) ProtoMessage() {}
 
 func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1229,7 @@ func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
 func (*AttachmentRef) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AttachmentRef) GetEntity() string {
@@ -1187,7 +1264,7 @@ type CorrectResult struct {
 
 func (x *CorrectResult) Reset() {
 	*x = CorrectResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1276,7 @@ func (x *CorrectResult) String() string {
 func (*CorrectResult) ProtoMessage() {}
 
 func (x *CorrectResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1289,7 @@ func (x *CorrectResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResult.ProtoReflect.Descriptor instead.
 func (*CorrectResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CorrectResult) GetEntities() []*EntityCount {
@@ -1245,7 +1322,7 @@ type AnonymizeResult struct {
 
 func (x *AnonymizeResult) Reset() {
 	*x = AnonymizeResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1334,7 @@ func (x *AnonymizeResult) String() string {
 func (*AnonymizeResult) ProtoMessage() {}
 
 func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1347,7 @@ func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeResult.ProtoReflect.Descriptor instead.
 func (*AnonymizeResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AnonymizeResult) GetEntities() []*AnonymizeCount {
@@ -1310,7 +1387,7 @@ type AnonymizeCount struct {
 
 func (x *AnonymizeCount) Reset() {
 	*x = AnonymizeCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1399,7 @@ func (x *AnonymizeCount) String() string {
 func (*AnonymizeCount) ProtoMessage() {}
 
 func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1412,7 @@ func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeCount.ProtoReflect.Descriptor instead.
 func (*AnonymizeCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AnonymizeCount) GetEntity() string {
@@ -1370,7 +1447,7 @@ var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xe8\x04\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xa9\x05\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1390,7 +1467,12 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\fcompleted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12.\n" +
 	"\x06result\x18\f \x01(\v2\x16.lgpd.v1.RequestResultR\x06result\x12)\n" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
-	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\"\x8c\x02\n" +
+	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\x12?\n" +
+	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\"c\n" +
+	"\x0eRepresentative\x12\x1a\n" +
+	"\brelation\x18\x01 \x01(\tR\brelation\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fdocument_ref\x18\x03 \x01(\tR\vdocumentRef\"\x8c\x02\n" +
 	"\rRequestResult\x120\n" +
 	"\aconfirm\x18\x01 \x01(\v2\x16.lgpd.v1.ConfirmResultR\aconfirm\x120\n" +
 	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x126\n" +
@@ -1517,63 +1599,65 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
 	(ConsentAction)(0),            // 2: lgpd.v1.ConsentAction
 	(*Request)(nil),               // 3: lgpd.v1.Request
-	(*RequestResult)(nil),         // 4: lgpd.v1.RequestResult
-	(*ConfirmResult)(nil),         // 5: lgpd.v1.ConfirmResult
-	(*ExtractResult)(nil),         // 6: lgpd.v1.ExtractResult
-	(*EntityCount)(nil),           // 7: lgpd.v1.EntityCount
-	(*ExportInfo)(nil),            // 8: lgpd.v1.ExportInfo
-	(*Correction)(nil),            // 9: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 10: lgpd.v1.ConsentChange
-	(*ConsentEvidence)(nil),       // 11: lgpd.v1.ConsentEvidence
-	(*DeleteResult)(nil),          // 12: lgpd.v1.DeleteResult
-	(*DeleteCount)(nil),           // 13: lgpd.v1.DeleteCount
-	(*RetentionHold)(nil),         // 14: lgpd.v1.RetentionHold
-	(*AttachmentRef)(nil),         // 15: lgpd.v1.AttachmentRef
-	(*CorrectResult)(nil),         // 16: lgpd.v1.CorrectResult
-	(*AnonymizeResult)(nil),       // 17: lgpd.v1.AnonymizeResult
-	(*AnonymizeCount)(nil),        // 18: lgpd.v1.AnonymizeCount
-	nil,                           // 19: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(*Reason)(nil),                // 21: lgpd.v1.Reason
+	(*Representative)(nil),        // 4: lgpd.v1.Representative
+	(*RequestResult)(nil),         // 5: lgpd.v1.RequestResult
+	(*ConfirmResult)(nil),         // 6: lgpd.v1.ConfirmResult
+	(*ExtractResult)(nil),         // 7: lgpd.v1.ExtractResult
+	(*EntityCount)(nil),           // 8: lgpd.v1.EntityCount
+	(*ExportInfo)(nil),            // 9: lgpd.v1.ExportInfo
+	(*Correction)(nil),            // 10: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 11: lgpd.v1.ConsentChange
+	(*ConsentEvidence)(nil),       // 12: lgpd.v1.ConsentEvidence
+	(*DeleteResult)(nil),          // 13: lgpd.v1.DeleteResult
+	(*DeleteCount)(nil),           // 14: lgpd.v1.DeleteCount
+	(*RetentionHold)(nil),         // 15: lgpd.v1.RetentionHold
+	(*AttachmentRef)(nil),         // 16: lgpd.v1.AttachmentRef
+	(*CorrectResult)(nil),         // 17: lgpd.v1.CorrectResult
+	(*AnonymizeResult)(nil),       // 18: lgpd.v1.AnonymizeResult
+	(*AnonymizeCount)(nil),        // 19: lgpd.v1.AnonymizeCount
+	nil,                           // 20: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*Reason)(nil),                // 22: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	20, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	20, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	20, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	20, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	21, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
-	8,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
-	5,  // 9: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
-	6,  // 10: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	17, // 11: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
-	12, // 12: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
-	16, // 13: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	7,  // 14: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	20, // 15: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	19, // 16: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 17: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	11, // 18: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	13, // 19: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	14, // 20: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	15, // 21: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	20, // 22: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	7,  // 23: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	18, // 24: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	14, // 25: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	21, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	21, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	21, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	5,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
+	22, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	9,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
+	4,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
+	6,  // 10: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
+	7,  // 11: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
+	18, // 12: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
+	13, // 13: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	17, // 14: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	8,  // 15: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	21, // 16: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 17: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 18: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	12, // 19: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	14, // 20: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	15, // 21: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	16, // 22: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	21, // 23: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	8,  // 24: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	19, // 25: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	15, // 26: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1588,7 +1672,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -35,9 +35,12 @@ type CreateRequestRequest struct {
 	// For CORRECT.
 	Correction *Correction `protobuf:"bytes,5,opt,name=correction,proto3" json:"correction,omitempty"`
 	// For CONSENT.
-	Consent       *ConsentChange `protobuf:"bytes,6,opt,name=consent,proto3" json:"consent,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Consent *ConsentChange `protobuf:"bytes,6,opt,name=consent,proto3" json:"consent,omitempty"`
+	// When a representative asks for the titular (Art. 18 §3 still applies:
+	// the DPO verifies the representation where the policy asks).
+	Representative *Representative `protobuf:"bytes,7,opt,name=representative,proto3" json:"representative,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateRequestRequest) Reset() {
@@ -108,6 +111,13 @@ func (x *CreateRequestRequest) GetCorrection() *Correction {
 func (x *CreateRequestRequest) GetConsent() *ConsentChange {
 	if x != nil {
 		return x.Consent
+	}
+	return nil
+}
+
+func (x *CreateRequestRequest) GetRepresentative() *Representative {
+	if x != nil {
+		return x.Representative
 	}
 	return nil
 }
@@ -994,7 +1004,7 @@ var File_lgpd_v1_request_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x94\x02\n" +
+	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xd5\x02\n" +
 	"\x14CreateRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12*\n" +
@@ -1003,7 +1013,8 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
 	"correction\x18\x05 \x01(\v2\x13.lgpd.v1.CorrectionR\n" +
 	"correction\x120\n" +
-	"\aconsent\x18\x06 \x01(\v2\x16.lgpd.v1.ConsentChangeR\aconsent\";\n" +
+	"\aconsent\x18\x06 \x01(\v2\x16.lgpd.v1.ConsentChangeR\aconsent\x12?\n" +
+	"\x0erepresentative\x18\a \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\";\n" +
 	"\x11GetRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"\xc3\x01\n" +
@@ -1145,48 +1156,50 @@ var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*Subject)(nil),               // 15: lgpd.v1.Subject
 	(*Correction)(nil),            // 16: lgpd.v1.Correction
 	(*ConsentChange)(nil),         // 17: lgpd.v1.ConsentChange
-	(RequestStatus)(0),            // 18: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 19: lgpd.v1.Request
-	(*Reason)(nil),                // 20: lgpd.v1.Reason
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),     // 22: google.api.HttpBody
+	(*Representative)(nil),        // 18: lgpd.v1.Representative
+	(RequestStatus)(0),            // 19: lgpd.v1.RequestStatus
+	(*Request)(nil),               // 20: lgpd.v1.Request
+	(*Reason)(nil),                // 21: lgpd.v1.Reason
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),     // 23: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
 	14, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
 	15, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
 	16, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
 	17, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	18, // 4: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	14, // 5: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	19, // 6: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	20, // 7: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
-	13, // 8: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
-	21, // 9: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
-	0,  // 10: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
-	1,  // 11: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
-	2,  // 12: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
-	4,  // 13: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
-	5,  // 14: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
-	6,  // 15: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
-	7,  // 16: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	8,  // 17: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	9,  // 18: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	11, // 19: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
-	19, // 20: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	19, // 21: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 22: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	19, // 23: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	19, // 24: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
-	19, // 25: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	19, // 26: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	22, // 27: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	10, // 28: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	12, // 29: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	18, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
+	19, // 5: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	14, // 6: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	20, // 7: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	21, // 8: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	13, // 9: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
+	22, // 10: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
+	0,  // 11: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
+	1,  // 12: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
+	2,  // 13: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
+	4,  // 14: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
+	5,  // 15: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
+	6,  // 16: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
+	7,  // 17: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
+	8,  // 18: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	9,  // 19: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	11, // 20: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
+	20, // 21: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	20, // 22: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	3,  // 23: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	20, // 24: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	20, // 25: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	20, // 26: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	20, // 27: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	23, // 28: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	10, // 29: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	12, // 30: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
+	21, // [21:31] is the sub-list for method output_type
+	11, // [11:21] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_service_proto_init() }
