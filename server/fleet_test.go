@@ -67,10 +67,11 @@ func TestFleetDegradedStart(t *testing.T) {
 			t.Errorf("%s: EXTRACT ended %s with %+v", fleetID(i), got.Status, got.Result)
 		}
 	}
-	code, _, b := env.rest(t, "POST", "/v1/tenants/refused/requests", keyFleet,
+	code, h, b := env.rest(t, "POST", "/v1/tenants/refused/requests", keyFleet,
 		map[string]any{"kind": "CONFIRM", "subject": map[string]any{"cpf": f.tenants[0].Titulares()[0].CPF}})
-	if code != http.StatusServiceUnavailable || decode[restError](t, b).reason() != "TENANT_UNAVAILABLE" || strings.Contains(string(b), password) {
-		t.Errorf("a call to a tenant that is down: HTTP %d %s; want 503 TENANT_UNAVAILABLE", code, b)
+	if code != http.StatusServiceUnavailable || decode[restError](t, b).reason() != "TENANT_UNAVAILABLE" || strings.Contains(string(b), password) ||
+		h.Get("Retry-After") == "" {
+		t.Errorf("a call to a tenant that is down: HTTP %d %s (Retry-After %q); want 503 TENANT_UNAVAILABLE with Retry-After", code, b, h.Get("Retry-After"))
 	}
 	_, _, metricsText := env.rest(t, "GET", "/metrics", "", nil)
 	for _, want := range []string{`titular_tenant_up{tenant="refused"} 0`, `titular_tenant_up{tenant="t007"} 1`,
