@@ -82,6 +82,12 @@ func (e *MigrationError) Error() string {
 
 func (e *MigrationError) Unwrap() error { return e.Err }
 
+// triggerLockWait is how long a statement waits for the server-wide
+// trigger lock (TriggerDDLLock). Every database on the server migrating at
+// once queues on it, one quick statement each, so it waits longer than a
+// caller's wait for its own database's lock, whatever that is.
+const triggerLockWait = 2 * time.Minute
+
 // migrateLockWait is how long Migrate waits for another process migrating
 // the same database before giving up.
 const migrateLockWait = 60 * time.Second
@@ -171,7 +177,7 @@ func migrate(ctx context.Context, db *sql.DB, o migrateOptions) (MigrationResult
 		}
 		resumed := false
 		for i, stmt := range m.Statements {
-			_, err := execMigration(ctx, conn, stmt, o.lockWait)
+			_, err := execMigration(ctx, conn, stmt, triggerLockWait)
 			if err != nil && !o.strict && alreadyApplied(err) {
 				resumed, err = true, nil
 			}
