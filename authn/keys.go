@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/titular/titular/internal/filereload"
+	"github.com/titular/titular/internal/logsafe"
 )
 
 // keySet verifies a token's signature with an issuer's public keys and
@@ -29,61 +31,35 @@ type keySet interface {
 var errKeysUnavailable = errors.New("the issuer's keys are unavailable")
 
 // fileKeys are the keys of a PEM or JWKS file, read again when the file
-// changes (looked at no more than once a second), so a portal's key is
-// rotated by rewriting the file. A file that stops parsing keeps the last
-// good keys, with a warning.
+// changes (filereload: looked at no more than once a second), so a
+// portal's key is rotated by rewriting the file. A file that stops parsing
+// keeps the last good keys, with a warning.
 type fileKeys struct {
-	what, path string
-	read       func(string) ([]crypto.PublicKey, error)
-	log        *slog.Logger
-
-	mu      sync.Mutex
-	checked time.Time
-	mod     time.Time
-	size    int64
-	set     *oidc.StaticKeySet
+	keys *filereload.Value[*oidc.StaticKeySet]
 }
 
 func newFileKeys(what, path string, read func(string) ([]crypto.PublicKey, error), log *slog.Logger) (*fileKeys, error) {
-	f := &fileKeys{what: what, path: path, read: read, log: log}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := read(path)
-	if err != nil {
-		return nil, err
-	}
-	f.checked, f.mod, f.size, f.set = time.Now(), st.ModTime(), st.Size(), &oidc.StaticKeySet{PublicKeys: keys}
-	return f, nil
-}
-
-func (f *fileKeys) current() *oidc.StaticKeySet {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if time.Since(f.checked) < time.Second {
-		return f.set
-	}
-	f.checked = time.Now()
-	st, err := os.Stat(f.path)
-	switch {
-	case err != nil:
-		f.log.Warn("token keys: the key file cannot be read; keeping the keys read before", "issuer", f.what, "error", err)
-	case !st.ModTime().Equal(f.mod) || st.Size() != f.size:
-		keys, err := f.read(f.path)
+	keys, err := filereload.New([]string{path}, func() (*oidc.StaticKeySet, error) {
+		keys, err := read(path)
 		if err != nil {
-			f.log.Warn("token keys: the changed key file is not usable; keeping the keys read before", "issuer", f.what, "error", err)
-			break
+			return nil, err
 		}
-		f.mod, f.size, f.set = st.ModTime(), st.Size(), &oidc.StaticKeySet{PublicKeys: keys}
-		f.log.Info("token keys: key file reloaded", "issuer", f.what, "keys", len(keys))
+		return &oidc.StaticKeySet{PublicKeys: keys}, nil
+	}, filereload.Options{
+		OnError: func(err error) {
+			log.Warn("token keys: the changed key file is not usable; keeping the keys read before", "issuer", what, "error", logsafe.Error(err))
+		},
+		OnReload: func() { log.Info("token keys: key file reloaded", "issuer", what) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	return f.set
+	return &fileKeys{keys: keys}, nil
 }
 
 // VerifySignature implements keySet.
 func (f *fileKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	return f.current().VerifySignature(ctx, jwt)
+	return f.keys.Get().VerifySignature(ctx, jwt)
 }
 
 // remoteKeys are the keys of a JWKS URL, through go-oidc's RemoteKeySet:
@@ -119,7 +95,7 @@ func (r *remoteKeys) keySet(ctx context.Context) (*oidc.RemoteKeySet, error) {
 	if r.url == "" {
 		u, err := r.discover(ctx)
 		if err != nil {
-			r.fetch.log.Warn("token keys: discovery failed", "issuer", r.what, "error", err)
+			r.fetch.log.Warn("token keys: discovery failed", "issuer", r.what, "error", logsafe.Error(err))
 			return nil, errKeysUnavailable
 		}
 		r.url = u
@@ -205,7 +181,7 @@ func (t *fetchTransport) fail(u string, err error) {
 	t.mu.Lock()
 	t.failed++
 	t.mu.Unlock()
-	t.log.Warn("token keys: fetch failed", "issuer", t.what, "url", u, "error", err)
+	t.log.Warn("token keys: fetch failed", "issuer", t.what, "url", u, "error", logsafe.Error(err))
 }
 
 // RoundTrip implements http.RoundTripper.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/service"
 )
 
@@ -57,7 +58,7 @@ func (v *Verifier) verifyTitular(ctx context.Context, raw string, h hint) (*serv
 	}
 	keys, err := v.portalKeys(tc.ID, *issuer)
 	if err != nil {
-		v.log.Warn("token keys: a portal's keys cannot be read", "tenant", tc.ID, "issuer", issuer.Name, "error", err)
+		v.log.Warn("token keys: a portal's keys cannot be read", "tenant", tc.ID, "issuer", issuer.Name, "error", logsafe.Error(err))
 		return nil, &service.Error{Code: codes.Unavailable, Reason: "KEYS_UNAVAILABLE", Msg: "the portal's keys cannot be read now; retry later"}
 	}
 	payload, err := keys.VerifySignature(ctx, raw)

@@ -363,20 +363,7 @@ func (c *Config) validate() error {
 		if len(k.KeySHA256) != 64 || strings.Trim(strings.ToLower(k.KeySHA256), "0123456789abcdef") != "" {
 			errs = append(errs, fmt.Errorf("%s.key_sha256: must be the 64-hex SHA-256 of the key (printf %%s KEY | sha256sum)", at))
 		}
-		switch k.Role {
-		case RoleDPO, RoleBackend, RoleAuditor, RolePortal:
-		default:
-			errs = append(errs, fmt.Errorf("%s.role: %q is not a role; use dpo, backend, auditor or portal", at, k.Role))
-		}
-		if len(k.Tenants) == 0 {
-			errs = append(errs, fmt.Errorf("%s.tenants: list the tenants this key may touch", at))
-		}
-		for _, id := range k.Tenants {
-			// Tenants of a tenants_dir may arrive after the start.
-			if !seen[id] && id != "*" && c.TenantsDir == "" {
-				errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", at, id))
-			}
-		}
+		errs = append(errs, c.validateGrant(at, k.Role, k.Tenants, seen)...)
 	}
 	errs = append(errs, c.validateTLS(seen)...)
 	errs = append(errs, c.validateOIDC(seen)...)

@@ -83,12 +83,7 @@ func (c *Config) validateTLS(configured map[string]bool) []error {
 		if cl.Subject == "" {
 			errs = append(errs, fmt.Errorf("%s.subject: the certificate's common name or DNS/URI name to match", at))
 		}
-		errs = append(errs, validateGrant(at, cl.Role, cl.Tenants)...)
-		for _, id := range cl.Tenants {
-			if !configured[id] && id != "*" && c.TenantsDir == "" {
-				errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", at, id))
-			}
-		}
+		errs = append(errs, c.validateGrant(at, cl.Role, cl.Tenants, configured)...)
 	}
 	if !t.Enabled() && !c.AllowPlaintext {
 		for _, l := range []struct{ key, addr string }{{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}} {
@@ -115,17 +110,30 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// validateGrant checks a role and tenant list, for API keys and client
-// certificates alike.
-func validateGrant(at, role string, tenants []string) []error {
+// validateGrant checks a role and tenant list, for API keys, client
+// certificates and identity-provider roles alike.
+func (c *Config) validateGrant(at, role string, tenants []string, configured map[string]bool) []error {
 	var errs []error
 	switch role {
 	case RoleDPO, RoleBackend, RoleAuditor, RolePortal:
 	default:
 		errs = append(errs, fmt.Errorf("%s.role: %q is not a role; use dpo, backend, auditor or portal", at, role))
 	}
+	return append(errs, c.validateTenants(at, tenants, configured)...)
+}
+
+// validateTenants checks the tenants a credential may touch: some, and
+// each configured ("*" is all; tenants of a tenants_dir may arrive after
+// the start).
+func (c *Config) validateTenants(at string, tenants []string, configured map[string]bool) []error {
+	var errs []error
 	if len(tenants) == 0 {
 		errs = append(errs, fmt.Errorf("%s.tenants: list the tenants this credential may touch (\"*\" for all)", at))
+	}
+	for _, id := range tenants {
+		if !configured[id] && id != "*" && c.TenantsDir == "" {
+			errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", at, id))
+		}
 	}
 	return errs
 }

@@ -151,13 +151,9 @@ func (c *Config) validateOIDC(configured map[string]bool) []error {
 			}
 			if r.Role == RoleTitular {
 				errs = append(errs, fmt.Errorf("%s.role: titular is carried only by a portal's titular-bound token; use dpo, backend, auditor or portal", rat))
+				errs = append(errs, c.validateTenants(rat, r.Tenants, configured)...)
 			} else {
-				errs = append(errs, validateGrant(rat, r.Role, r.Tenants)...)
-			}
-			for _, id := range r.Tenants {
-				if !configured[id] && id != "*" && c.TenantsDir == "" {
-					errs = append(errs, fmt.Errorf("%s.tenants: %q is not a configured tenant", rat, id))
-				}
+				errs = append(errs, c.validateGrant(rat, r.Role, r.Tenants, configured)...)
 			}
 		}
 	}

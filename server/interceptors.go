@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"regexp"
 	"runtime/debug"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/titular/titular/service"
 )
 
 // Interceptor order, outermost first: recovery, request id + logging, metrics, auth,
@@ -45,21 +46,11 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 // returns it in the response headers.
 func requestID(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("x-request-id") {
-		if saneRequestID.MatchString(v) && !longDigits.MatchString(v) {
-			return v
-		}
+	if id := service.CallerRequestID(md); id != "" {
+		return id
 	}
 	return uuid.NewString()
 }
-
-// saneRequestID is what a caller's request id may look like to be logged:
-// short, and only characters that cannot forge a log line.
-var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,64}$`)
-
-// longDigits is a run of digits as long as a CPF or a phone number: a
-// request id like that is not logged, in case it is one.
-var longDigits = regexp.MustCompile(`[0-9]{10,}`)
 
 // loggedTenant is the tenant a call names as it may be logged: a
 // configured tenant's id, else a placeholder (an unknown name is input,

@@ -25,6 +25,7 @@ import (
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/authn"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/metrics"
 	"github.com/titular/titular/service"
 	"github.com/titular/titular/tenant"
@@ -251,7 +252,7 @@ func (s *server) serve(grpcLis, httpLis net.Listener) error {
 func (s *server) shutdown(ctx context.Context) {
 	s.health.Shutdown()
 	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("http shutdown: closing the connections still active", "error", err)
+		s.log.Warn("http shutdown: closing the connections still active", "error", logsafe.Error(err))
 		_ = s.http.Close()
 	}
 	done := make(chan struct{})

@@ -69,7 +69,7 @@ func accessFor(ctx context.Context, t *tenant.Tenant) (access, error) {
 			"tenant %s records why staff read exports, receipts, ledger entries and consent evidence: send the reason in the X-Access-Reason header (gRPC metadata x-access-reason), e.g. a ticket number", t.Config.ID)
 	}
 	a.reason = reason
-	a.callID = callRequestID(md)
+	a.callID = CallerRequestID(md)
 	return a, nil
 }
 
@@ -92,18 +92,19 @@ func (a access) record(ctx context.Context, t *tenant.Tenant, action, requestID,
 	})
 }
 
-// saneCallID and longCallDigits are the server's rule for logging a
-// caller's x-request-id (server.requestID): short and tame, and not a run
-// of digits as long as a CPF or a phone number.
-var (
-	saneCallID     = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,64}$`)
-	longCallDigits = regexp.MustCompile(`[0-9]{10,}`)
-)
+// saneCallID is what a caller's x-request-id may look like to be logged
+// or recorded: short, and only characters that cannot forge a log line.
+var saneCallID = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,64}$`)
 
-// callRequestID is the call's x-request-id when the server would log it;
-// empty otherwise (the server then logs one it made up, which the service
-// does not see).
-func callRequestID(md metadata.MD) string {
+// longCallDigits is a run of digits as long as a CPF or a phone number: a
+// request id like that is not kept, in case it is one.
+var longCallDigits = regexp.MustCompile(`[0-9]{10,}`)
+
+// CallerRequestID is the call's x-request-id when it is short and tame
+// enough to log and record; empty otherwise (the server then logs one it
+// made up, which the service does not see). The server's logging and the
+// access log share this rule.
+func CallerRequestID(md metadata.MD) string {
 	for _, v := range md.Get("x-request-id") {
 		if saneCallID.MatchString(v) && !longCallDigits.MatchString(v) {
 			return v

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 	"github.com/titular/titular/webhook"
@@ -102,7 +103,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context, t *tenant.Tenant) (more bool, 
 	}
 	if err := t.Store.DeliveriesSucceeded(wctx, done); err != nil {
 		// The leases run out and the events are sent again: receivers de-duplicate.
-		d.log.Error("dispatcher: delivered, but recording it failed", "tenant", t.Config.ID, "deliveries", len(done), "error", errClass(err))
+		d.log.Error("dispatcher: delivered, but recording it failed", "tenant", t.Config.ID, "deliveries", len(done), "error", logsafe.Error(err))
 		retryAt = time.Now().Add(d.lease())
 	}
 	return len(batch) >= dispatchBatch, retryAt, nil
@@ -139,7 +140,7 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	giveUp := !ok || dl.Attempts >= d.cfg.MaxAttempts
 	retryAt := time.Now().UTC().Add(d.backoff(dl.Attempts))
 	if err := t.Store.DeliveryFailed(ctx, dl.Event.Seq, dl.Endpoint, dl.Attempts, reason, retryAt, giveUp); err != nil {
-		log.Error("dispatcher: recording a failed attempt failed", "error", errClass(err))
+		log.Error("dispatcher: recording a failed attempt failed", "error", logsafe.Error(err))
 		return time.Now().Add(d.lease())
 	}
 	if giveUp {
@@ -217,7 +218,7 @@ func netReason(err error) string {
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
-		return "network: " + oe.Op + ": " + errClass(oe.Err)
+		return "network: " + oe.Op + ": " + logsafe.Error(oe.Err)
 	}
-	return "network: " + errClass(err)
+	return "network: " + logsafe.Error(err)
 }

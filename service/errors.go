@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -66,7 +66,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return (&Error{codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id"}).GRPCStatus().Err()
 	case errors.Is(err, tenant.ErrUnavailable):
 		// The reason is logged and shown on /readyz; it is the operator's.
-		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", errClass(err))
+		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", logsafe.Error(err))
 		return (&Error{codes.Unavailable, "TENANT_UNAVAILABLE", "the tenant's database is not available now; retry later"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrNotFound):
 		return (&Error{codes.NotFound, "NOT_FOUND", "not found in this tenant; check the id"}).GRPCStatus().Err()
@@ -83,10 +83,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return err
 	}
 	if store.IsTransient(err) {
-		log.WarnContext(ctx, "database unavailable", "method", method, "error", errClass(err))
+		log.WarnContext(ctx, "database unavailable", "method", method, "error", logsafe.Error(err))
 		return (&Error{codes.Unavailable, "DATABASE_UNAVAILABLE", "the tenant's database did not answer or was busy; retry in a few seconds"}).GRPCStatus().Err()
 	}
-	log.ErrorContext(ctx, "internal error", "method", method, "error", errClass(err))
+	log.ErrorContext(ctx, "internal error", "method", method, "error", logsafe.Error(err))
 	return status.Error(codes.Internal, "internal error; the operator has the details in the log under this call's request id")
 }
 
@@ -103,14 +103,4 @@ func ErrorStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		return toStatus(ss.Context(), log, info.FullMethod, h(srv, ss))
 	}
-}
-
-// errClass describes an error without the data it may quote: MySQL messages
-// can echo row values, so only their number is kept.
-func errClass(err error) string {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return fmt.Sprintf("database error %d", me.Number)
-	}
-	return err.Error()
 }

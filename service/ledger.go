@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -49,7 +50,7 @@ func (l *Ledger) Origin(tenantID string) string { return ledger.Origin(l.host, t
 func (l *Ledger) Checkpoint(ctx context.Context, t *tenant.Tenant) (store.StoredCheckpoint, error) {
 	cp, err := t.Store.Checkpoint(ctx, l.signer, l.verifier, l.Origin(t.Config.ID), l.previous...)
 	if errors.Is(err, store.ErrLedgerInconsistent) {
-		l.log.ErrorContext(ctx, "ledger: refusing to sign a checkpoint", "tenant", t.Config.ID, "error", errClass(err))
+		l.log.ErrorContext(ctx, "ledger: refusing to sign a checkpoint", "tenant", t.Config.ID, "error", logsafe.Error(err))
 		return cp, errorf(codes.DataLoss, "LEDGER_INCONSISTENT", "the tenant's ledger does not extend its last signed checkpoint; the operator must run titular ledger verify")
 	}
 	return cp, err

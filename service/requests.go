@@ -24,6 +24,7 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/export"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -431,7 +432,7 @@ func (s *Requests) DownloadExport(in *lgpdv1.DownloadExportRequest, stream grpc.
 	// sent. The file has already reached the caller: a failure here is
 	// logged, not returned, since it would only glue an error to the body.
 	if err := t.Store.RecordDelivery(context.WithoutCancel(ctx), r.ID, r.SubjectRef, format, exp.SHA256); err != nil {
-		s.log.Error("download: recording the delivery in the ledger failed", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(err))
+		s.log.Error("download: recording the delivery in the ledger failed", "tenant", t.Config.ID, "request_id", r.ID, "error", logsafe.Error(err))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/export"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -71,19 +72,19 @@ func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, ret
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer rcancel()
 		if aerr := t.Store.Abandon(rctx, r.ID, w.owner); aerr != nil {
-			w.log.Warn("worker: giving a request back at shutdown failed; its lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(aerr))
+			w.log.Warn("worker: giving a request back at shutdown failed; its lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", logsafe.Error(aerr))
 		}
 		return true, time.Time{}, ctx.Err()
 	}
 	if err != nil {
-		class := errClass(err)
+		class := logsafe.Error(err)
 		w.log.Error("worker: request failed", "tenant", t.Config.ID, "request_id", r.ID, "attempt", r.Attempts, "error", class)
 		backoff := time.Duration(r.Attempts*r.Attempts) * time.Second
 		// Recorded even when shutdown ended ctx, within a few seconds.
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer rcancel()
 		if rerr := t.Store.Release(rctx, r.ID, w.owner, class, backoff, w.cfg.MaxAttempts); rerr != nil {
-			w.log.Error("worker: release failed; the lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", errClass(rerr))
+			w.log.Error("worker: release failed; the lease will expire", "tenant", t.Config.ID, "request_id", r.ID, "error", logsafe.Error(rerr))
 			return true, time.Now().Add(w.cfg.Lease), nil
 		}
 		return true, time.Now().Add(backoff), nil

@@ -25,17 +25,16 @@ var (
 // run again from the start.
 func IsRetryable(err error) bool { return sqlq.IsRetryable(err) }
 
-// transientMySQL are the server errors a retry may cure: too many
-// connections, a lock wait timeout, a deadlock, the server shutting down,
-// a connection killed.
-var transientMySQL = map[uint16]bool{1040: true, 1205: true, 1213: true, 1053: true, 1927: true}
+// transientMySQL are the server errors a retry may cure besides the
+// retryable ones (a deadlock, a lock wait timeout): too many connections,
+// the server shutting down, a connection killed.
+var transientMySQL = map[uint16]bool{1040: true, 1053: true, 1927: true}
 
 // IsTransient reports an error from a database that could not be reached
 // or was momentarily busy: the caller should retry in a few seconds, and
 // nothing is wrong with the request itself.
 func IsTransient(err error) bool {
-	var me *mysql.MySQLError
 	var ne *net.OpError
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.As(err, &ne) || (errors.As(err, &me) && transientMySQL[me.Number])
+		errors.As(err, &ne) || IsRetryable(err) || transientMySQL[sqlq.Number(err)]
 }

@@ -225,20 +225,23 @@ func (s *Store) OpenExport(ctx context.Context, tenantKey []byte, requestID, for
 			if err != nil {
 				return fmt.Errorf("read export chunk %d: %w", seq, err)
 			}
-			aad := chunkAAD(exp.ID, seq)
+			// Version 2 marks its last chunk. The first chunk says the
+			// version: it opens under one key only.
+			nonce, aad := chunkNonce(seq), chunkAAD(exp.ID, seq)
 			if seq == exp.ChunkCount-1 && aead != v1 {
 				aad = finalAAD(exp.ID, seq, exp.SHA256)
 			}
-			if aead == nil {
-				// The first chunk says the version: it opens under one key only.
-				aead = v2
-				if _, err := v2.Open(nil, chunkNonce(seq), sealed, aad); err != nil {
-					if _, err1 := v1.Open(nil, chunkNonce(seq), sealed, chunkAAD(exp.ID, seq)); err1 == nil {
-						aead, aad = v1, chunkAAD(exp.ID, seq)
-					}
+			var plain []byte
+			switch {
+			case aead != nil:
+				plain, err = aead.Open(sealed[:0], nonce, sealed, aad)
+			default:
+				if plain, err = v2.Open(nil, nonce, sealed, aad); err == nil {
+					aead = v2
+				} else if p, err1 := v1.Open(nil, nonce, sealed, chunkAAD(exp.ID, seq)); err1 == nil {
+					aead, plain, err = v1, p, nil
 				}
 			}
-			plain, err := aead.Open(sealed[:0], chunkNonce(seq), sealed, aad)
 			if err != nil {
 				return fmt.Errorf("export chunk %d failed authentication (altered, reordered, or the export cut short): %w", seq, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/titular/titular/ledger"
+	"github.com/titular/titular/store/storetest"
 )
 
 // attackLedger is a 100-entry ledger with a checkpoint at 60 and one at 100
@@ -92,17 +93,17 @@ func dropTriggers(t *testing.T, db *sql.DB) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var got int
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", TriggerDDLLock).Scan(&got); err != nil || got != 1 {
-		t.Fatalf("take %s: %d, %v", TriggerDDLLock, got, err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", TriggerDDLLock) //nolint:errcheck // released with the session anyway
-	for _, tbl := range []string{"entries", "nodes", "checkpoints"} {
-		for _, op := range []string{"update", "delete"} {
-			if _, err := conn.ExecContext(ctx, "DROP TRIGGER lgpd_ledger_"+tbl+"_no_"+op); err != nil {
-				t.Fatal(err)
+	if err := storetest.UnderTriggerLock(ctx, conn, func() error {
+		for _, tbl := range []string{"entries", "nodes", "checkpoints"} {
+			for _, op := range []string{"update", "delete"} {
+				if _, err := conn.ExecContext(ctx, "DROP TRIGGER lgpd_ledger_"+tbl+"_no_"+op); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -554,13 +553,10 @@ func dropUnderTriggerLock(ctx context.Context, db *sql.DB, name string) error {
 		return err
 	}
 	defer conn.Close()
-	var got int
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", TriggerDDLLock).Scan(&got); err != nil || got != 1 {
-		return fmt.Errorf("take %s: %d, %v", TriggerDDLLock, got, err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", TriggerDDLLock) //nolint:errcheck // released with the session
-	_, err = conn.ExecContext(ctx, "DROP DATABASE `"+name+"`")
-	return err
+	return storetest.UnderTriggerLock(ctx, conn, func() error {
+		_, err := conn.ExecContext(ctx, "DROP DATABASE `"+name+"`")
+		return err
+	})
 }
 
 // Every trigger statement of the embedded migrations takes the server's

@@ -8,6 +8,7 @@ import (
 
 	"github.com/titular/titular/demo"
 	"github.com/titular/titular/examples/realestate"
+	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/server"
 	"github.com/titular/titular/service"
 )
@@ -32,7 +33,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	defer func() {
 		if err := os.RemoveAll(dir); err != nil {
-			log.Warn("titular demo: could not remove its state directory", "dir", dir, "error", err)
+			log.Warn("titular demo: could not remove its state directory", "dir", dir, "error", logsafe.Error(err))
 		}
 	}()
 	fmt.Fprintln(os.Stderr, "titular demo: starting the embedded database, seeding and migrating…")

@@ -12,13 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
-)
 
-// checkEvery bounds how often the files are looked at (one stat each), so
-// a burst of handshakes does not become a burst of system calls.
-const checkEvery = time.Second
+	"github.com/titular/titular/internal/filereload"
+	"github.com/titular/titular/internal/logsafe"
+)
 
 // Options says where the files are and how clients are asked for
 // certificates.
@@ -34,20 +32,14 @@ type Options struct {
 
 // Source holds the current certificate and client CAs.
 type Source struct {
-	opts Options
-	log  *slog.Logger
-
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	pool    *x509.CertPool
-	stamps  [3]stamp
-	checked time.Time
+	opts  Options
+	files *filereload.Value[loaded]
 }
 
-// stamp identifies a version of a file without reading it.
-type stamp struct {
-	mod  time.Time
-	size int64
+// loaded is one parse of the files.
+type loaded struct {
+	cert *tls.Certificate
+	pool *x509.CertPool
 }
 
 // New loads the files once; an error here is a configuration error, so it
@@ -56,78 +48,41 @@ func New(opts Options, log *slog.Logger) (*Source, error) {
 	if opts.CertFile == "" || opts.KeyFile == "" {
 		return nil, errors.New("tls: both cert_file and key_file are needed")
 	}
-	s := &Source{opts: opts, log: log}
-	stamps := s.stat()
-	cert, pool, err := s.load()
+	s := &Source{opts: opts}
+	files, err := filereload.New([]string{opts.CertFile, opts.KeyFile, opts.ClientCAFile}, func() (loaded, error) { return s.load(log) },
+		filereload.Options{
+			OnError: func(err error) {
+				log.Warn("tls: the changed certificate files could not be used; still serving the previous certificate", "error", logsafe.Error(err))
+			},
+			OnReload: func() { log.Info("tls: certificate reloaded", "file", opts.CertFile) },
+		})
 	if err != nil {
 		return nil, err
 	}
-	s.cert, s.pool, s.stamps, s.checked = cert, pool, stamps, time.Now()
+	s.files = files
 	return s, nil
 }
 
-func (s *Source) files() [3]string {
-	return [3]string{s.opts.CertFile, s.opts.KeyFile, s.opts.ClientCAFile}
-}
-
-func (s *Source) stat() [3]stamp {
-	var out [3]stamp
-	for i, f := range s.files() {
-		if f == "" {
-			continue
-		}
-		if fi, err := os.Stat(f); err == nil {
-			out[i] = stamp{fi.ModTime(), fi.Size()}
-		}
-	}
-	return out
-}
-
-func (s *Source) load() (*tls.Certificate, *x509.CertPool, error) {
+func (s *Source) load(log *slog.Logger) (loaded, error) {
 	cert, err := tls.LoadX509KeyPair(s.opts.CertFile, s.opts.KeyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tls: loading cert_file %s and key_file %s: %w", s.opts.CertFile, s.opts.KeyFile, err)
+		return loaded{}, fmt.Errorf("tls: loading cert_file %s and key_file %s: %w", s.opts.CertFile, s.opts.KeyFile, err)
 	}
 	if cert.Leaf != nil && time.Now().After(cert.Leaf.NotAfter) {
-		s.log.Warn("tls: the certificate has expired; clients will refuse it", "file", s.opts.CertFile, "not_after", cert.Leaf.NotAfter)
+		log.Warn("tls: the certificate has expired; clients will refuse it", "file", s.opts.CertFile, "not_after", cert.Leaf.NotAfter)
 	}
 	if s.opts.ClientCAFile == "" {
-		return &cert, nil, nil
+		return loaded{cert: &cert}, nil
 	}
 	pem, err := os.ReadFile(s.opts.ClientCAFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tls: reading client_ca_file: %w", err)
+		return loaded{}, fmt.Errorf("tls: reading client_ca_file: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, nil, fmt.Errorf("tls: client_ca_file %s holds no PEM certificate", s.opts.ClientCAFile)
+		return loaded{}, fmt.Errorf("tls: client_ca_file %s holds no PEM certificate", s.opts.ClientCAFile)
 	}
-	return &cert, pool, nil
-}
-
-// refresh re-reads the files when one of them changed since the last look.
-// A failed reload keeps serving the last good certificate and is logged
-// once per change of the files.
-func (s *Source) refresh() (*tls.Certificate, *x509.CertPool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if time.Since(s.checked) < checkEvery {
-		return s.cert, s.pool
-	}
-	s.checked = time.Now()
-	stamps := s.stat()
-	if stamps == s.stamps {
-		return s.cert, s.pool
-	}
-	s.stamps = stamps
-	cert, pool, err := s.load()
-	if err != nil {
-		s.log.Warn("tls: the changed certificate files could not be used; still serving the previous certificate", "error", err)
-		return s.cert, s.pool
-	}
-	s.cert, s.pool = cert, pool
-	s.log.Info("tls: certificate reloaded", "file", s.opts.CertFile)
-	return cert, pool
+	return loaded{cert: &cert, pool: pool}, nil
 }
 
 // Config is a server configuration for a listener speaking the given
@@ -136,14 +91,14 @@ func (s *Source) refresh() (*tls.Certificate, *x509.CertPool) {
 // it. clientCerts says whether this listener asks for client certificates.
 func (s *Source) Config(clientCerts bool, nextProtos ...string) *tls.Config {
 	build := func() *tls.Config {
-		cert, pool := s.refresh()
+		cur := s.files.Get()
 		c := &tls.Config{
 			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{*cert},
+			Certificates: []tls.Certificate{*cur.cert},
 			NextProtos:   nextProtos,
 		}
-		if clientCerts && pool != nil {
-			c.ClientCAs, c.ClientAuth = pool, s.opts.ClientAuth
+		if clientCerts && cur.pool != nil {
+			c.ClientCAs, c.ClientAuth = cur.pool, s.opts.ClientAuth
 		}
 		return c
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titular/titular/internal/filereload"
 	"github.com/titular/titular/internal/tlstest"
 )
 
@@ -88,7 +89,7 @@ func TestVersionsAndRotation(t *testing.T) {
 	}
 
 	// A rotation caught half-written keeps the previous certificate.
-	time.Sleep(checkEvery + 100*time.Millisecond)
+	time.Sleep(filereload.CheckEvery + 100*time.Millisecond)
 	if err := os.WriteFile(certFile, []byte("-----BEGIN CERTIFICATE-----\ntruncated"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestVersionsAndRotation(t *testing.T) {
 
 	// The finished rotation is picked up without a restart.
 	second := ca.Server(t)
-	time.Sleep(checkEvery + 100*time.Millisecond)
+	time.Sleep(filereload.CheckEvery + 100*time.Millisecond)
 	second.Write(t, dir)
 	if st, err = dial(addr, client); err != nil {
 		t.Fatal(err)

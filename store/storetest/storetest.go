@@ -103,12 +103,28 @@ func dropDatabase(tb testing.TB, name string) error {
 		return err
 	}
 	defer conn.Close()
+	return UnderTriggerLock(ctx, conn, func() error { return dropOrClean(ctx, tb, conn, name) })
+}
+
+// UnderTriggerLock runs fn holding the server-wide lock every trigger DDL
+// and database drop of the test run takes (store.TriggerDDLLock), on conn,
+// so it does not race migrations other tests run meanwhile.
+func UnderTriggerLock(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	var got sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", triggerDDLLock).Scan(&got); err != nil {
 		return err
 	}
+	if got.Int64 != 1 {
+		return fmt.Errorf("%s not taken within 60 s", triggerDDLLock)
+	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", triggerDDLLock) //nolint:errcheck // released with the session anyway
-	_, err = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+	return fn()
+}
+
+// dropOrClean drops the database, removing a stray trigger backup first
+// when MariaDB left one.
+func dropOrClean(ctx context.Context, tb testing.TB, conn *sql.Conn, name string) error {
+	_, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
 	if err == nil || !strayTriggerBackup(err) {
 		return err
 	}
