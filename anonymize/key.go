@@ -3,9 +3,11 @@ package anonymize
 import (
 	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash"
 	"strconv"
 	"sync"
@@ -135,4 +137,18 @@ func (k *Key) sum(domain string, attempt int, msg []byte) ([sha256.Size]byte, er
 	h.Sum(out[:0])
 	d.pool.Put(h)
 	return out, nil
+}
+
+// NewRequestKey returns a key drawn at random for one request (or one sweep
+// of one titular) and never stored: outputs stay consistent within its use,
+// so the same CPF becomes the same fake CPF in every table and joins hold,
+// but once it is dropped no key titular keeps can recompute an output from a
+// guessed input (Art. 12). A keyed hash of a CPF under a kept tenant key is
+// pseudonymization (Art. 13): the CPF space is searched in hours.
+func NewRequestKey() (*Key, error) {
+	secret := make([]byte, minKeyLen)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("anonymize: draw a request key: %w", err)
+	}
+	return NewKey(secret)
 }
