@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/seed"
 )
@@ -25,8 +26,13 @@ func anonymizeHeavyScenario() Scenario {
 			if err != nil {
 				return nil, fmt.Errorf("anonymize plan: %w", err)
 			}
+			// One request key for both variants, so they write the same values.
+			key, err := anonymize.NewRequestKey()
+			if err != nil {
+				return nil, err
+			}
 			env.progress("anonymize-heavy: capturing what ANONYMIZE writes, for the baseline")
-			writes, err := crm.New(t.Store.Now).CaptureAnonymizeWrites(ctx, env.db, plan, t.AnonymizeKey, ids)
+			writes, err := crm.New(t.Store.Now).CaptureAnonymizeWrites(ctx, env.db, plan, key, ids)
 			if err != nil {
 				return nil, err
 			}
@@ -68,7 +74,7 @@ func anonymizeHeavyScenario() Scenario {
 								return 0, err
 							}
 							open = tx
-							res, err := crm.New(t.Store.Now).Anonymize(ctx, read, tx, plan, t.AnonymizeKey, ids)
+							res, err := crm.New(t.Store.Now).Anonymize(ctx, read, tx, plan, key, ids)
 							if err != nil {
 								return 0, err
 							}

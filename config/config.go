@@ -95,9 +95,10 @@ type Tenant struct {
 	// keys are generated into state_dir.
 	SubjectKey keyring.Source `yaml:"subject_key"`
 	LedgerKey  keyring.Source `yaml:"ledger_key"`
-	// AnonymizeKey keys the deterministic anonymizers (fakes, hmac), so one
-	// CPF becomes one fake CPF in every table. Unset: a development key is
-	// generated into state_dir.
+	// AnonymizeKey is no longer used and only accepted so older files still
+	// load (with a warning): a kept key let anyone holding it recompute an
+	// anonymized CPF from the CPF space in hours, so ANONYMIZE and DELETE
+	// key their anonymizers with a secret drawn per request.
 	AnonymizeKey keyring.Source `yaml:"anonymize_key"`
 	// Webhooks receive the tenant's propagation events (webhooks.go).
 	Webhooks []Webhook `yaml:"webhooks"`

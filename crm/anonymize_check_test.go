@@ -49,8 +49,15 @@ func TestAnonymizeRefusesPseudonymization(t *testing.T) {
 		}
 	}
 	held := strings.Replace(doc, "banco:            {category: financeiro, anonymizer: keep,", "banco:            {category: financeiro, anonymizer: {name: mask, params: {keep_first: 2}},", 1)
-	if _, err := crm.PlanAnonymize(mustParseMap(t, held), reg); err != nil {
-		t.Errorf("a keyed anonymizer under a blocking hold must be accepted: %v", err)
+	// A keyed or partial transform is pseudonymization (Art. 13) even under
+	// a hold: once the hold ends the sweep anonymizes the row, and a keyed
+	// value would stay linkable. keep (what the hold retains) is accepted:
+	// the example map keeps banco under its hold.
+	_, err = crm.PlanAnonymize(mustParseMap(t, held), reg)
+	var refused *crm.RefusedError
+	if !errors.As(err, &refused) || len(refused.Reasons) != 1 || refused.Reasons[0].Code != crm.ReasonNotIrreversible ||
+		!strings.Contains(refused.Reasons[0].Message, "repasse.banco") {
+		t.Errorf("a keyed anonymizer under a blocking hold must be refused: %v", err)
 	}
 }
 

@@ -85,9 +85,10 @@ type fieldPlan struct {
 }
 
 // PlanAnonymize checks that m anonymizes every personal field irreversibly
-// and builds the anonymizers. A personal field may keep its value, or use a
-// keyed or partial anonymizer, only in an entity whose retention hold blocks
-// its rows (the law then requires keeping them). Fields of category
+// and builds the anonymizers. A personal field may keep its value only in an
+// entity whose retention hold blocks its rows (the law then requires keeping
+// them); a keyed or partial anonymizer (hmac, mask) is pseudonymization and
+// refused everywhere. Fields of category
 // "contexto" are not personal and are never changed. It returns a
 // *RefusedError naming each offending field.
 func PlanAnonymize(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error) {
@@ -138,7 +139,10 @@ func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*An
 			if forDelete && !a.Irreversible() {
 				continue // retained under the hold
 			}
-			if !a.Irreversible() && !ep.blocks {
+			// keep is what a hold retains; a keyed or partial transform is
+			// never what ANONYMIZE writes, held or not: once the hold ends the
+			// row is anonymized, and a keyed value would stay linkable (Art. 13).
+			if !a.Irreversible() && (!ep.blocks || a.Name() != "keep") {
 				refused.add(ReasonNotIrreversible, e.Name, f.Column, a.Name()+" is keyed or partial",
 					fmt.Sprintf("O campo %s.%s (%s) usa o anonimizador %q, que %s; a anonimização precisa ser irreversível.",
 						e.Name, f.Column, f.Label, a.Name(), notIrreversibleWhy(a.Name())))

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/titular/titular/anonymize"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
@@ -40,6 +41,14 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 	if err != nil {
 		return err
 	}
+	// The values are derived from a secret drawn for this run and dropped
+	// with it: consistent across the titular's tables within the request, so
+	// joins hold, but no key titular keeps can recompute them (Art. 12). A
+	// retried run draws another; the first run's writes were rolled back.
+	key, err := anonymize.NewRequestKey()
+	if err != nil {
+		return err
+	}
 	err = w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
 		// The walk reads a snapshot on its own connection while tx writes:
 		// rows stream through in batches instead of piling up in memory.
@@ -50,7 +59,7 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 			return fmt.Errorf("begin snapshot: %w", err)
 		}
 		defer read.Close()
-		res, err := crm.New(t.Store.Now).Anonymize(ctx, read.CRM(), tx.CRM(), plan, t.AnonymizeKey, r.Subject)
+		res, err := crm.New(t.Store.Now).Anonymize(ctx, read.CRM(), tx.CRM(), plan, key, r.Subject)
 		if err != nil {
 			return err
 		}

@@ -18,13 +18,18 @@ import (
 // and release date (Art. 16 I, 18 §4 II).
 func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
 	// Held rows of an entity with on_delete: anonymize are anonymized on
-	// their non-retained fields with the tenant's anonymizers and key.
+	// their non-retained fields with the tenant's anonymizers, keyed by a
+	// secret drawn for this request and never kept (Art. 12).
 	plan, err := crm.PlanDelete(t.Map, t.Anonymizers)
 	if err != nil {
 		return err
 	}
+	key, err := anonymize.NewRequestKey()
+	if err != nil {
+		return err
+	}
 	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
-		res, err := eraseSubject(ctx, crm.New(t.Store.Now), tx, plan, t.AnonymizeKey, t.Map, r)
+		res, err := eraseSubject(ctx, crm.New(t.Store.Now), tx, plan, key, t.Map, r)
 		if err != nil {
 			return err
 		}

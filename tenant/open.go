@@ -18,6 +18,7 @@ import (
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/store"
 )
 
@@ -40,12 +41,10 @@ func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, e
 	}
 	t := &Tenant{Config: tc, Map: m, Anonymizers: r.anon}
 	t.unused = sync.NewCond(&t.mu)
-	anonSecret, err := r.keys.Key(tc.ID, "anonymize", tc.AnonymizeKey)
-	if err != nil {
-		return nil, err
-	}
-	if t.AnonymizeKey, err = anonymize.NewKey(anonSecret); err != nil {
-		return nil, fmt.Errorf("anonymize key: %w", err)
+	if tc.AnonymizeKey != (keyring.Source{}) {
+		// Kept keys are what made anonymized values recomputable: ANONYMIZE
+		// now draws a key per request (anonymize.NewRequestKey).
+		r.log.Warn("anonymize_key is no longer used and can be removed: anonymization derives its values from a secret drawn for each request and never stored", "tenant", tc.ID)
 	}
 	if t.ExportKey, err = r.keys.Key(tc.ID, "export", tc.ExportKey); err != nil {
 		return nil, err

@@ -34,10 +34,9 @@ type Tenant struct {
 	Map       *datamap.Map
 	Store     *store.Store
 	ExportKey []byte
-	// Anonymizers builds the map's anonymizers; AnonymizeKey keys them
-	// (keyring purpose "anonymize").
-	Anonymizers  *anonymize.Registry
-	AnonymizeKey *anonymize.Key
+	// Anonymizers builds the map's anonymizers. They are keyed per request
+	// (anonymize.NewRequestKey), never with a key the tenant keeps.
+	Anonymizers *anonymize.Registry
 	// Endpoints are the tenant's webhook endpoints by name, secrets read.
 	Endpoints map[string]Endpoint
 

@@ -218,7 +218,7 @@ func checkSecrets(cfg *config.Config, t config.Tenant) []string {
 	for _, k := range []struct {
 		purpose string
 		src     keyring.Source
-	}{{"export", t.ExportKey}, {"subject", t.SubjectKey}, {"ledger", t.LedgerKey}, {"anonymize", t.AnonymizeKey}} {
+	}{{"export", t.ExportKey}, {"subject", t.SubjectKey}, {"ledger", t.LedgerKey}} {
 		if k.src.File == "" && k.src.Env == "" {
 			continue
 		}
