@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -267,5 +268,39 @@ func TestSweepAnonymizesHeldRowsOfAnonymize(t *testing.T) {
 	}
 	if again := sweepTotal(sweepRun(t, s, m, SweepOptions{})); again.Due != 0 || again.Anonymized != 0 {
 		t.Errorf("a second sweep found work: %+v", again)
+	}
+}
+
+// TestSweepKeepsWhatTheMapCannotAnonymize: when the map cannot anonymize an
+// entity (a personal field of pessoa without an anonymizer), its
+// still-referenced rows stay blocked, the report naming the field, while
+// the other entities' rows are released.
+func TestSweepKeepsWhatTheMapCannotAnonymize(t *testing.T) {
+	s, db, m, sc := sweepSeeded(t)
+	buyer := crmtest.IDs(sc["comprador_2023"])
+	if _, err := sweepDelete(t, s, m, buyer); err != nil {
+		t.Fatal(err)
+	}
+	p := m.Entity("pessoa")
+	p.Fields[crmtest.FieldIndex(p, "nome")].Anonymizer = nil
+	sweepClock(s).t = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	rep := sweepRun(t, s, m, SweepOptions{})
+	for _, c := range rep.Entities {
+		switch c.Entity {
+		case "pessoa":
+			if c.Held != 1 || c.Anonymized != 0 || !strings.Contains(c.Refused, "pessoa.nome") {
+				t.Errorf("pessoa: %+v; want the buyer's record kept, naming the field", c)
+			}
+		case "reserva":
+			if c.Anonymized != 1 {
+				t.Errorf("reserva: %+v; want the sale anonymized", c)
+			}
+		}
+	}
+	if n := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NULL AND entity = 'pessoa'"); n != 1 {
+		t.Errorf("%d pessoa blocks open, want 1", n)
+	}
+	if rep.Completed != 0 {
+		t.Errorf("an erasure with a row still blocked was completed")
 	}
 }
