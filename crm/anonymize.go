@@ -26,6 +26,10 @@ type AnonymizeResult struct {
 	Entities  []AnonymizeCount `json:"entities"`
 	Holds     []Hold           `json:"holds"`
 	TotalRows int64            `json:"total_rows"`
+	// Blocks are the rows a hold kept as they were, for the caller to
+	// record (lgpd_blocks) so the sweep anonymizes them when the hold ends.
+	// Not part of the stored result.
+	Blocks []Block `json:"-"`
 }
 
 // Anonymize anonymizes the titular's rows. The rows are found by a
@@ -54,7 +58,7 @@ func (x *Executor) Anonymize(ctx context.Context, read Querier, tx Querier, p *A
 	if _, err := WalkWith(ctx, read, p.m, ids, sink, WalkOptions{Extra: retentionColumn}); err != nil {
 		return nil, err
 	}
-	res := &AnonymizeResult{Entities: sink.counts}
+	res := &AnonymizeResult{Entities: sink.counts, Blocks: sink.blocks}
 	for _, c := range sink.counts {
 		res.TotalRows += c.Rows
 		if h := sink.holds[c.Entity]; h != nil {
@@ -126,6 +130,7 @@ type anonymizeSink struct {
 	held   int64
 	counts []AnonymizeCount
 	holds  map[string]*Hold
+	blocks []Block
 	// bumps remembers values whose output moved to a later attempt after a
 	// UNIQUE collision, so later copies of the value follow (joins hold).
 	bumps map[string]int
@@ -172,7 +177,7 @@ func (k *anonymizeSink) KeyedRow(key, values, extra []any) error {
 	ep := k.cur.plan
 	if ep.blocks && len(extra) > 0 {
 		if until, ok := releaseAt(ep.e.Retention, extra[0]); ok && until.After(k.now) {
-			k.hold(ep.e, until)
+			k.hold(ep.e, key, until)
 			return nil
 		}
 	}
@@ -221,9 +226,12 @@ func (k *anonymizeSink) EndEntity(e *datamap.Entity, _ int64) error {
 	return nil
 }
 
-// hold records a row kept by its entity's retention hold.
-func (k *anonymizeSink) hold(e *datamap.Entity, until time.Time) {
+// hold records a row kept by its entity's retention hold, and its block.
+func (k *anonymizeSink) hold(e *datamap.Entity, key []any, until time.Time) {
 	k.held++
+	u := until
+	k.blocks = append(k.blocks, Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(key), Basis: e.Retention.Basis,
+		Reference: e.Retention.Reference, OnDelete: e.Retention.OnDelete, Until: &u})
 	h := k.holds[e.Name]
 	if h == nil {
 		h = &Hold{Entity: e.Name, Basis: e.Retention.Basis, Reference: e.Retention.Reference}

@@ -108,6 +108,19 @@ func PlanDelete(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error)
 
 // planAnonymize builds either plan; forDelete selects PlanDelete's rules.
 func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*AnonymizePlan, error) {
+	p, refused, err := buildPlan(m, reg, forDelete)
+	if err != nil {
+		return nil, err
+	}
+	if len(refused.Reasons) > 0 {
+		return nil, refused
+	}
+	return p, nil
+}
+
+// buildPlan builds the plan and, apart, what it refuses: PlanRelease
+// refuses entity by entity where an ANONYMIZE refuses the whole map.
+func buildPlan(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*AnonymizePlan, *RefusedError, error) {
 	p := &AnonymizePlan{m: m, entities: map[string]*entityPlan{}}
 	refused := &RefusedError{}
 	for _, e := range m.Entities {
@@ -134,7 +147,7 @@ func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*An
 			}
 			a, err := reg.New(f.Anonymizer.Name, f.Anonymizer.Params)
 			if err != nil {
-				return nil, fmt.Errorf("entity %s field %s: %w", e.Name, f.Column, err)
+				return nil, nil, fmt.Errorf("entity %s field %s: %w", e.Name, f.Column, err)
 			}
 			if forDelete && !a.Irreversible() {
 				continue // retained under the hold
@@ -153,10 +166,7 @@ func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*An
 			}
 		}
 	}
-	if len(refused.Reasons) > 0 {
-		return nil, refused
-	}
-	return p, nil
+	return p, refused, nil
 }
 
 // notIrreversibleWhy explains, in pt-BR, why an anonymizer is not anonymization.

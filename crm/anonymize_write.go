@@ -39,8 +39,9 @@ type batchWriter struct {
 	val     [][]any // [field][row]
 	att     [][]int // [field][row]
 	chg     [][]bool
-	// totals over the request: rows and values (row × column) changed
-	rowsChanged, valuesChanged int64
+	// totals over the request: rows and values (row × column) changed, and
+	// the rows the server reports it changed (RowsAffected)
+	rowsChanged, valuesChanged, rowsAffected int64
 }
 
 func newBatchWriter(e *datamap.Entity, fields []boundField) *batchWriter {
@@ -93,9 +94,12 @@ func (w *batchWriter) flush(ctx context.Context, tx Querier, k *anonymizeSink) e
 	}
 	query, args := w.update()
 	if query != "" {
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
 			return fmt.Errorf("anonymize %s: %w", w.e.Table, err)
 		}
+		n, _ := res.RowsAffected()
+		w.rowsAffected += n
 	}
 	for j := range w.n {
 		changed := false

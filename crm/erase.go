@@ -186,10 +186,22 @@ func deleteBatch(ctx context.Context, tx Querier, e *datamap.Entity, keys [][]an
 }
 
 // DeleteRow deletes the row of e with key, as the sweep does when its hold
-// has ended. It reports false, deleting nothing, when the row is still
-// referenced (a foreign key refuses) or already gone.
-func DeleteRow(ctx context.Context, tx Querier, e *datamap.Entity, key []any) (bool, error) {
-	return deleteRow(ctx, tx, e, key)
+// has ended. It reports how many rows the server deleted (RowsAffected: 0
+// when the row had already gone) and whether a foreign key refused, the row
+// being still referenced, in which case nothing was deleted.
+func DeleteRow(ctx context.Context, tx Querier, e *datamap.Entity, key []any) (deleted int64, referenced bool, err error) {
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+keyWhere(e), key...)
+	if sqlq.Number(err) == errRowReferenced {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("delete from %s: %w", e.Table, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, fmt.Errorf("delete from %s: %w", e.Table, err)
+	}
+	return n, false, nil
 }
 
 // Reaches reports whether the map reaches any row of ids, locking what it

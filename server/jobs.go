@@ -30,7 +30,7 @@ func newScheduler(cfg *config.Config, tenants *tenant.Registry, worker *service.
 			return err
 		},
 		Sweep: func(ctx context.Context, t *tenant.Tenant) error {
-			return Sweep(ctx, t, false, func(format string, a ...any) {
+			return Sweep(ctx, t, service.SweepOptions{}, func(format string, a ...any) {
 				log.Info("sweep", "report", fmt.Sprintf(format, a...))
 			})
 		},

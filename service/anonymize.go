@@ -31,7 +31,8 @@ func checkAnonymizable(t *tenant.Tenant) error {
 // anonymize runs an ANONYMIZE in one transaction: the titular's rows are
 // found in a snapshot and rewritten with the map's anonymizers, except rows
 // a retention hold blocks, which the result names with basis and release
-// date (Art. 16 I, 18 §4 II).
+// date (Art. 16 I, 18 §4 II) and lgpd_blocks records, so the sweep
+// anonymizes them when the hold ends (Sweep).
 func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
 	plan, err := crm.PlanAnonymize(t.Map, t.Anonymizers)
 	var refused *crm.RefusedError
@@ -63,11 +64,11 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 		if err != nil {
 			return err
 		}
-		if err := tx.RecordAnonymization(ctx, r.SubjectRef, res); err != nil {
+		if err := tx.RecordAnonymization(ctx, r.ID, r.SubjectRef, res); err != nil {
 			return err
 		}
 		reasons := holdReasons(res.Holds, func(h crm.Hold) string {
-			return fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados depois", h.Rows)
+			return fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados automaticamente quando o prazo terminar", h.Rows)
 		})
 		var entities []string
 		for _, e := range res.Entities {

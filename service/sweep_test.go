@@ -96,6 +96,25 @@ func sweepDelete(t *testing.T, s *store.Store, m *datamap.Map, ids crm.Identifie
 	return res, err
 }
 
+// sweepRun runs a sweep with the demo map's registry.
+func sweepRun(t *testing.T, s *store.Store, m *datamap.Map, opts SweepOptions) *SweepReport {
+	t.Helper()
+	rep, err := Sweep(context.Background(), s, m, anonymize.NewRegistry(), opts)
+	if err != nil {
+		t.Fatalf("sweep %+v: %v", opts, err)
+	}
+	return rep
+}
+
+// sweepTotal sums a report's entities.
+func sweepTotal(rep *SweepReport) SweepCount {
+	var t SweepCount
+	for _, c := range rep.Entities {
+		t.Due, t.Erased, t.Anonymized, t.Gone, t.Held = t.Due+c.Due, t.Erased+c.Erased, t.Anonymized+c.Anonymized, t.Gone+c.Gone, t.Held+c.Held
+	}
+	return t
+}
+
 // sweepConsent records a consent in its own transaction.
 func sweepConsent(t *testing.T, s *store.Store, rec store.ConsentRecord) {
 	t.Helper()
@@ -128,56 +147,53 @@ func TestSweepErasesWhenHoldsEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dry, err := SweepHolds(context.Background(), s, m, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range dry {
-		if c.Entity == "reserva" && c.Due != 0 {
-			t.Errorf("in 2026 the 2023-2024 sales are not due: %+v", dry)
+	dry := sweepRun(t, s, m, SweepOptions{DryRun: true})
+	for _, c := range dry.Entities {
+		if c.Entity == "reserva" && (c.Due != 0 || c.Erased != 0 || c.Anonymized != 0 || c.Held == 0 || c.NextRelease == nil) {
+			t.Errorf("in 2026 the 2023-2024 sales are held, with a release date: %+v", c)
 		}
 	}
+	sales := crmtest.Column[string](t, db, "SELECT row_key FROM lgpd_blocks WHERE entity = 'reserva' AND subject_ref = ?", subjectRefOf(t, db, buyer))
+	if len(sales) == 0 {
+		t.Fatal("the 2023 buyer's DELETE blocked no sale")
+	}
 	sweepClock(s).t = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
-	dry, err = SweepHolds(context.Background(), s, m, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	due := int64(0)
-	for _, c := range dry {
-		due += c.Due
-	}
-	if due == 0 || len(crmtest.Reach(t, db, m, pep)) == 0 {
+	dry = sweepRun(t, s, m, SweepOptions{DryRun: true})
+	if tot := sweepTotal(dry); tot.Due == 0 || tot.Erased == 0 || len(crmtest.Reach(t, db, m, pep)) == 0 {
 		t.Fatalf("a dry run in 2040 must find due rows and change nothing: %+v", dry)
 	}
-	got, err := SweepHolds(context.Background(), s, m, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var erased, kept int64
-	for _, c := range got {
-		erased, kept = erased+c.Erased, kept+c.Kept
-	}
-	if erased == 0 {
+	got := sweepRun(t, s, m, SweepOptions{})
+	tot := sweepTotal(got)
+	if tot.Erased == 0 {
 		t.Fatalf("sweep erased nothing: %+v", got)
 	}
 	if left := crmtest.Reach(t, db, m, pep); len(left) != 0 {
 		t.Errorf("after every hold ended the PEP buyer must be gone: %v", left)
 	}
 	// The 2023 buyer's sale is still referenced by the spouse's own
-	// association row (another titular's data): it stays blocked, kept.
-	if kept == 0 || crmtest.Reach(t, db, m, buyer)["reserva"] == 0 {
-		t.Errorf("a sale another titular's rows reference must be kept: %+v", got)
+	// association row (another titular's data): it cannot be deleted, so
+	// it is anonymized in place, and the buyer's record it points at too.
+	if tot.Anonymized == 0 || len(crmtest.Reach(t, db, m, buyer)) != 0 {
+		t.Errorf("a sale another titular's rows reference must be anonymized: %+v, reach %v", got, crmtest.Reach(t, db, m, buyer))
 	}
-	if n := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NULL"); n != int(kept) {
-		t.Errorf("%d blocks open, want the %d kept ones", n, kept)
+	for _, k := range sales {
+		crmtest.RowByKey(t, db, m.Entity("reserva"), k) // still there
 	}
+	if found := crmtest.ScanMapped(t, db, m, crmtest.Needles(buyer)); len(found) != 0 {
+		t.Errorf("the buyer's identifiers remain in %v", found)
+	}
+	if n := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NULL"); n != int(tot.Held) {
+		t.Errorf("%d blocks open, want the %d held ones", n, tot.Held)
+	}
+	sweepVerify(t, s)
 }
 
 // TestCompleteErasuresAfterHoldsEnd: once the sweep has released the last
 // held row of a partly erased titular, their identifiers, subject index
-// entries and consent evidence go too, with a ledger leaf; a titular whose
-// held rows remain, or who came back (a CONSENT after the DELETE, or new
-// rows in the CRM), is left alone.
+// entries and consent evidence go too, with a ledger leaf (for the 2023
+// buyer too, whose still-referenced sale the sweep anonymized); a titular
+// who came back (a CONSENT after the DELETE, or new rows in the CRM) is
+// left alone. The dry run reports the same completions as the run.
 func TestCompleteErasuresAfterHoldsEnd(t *testing.T) {
 	comeBacks := map[string]func(t *testing.T, s *store.Store, db *sql.DB, ids crm.Identifiers){
 		"newer consent": func(t *testing.T, s *store.Store, db *sql.DB, ids crm.Identifiers) {
@@ -225,17 +241,19 @@ func testCompleteErasures(t *testing.T, comeBack func(t *testing.T, s *store.Sto
 		t.Fatalf("before any hold ends: %d %v, want nothing completed", n, err)
 	}
 	clock.t = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := SweepHolds(context.Background(), s, m, false); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := CompleteErasures(context.Background(), s, m, true); err != nil || n != 1 {
-		t.Fatalf("dry run: %d %v, want the PEP buyer only", n, err)
+	// The dry run releases the holds and completes in one transaction it
+	// rolls back: it sees the completion the run will make.
+	// Both buyers are completed: the PEP's rows are erased, the 2023
+	// buyer's sale (referenced by the spouse's part in it) anonymized.
+	buyerRef := subjectRefOf(t, db, buyer)
+	if rep := sweepRun(t, s, m, SweepOptions{DryRun: true}); rep.Completed != 2 {
+		t.Fatalf("dry run: %d completed, want both buyers", rep.Completed)
 	}
 	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", consent.SubjectRef); c == 0 {
 		t.Fatal("a dry run forgot the subject")
 	}
-	if n, err := CompleteErasures(context.Background(), s, m, false); err != nil || n != 1 {
-		t.Fatalf("complete: %d %v, want the PEP buyer only", n, err)
+	if rep := sweepRun(t, s, m, SweepOptions{}); rep.Completed != 2 {
+		t.Fatalf("complete: %d, want both buyers", rep.Completed)
 	}
 	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", consent.SubjectRef); c != 0 {
 		t.Errorf("%d subject index entries left for the completed titular", c)
@@ -246,10 +264,13 @@ func testCompleteErasures(t *testing.T, comeBack func(t *testing.T, s *store.Sto
 	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_consents WHERE subject_ref = ? AND evidence_ip IS NOT NULL", consent.SubjectRef); c != 0 {
 		t.Error("consent evidence past its retention outlived the completed erasure")
 	}
-	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_ledger_pending WHERE leaf LIKE ?", "%"+store.EventErasureCompleted+"%"); c != 1 {
-		t.Errorf("%d erasure.completed leaves, want 1", c)
+	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", buyerRef); c != 0 {
+		t.Errorf("%d subject index entries left for the 2023 buyer, whose kept sale was anonymized", c)
 	}
-	for name, ref := range map[string]string{"buyer with a kept sale": subjectRefOf(t, db, buyer), "returning titular": returningRef} {
+	if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_ledger_pending WHERE leaf LIKE ?", "%"+store.EventErasureCompleted+"%"); c != 2 {
+		t.Errorf("%d erasure.completed leaves, want 2", c)
+	}
+	for name, ref := range map[string]string{"returning titular": returningRef} {
 		if c := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", ref); c == 0 {
 			t.Errorf("%s: forgotten, but must be left alone", name)
 		}
@@ -289,7 +310,15 @@ func TestCompleteErasuresWindow(t *testing.T) {
 	}
 	released := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock.t = released
-	if _, err := SweepHolds(context.Background(), s, m, false); err != nil {
+	// A request still to run keeps the sweep from completing the erasure
+	// at once, so the window can be looked at.
+	if _, err := db.Exec("UPDATE lgpd_requests SET status = ? WHERE kind = ?", store.StatusReceived, store.KindConfirm); err != nil {
+		t.Fatal(err)
+	}
+	if rep := sweepRun(t, s, m, SweepOptions{}); rep.Completed != 0 || sweepTotal(rep).Erased == 0 {
+		t.Fatalf("the sweep must erase the held rows and complete nothing yet: %+v", rep)
+	}
+	if _, err := db.Exec("UPDATE lgpd_requests SET status = ?", store.StatusCompleted); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -317,14 +346,7 @@ func TestLedgerRecordsDeferredErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	sweepClock(s).t = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
-	got, err := SweepHolds(context.Background(), s, m, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var erased int64
-	for _, c := range got {
-		erased += c.Erased
-	}
+	erased := sweepTotal(sweepRun(t, s, m, SweepOptions{})).Erased
 	if _, err := s.Integrate(context.Background()); err != nil {
 		t.Fatalf("integrate: %v", err)
 	}
@@ -368,20 +390,14 @@ func TestSweepCountsOnceWhenRetried(t *testing.T) {
 		}
 		return nil
 	}))
-	got, err := SweepHolds(context.Background(), retried, m, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := sweepRun(t, retried, m, SweepOptions{})
 	if deadlocks != 1 {
 		t.Fatalf("the failpoint ran %d times; the test needs one rerun", deadlocks)
 	}
 	released := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NOT NULL")
 	kept := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM lgpd_blocks WHERE released_at IS NULL")
-	var erased, keptCount, due int64
-	for _, c := range got {
-		erased, keptCount, due = erased+c.Erased, keptCount+c.Kept, due+c.Due
-	}
-	if released == 0 || erased != int64(released) || keptCount != int64(kept) || due != erased+keptCount {
-		t.Errorf("reported %d erased, %d kept of %d due; the database has %d released and %d kept", erased, keptCount, due, released, kept)
+	tot := sweepTotal(got)
+	if released == 0 || tot.Erased != int64(released) || tot.Held != int64(kept) || tot.Due != tot.Erased+tot.Held {
+		t.Errorf("reported %+v; the database has %d released and %d kept", tot, released, kept)
 	}
 }

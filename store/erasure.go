@@ -24,10 +24,11 @@ func (x *Tx) RecordErasure(ctx context.Context, requestID, subjectRef string, re
 	now := x.s.now()
 	for _, b := range res.Blocks {
 		_, err := x.tx.ExecContext(ctx, `INSERT INTO lgpd_blocks
- (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at, release_action)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'delete')
  ON DUPLICATE KEY UPDATE entity = VALUES(entity), request_id = VALUES(request_id), basis = VALUES(basis),
- reference = VALUES(reference), on_delete = VALUES(on_delete), release_at = VALUES(release_at), released_at = NULL`,
+ reference = VALUES(reference), on_delete = VALUES(on_delete), release_at = VALUES(release_at), released_at = NULL,
+ release_action = 'delete', released_as = NULL`,
 			b.Entity, b.Table, b.RowKey, subjectRef, requestID, b.Basis, sqlq.Truncate(b.Reference, 500), b.OnDelete, b.Until, now)
 		if err != nil {
 			return nil, fmt.Errorf("block %s row: %w", b.Entity, err)
@@ -51,7 +52,32 @@ func (x *Tx) RecordErasure(ctx context.Context, requestID, subjectRef string, re
 // RecordAnonymization records what an ANONYMIZE did: as DELETE does, the
 // titular's earlier exports (copies of what is now anonymized) are dropped,
 // and when no hold kept anything their requests forget the identifiers.
-func (x *Tx) RecordAnonymization(ctx context.Context, subjectRef string, res *crm.AnonymizeResult) error {
+// Each row a hold kept as it was goes into lgpd_blocks with release_action
+// 'anonymize', so the sweep anonymizes it when the hold ends (the promise
+// the result makes). A row a DELETE already blocked stays the DELETE's: it
+// is erased at release, which is more than anonymizing it.
+func (x *Tx) RecordAnonymization(ctx context.Context, requestID, subjectRef string, res *crm.AnonymizeResult) error {
+	now := x.s.now()
+	for _, b := range res.Blocks {
+		// In ON DUPLICATE KEY UPDATE, later assignments see the earlier
+		// ones' new values: the DELETE test reads the row's old state first.
+		_, err := x.tx.ExecContext(ctx, `INSERT INTO lgpd_blocks
+ (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at, release_action)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'anonymize')
+ ON DUPLICATE KEY UPDATE
+ request_id = IF(released_at IS NULL AND release_action = 'delete', request_id, VALUES(request_id)),
+ basis = IF(released_at IS NULL AND release_action = 'delete', basis, VALUES(basis)),
+ reference = IF(released_at IS NULL AND release_action = 'delete', reference, VALUES(reference)),
+ on_delete = IF(released_at IS NULL AND release_action = 'delete', on_delete, VALUES(on_delete)),
+ release_at = IF(released_at IS NULL AND release_action = 'delete', release_at, VALUES(release_at)),
+ released_as = IF(released_at IS NULL AND release_action = 'delete', released_as, NULL),
+ release_action = IF(released_at IS NULL AND release_action = 'delete', 'delete', 'anonymize'),
+ released_at = NULL`,
+			b.Entity, b.Table, b.RowKey, subjectRef, requestID, b.Basis, sqlq.Truncate(b.Reference, 500), b.OnDelete, b.Until, now)
+		if err != nil {
+			return fmt.Errorf("block %s row: %w", b.Entity, err)
+		}
+	}
 	if err := x.s.dropSubjectExports(ctx, x.tx, subjectRef); err != nil {
 		return err
 	}
@@ -96,34 +122,53 @@ func (s *Store) dropSubjectExports(ctx context.Context, tx *sql.Tx, subjectRef s
 
 // Block is an unreleased row of lgpd_blocks the sweep may release.
 type Block struct {
-	ID     int64
-	Entity string
-	Key    []any
+	ID         int64
+	Entity     string
+	Key        []any
+	SubjectRef string
+	// Action is what the sweep does once the hold ends: ActionDelete or
+	// ActionAnonymize.
+	Action string
 	// Dependant rows were kept only because held rows referenced them.
 	Dependant bool
 }
+
+// What the sweep does to a blocked row when its hold ends
+// (lgpd_blocks.release_action).
+const (
+	// ActionDelete: a DELETE kept the row; it is deleted, or anonymized when
+	// rows the sweep cannot delete still reference it.
+	ActionDelete = "delete"
+	// ActionAnonymize: an ANONYMIZE had to leave the row as it was.
+	ActionAnonymize = "anonymize"
+)
+
+// What the sweep did to a released row (lgpd_blocks.released_as, and the
+// To of its ledger leaf).
+const (
+	ReleasedErased     = "ERASED"
+	ReleasedAnonymized = "ANONYMIZED"
+	// ReleasedGone: the row had already left the CRM; nothing was changed.
+	ReleasedGone = "GONE"
+)
 
 // SweepBatch bounds how many blocks one sweep transaction releases.
 const SweepBatch = 500
 
 // DueBlocks lists unreleased blocks past their release date, plus the
 // dependant blocks (no date) worth retrying, in id order after `after`, at
-// most SweepBatch. With lock they are locked (SKIP LOCKED: another sweep
-// takes the others).
-func (r Reads) DueBlocks(ctx context.Context, after int64, lock bool) ([]Block, error) {
-	q := `SELECT id, entity, row_key, release_at IS NULL FROM lgpd_blocks
- WHERE released_at IS NULL AND (release_at <= ? OR release_at IS NULL) AND id > ? ORDER BY id LIMIT ?`
-	if lock {
-		q += " FOR UPDATE SKIP LOCKED"
-	}
-	rows, err := r.q.QueryContext(ctx, q, r.s.now(), after, SweepBatch)
+// most SweepBatch, locked (SKIP LOCKED: another sweep takes the others).
+func (r Reads) DueBlocks(ctx context.Context, after int64) ([]Block, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT id, entity, row_key, subject_ref, release_action, release_at IS NULL FROM lgpd_blocks
+ WHERE released_at IS NULL AND (release_at <= ? OR release_at IS NULL) AND id > ? ORDER BY id LIMIT ?
+ FOR UPDATE SKIP LOCKED`, r.s.now(), after, SweepBatch)
 	if err != nil {
 		return nil, fmt.Errorf("list due blocks: %w", err)
 	}
 	return collect(rows, "list due blocks", func(rows *sql.Rows) (Block, error) {
 		var b Block
 		var key string
-		if err := rows.Scan(&b.ID, &b.Entity, &key, &b.Dependant); err != nil {
+		if err := rows.Scan(&b.ID, &b.Entity, &key, &b.SubjectRef, &b.Action, &b.Dependant); err != nil {
 			return b, err
 		}
 		if b.Key, err = crm.ParseRowKey(key); err != nil {
@@ -133,14 +178,14 @@ func (r Reads) DueBlocks(ctx context.Context, after int64, lock bool) ([]Block, 
 	})
 }
 
-// ReleaseBlock records that the sweep erased block id's row, with its
-// ledger leaf.
-func (x *Tx) ReleaseBlock(ctx context.Context, id int64) error {
+// ReleaseBlock records that the sweep released block b's row, as one of
+// the Released* outcomes, with its ledger leaf.
+func (x *Tx) ReleaseBlock(ctx context.Context, b Block, as string) error {
 	now := x.s.now()
-	if _, err := x.tx.ExecContext(ctx, "UPDATE lgpd_blocks SET released_at = ? WHERE id = ?", now, id); err != nil {
+	if _, err := x.tx.ExecContext(ctx, "UPDATE lgpd_blocks SET released_at = ?, released_as = ? WHERE id = ?", now, as, b.ID); err != nil {
 		return fmt.Errorf("release block: %w", err)
 	}
-	return x.s.appendErasureLeaf(ctx, x.tx, id, now)
+	return x.s.appendReleaseLeaf(ctx, x.tx, b, as, now)
 }
 
 // EventErasureCompleted is a partly erased titular whose last held row the

@@ -62,15 +62,24 @@ func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id string, fr
 	return s.insertLeaves(ctx, tx, []ledger.Leaf{requestLeaf(id, kind, ref, from, to, at, result, reasons, exports)})
 }
 
-// EventErasureReleased is a blocked row erased once its retention hold
-// ended: the deferred part of a DELETE.
+// EventErasureReleased is a blocked row erased (or, still referenced by
+// other rows, anonymized) once its retention hold ended: the deferred part
+// of a DELETE.
 const EventErasureReleased = "erasure.released"
 
-// appendErasureLeaf records the sweep's erasure of one blocked row, under
-// the DELETE request and subject reference that blocked it.
-func (s *Store) appendErasureLeaf(ctx context.Context, tx *sql.Tx, blockID int64, at time.Time) error {
-	l := ledger.Leaf{Event: EventErasureReleased, Kind: string(KindDelete), From: "BLOCKED", To: "ERASED", At: at}
-	err := tx.QueryRowContext(ctx, "SELECT request_id, subject_ref FROM lgpd_blocks WHERE id = ?", blockID).Scan(&l.RequestID, &l.SubjectRef)
+// EventAnonymizationReleased is a row an ANONYMIZE had to leave as it was,
+// anonymized by the sweep once its hold ended.
+const EventAnonymizationReleased = "anonymization.released"
+
+// appendReleaseLeaf records the sweep's release of one blocked row, under
+// the request and subject reference that blocked it; To says what the
+// sweep did (Released*).
+func (s *Store) appendReleaseLeaf(ctx context.Context, tx *sql.Tx, b Block, as string, at time.Time) error {
+	l := ledger.Leaf{Event: EventErasureReleased, Kind: string(KindDelete), From: "BLOCKED", To: as, At: at}
+	if b.Action == ActionAnonymize {
+		l.Event, l.Kind = EventAnonymizationReleased, string(KindAnonymize)
+	}
+	err := tx.QueryRowContext(ctx, "SELECT request_id, subject_ref FROM lgpd_blocks WHERE id = ?", b.ID).Scan(&l.RequestID, &l.SubjectRef)
 	if err != nil {
 		return fmt.Errorf("ledger leaf of a released block: %w", err)
 	}

@@ -101,7 +101,7 @@ type ExportRecords interface {
 // what it forgets of the titular (identifiers, exports, consent evidence).
 type ErasureRecords interface {
 	RecordErasure(ctx context.Context, requestID, subjectRef string, res *crm.DeleteResult, keep *datamap.Retention) (*DeleteOutcome, error)
-	RecordAnonymization(ctx context.Context, subjectRef string, res *crm.AnonymizeResult) error
+	RecordAnonymization(ctx context.Context, requestID, subjectRef string, res *crm.AnonymizeResult) error
 	ForgetSubject(ctx context.Context, ref string) (int64, error)
 }
 

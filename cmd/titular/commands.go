@@ -23,7 +23,7 @@ Usage:
   titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
   titular migrate        --config FILE [--concurrency N] [--tenant ID]
   titular purposes load --config FILE --tenant ID --file FILE
-  titular sweep          --config FILE [--tenant ID] [--dry-run]
+  titular sweep          --config FILE [--tenant ID] [--dry-run [--as-of YYYY-MM-DD]]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE
   titular tenants list   --config FILE [--concurrency N] [--json]
