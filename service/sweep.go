@@ -87,7 +87,7 @@ func releaseBlocks(ctx context.Context, tx *store.Tx, m *datamap.Map, due []stor
 			c.Kept++
 			continue
 		}
-		ok, err := crm.DeleteRow(ctx, tx.CRM(), e, b.Key)
+		ok, err := crm.ReleaseRow(ctx, tx.CRM(), m, e, b.Key, tx.Now())
 		if err != nil {
 			return err
 		}
