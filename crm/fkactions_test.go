@@ -297,3 +297,22 @@ func TestReleaseRowKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 		t.Error("the unmapped inspection is gone")
 	}
 }
+
+// TestFKActionWarnings: datamap check lists the SET NULL and CASCADE keys
+// from held entities and unmapped tables into the map, not those from
+// mapped entities without a hold.
+func TestFKActionWarnings(t *testing.T) {
+	db, m := fkFixture(t)
+	got, err := crm.FKActionWarnings(context.Background(), db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []crm.FKActionWarning{
+		{Constraint: "fk_contratos_locacao", Table: "contratos", RefTable: "locacoes", Rule: "CASCADE", Entity: "contrato"},
+		{Constraint: "fk_pagamentos_locacao", Table: "pagamentos", RefTable: "locacoes", Rule: "SET NULL", Entity: "pagamento"},
+		{Constraint: "fk_vistorias_locacao", Table: "vistorias", RefTable: "locacoes", Rule: "CASCADE"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n got %+v\nwant %+v", got, want)
+	}
+}
