@@ -160,7 +160,7 @@ func (g *fkGuard) protectedBy(ctx context.Context, tx Querier, e *datamap.Entity
 			if len(referencing) == 0 {
 				// Unmapped: any row pointing at it would be changed or
 				// deleted unseen.
-				pairs, err := g.referencing(ctx, tx, e, fk, batch, nil)
+				pairs, err := readReferences(ctx, tx, e, fk, batch, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -188,7 +188,7 @@ func (g *fkGuard) protectedThrough(ctx context.Context, tx Querier, e *datamap.E
 	if ref.Retention != nil {
 		cols = append(cols, ref.Retention.From)
 	}
-	pairs, err := g.referencing(ctx, tx, e, fk, keys, cols)
+	pairs, err := readReferences(ctx, tx, e, fk, keys, cols)
 	if err != nil {
 		return err
 	}
@@ -240,9 +240,9 @@ func (g *fkGuard) protectedThrough(ctx context.Context, tx Querier, e *datamap.E
 // reference is a row of e (its key) and a row pointing at it.
 type reference struct{ parent, row []any }
 
-// referencing reads the rows of fk's table (their columns cols) that point
+// readReferences reads the rows of fk's table (their columns cols) that point
 // at the rows of e with keys, locking them.
-func (g *fkGuard) referencing(ctx context.Context, tx Querier, e *datamap.Entity, fk *fkAction, keys [][]any, cols []string) ([]reference, error) {
+func readReferences(ctx context.Context, tx Querier, e *datamap.Entity, fk *fkAction, keys [][]any, cols []string) ([]reference, error) {
 	sel := make([]string, 0, len(e.Key)+len(cols))
 	for _, k := range e.Key {
 		sel = append(sel, "p."+sqlq.QuoteIdent(k))
@@ -254,7 +254,7 @@ func (g *fkGuard) referencing(ctx context.Context, tx Querier, e *datamap.Entity
 	for i, c := range fk.Columns {
 		on[i] = "c." + sqlq.QuoteIdent(c) + " = p." + sqlq.QuoteIdent(fk.RefColumns[i])
 	}
-	in, args := keyInAs("p", e.Key, keys)
+	in, args := keyInP(e.Key, keys)
 	// FOR UPDATE: a referencing row changed after this read (a sale dated
 	// into a hold) waits for the DELETE, which then acts on what it read.
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + sqlq.QuoteIdent(e.Table) + " p JOIN " + sqlq.QuoteIdent(fk.Table) + //nolint:gosec // G202: only quoted names from the map and the schema, and placeholders, are concatenated
@@ -284,15 +284,15 @@ func ReleaseRow(ctx context.Context, tx Querier, m *datamap.Map, e *datamap.Enti
 	return deleteRow(ctx, tx, e, key)
 }
 
-// keyInAs is sqlq.KeyIn with the columns qualified by a table alias.
-func keyInAs(alias string, cols []string, keys [][]any) (string, []any) {
+// keyInP is sqlq.KeyIn with the columns of the table aliased p.
+func keyInP(cols []string, keys [][]any) (string, []any) {
 	args := make([]any, 0, len(keys)*len(cols))
 	for _, k := range keys {
 		args = append(args, k...)
 	}
 	q := make([]string, len(cols))
 	for i, c := range cols {
-		q[i] = alias + "." + sqlq.QuoteIdent(c)
+		q[i] = "p." + sqlq.QuoteIdent(c)
 	}
 	if len(cols) == 1 {
 		return q[0] + " IN (" + sqlq.Placeholders(len(keys)) + ")", args

@@ -18,8 +18,9 @@ import (
 
 // A rental CRM whose own foreign keys act on delete: payments lose their
 // rental (SET NULL), contracts and inspections go with it (CASCADE), and a
-// rental goes with its tenant (CASCADE). Payments and contracts are held 5
-// years; inspections (vistorias) are not in the map at all.
+// rental goes with its tenant (CASCADE); a payment also keeps its payer
+// (RESTRICT). Payments and contracts are held 5 years; inspections
+// (vistorias) are not in the map at all.
 const fkSchema = `
 CREATE TABLE pessoas (idpessoa INT NOT NULL PRIMARY KEY, cpf CHAR(11) NOT NULL, nome VARCHAR(80) NOT NULL) ENGINE=InnoDB;
 CREATE TABLE locacoes (idlocacao INT NOT NULL PRIMARY KEY, idpessoa INT NOT NULL, endereco VARCHAR(120) NOT NULL,
@@ -29,7 +30,6 @@ CREATE TABLE pagamentos (idpagamento INT NOT NULL PRIMARY KEY, idpessoa INT NOT 
   CONSTRAINT fk_pagamentos_pessoa FOREIGN KEY (idpessoa) REFERENCES pessoas (idpessoa),
   CONSTRAINT fk_pagamentos_locacao FOREIGN KEY (idlocacao) REFERENCES locacoes (idlocacao) ON DELETE SET NULL) ENGINE=InnoDB;
 CREATE TABLE contratos (idcontrato INT NOT NULL PRIMARY KEY, idpessoa INT NOT NULL, idlocacao INT NOT NULL, assinado_em DATE NOT NULL,
-  CONSTRAINT fk_contratos_pessoa FOREIGN KEY (idpessoa) REFERENCES pessoas (idpessoa),
   CONSTRAINT fk_contratos_locacao FOREIGN KEY (idlocacao) REFERENCES locacoes (idlocacao) ON DELETE CASCADE) ENGINE=InnoDB;
 CREATE TABLE vistorias (idvistoria INT NOT NULL PRIMARY KEY, idlocacao INT NOT NULL, laudo VARCHAR(200) NOT NULL,
   CONSTRAINT fk_vistorias_locacao FOREIGN KEY (idlocacao) REFERENCES locacoes (idlocacao) ON DELETE CASCADE) ENGINE=InnoDB;
@@ -78,7 +78,7 @@ entities:
 `
 
 // Two titulares. Ana (1) rents 10, 11, 12, 13 and 14: a payment of 2025
-// (held) points at 10 (SET NULL), a contract of 2025 (held) at 11
+// (held) points at 10 (SET NULL), a contract of 2026 (held) at 11
 // (CASCADE), a payment of 2019 (released) at 12, an inspection (unmapped)
 // at 13, and nothing at 14. Bia (2) rents 20, with a payment and a contract
 // of 2019 (released) pointing at it.
@@ -88,7 +88,7 @@ INSERT INTO locacoes VALUES (10, 1, 'Rua A, 10'), (11, 1, 'Rua A, 11'), (12, 1, 
   (14, 1, 'Rua A, 14'), (20, 2, 'Rua B, 20');
 INSERT INTO pagamentos VALUES (100, 1, 10, '2025-03-10', 1500.00), (101, 1, 12, '2019-03-10', 900.00),
   (200, 2, 20, '2019-05-10', 700.00);
-INSERT INTO contratos VALUES (110, 1, 11, '2025-02-01'), (210, 2, 20, '2019-05-01');
+INSERT INTO contratos VALUES (110, 1, 11, '2026-02-01'), (210, 2, 20, '2019-05-01');
 INSERT INTO vistorias VALUES (130, 13, 'Laudo de entrada');
 `
 
@@ -286,9 +286,19 @@ func TestReleaseRowKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 	if after := dump(t, db, "pagamentos")["100"]; !reflect.DeepEqual(after, payment) {
 		t.Fatalf("the held payment changed: %v -> %v", payment, after)
 	}
-	later := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	later := time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
 	if !release(later, "pagamento", "[100]") || !release(later, "locacao", "[10]") {
 		t.Error("after the payment's hold ended, the sweep could not erase the payment and then its rental")
+	}
+	// Ana's record: nothing held points at it directly any more, but
+	// deleting it would cascade into rentals 11 and 13, and from them into
+	// the held contract and the unmapped inspection.
+	contract := dump(t, db, "contratos")["110"]
+	if release(later, "pessoa", "[1]") {
+		t.Error("the sweep deleted a record whose cascade reaches a held contract and an unmapped inspection")
+	}
+	if after := dump(t, db, "contratos")["110"]; !reflect.DeepEqual(after, contract) {
+		t.Errorf("the held contract changed: %v -> %v", contract, after)
 	}
 	if release(later, "locacao", "[13]") {
 		t.Error("the sweep deleted a rental an unmapped inspection points at (ON DELETE CASCADE)")
