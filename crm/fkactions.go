@@ -271,17 +271,14 @@ func readReferences(ctx context.Context, tx Querier, e *datamap.Entity, fk *fkAc
 	return out, err
 }
 
-// ReleaseRow deletes the row of e with key, as the sweep does once its hold
-// has ended, or for a row kept because others depended on it, once it may
-// go. It is DeleteRow with DELETE's guard: a row the CRM's SET NULL or
-// CASCADE keys would change held or unmapped rows through is kept, and it
-// reports false, as it does for a row a foreign key still refuses.
-func ReleaseRow(ctx context.Context, tx Querier, m *datamap.Map, e *datamap.Entity, key []any, now time.Time) (bool, error) {
-	free, _, _, err := newFKGuard(m, now).split(ctx, tx, e, [][]any{key})
-	if err != nil || len(free) == 0 {
-		return false, err
-	}
-	return deleteRow(ctx, tx, e, key)
+// KeptByFKAction reports whether the row of e with key must stay because
+// deleting it would let the CRM's SET NULL or CASCADE keys change rows that
+// must stay intact (held, or not in the map), as DELETE decides. The sweep
+// asks before it deletes a blocked row and treats a kept one as still
+// referenced, as it does a row a RESTRICT key refuses.
+func KeptByFKAction(ctx context.Context, tx Querier, m *datamap.Map, e *datamap.Entity, key []any, now time.Time) (bool, error) {
+	_, kept, _, err := newFKGuard(m, now).split(ctx, tx, e, [][]any{key})
+	return len(kept) > 0, err
 }
 
 // keyInP is sqlq.KeyIn with the columns of the table aliased p.

@@ -247,12 +247,12 @@ func TestDeleteKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 	}
 }
 
-// TestReleaseRowKeepsRowsTheCRMForeignKeysWouldChange: the sweep's deletion
+// TestSweepKeepsRowsTheCRMForeignKeysWouldChange: the sweep's deletion
 // of a blocked row follows DELETE's guard. While the 2025 payment is held,
 // its rental stays (SET NULL would empty the payment's reference); once the
 // payment's hold ends and the sweep erases it, the rental goes. The rental
 // an unmapped inspection points at never goes.
-func TestReleaseRowKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
+func TestSweepKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 	db, m := fkFixture(t)
 	res := deleteFK(t, db, m, "52998224725")
 	keyOf := map[string][]any{}
@@ -269,10 +269,15 @@ func TestReleaseRowKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s%s was not blocked", entity, rowKey)
 		}
+		// As the sweep does: ask the guard, then delete.
 		var gone bool
 		if err := inTx(db, func(tx *sql.Tx) error {
-			var err error
-			gone, err = crm.ReleaseRow(context.Background(), tx, m, m.Entity(entity), k, at)
+			e := m.Entity(entity)
+			kept, err := crm.KeptByFKAction(context.Background(), tx, m, e, k, at)
+			if err != nil || kept {
+				return err
+			}
+			gone, err = crm.DeleteRow(context.Background(), tx, e, k)
 			return err
 		}); err != nil {
 			t.Fatal(err)

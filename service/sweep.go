@@ -87,7 +87,17 @@ func releaseBlocks(ctx context.Context, tx *store.Tx, m *datamap.Map, due []stor
 			c.Kept++
 			continue
 		}
-		ok, err := crm.ReleaseRow(ctx, tx.CRM(), m, e, b.Key, tx.Now())
+		// A row the CRM's SET NULL or CASCADE keys would change held or
+		// unmapped rows through stays, as a referenced one does.
+		kept, err := crm.KeptByFKAction(ctx, tx.CRM(), m, e, b.Key, tx.Now())
+		if err != nil {
+			return err
+		}
+		if kept {
+			c.Kept++
+			continue
+		}
+		ok, err := crm.DeleteRow(ctx, tx.CRM(), e, b.Key)
 		if err != nil {
 			return err
 		}
