@@ -31,6 +31,11 @@ type Hold struct {
 	// are kept only because held rows reference them.
 	Until *time.Time `json:"until,omitempty"`
 	Rows  int64      `json:"rows"`
+	// Code, when set, says the rows are kept for another reason than a
+	// retention hold (CodeFKActionOnHeldRows); Constraint names the CRM's
+	// foreign key behind it.
+	Code       string `json:"code,omitempty"`
+	Constraint string `json:"constraint,omitempty"`
 }
 
 // Attachment is a file-bearing row the CRM must act on: it removes the file
@@ -92,6 +97,7 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	order := m.Order()
 	slices.Reverse(order)
 	holds := map[string]*Hold{}
+	fk := newFKGuard(m, now)
 	var blocked []blockedRows
 	for _, e := range order {
 		var free [][]any
@@ -115,6 +121,10 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		if err := x.fail("anonymized:" + e.Name); err != nil {
 			return nil, err
 		}
+		free, fkKept, fkBlocks, err := fk.split(ctx, tx, e, free)
+		if err != nil {
+			return nil, err
+		}
 		deleted, kept, err := deleteBatch(ctx, tx, e, free)
 		if err != nil {
 			return nil, err
@@ -127,6 +137,11 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			res.Blocks = append(res.Blocks, block(e, r, now, holds))
 			keys[i] = r.key
 		}
+		res.Blocks = append(res.Blocks, fkBlocks...)
+		for _, k := range fkKept {
+			held, keys = append(held, keyedRow{key: k}), append(keys, k)
+		}
+		fk.keep(e, keys)
 		blocked = append(blocked, blockedRows{e: e, keys: keys})
 		res.Entities = append(res.Entities, DeleteCount{Entity: e.Name, Deleted: deleted, Blocked: int64(len(held)), Anonymized: anonymized})
 		if err := x.fail("delete:" + e.Name); err != nil {
@@ -149,6 +164,8 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			res.Complete = false
 		}
 	}
+	res.Holds = append(res.Holds, fk.holds...)
+	res.Complete = res.Complete && len(fk.holds) == 0
 	return res, nil
 }
 

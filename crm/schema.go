@@ -80,5 +80,59 @@ func loadUniqueKeys(ctx context.Context, db Querier, s *datamap.Schema) error {
 	return nil
 }
 
+// fkAction is a foreign key of the CRM whose ON DELETE rule changes the
+// rows that reference a deleted row: SET NULL empties their reference,
+// CASCADE deletes them. RESTRICT and NO ACTION keys are not among them: the
+// database refuses those deletions itself (errRowReferenced).
+type fkAction struct {
+	Name       string
+	Table      string // the referencing table
+	Columns    []string
+	RefTable   string
+	RefColumns []string
+	Rule       string // "SET NULL" or "CASCADE"
+}
+
+// loadFKActions reads the current database's SET NULL and CASCADE foreign
+// keys, from any table (mapped or not) into one of tables, by referenced
+// table. DELETE_RULE comes from REFERENTIAL_CONSTRAINTS, the columns from
+// KEY_COLUMN_USAGE; SET DEFAULT (which InnoDB refuses to create) counts as
+// a change too.
+func loadFKActions(ctx context.Context, db Querier, tables map[string]bool) (map[string][]*fkAction, error) {
+	rows, err := db.QueryContext(ctx, `SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,
+ k.REFERENCED_COLUMN_NAME, r.DELETE_RULE
+ FROM INFORMATION_SCHEMA.KEY_COLUMN_USAGE k
+ JOIN INFORMATION_SCHEMA.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+ WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
+  AND r.DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT')
+ ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`)
+	if err != nil {
+		return nil, fmt.Errorf("read foreign key actions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]*fkAction{}
+	var cur *fkAction
+	for rows.Next() {
+		var name, table, col, refTable, refCol, rule string
+		if err := rows.Scan(&name, &table, &col, &refTable, &refCol, &rule); err != nil {
+			return nil, fmt.Errorf("read foreign key actions: %w", err)
+		}
+		if !tables[refTable] {
+			continue
+		}
+		if cur == nil || cur.Table != table || cur.Name != name {
+			cur = &fkAction{Name: name, Table: table, RefTable: refTable, Rule: rule}
+			out[refTable] = append(out[refTable], cur)
+		}
+		cur.Columns = append(cur.Columns, col)
+		cur.RefColumns = append(cur.RefColumns, refCol)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read foreign key actions: %w", err)
+	}
+	return out, nil
+}
+
 var _ Querier = (*sql.DB)(nil)
 var _ Querier = (*sql.Tx)(nil)

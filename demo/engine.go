@@ -15,6 +15,11 @@
 //   - FOR UPDATE SKIP LOCKED locks nothing: the demo runs one worker;
 //   - SAVEPOINT is not supported in memory sessions; titular uses none
 //     (a DELETE kept by a foreign key relies on statement-level rollback);
+//   - a statement with a branch that looks up one primary key is taken to
+//     return at most one row, and fails when a UNION makes it return more
+//     ("max1Row iterator returned more than one row"): titular's ledger
+//     reads leaf hashes and upper nodes in two statements (store.fetchNodes);
+//     TestDemoLedgerAPI and TestDemoLedgerProofShapes hold the ledger to it;
 //   - everything is in memory and gone when the process exits.
 package demo
 

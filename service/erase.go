@@ -39,6 +39,9 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 		}
 		reasons := holdReasons(res.Holds, func(h crm.Hold) string {
 			switch {
+			case h.Code == crm.CodeFKActionOnHeldRows:
+				return fmt.Sprintf("%d registro(s) mantidos e bloqueados: excluí-los faria a chave estrangeira %s do CRM alterar ou apagar registros que devem ficar intactos (retidos ou fora do mapa de dados)",
+					h.Rows, h.Constraint)
 			case h.Until == nil:
 				return fmt.Sprintf("%d registro(s) mantidos e bloqueados porque dados sob retenção legal dependem deles", h.Rows)
 			case anonymized[h.Entity] > 0:

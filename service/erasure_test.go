@@ -97,6 +97,16 @@ func TestDeleteRequest(t *testing.T) {
 	if !held || !reason {
 		t.Errorf("the sale's hold must be named with basis, reference and date, with a reason: holds %v reasons %v", bd.GetHolds(), b.GetReasons())
 	}
+	// The lead the sale came from stays too: the CRM's fk_reservas_lead (ON
+	// DELETE SET NULL) would empty the held sale's reference to it.
+	var fkReason bool
+	for _, r := range b.GetReasons() {
+		fkReason = fkReason || (r.GetCode() == "FK_ACTION_WOULD_CHANGE_HELD_ROWS" && r.GetEntity() == "lead" &&
+			strings.Contains(r.GetMessage(), "fk_reservas_lead") && r.GetUntil() == nil)
+	}
+	if !fkReason {
+		t.Errorf("no reason names fk_reservas_lead keeping the buyer's lead: %v", b.GetReasons())
+	}
 	var blocked int64
 	for _, e := range bd.GetEntities() {
 		blocked += e.GetBlocked()

@@ -254,9 +254,17 @@ func (sw *sweeper) release(ctx context.Context, tx *store.Tx, rel *crm.Releaser,
 		return "", 0, "", nil
 	}
 	if b.Action == store.ActionDelete {
-		n, referenced, err := crm.DeleteRow(ctx, tx.CRM(), e, b.Key)
+		// A row the CRM's SET NULL or CASCADE keys would change held or
+		// unmapped rows through is not deleted: it counts as referenced.
+		referenced, err := crm.KeptByFKAction(ctx, tx.CRM(), sw.m, e, b.Key, tx.Now())
 		if err != nil {
 			return "", 0, "", err
+		}
+		var n int64
+		if !referenced {
+			if n, referenced, err = crm.DeleteRow(ctx, tx.CRM(), e, b.Key); err != nil {
+				return "", 0, "", err
+			}
 		}
 		if !referenced {
 			if n == 0 {

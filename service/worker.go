@@ -182,12 +182,17 @@ func finish(ctx context.Context, tx *store.Tx, r *store.Request, status store.St
 	return err
 }
 
-// holdReasons gives each retention hold a RETENTION_HOLD reason naming its
+// holdReasons gives each retention hold a RETENTION_HOLD reason (or the
+// hold's own code, such as FK_ACTION_WOULD_CHANGE_HELD_ROWS) naming its
 // legal reference and release date; msg says what happened to its rows.
 func holdReasons(holds []crm.Hold, msg func(crm.Hold) string) []store.Reason {
 	var out []store.Reason
 	for _, h := range holds {
-		out = append(out, store.Reason{Code: "RETENTION_HOLD", Message: msg(h),
+		code := "RETENTION_HOLD"
+		if h.Code != "" {
+			code = h.Code
+		}
+		out = append(out, store.Reason{Code: code, Message: msg(h),
 			LegalReference: h.Reference, Entity: h.Entity, Until: h.Until})
 	}
 	return out

@@ -432,10 +432,11 @@ func TestDeleteCrashAfterAnonymizingRollsBack(t *testing.T) {
 	}
 }
 
-// TestDeleteRefusesCascadeIntoHeldRows: a CRM schema whose foreign keys
+// TestDeleteKeepsRowsACascadeWouldTake: a CRM schema whose foreign keys
 // cascade from the buyer's record into the held sale would let the database
-// erase what the law keeps; DELETE notices and rolls everything back.
-func TestDeleteRefusesCascadeIntoHeldRows(t *testing.T) {
+// erase what the law keeps; DELETE keeps the buyer's record instead, blocked
+// with a hold naming the constraint, and every held row stays.
+func TestDeleteKeepsRowsACascadeWouldTake(t *testing.T) {
 	s, db, m, sc := seeded(t)
 	for _, fk := range []struct{ table, name, col, ref string }{
 		{"reservas", "fk_reservas_pessoa", "idpessoa", "pessoas (idpessoa)"},
@@ -453,13 +454,21 @@ func TestDeleteRefusesCascadeIntoHeldRows(t *testing.T) {
 	}
 	buyer := idsOf(sc["comprador_2023"])
 	before := reach(t, db, m, buyer)
-	if _, err := deleteSubject(t, s, m, buyer); !errors.Is(err, crm.ErrCascadedHold) {
-		t.Fatalf("want crm.ErrCascadedHold, got %v", err)
+	res, err := deleteSubject(t, s, m, buyer)
+	if err != nil {
+		t.Fatal(err)
 	}
 	after := reach(t, db, m, buyer)
-	for e, n := range before {
-		if after[e] != n {
-			t.Errorf("%s: %d rows before, %d after the refused DELETE", e, n, after[e])
+	var fkHold bool
+	for _, h := range res.Holds {
+		if h.Until != nil && after[h.Entity] != before[h.Entity] {
+			t.Errorf("held %s: %d rows before, %d after", h.Entity, before[h.Entity], after[h.Entity])
 		}
+		// Either cascade from a held row into the buyer's record names it.
+		fkHold = fkHold || (h.Entity == "pessoa" && h.Code == crm.CodeFKActionOnHeldRows &&
+			(h.Constraint == "fk_reservas_pessoa" || h.Constraint == "fk_documentos_pessoa"))
+	}
+	if !fkHold || after["pessoa"] != before["pessoa"] || res.Complete {
+		t.Errorf("the buyer's record must stay, blocked by a cascading key: %d -> %d rows, holds %+v", before["pessoa"], after["pessoa"], res.Holds)
 	}
 }

@@ -26,12 +26,19 @@ func (s *Store) Checkpoint(ctx context.Context, signer note.Signer, verifier not
 	if _, err := s.Integrate(ctx); err != nil {
 		return StoredCheckpoint{}, err
 	}
+	// The latest checkpoint before the head: another signer (the
+	// scheduler's job beside an API call) may integrate and store a
+	// checkpoint in between, and read in the other order that checkpoint
+	// would look longer than the tree, refused as a rewritten history.
+	prev, prevErr := s.LatestCheckpoint(ctx)
+	if err := s.fail("checkpoint.read"); err != nil {
+		return StoredCheckpoint{}, err
+	}
 	head, err := s.LedgerHead(ctx)
 	if err != nil {
 		return StoredCheckpoint{}, err
 	}
-	prev, err := s.LatestCheckpoint(ctx)
-	switch {
+	switch err := prevErr; {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return StoredCheckpoint{}, err

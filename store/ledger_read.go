@@ -11,6 +11,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 
+	"github.com/titular/titular/internal/sqlq"
 	"github.com/titular/titular/ledger"
 )
 
@@ -88,56 +89,50 @@ func (s *Store) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]
 	return ledger.ConsistencyProof(size1, size2, s.fetchNodes(ctx))
 }
 
+// nodeKey is where a node's hash is stored: level 0 under the entry's seq,
+// the levels above under the last leaf they cover (see nodeSeq).
+type nodeKey struct {
+	seq   uint64
+	level uint
+}
+
 // fetchNodes reads node hashes: level 0 from the entries' leaf hashes, the
-// levels above from lgpd_ledger_nodes, each in one query.
+// levels above from lgpd_ledger_nodes. It takes two statements, not one
+// UNION ALL: go-mysql-server (the demo's engine) marks a statement whose
+// branch looks up one primary key as returning at most one row, then fails
+// it when the union returns more ("max1Row iterator returned more than one
+// row"). Two reads see the same tree: entries and nodes up to the head are
+// never changed (entries refuse UPDATE and DELETE), and a proof asks only
+// for nodes below a size already integrated.
 func (s *Store) fetchNodes(ctx context.Context) ledger.NodeFetcher {
 	return func(ids []compact.NodeID) ([][]byte, error) {
-		type key struct {
-			seq   uint64
-			level uint
-		}
-		got := make(map[key][]byte, len(ids))
-		var leafArgs, nodeConds []string
+		got := make(map[nodeKey][]byte, len(ids))
 		var leafVals, nodeVals []any
+		var nodeConds []string
 		for _, id := range ids {
 			if id.Level == 0 {
-				leafArgs, leafVals = append(leafArgs, "?"), append(leafVals, id.Index)
+				leafVals = append(leafVals, id.Index)
 			} else {
 				nodeConds, nodeVals = append(nodeConds, "(seq = ? AND level = ?)"), append(nodeVals, nodeSeq(id), id.Level)
 			}
 		}
-		// One round trip: leaf hashes and upper nodes in one statement.
-		var parts []string
-		var args []any
 		if len(leafVals) > 0 {
-			parts = append(parts, "SELECT seq, 0 AS level, leaf_hash AS hash FROM lgpd_ledger_entries WHERE seq IN ("+strings.Join(leafArgs, ", ")+")")
-			args = append(args, leafVals...)
+			q := "SELECT seq, 0, leaf_hash FROM lgpd_ledger_entries WHERE seq IN (" + sqlq.Placeholders(len(leafVals)) + ")" //nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+			if err := s.readHashes(ctx, got, q, leafVals); err != nil {
+				return nil, err
+			}
 		}
 		if len(nodeVals) > 0 {
-			parts = append(parts, "SELECT seq, level, hash FROM lgpd_ledger_nodes WHERE "+strings.Join(nodeConds, " OR "))
-			args = append(args, nodeVals...)
-		}
-		rows, err := s.db.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
-		if err != nil {
-			return nil, fmt.Errorf("read ledger nodes: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k key
-			var h []byte
-			if err := rows.Scan(&k.seq, &k.level, &h); err != nil {
-				return nil, fmt.Errorf("read ledger nodes: %w", err)
+			q := "SELECT seq, level, hash FROM lgpd_ledger_nodes WHERE " + strings.Join(nodeConds, " OR ") //nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+			if err := s.readHashes(ctx, got, q, nodeVals); err != nil {
+				return nil, err
 			}
-			got[k] = h
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read ledger nodes: %w", err)
 		}
 		out := make([][]byte, len(ids))
 		for i, id := range ids {
-			k := key{seq: id.Index, level: 0}
+			k := nodeKey{seq: id.Index, level: 0}
 			if id.Level > 0 {
-				k = key{seq: nodeSeq(id), level: id.Level}
+				k = nodeKey{seq: nodeSeq(id), level: id.Level}
 			}
 			h, ok := got[k]
 			if !ok {
@@ -147,6 +142,27 @@ func (s *Store) fetchNodes(ctx context.Context) ledger.NodeFetcher {
 		}
 		return out, nil
 	}
+}
+
+// readHashes adds the (seq, level, hash) rows of q to got.
+func (s *Store) readHashes(ctx context.Context, got map[nodeKey][]byte, q string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("read ledger nodes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k nodeKey
+		var h []byte
+		if err := rows.Scan(&k.seq, &k.level, &h); err != nil {
+			return fmt.Errorf("read ledger nodes: %w", err)
+		}
+		got[k] = h
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read ledger nodes: %w", err)
+	}
+	return nil
 }
 
 // StoredCheckpoint is a signed checkpoint as titular stored it.
@@ -170,12 +186,14 @@ func (s *Store) SaveCheckpoint(ctx context.Context, size uint64, root []byte, no
 	return cp, nil
 }
 
-// LatestCheckpoint returns the most recent stored checkpoint, or
-// ErrNotFound before the first.
+// LatestCheckpoint returns the stored checkpoint of the largest tree, the
+// last stored among those, or ErrNotFound before the first. By size, not by
+// id: two signers racing may store a smaller checkpoint after a larger one,
+// and the latest must not go back.
 func (s *Store) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error) {
 	var cp StoredCheckpoint
 	err := s.db.QueryRowContext(ctx, `SELECT id, size, root, note, created_at FROM lgpd_ledger_checkpoints
- ORDER BY id DESC LIMIT 1`).Scan(&cp.ID, &cp.Size, &cp.Root, &cp.Note, &cp.CreatedAt)
+ ORDER BY size DESC, id DESC LIMIT 1`).Scan(&cp.ID, &cp.Size, &cp.Root, &cp.Note, &cp.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cp, ErrNotFound
 	}

@@ -35,6 +35,7 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 		fmt.Printf("tenant %s: data map %s matches the live schema\n", tc.ID, tc.Datamap)
 		log.Debug("checking coverage", "tenant", tc.ID)
 		warnCoverage(ctx, tc, os.Stderr)
+		warnFKActions(ctx, tc, os.Stderr)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d data maps have problems", failed, len(cfg.Tenants))
