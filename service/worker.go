@@ -19,7 +19,7 @@ import (
 )
 
 // WorkerKinds are the kinds processed by workers rather than in the call.
-var WorkerKinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize}
+var WorkerKinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize, store.KindBlock}
 
 // Worker processes queued requests, one claim at a time; the fleet
 // scheduler decides when and for which tenant. Several processes share a
@@ -103,6 +103,8 @@ func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request
 		return w.erase(ctx, t, r)
 	case store.KindAnonymize:
 		return w.anonymize(ctx, t, r)
+	case store.KindBlock:
+		return w.block(ctx, t, r)
 	}
 	return fmt.Errorf("no worker for kind %s", r.Kind)
 }
@@ -163,11 +165,20 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 }
 
 // leased runs fn in a read-write transaction that first checks w still
-// holds r's lease, so a worker whose lease expired writes nothing.
+// holds r's lease, so a worker whose lease expired writes nothing. A
+// destructive request's transaction also holds its titular's lock (waiting
+// for one that holds it), before it reads anything: what an earlier
+// DELETE removed is gone for the ANONYMIZE that follows, which counts only
+// what it changed.
 func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request, fn func(ctx context.Context, tx *store.Tx) error) error {
 	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.CheckLease(ctx, r.ID, w.owner); err != nil {
 			return err
+		}
+		if r.Kind.Destructive() {
+			if err := tx.LockSubject(ctx, r.SubjectRef); err != nil {
+				return err
+			}
 		}
 		return fn(ctx, tx)
 	})

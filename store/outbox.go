@@ -26,7 +26,8 @@ const (
 
 // EventTypes lists every propagation event type.
 func EventTypes() []string {
-	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked}
+	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked,
+		EventSubjectUnblocked}
 }
 
 // OutboxEvent is one propagation event (lgpd_outbox).
