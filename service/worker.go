@@ -96,6 +96,9 @@ func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, ret
 // process runs one claimed request according to its kind. A kind listed in
 // WorkerKinds must have a case here.
 func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	if r.Subject.Empty() {
+		return w.nothingLeft(ctx, t, r)
+	}
 	switch r.Kind {
 	case store.KindExtract:
 		return w.extract(ctx, t, r)
@@ -107,6 +110,31 @@ func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request
 		return w.block(ctx, t, r)
 	}
 	return fmt.Errorf("no worker for kind %s", r.Kind)
+}
+
+// nothingLeft completes a request whose identifiers titular no longer
+// holds: an earlier DELETE or ANONYMIZE of the titular, run before this one
+// (one after the other), left nothing of them and forgot the identifiers.
+// Its result counts what it changed: nothing; a reason says why.
+func (w *Worker) nothingLeft(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	res := &store.Result{}
+	switch r.Kind {
+	case store.KindExtract:
+		res.Extract = &store.ExtractResult{}
+	case store.KindDelete:
+		res.Delete = &store.DeleteOutcome{DeleteResult: crm.DeleteResult{Complete: true}}
+	case store.KindAnonymize:
+		res.Anonymize = &crm.AnonymizeResult{}
+	case store.KindBlock:
+		res.Block = &store.BlockResult{}
+	default:
+		return fmt.Errorf("no worker for kind %s", r.Kind)
+	}
+	reasons := []store.Reason{{Code: "DATA_ALREADY_ERASED", Message: "Os dados deste titular já haviam sido eliminados " +
+		"ou anonimizados por uma solicitação anterior; não havia nada a processar."}}
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
+		return finish(ctx, tx, r, store.StatusCompleted, res, reasons)
+	})
 }
 
 // extract builds the JSON and XLSX exports in one pass over a consistent
