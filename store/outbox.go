@@ -22,6 +22,9 @@ const (
 	EventSubjectDeleted    = "subject.deleted"
 	EventSubjectAnonymized = "subject.anonymized"
 	EventSubjectBlocked    = "subject.blocked"
+	// EventSubjectUnblocked: the DPO lifted a BLOCK (Art. 18 IV); the
+	// titular's rows may be processed again.
+	EventSubjectUnblocked = "subject.unblocked"
 )
 
 // EventTypes lists every propagation event type.

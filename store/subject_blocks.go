@@ -11,14 +11,6 @@ import (
 	"github.com/titular/titular/ledger"
 )
 
-// Events of a titular's block on request (Art. 18 IV), for the outbox and
-// the ledger.
-const (
-	// EventSubjectUnblocked: the DPO lifted a BLOCK; the titular's rows may
-	// be processed again.
-	EventSubjectUnblocked = "subject.unblocked"
-)
-
 // SubjectBlockRow is one CRM row a BLOCK suspended, by table and key.
 type SubjectBlockRow struct {
 	Entity, Table string
@@ -97,14 +89,19 @@ func (x *Tx) LiftSubjectBlock(ctx context.Context, id, actor, reason string) (*R
 	if r.Kind != KindBlock || r.Status != StatusCompleted {
 		return nil, fmt.Errorf("%w: only a COMPLETED BLOCK request has a block to lift (this one is a %s, %s)", ErrConflict, r.Kind, r.Status)
 	}
-	now := x.s.now()
-	res, err := x.tx.ExecContext(ctx, `UPDATE lgpd_subject_blocks SET lifted_at = ?, lifted_by = ?
- WHERE request_id = ? AND lifted_at IS NULL`, now, actor, id)
-	if err != nil {
-		return nil, fmt.Errorf("lift subject block: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	b, err := Reads{s: x.s, q: x.tx}.SubjectBlock(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("%w: this BLOCK recorded no block (the titular's data had already been erased); there is nothing to lift", ErrConflict)
+	case err != nil:
+		return nil, err
+	case b.LiftedAt != nil:
 		return nil, fmt.Errorf("%w: this request's block was already lifted", ErrConflict)
+	}
+	now := x.s.now()
+	if _, err := x.tx.ExecContext(ctx, `UPDATE lgpd_subject_blocks SET lifted_at = ?, lifted_by = ? WHERE request_id = ?`,
+		now, actor, id); err != nil {
+		return nil, fmt.Errorf("lift subject block: %w", err)
 	}
 	if err := insertEvents(ctx, x.tx, []eventRow{{requestID: id, from: r.Status, to: r.Status, actor: actor,
 		note: sqlq.Truncate("block lifted: "+reason, 500), at: now}}); err != nil {
