@@ -144,7 +144,7 @@ type Policy struct {
 // approvableKinds are the kinds a policy may hold for approval: those a
 // worker runs. CONFIRM must be immediate (Art. 19 I), CONSENT revocations
 // free and as easy as granting (Art. 8 §5), and CORRECT runs in the call.
-var approvableKinds = []string{"EXTRACT", "DELETE", "ANONYMIZE"}
+var approvableKinds = []string{"EXTRACT", "DELETE", "ANONYMIZE", "BLOCK"}
 
 // NeedsApproval reports whether requests of kind wait for the DPO.
 func (p Policy) NeedsApproval(kind string) bool { return slices.Contains(p.ApprovalRequired, kind) }

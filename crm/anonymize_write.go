@@ -93,6 +93,10 @@ func (w *batchWriter) flush(ctx context.Context, tx Querier, k *anonymizeSink) e
 		}
 	}
 	query, args := w.update()
+	// present says which rows of the batch the UPDATE reached: all of them,
+	// unless some went between the walk's snapshot and this write (a
+	// concurrent erasure); then only those still in the table count.
+	present := func(int) bool { return true }
 	if query != "" {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
@@ -100,11 +104,16 @@ func (w *batchWriter) flush(ctx context.Context, tx Querier, k *anonymizeSink) e
 		}
 		n, _ := res.RowsAffected()
 		w.rowsAffected += n
+		if n < int64(w.n) {
+			if present, err = w.stillThere(ctx, tx); err != nil {
+				return err
+			}
+		}
 	}
 	for j := range w.n {
 		changed := false
 		for i := range w.fields {
-			if w.chg[i][j] {
+			if w.chg[i][j] && present(j) {
 				w.valuesChanged++
 				changed = true
 			}
@@ -117,6 +126,29 @@ func (w *batchWriter) flush(ctx context.Context, tx Querier, k *anonymizeSink) e
 	}
 	w.n = 0
 	return nil
+}
+
+// stillThere reads which of the batch's rows exist in tx, for the counts
+// of a batch whose UPDATE reached fewer rows than it named.
+func (w *batchWriter) stillThere(ctx context.Context, tx Querier) (func(int) bool, error) {
+	cols := make([]string, len(w.e.Key))
+	for i, k := range w.e.Key {
+		cols[i] = sqlq.QuoteIdent(k)
+	}
+	in, args := sqlq.KeyIn(w.e.Key, w.keys[:w.n])
+	//nolint:gosec // G202: only quoted, validated names are concatenated; every value is a bound parameter
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+sqlq.QuoteIdent(w.e.Table)+" WHERE "+in, args...)
+	if err != nil {
+		return nil, fmt.Errorf("anonymize %s: count rows written: %w", w.e.Table, err)
+	}
+	found := map[string]bool{}
+	if err := eachRow(rows, func(row []any) error {
+		found[keyJSON(row)] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("anonymize %s: count rows written: %w", w.e.Table, err)
+	}
+	return func(j int) bool { return found[keyJSON(w.keys[j])] }, nil
 }
 
 // update renders the batch's UPDATE and its arguments.

@@ -75,6 +75,10 @@ func allRPCs() []rpcCall {
 			_, err := req(c).VerifyRequest(ctx, &lgpdv1.VerifyRequestRequest{Tenant: t, Id: id, Method: "gov.br", EvidenceRef: "GED-1"})
 			return err
 		}},
+		{"LiftBlock", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).LiftBlock(ctx, &lgpdv1.LiftBlockRequest{Tenant: t, Id: id, Reason: "pedido do titular"})
+			return err
+		}},
 		{"ListAccessLog", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := req(c).ListAccessLog(ctx, &lgpdv1.ListAccessLogRequest{Tenant: t})
 			return err
@@ -270,7 +274,7 @@ func methodNames() []string {
 // here independently of the server's table.
 var wantRoles = map[string][]string{
 	"CreateRequest": {"dpo", "backend", "titular"}, "GetRequest": {"dpo", "backend", "auditor", "titular"},
-	"ListRequests": {"dpo", "backend", "auditor", "titular"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"},
+	"ListRequests": {"dpo", "backend", "auditor", "titular"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"}, "LiftBlock": {"dpo"},
 	"VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"},
 	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend", "titular"},
 	"GetReceipt": {"dpo", "backend", "auditor", "titular"}, "ListPurposes": {"dpo", "backend", "auditor", "titular"},

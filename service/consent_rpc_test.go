@@ -197,7 +197,7 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 		t.Errorf("the same idempotency key recorded a second consent: %s %s", grant.GetId(), again.GetId())
 	}
 	_, err := call[*lgpdv1.Request](f.backend, f, createMethod, consentReq(&lgpdv1.Subject{Cpf: unknownCPF}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", "lead-42-grant"))
-	wantCode(t, err, codes.FailedPrecondition, "CONFLICT", unknownCPF)
+	wantCode(t, err, codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED", unknownCPF)
 
 	must[*lgpdv1.Term](f.dpo, f, publishTermMethod, &lgpdv1.PublishTermRequest{Tenant: "demo", Purpose: "marketing_email", Version: "2", Text: "Termo novo."})
 	revoke := f.create(f.backend, consentReq(&lgpdv1.Subject{Email: strings.ToUpper(lead.Email)}, "marketing_email", lgpdv1.ConsentAction_REVOKE, "1", ""))

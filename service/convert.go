@@ -19,16 +19,17 @@ func ts(t time.Time) *timestamppb.Timestamp {
 
 func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Request {
 	out := &lgpdv1.Request{
-		Id:             r.ID,
-		Tenant:         tenantID,
-		Kind:           lgpdv1.RequestKind(lgpdv1.RequestKind_value[string(r.Kind)]),
-		Status:         lgpdv1.RequestStatus(lgpdv1.RequestStatus_value[string(r.Status)]),
-		SubjectRef:     r.SubjectRef,
-		CreatedBy:      r.CreatedBy,
-		IdempotencyKey: r.IdempotencyKey,
-		ReceivedAt:     ts(r.ReceivedAt),
-		DueAt:          ts(r.DueAt),
-		UpdatedAt:      ts(r.UpdatedAt),
+		Id:              r.ID,
+		Tenant:          tenantID,
+		Kind:            lgpdv1.RequestKind(lgpdv1.RequestKind_value[string(r.Kind)]),
+		Status:          lgpdv1.RequestStatus(lgpdv1.RequestStatus_value[string(r.Status)]),
+		SubjectRef:      r.SubjectRef,
+		CreatedBy:       r.CreatedBy,
+		IdempotencyKey:  r.IdempotencyKey,
+		LinkedRequestId: r.LinkedRequestID,
+		ReceivedAt:      ts(r.ReceivedAt),
+		DueAt:           ts(r.DueAt),
+		UpdatedAt:       ts(r.UpdatedAt),
 	}
 	if r.CompletedAt != nil {
 		out.CompletedAt = ts(*r.CompletedAt)
@@ -59,6 +60,9 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 		}
 		if c := res.Correct; c != nil {
 			out.Result.Correct = &lgpdv1.CorrectResult{TotalRows: c.TotalRows, Entities: entityCounts(c.Entities)}
+		}
+		if b := res.Block; b != nil {
+			out.Result.Block = &lgpdv1.BlockResult{TotalRows: b.TotalRows, Entities: entityCounts(b.Entities)}
 		}
 	}
 	for _, e := range exps {

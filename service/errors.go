@@ -74,6 +74,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return (&Error{codes.InvalidArgument, "BAD_PAGE_TOKEN", store.ErrBadPageToken.Error()}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrExpired):
 		return (&Error{codes.FailedPrecondition, "EXPORT_EXPIRED", "the export has expired; create a new EXTRACT request"}).GRPCStatus().Err()
+	case errors.Is(err, store.ErrIdempotencyKeyReused):
+		return (&Error{codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED", err.Error()}).GRPCStatus().Err()
+	case errors.Is(err, store.ErrSubjectBusy):
+		return (&Error{codes.Aborted, "SUBJECT_BUSY", err.Error()}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrConflict):
 		return (&Error{codes.FailedPrecondition, "CONFLICT", err.Error()}).GRPCStatus().Err()
 	case errors.Is(err, brdoc.ErrInvalid):

@@ -55,9 +55,9 @@ func TestIdempotencyKeyReusedForAnotherChange(t *testing.T) {
 	revoke, err := call[*lgpdv1.Request](f.backend, f, createMethod, consentReq(subject, "marketing_email", lgpdv1.ConsentAction_REVOKE, "", "crm-lead-42"))
 	switch {
 	case err == nil && revoke.GetId() == grant.GetId():
-		t.Error("a REVOKE reusing the GRANT's idempotency key was answered with the GRANT and not recorded; want FAILED_PRECONDITION CONFLICT")
+		t.Error("a REVOKE reusing the GRANT's idempotency key was answered with the GRANT and not recorded; want ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED")
 	case err != nil:
-		wantCode(t, err, codes.FailedPrecondition, "CONFLICT")
+		wantCode(t, err, codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED")
 	}
 	cur := must[*lgpdv1.SearchConsentsResponse](f.dpo, f, searchConsentsMethod, &lgpdv1.SearchConsentsRequest{Tenant: "demo", Subject: subject}).GetCurrent()
 	if err == nil && (len(cur) != 1 || cur[0].GetAction() != lgpdv1.ConsentAction_REVOKE) {
@@ -69,7 +69,7 @@ func TestIdempotencyKeyReusedForAnotherChange(t *testing.T) {
 	second, err := call[*lgpdv1.Request](f.backend, f, createMethod, &lgpdv1.CreateRequestRequest{Tenant: "demo", Kind: lgpdv1.RequestKind_CORRECT,
 		Subject: subject, IdempotencyKey: "ticket-7", Correction: &lgpdv1.Correction{Fields: map[string]string{"profissao": "Engenheira"}}})
 	if err == nil && second.GetId() == first.GetId() {
-		t.Error("a CORRECT with other values reusing a key was answered with the first correction; want FAILED_PRECONDITION CONFLICT")
+		t.Error("a CORRECT with other values reusing a key was answered with the first correction; want ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED")
 	}
 }
 

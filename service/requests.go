@@ -70,7 +70,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return nil, errorf(codes.Unimplemented, "KIND_NOT_IMPLEMENTED", "%s", msg)
 	}
 	if _, known := lgpdv1.RequestKind_name[int32(kind)]; !known || kind == lgpdv1.RequestKind_KIND_UNSPECIFIED {
-		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT")
+		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT, BLOCK")
 	}
 	if k := in.GetIdempotencyKey(); len(k) > 200 || !utf8.ValidString(k) {
 		return nil, invalid("BAD_IDEMPOTENCY_KEY", "idempotency_key must be valid UTF-8 of at most 200 bytes")
@@ -168,6 +168,12 @@ func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *t
 			return nil, "", err
 		}
 		return func(ctx context.Context, tx *store.Tx, r *store.Request) (*store.Request, error) {
+			// A correction runs in the call: rather than wait behind a long
+			// DELETE or ANONYMIZE of the titular, it is refused (ABORTED,
+			// SUBJECT_BUSY) and the caller retries with the same key.
+			if err := tx.TryLockSubject(ctx, r.SubjectRef, r.ID); err != nil {
+				return nil, err
+			}
 			return correct(ctx, t, tx, r, actor, values)
 		}, string(payload), nil
 	case lgpdv1.RequestKind_ANONYMIZE:
@@ -181,7 +187,11 @@ func (s *Requests) withExports(ctx context.Context, t *tenant.Tenant, r *store.R
 	if err != nil {
 		return nil, err
 	}
-	return toProto(t.Config.ID, r, exps), nil
+	out := toProto(t.Config.ID, r, exps)
+	if err := withBlock(ctx, t, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // GetRequest returns one request.

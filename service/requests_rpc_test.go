@@ -205,7 +205,7 @@ func TestCreateRequestIdempotency(t *testing.T) {
 		{Tenant: "demo", Kind: lgpdv1.RequestKind_EXTRACT, Subject: &lgpdv1.Subject{Cpf: unknownCPF}, IdempotencyKey: "crm-ticket-1"},
 	} {
 		_, err := call[*lgpdv1.Request](f.backend, f, createMethod, other)
-		wantCode(t, err, codes.FailedPrecondition, "CONFLICT", unknownCPF, s.CPF)
+		wantCode(t, err, codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED", unknownCPF, s.CPF)
 	}
 	// CONFIRM is idempotent too, and its retry reads the stored result.
 	c := &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Email: s.Email}, IdempotencyKey: "confirm-1"}

@@ -19,7 +19,7 @@ import (
 )
 
 // WorkerKinds are the kinds processed by workers rather than in the call.
-var WorkerKinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize}
+var WorkerKinds = []store.Kind{store.KindExtract, store.KindDelete, store.KindAnonymize, store.KindBlock}
 
 // Worker processes queued requests, one claim at a time; the fleet
 // scheduler decides when and for which tenant. Several processes share a
@@ -96,6 +96,9 @@ func (w *Worker) RunOnce(ctx context.Context, t *tenant.Tenant) (found bool, ret
 // process runs one claimed request according to its kind. A kind listed in
 // WorkerKinds must have a case here.
 func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	if r.Subject.Empty() {
+		return w.nothingLeft(ctx, t, r)
+	}
 	switch r.Kind {
 	case store.KindExtract:
 		return w.extract(ctx, t, r)
@@ -103,8 +106,35 @@ func (w *Worker) process(ctx context.Context, t *tenant.Tenant, r *store.Request
 		return w.erase(ctx, t, r)
 	case store.KindAnonymize:
 		return w.anonymize(ctx, t, r)
+	case store.KindBlock:
+		return w.block(ctx, t, r)
 	}
 	return fmt.Errorf("no worker for kind %s", r.Kind)
+}
+
+// nothingLeft completes a request whose identifiers titular no longer
+// holds: an earlier DELETE or ANONYMIZE of the titular, run before this one
+// (one after the other), left nothing of them and forgot the identifiers.
+// Its result counts what it changed: nothing; a reason says why.
+func (w *Worker) nothingLeft(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
+	res := &store.Result{}
+	switch r.Kind {
+	case store.KindExtract:
+		res.Extract = &store.ExtractResult{}
+	case store.KindDelete:
+		res.Delete = &store.DeleteOutcome{DeleteResult: crm.DeleteResult{Complete: true}}
+	case store.KindAnonymize:
+		res.Anonymize = &crm.AnonymizeResult{}
+	case store.KindBlock:
+		res.Block = &store.BlockResult{}
+	default:
+		return fmt.Errorf("no worker for kind %s", r.Kind)
+	}
+	reasons := []store.Reason{{Code: "DATA_ALREADY_ERASED", Message: "Os dados deste titular já haviam sido eliminados " +
+		"ou anonimizados por uma solicitação anterior; não havia nada a processar."}}
+	return w.leased(ctx, t, r, func(ctx context.Context, tx *store.Tx) error {
+		return finish(ctx, tx, r, store.StatusCompleted, res, reasons)
+	})
 }
 
 // extract builds the JSON and XLSX exports in one pass over a consistent
@@ -163,11 +193,20 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 }
 
 // leased runs fn in a read-write transaction that first checks w still
-// holds r's lease, so a worker whose lease expired writes nothing.
+// holds r's lease, so a worker whose lease expired writes nothing. A
+// destructive request's transaction also holds its titular's lock (waiting
+// for one that holds it), before it reads anything: what an earlier
+// DELETE removed is gone for the ANONYMIZE that follows, which counts only
+// what it changed.
 func (w *Worker) leased(ctx context.Context, t *tenant.Tenant, r *store.Request, fn func(ctx context.Context, tx *store.Tx) error) error {
 	return t.Store.ReadWriteTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.CheckLease(ctx, r.ID, w.owner); err != nil {
 			return err
+		}
+		if r.Kind.Destructive() {
+			if err := tx.LockSubject(ctx, r.SubjectRef); err != nil {
+				return err
+			}
 		}
 		return fn(ctx, tx)
 	})

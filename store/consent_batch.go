@@ -93,7 +93,7 @@ func (s *Store) requestsByIdempotencyKeys(ctx context.Context, tx *sql.Tx, keys 
 
 // IdempotentMatch is InsertRequest's rule for a key already used: the
 // existing request when it is the same request (kind, titular and what it
-// asks: NewRequest.Payload), ErrConflict otherwise.
+// asks: NewRequest.Payload), ErrIdempotencyKeyReused otherwise.
 func (s *Store) IdempotentMatch(existing *Request, n NewRequest) (*Request, error) {
 	return s.idempotentMatch(existing, n)
 }
@@ -105,7 +105,7 @@ func (s *Store) idempotentMatch(existing *Request, n NewRequest) (*Request, erro
 		same = hmac.Equal(existing.digest, s.requestDigest(n))
 	}
 	if !same {
-		return nil, fmt.Errorf("%w: idempotency key was already used for a different request; send a new key", ErrConflict)
+		return nil, fmt.Errorf("%w: it names request %s, of another kind, titular or body; send a new key for a new request", ErrIdempotencyKeyReused, existing.ID)
 	}
 	return existing, nil
 }

@@ -17,6 +17,12 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the change is not allowed in the row's current state.
 	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyKeyReused: the caller's idempotency key already names a
+	// request of another kind, titular or body.
+	ErrIdempotencyKeyReused = errors.New("idempotency key already used")
+	// ErrSubjectBusy: another destructive request of the titular is being
+	// processed; retry once it completes.
+	ErrSubjectBusy = errors.New("another destructive request of the titular is being processed")
 	// ErrDuplicate: a UNIQUE key already holds the value.
 	ErrDuplicate = errors.New("already exists")
 )

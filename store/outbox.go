@@ -22,11 +22,15 @@ const (
 	EventSubjectDeleted    = "subject.deleted"
 	EventSubjectAnonymized = "subject.anonymized"
 	EventSubjectBlocked    = "subject.blocked"
+	// EventSubjectUnblocked: the DPO lifted a BLOCK (Art. 18 IV); the
+	// titular's rows may be processed again.
+	EventSubjectUnblocked = "subject.unblocked"
 )
 
 // EventTypes lists every propagation event type.
 func EventTypes() []string {
-	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked}
+	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked,
+		EventSubjectUnblocked}
 }
 
 // OutboxEvent is one propagation event (lgpd_outbox).

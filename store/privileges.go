@@ -34,7 +34,10 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_request_events":     {"SELECT", "INSERT"},
 	"lgpd_requests":           {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_schema_migrations":  {"SELECT"},
+	"lgpd_subject_block_rows": {"SELECT", "INSERT"},
+	"lgpd_subject_blocks":     {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_subject_index":      {"SELECT", "INSERT", "DELETE"},
+	"lgpd_subject_locks":      {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_terms":              {"SELECT", "INSERT", "UPDATE"},
 }
 

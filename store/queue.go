@@ -16,8 +16,12 @@ import (
 // Claim takes the oldest request of one of kinds that is waiting, or whose
 // worker's lease expired, for owner until lease from now. Claims use
 // SELECT … FOR UPDATE SKIP LOCKED, so any number of titular processes share a
-// tenant's queue without taking the same request. It returns ErrNotFound when
-// nothing is waiting.
+// tenant's queue without taking the same request. A destructive request
+// (DestructiveKinds) is passed over while another destructive request of the
+// same titular is PROCESSING under a live lease, or while another claim or
+// worker holds the titular's lock row: one titular's destructive requests
+// run one after the other, across replicas. It returns ErrNotFound when
+// nothing can be taken.
 func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, kinds []Kind) (*Request, error) {
 	if len(kinds) == 0 {
 		return nil, errors.New("claim: name at least one kind")
@@ -25,26 +29,7 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ki
 	var claimed *Request
 	err := s.readCommittedTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := s.now()
-		kindArgs := make([]any, len(kinds))
-		for i, k := range kinds {
-			kindArgs[i] = k
-		}
-		kindFilter := " AND kind IN (" + sqlq.Placeholders(len(kinds)) + ")"
-		// Waiting requests first; lease_until on a RECEIVED row is a retry backoff.
-		args := append([]any{StatusReceived}, kindArgs...)
-		args = append(args, now)
-		id, err := firstID(ctx, tx, `SELECT id FROM lgpd_requests WHERE status = ?`+kindFilter+`
- AND (lease_until IS NULL OR lease_until <= ?) ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED`, args...)
-		if errors.Is(err, ErrNotFound) {
-			// A worker that died mid-request leaves it PROCESSING with a stale lease.
-			args[0] = StatusProcessing
-			id, err = firstID(ctx, tx, `SELECT id FROM lgpd_requests WHERE status = ?`+kindFilter+`
- AND lease_until <= ? ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED`, args...)
-		}
-		if err != nil {
-			return err
-		}
-		r, err := s.getRequest(ctx, tx, id, true)
+		r, err := s.claimable(ctx, tx, kinds, now)
 		if err != nil {
 			return err
 		}
@@ -53,10 +38,10 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ki
 			note = "lease of a stopped worker expired; claimed again"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE lgpd_requests SET status = ?, lease_owner = ?, lease_until = ?,
- attempts = attempts + 1, updated_at = ? WHERE id = ?`, StatusProcessing, owner, now.Add(lease), now, id); err != nil {
+ attempts = attempts + 1, updated_at = ? WHERE id = ?`, StatusProcessing, owner, now.Add(lease), now, r.ID); err != nil {
 			return fmt.Errorf("claim request: %w", err)
 		}
-		if err := s.addEvent(ctx, tx, id, r.Status, StatusProcessing, "worker", note, now); err != nil {
+		if err := s.addEvent(ctx, tx, r.ID, r.Status, StatusProcessing, "worker", note, now); err != nil {
 			return err
 		}
 		r.Status, r.LeaseOwner, r.Attempts, r.UpdatedAt = StatusProcessing, owner, r.Attempts+1, now
@@ -64,6 +49,60 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ki
 		return nil
 	})
 	return claimed, err
+}
+
+// maxPassedOver bounds the candidates one claim passes over because their
+// titular is busy; the next claim looks again.
+const maxPassedOver = 50
+
+// claimable finds and locks the request Claim takes: waiting requests first
+// (lease_until on a RECEIVED row is a retry backoff), then the PROCESSING
+// ones of a worker that died mid-request (its lease expired). Destructive
+// requests whose titular is busy are passed over; their rows stay locked
+// until the claim commits, which other claims skip.
+func (s *Store) claimable(ctx context.Context, tx *sql.Tx, kinds []Kind, now time.Time) (*Request, error) {
+	var passed []any
+	for _, phase := range []struct {
+		status Status
+		lease  string
+	}{
+		{StatusReceived, "(lease_until IS NULL OR lease_until <= ?)"},
+		{StatusProcessing, "lease_until <= ?"},
+	} {
+		for len(passed) <= maxPassedOver {
+			args := []any{phase.status}
+			for _, k := range kinds {
+				args = append(args, k)
+			}
+			args = append(args, now)
+			q := `SELECT id FROM lgpd_requests WHERE status = ? AND kind IN (` + sqlq.Placeholders(len(kinds)) + `) AND ` + phase.lease
+			if len(passed) > 0 {
+				q += ` AND id NOT IN (` + sqlq.Placeholders(len(passed)) + `)`
+				args = append(args, passed...)
+			}
+			id, err := firstID(ctx, tx, q+` ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED`, args...)
+			if errors.Is(err, ErrNotFound) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			r, err := s.getRequest(ctx, tx, id, true)
+			if err != nil {
+				return nil, err
+			}
+			if !r.Kind.Destructive() {
+				return r, nil
+			}
+			err = s.tryLockSubject(ctx, tx, r.SubjectRef, r.ID)
+			if errors.Is(err, ErrSubjectBusy) {
+				passed = append(passed, id)
+				continue
+			}
+			return r, err
+		}
+	}
+	return nil, ErrNotFound
 }
 
 func firstID(ctx context.Context, tx *sql.Tx, query string, args ...any) (string, error) {

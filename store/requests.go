@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,7 +28,20 @@ const (
 	KindDelete    Kind = "DELETE"
 	KindAnonymize Kind = "ANONYMIZE"
 	KindConsent   Kind = "CONSENT"
+	// KindBlock suspends the processing of the titular's rows until the DPO
+	// lifts it (Art. 18 IV); nothing is erased or changed.
+	KindBlock Kind = "BLOCK"
 )
+
+// DestructiveKinds change or suspend a titular's rows: one titular's run
+// one after the other (Claim, LockSubject), never at once.
+var DestructiveKinds = []Kind{KindDelete, KindAnonymize, KindBlock, KindCorrect}
+
+// Destructive reports whether k is one of DestructiveKinds.
+func (k Kind) Destructive() bool { return slices.Contains(DestructiveKinds, k) }
+
+// openStatuses are the states of a request that has not ended.
+var openStatuses = []Status{StatusReceived, StatusAwaitingVerification, StatusAwaitingApproval, StatusProcessing}
 
 // Request states.
 const (
@@ -66,6 +80,15 @@ type Result struct {
 	// Anonymize is what an ANONYMIZE changed and which holds kept rows.
 	Anonymize *crm.AnonymizeResult `json:"anonymize,omitempty"`
 	Correct   *CorrectResult       `json:"correct,omitempty"`
+	// Block is what a BLOCK suspended.
+	Block *BlockResult `json:"block,omitempty"`
+}
+
+// BlockResult is how many of the titular's rows a BLOCK suspended, per
+// entity; none of them was changed.
+type BlockResult struct {
+	Entities  []EntityCount `json:"entities"`
+	TotalRows int64         `json:"total_rows"`
 }
 
 // DeleteOutcome is a DELETE's outcome: what the executor did to the CRM's
@@ -126,6 +149,9 @@ type Request struct {
 	Attempts       int
 	LastError      string
 	LeaseOwner     string
+	// LinkedRequestID is the open request of the same kind for the same
+	// titular this one found when it was created; empty when none.
+	LinkedRequestID string
 	// digest is what the request asks beyond kind and titular, keyed
 	// (NewRequest.Payload); nil when it asks nothing more, or was recorded
 	// before digests were.
@@ -149,21 +175,22 @@ type NewRequest struct {
 }
 
 const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
- result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role, representative_json`
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role, representative_json, linked_request_id`
 
 func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 	var (
 		r                        Request
 		idem, subj, res, reasons sql.NullString
 		lastErr, owner, role     sql.NullString
-		representative           sql.NullString
+		representative, linked   sql.NullString
 		completed                sql.NullTime
 	)
 	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
-		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role, &representative); err != nil {
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role, &representative, &linked); err != nil {
 		return nil, err
 	}
 	r.IdempotencyKey, r.LastError, r.LeaseOwner, r.CreatedRole = idem.String, lastErr.String, owner.String, role.String
+	r.LinkedRequestID = linked.String
 	if completed.Valid {
 		t := completed.Time.UTC()
 		r.CompletedAt = &t
@@ -226,6 +253,9 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now, digest: s.requestDigest(n),
 	}
+	if r.LinkedRequestID, err = openRequestOf(ctx, tx, ref, n.Kind); err != nil {
+		return nil, false, err
+	}
 	if err := insertRequests(ctx, tx, []*Request{r}); err != nil {
 		if sqlq.IsDuplicate(err) {
 			// A concurrent create with the same key won; the caller retries
@@ -238,6 +268,25 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		return nil, false, err
 	}
 	return r, true, nil
+}
+
+// openRequestOf returns the oldest request of kind for the titular ref that
+// has not ended, or "" when there is none: a new request links to it.
+func openRequestOf(ctx context.Context, q Querier, ref string, kind Kind) (string, error) {
+	args := []any{ref, kind}
+	for _, st := range openStatuses {
+		args = append(args, st)
+	}
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM lgpd_requests WHERE subject_ref = ? AND kind = ?
+ AND status IN (`+sqlq.Placeholders(len(openStatuses))+`) ORDER BY received_at, id LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find an open request of the titular: %w", err)
+	}
+	return id, nil
 }
 
 func (s *Store) requestByIdempotencyKey(ctx context.Context, q Querier, createdBy, key string) (*Request, error) {

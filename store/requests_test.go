@@ -98,13 +98,13 @@ func TestInsertRequest_Idempotency(t *testing.T) {
 
 	other := n
 	other.Kind = KindDelete
-	if _, _, err := insert(t, s, other); !errors.Is(err, ErrConflict) {
-		t.Errorf("same key, different kind: err = %v, want ErrConflict", err)
+	if _, _, err := insert(t, s, other); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Errorf("same key, different kind: err = %v, want ErrIdempotencyKeyReused", err)
 	}
 	other = n
 	other.Subject = Identifiers{CPF: "11144477735"}
-	if _, _, err := insert(t, s, other); !errors.Is(err, ErrConflict) {
-		t.Errorf("same key, different titular: err = %v, want ErrConflict", err)
+	if _, _, err := insert(t, s, other); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Errorf("same key, different titular: err = %v, want ErrIdempotencyKeyReused", err)
 	}
 
 	other = n

@@ -26,7 +26,7 @@ import (
 // duplicate idempotency key is returned as the driver's error: the caller
 // decides what a lost race means (sqlq.IsDuplicate).
 func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
-	args := make([]any, 0, 14*len(rs))
+	args := make([]any, 0, 15*len(rs))
 	for _, r := range rs {
 		subj, err := json.Marshal(r.Subject)
 		if err != nil {
@@ -41,12 +41,12 @@ func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
 			representative = string(b)
 		}
 		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
-			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole), representative)
+			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole), representative, nullable(r.LinkedRequestID))
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
- (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role, representative_json)
- VALUES `+sqlq.RowsOf(len(rs), 14), args...); err != nil {
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role, representative_json, linked_request_id)
+ VALUES `+sqlq.RowsOf(len(rs), 15), args...); err != nil {
 		if sqlq.IsDuplicate(err) {
 			return err
 		}

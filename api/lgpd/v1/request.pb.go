@@ -39,6 +39,9 @@ const (
 	RequestKind_ANONYMIZE RequestKind = 5
 	// Grant, refusal or revocation of consent for a purpose (Art. 8, 18 IX).
 	RequestKind_CONSENT RequestKind = 6
+	// Blocking (Art. 18 IV): processing of the titular's rows is suspended,
+	// nothing is erased or changed, until the DPO lifts it (LiftBlock).
+	RequestKind_BLOCK RequestKind = 7
 )
 
 // Enum value maps for RequestKind.
@@ -51,6 +54,7 @@ var (
 		4: "DELETE",
 		5: "ANONYMIZE",
 		6: "CONSENT",
+		7: "BLOCK",
 	}
 	RequestKind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -60,6 +64,7 @@ var (
 		"DELETE":           4,
 		"ANONYMIZE":        5,
 		"CONSENT":          6,
+		"BLOCK":            7,
 	}
 )
 
@@ -238,8 +243,14 @@ type Request struct {
 	Exports []*ExportInfo `protobuf:"bytes,14,rep,name=exports,proto3" json:"exports,omitempty"`
 	// Who asked for the titular, when a representative did.
 	Representative *Representative `protobuf:"bytes,15,opt,name=representative,proto3" json:"representative,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// An open request (not yet COMPLETED, DENIED, FAILED or CANCELED) of the
+	// same kind for the same titular when this one was created: the titular
+	// asked again while the first was still running. Both are kept and run
+	// (each is safe to run twice); follow the linked one to avoid answering
+	// the titular twice. Empty when there was none.
+	LinkedRequestId string `protobuf:"bytes,16,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -377,6 +388,13 @@ func (x *Request) GetRepresentative() *Representative {
 	return nil
 }
 
+func (x *Request) GetLinkedRequestId() string {
+	if x != nil {
+		return x.LinkedRequestId
+	}
+	return ""
+}
+
 // Representative is who asks for a titular who does not ask in person:
 // an attorney ("procurador", with a power of attorney) or a legal guardian
 // ("responsavel_legal", for a minor or a person under guardianship).
@@ -453,6 +471,7 @@ type RequestResult struct {
 	Anonymize     *AnonymizeResult       `protobuf:"bytes,3,opt,name=anonymize,proto3" json:"anonymize,omitempty"`
 	Delete        *DeleteResult          `protobuf:"bytes,4,opt,name=delete,proto3" json:"delete,omitempty"`
 	Correct       *CorrectResult         `protobuf:"bytes,5,opt,name=correct,proto3" json:"correct,omitempty"`
+	Block         *BlockResult           `protobuf:"bytes,6,opt,name=block,proto3" json:"block,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -518,6 +537,13 @@ func (x *RequestResult) GetDelete() *DeleteResult {
 func (x *RequestResult) GetCorrect() *CorrectResult {
 	if x != nil {
 		return x.Correct
+	}
+	return nil
+}
+
+func (x *RequestResult) GetBlock() *BlockResult {
+	if x != nil {
+		return x.Block
 	}
 	return nil
 }
@@ -1443,11 +1469,75 @@ func (x *AnonymizeCount) GetHeld() int64 {
 	return 0
 }
 
+// BlockResult is what a BLOCK recorded (Art. 18 IV): the titular's rows the
+// data map reaches when the block was recorded, by entity. Nothing in them
+// was changed; their processing is suspended until the DPO lifts the block.
+type BlockResult struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Entities  []*EntityCount         `protobuf:"bytes,1,rep,name=entities,proto3" json:"entities,omitempty"`
+	TotalRows int64                  `protobuf:"varint,2,opt,name=total_rows,json=totalRows,proto3" json:"total_rows,omitempty"`
+	// When the DPO lifted the block (LiftBlock); unset while it holds.
+	LiftedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=lifted_at,json=liftedAt,proto3" json:"lifted_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockResult) Reset() {
+	*x = BlockResult{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockResult) ProtoMessage() {}
+
+func (x *BlockResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockResult.ProtoReflect.Descriptor instead.
+func (*BlockResult) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BlockResult) GetEntities() []*EntityCount {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *BlockResult) GetTotalRows() int64 {
+	if x != nil {
+		return x.TotalRows
+	}
+	return 0
+}
+
+func (x *BlockResult) GetLiftedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LiftedAt
+	}
+	return nil
+}
+
 var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xa9\x05\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xd5\x05\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1468,17 +1558,19 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\x06result\x18\f \x01(\v2\x16.lgpd.v1.RequestResultR\x06result\x12)\n" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
 	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\x12?\n" +
-	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\"c\n" +
+	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12*\n" +
+	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\"c\n" +
 	"\x0eRepresentative\x12\x1a\n" +
 	"\brelation\x18\x01 \x01(\tR\brelation\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fdocument_ref\x18\x03 \x01(\tR\vdocumentRef\"\x8c\x02\n" +
+	"\fdocument_ref\x18\x03 \x01(\tR\vdocumentRef\"\xb8\x02\n" +
 	"\rRequestResult\x120\n" +
 	"\aconfirm\x18\x01 \x01(\v2\x16.lgpd.v1.ConfirmResultR\aconfirm\x120\n" +
 	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x126\n" +
 	"\tanonymize\x18\x03 \x01(\v2\x18.lgpd.v1.AnonymizeResultR\tanonymize\x12-\n" +
 	"\x06delete\x18\x04 \x01(\v2\x15.lgpd.v1.DeleteResultR\x06delete\x120\n" +
-	"\acorrect\x18\x05 \x01(\v2\x16.lgpd.v1.CorrectResultR\acorrect\"w\n" +
+	"\acorrect\x18\x05 \x01(\v2\x16.lgpd.v1.CorrectResultR\acorrect\x12*\n" +
+	"\x05block\x18\x06 \x01(\v2\x14.lgpd.v1.BlockResultR\x05block\"w\n" +
 	"\rConfirmResult\x12*\n" +
 	"\x11has_personal_data\x18\x01 \x01(\bR\x0fhasPersonalData\x12\x1e\n" +
 	"\n" +
@@ -1555,7 +1647,12 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x16\n" +
 	"\x06fields\x18\x03 \x01(\x03R\x06fields\x12\x12\n" +
-	"\x04held\x18\x04 \x01(\x03R\x04held*r\n" +
+	"\x04held\x18\x04 \x01(\x03R\x04held\"\x97\x01\n" +
+	"\vBlockResult\x120\n" +
+	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.EntityCountR\bentities\x12\x1d\n" +
+	"\n" +
+	"total_rows\x18\x02 \x01(\x03R\ttotalRows\x127\n" +
+	"\tlifted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bliftedAt*}\n" +
 	"\vRequestKind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aEXTRACT\x10\x01\x12\v\n" +
@@ -1564,7 +1661,8 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
 	"\x06DELETE\x10\x04\x12\r\n" +
 	"\tANONYMIZE\x10\x05\x12\v\n" +
-	"\aCONSENT\x10\x06*\xac\x01\n" +
+	"\aCONSENT\x10\x06\x12\t\n" +
+	"\x05BLOCK\x10\a*\xac\x01\n" +
 	"\rRequestStatus\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bRECEIVED\x10\x01\x12\x19\n" +
@@ -1599,7 +1697,7 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
@@ -1621,19 +1719,20 @@ var file_lgpd_v1_request_proto_goTypes = []any{
 	(*CorrectResult)(nil),         // 17: lgpd.v1.CorrectResult
 	(*AnonymizeResult)(nil),       // 18: lgpd.v1.AnonymizeResult
 	(*AnonymizeCount)(nil),        // 19: lgpd.v1.AnonymizeCount
-	nil,                           // 20: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*Reason)(nil),                // 22: lgpd.v1.Reason
+	(*BlockResult)(nil),           // 20: lgpd.v1.BlockResult
+	nil,                           // 21: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*Reason)(nil),                // 23: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	21, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	21, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	21, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	21, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	22, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	22, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	22, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
 	5,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	22, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	23, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
 	9,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
 	4,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
 	6,  // 10: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
@@ -1641,23 +1740,26 @@ var file_lgpd_v1_request_proto_depIdxs = []int32{
 	18, // 12: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
 	13, // 13: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
 	17, // 14: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	8,  // 15: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	21, // 16: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	20, // 17: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 18: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	12, // 19: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	14, // 20: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	15, // 21: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	16, // 22: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	21, // 23: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	8,  // 24: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	19, // 25: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	15, // 26: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	20, // 15: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
+	8,  // 16: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	22, // 17: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	21, // 18: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 19: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	12, // 20: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	14, // 21: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	15, // 22: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	16, // 23: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	22, // 24: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	8,  // 25: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	19, // 26: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	15, // 27: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	8,  // 28: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
+	22, // 29: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1672,7 +1774,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -30,7 +30,10 @@ type CreateRequestRequest struct {
 	Tenant  string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	Kind    RequestKind            `protobuf:"varint,2,opt,name=kind,proto3,enum=lgpd.v1.RequestKind" json:"kind,omitempty"`
 	Subject *Subject               `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
-	// Repeating a key returns the request it first created.
+	// Per caller: repeating a key with the same kind, titular and body returns
+	// the request it first created (whatever its state now); the same key with
+	// another kind, titular or body is refused with ALREADY_EXISTS (reason
+	// IDEMPOTENCY_KEY_REUSED). At most 200 bytes.
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// For CORRECT.
 	Correction *Correction `protobuf:"bytes,5,opt,name=correction,proto3" json:"correction,omitempty"`
@@ -574,6 +577,70 @@ func (x *CancelRequestRequest) GetNote() string {
 	return ""
 }
 
+type LiftBlockRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The BLOCK request whose block ends.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// Why the block ends (e.g. "titular pediu o desbloqueio, chamado GED-12").
+	// Required, UTF-8 of at most 500 bytes, no personal data: it is kept in
+	// the request's history.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiftBlockRequest) Reset() {
+	*x = LiftBlockRequest{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiftBlockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiftBlockRequest) ProtoMessage() {}
+
+func (x *LiftBlockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiftBlockRequest.ProtoReflect.Descriptor instead.
+func (*LiftBlockRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LiftBlockRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *LiftBlockRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LiftBlockRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type DownloadExportRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -586,7 +653,7 @@ type DownloadExportRequest struct {
 
 func (x *DownloadExportRequest) Reset() {
 	*x = DownloadExportRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +665,7 @@ func (x *DownloadExportRequest) String() string {
 func (*DownloadExportRequest) ProtoMessage() {}
 
 func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +678,7 @@ func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadExportRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DownloadExportRequest) GetTenant() string {
@@ -645,7 +712,7 @@ type GetReceiptRequest struct {
 
 func (x *GetReceiptRequest) Reset() {
 	*x = GetReceiptRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +724,7 @@ func (x *GetReceiptRequest) String() string {
 func (*GetReceiptRequest) ProtoMessage() {}
 
 func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +737,7 @@ func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetReceiptRequest) GetTenant() string {
@@ -705,7 +772,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +784,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +797,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Receipt) GetRequestId() string {
@@ -782,7 +849,7 @@ type ListAccessLogRequest struct {
 
 func (x *ListAccessLogRequest) Reset() {
 	*x = ListAccessLogRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +861,7 @@ func (x *ListAccessLogRequest) String() string {
 func (*ListAccessLogRequest) ProtoMessage() {}
 
 func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +874,7 @@ func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessLogRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAccessLogRequest) GetTenant() string {
@@ -849,7 +916,7 @@ type ListAccessLogResponse struct {
 
 func (x *ListAccessLogResponse) Reset() {
 	*x = ListAccessLogResponse{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +928,7 @@ func (x *ListAccessLogResponse) String() string {
 func (*ListAccessLogResponse) ProtoMessage() {}
 
 func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +941,7 @@ func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessLogResponse) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAccessLogResponse) GetEntries() []*AccessLogEntry {
@@ -916,7 +983,7 @@ type AccessLogEntry struct {
 
 func (x *AccessLogEntry) Reset() {
 	*x = AccessLogEntry{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +995,7 @@ func (x *AccessLogEntry) String() string {
 func (*AccessLogEntry) ProtoMessage() {}
 
 func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1008,7 @@ func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
 func (*AccessLogEntry) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AccessLogEntry) GetAt() *timestamppb.Timestamp {
@@ -1045,7 +1112,11 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\x14CancelRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"W\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"R\n" +
+	"\x10LiftBlockRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"W\n" +
 	"\x15DownloadExportRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -1083,7 +1154,7 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\vsubject_ref\x18\x06 \x01(\tR\n" +
 	"subjectRef\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12&\n" +
-	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\xab\v\n" +
+	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\x99\f\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
@@ -1092,7 +1163,8 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\x0eApproveRequest\x12\x1e.lgpd.v1.ApproveRequestRequest\x1a\x10.lgpd.v1.Request\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/tenants/{tenant}/requests/{id}:approve\x12v\n" +
 	"\rVerifyRequest\x12\x1d.lgpd.v1.VerifyRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:verify\x12p\n" +
 	"\vDenyRequest\x12\x1b.lgpd.v1.DenyRequestRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:deny\x12v\n" +
-	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12\x8a\x03\n" +
+	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12l\n" +
+	"\tLiftBlock\x12\x19.lgpd.v1.LiftBlockRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:lift\x12\x8a\x03\n" +
 	"\x0eDownloadExport\x12\x1e.lgpd.v1.DownloadExportRequest\x1a\x14.google.api.HttpBody\"\xbf\x02\x92A\x8a\x02:\x10application/json:Aapplication/vnd.openxmlformats-officedocument.spreadsheetml.sheetJ\xb2\x01\n" +
 	"\x03200\x12\xaa\x01\n" +
 	"GThe export file, byte for byte, as an attachment (Content-Disposition).\x12\x0f\n" +
@@ -1136,7 +1208,7 @@ func file_lgpd_v1_request_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_service_proto_rawDescData
 }
 
-var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*CreateRequestRequest)(nil),  // 0: lgpd.v1.CreateRequestRequest
 	(*GetRequestRequest)(nil),     // 1: lgpd.v1.GetRequestRequest
@@ -1146,35 +1218,36 @@ var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*VerifyRequestRequest)(nil),  // 5: lgpd.v1.VerifyRequestRequest
 	(*DenyRequestRequest)(nil),    // 6: lgpd.v1.DenyRequestRequest
 	(*CancelRequestRequest)(nil),  // 7: lgpd.v1.CancelRequestRequest
-	(*DownloadExportRequest)(nil), // 8: lgpd.v1.DownloadExportRequest
-	(*GetReceiptRequest)(nil),     // 9: lgpd.v1.GetReceiptRequest
-	(*Receipt)(nil),               // 10: lgpd.v1.Receipt
-	(*ListAccessLogRequest)(nil),  // 11: lgpd.v1.ListAccessLogRequest
-	(*ListAccessLogResponse)(nil), // 12: lgpd.v1.ListAccessLogResponse
-	(*AccessLogEntry)(nil),        // 13: lgpd.v1.AccessLogEntry
-	(RequestKind)(0),              // 14: lgpd.v1.RequestKind
-	(*Subject)(nil),               // 15: lgpd.v1.Subject
-	(*Correction)(nil),            // 16: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 17: lgpd.v1.ConsentChange
-	(*Representative)(nil),        // 18: lgpd.v1.Representative
-	(RequestStatus)(0),            // 19: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 20: lgpd.v1.Request
-	(*Reason)(nil),                // 21: lgpd.v1.Reason
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),     // 23: google.api.HttpBody
+	(*LiftBlockRequest)(nil),      // 8: lgpd.v1.LiftBlockRequest
+	(*DownloadExportRequest)(nil), // 9: lgpd.v1.DownloadExportRequest
+	(*GetReceiptRequest)(nil),     // 10: lgpd.v1.GetReceiptRequest
+	(*Receipt)(nil),               // 11: lgpd.v1.Receipt
+	(*ListAccessLogRequest)(nil),  // 12: lgpd.v1.ListAccessLogRequest
+	(*ListAccessLogResponse)(nil), // 13: lgpd.v1.ListAccessLogResponse
+	(*AccessLogEntry)(nil),        // 14: lgpd.v1.AccessLogEntry
+	(RequestKind)(0),              // 15: lgpd.v1.RequestKind
+	(*Subject)(nil),               // 16: lgpd.v1.Subject
+	(*Correction)(nil),            // 17: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 18: lgpd.v1.ConsentChange
+	(*Representative)(nil),        // 19: lgpd.v1.Representative
+	(RequestStatus)(0),            // 20: lgpd.v1.RequestStatus
+	(*Request)(nil),               // 21: lgpd.v1.Request
+	(*Reason)(nil),                // 22: lgpd.v1.Reason
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),     // 24: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
-	14, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
-	15, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
-	16, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
-	17, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	18, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
-	19, // 5: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	14, // 6: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	20, // 7: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	21, // 8: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
-	13, // 9: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
-	22, // 10: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
+	15, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
+	16, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
+	17, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
+	18, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
+	19, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
+	20, // 5: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	15, // 6: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	21, // 7: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	22, // 8: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	14, // 9: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
+	23, // 10: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
 	0,  // 11: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
 	1,  // 12: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
 	2,  // 13: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
@@ -1182,21 +1255,23 @@ var file_lgpd_v1_request_service_proto_depIdxs = []int32{
 	5,  // 15: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
 	6,  // 16: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
 	7,  // 17: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	8,  // 18: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	9,  // 19: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	11, // 20: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
-	20, // 21: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	20, // 22: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 23: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	20, // 24: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	20, // 25: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
-	20, // 26: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	20, // 27: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	23, // 28: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	10, // 29: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	12, // 30: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
-	21, // [21:31] is the sub-list for method output_type
-	11, // [11:21] is the sub-list for method input_type
+	8,  // 18: lgpd.v1.RequestService.LiftBlock:input_type -> lgpd.v1.LiftBlockRequest
+	9,  // 19: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	10, // 20: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	12, // 21: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
+	21, // 22: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	21, // 23: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	3,  // 24: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	21, // 25: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	21, // 26: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	21, // 27: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	21, // 28: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	21, // 29: lgpd.v1.RequestService.LiftBlock:output_type -> lgpd.v1.Request
+	24, // 30: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	11, // 31: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	13, // 32: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
+	22, // [22:33] is the sub-list for method output_type
+	11, // [11:22] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1215,7 +1290,7 @@ func file_lgpd_v1_request_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_service_proto_rawDesc), len(file_lgpd_v1_request_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	RequestService_VerifyRequest_FullMethodName  = "/lgpd.v1.RequestService/VerifyRequest"
 	RequestService_DenyRequest_FullMethodName    = "/lgpd.v1.RequestService/DenyRequest"
 	RequestService_CancelRequest_FullMethodName  = "/lgpd.v1.RequestService/CancelRequest"
+	RequestService_LiftBlock_FullMethodName      = "/lgpd.v1.RequestService/LiftBlock"
 	RequestService_DownloadExport_FullMethodName = "/lgpd.v1.RequestService/DownloadExport"
 	RequestService_GetReceipt_FullMethodName     = "/lgpd.v1.RequestService/GetReceipt"
 	RequestService_ListAccessLog_FullMethodName  = "/lgpd.v1.RequestService/ListAccessLog"
@@ -56,6 +57,10 @@ type RequestServiceClient interface {
 	DenyRequest(ctx context.Context, in *DenyRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Cancels a request that has not started processing.
 	CancelRequest(ctx context.Context, in *CancelRequestRequest, opts ...grpc.CallOption) (*Request, error)
+	// Lifts the block a completed BLOCK request recorded (Art. 18 IV): the
+	// titular's rows may be processed again. DPO only; the reason is kept in
+	// the request's history and the lift is propagated as subject.unblocked.
+	LiftBlock(ctx context.Context, in *LiftBlockRequest, opts ...grpc.CallOption) (*Request, error)
 	// Streams an export of a completed request, byte-exact.
 	DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error)
 	// Returns the ledger receipt of a request: its final leaf, a signed
@@ -145,6 +150,16 @@ func (c *requestServiceClient) CancelRequest(ctx context.Context, in *CancelRequ
 	return out, nil
 }
 
+func (c *requestServiceClient) LiftBlock(ctx context.Context, in *LiftBlockRequest, opts ...grpc.CallOption) (*Request, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Request)
+	err := c.cc.Invoke(ctx, RequestService_LiftBlock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *requestServiceClient) DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &RequestService_ServiceDesc.Streams[0], RequestService_DownloadExport_FullMethodName, cOpts...)
@@ -208,6 +223,10 @@ type RequestServiceServer interface {
 	DenyRequest(context.Context, *DenyRequestRequest) (*Request, error)
 	// Cancels a request that has not started processing.
 	CancelRequest(context.Context, *CancelRequestRequest) (*Request, error)
+	// Lifts the block a completed BLOCK request recorded (Art. 18 IV): the
+	// titular's rows may be processed again. DPO only; the reason is kept in
+	// the request's history and the lift is propagated as subject.unblocked.
+	LiftBlock(context.Context, *LiftBlockRequest) (*Request, error)
 	// Streams an export of a completed request, byte-exact.
 	DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error
 	// Returns the ledger receipt of a request: its final leaf, a signed
@@ -246,6 +265,9 @@ func (UnimplementedRequestServiceServer) DenyRequest(context.Context, *DenyReque
 }
 func (UnimplementedRequestServiceServer) CancelRequest(context.Context, *CancelRequestRequest) (*Request, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelRequest not implemented")
+}
+func (UnimplementedRequestServiceServer) LiftBlock(context.Context, *LiftBlockRequest) (*Request, error) {
+	return nil, status.Error(codes.Unimplemented, "method LiftBlock not implemented")
 }
 func (UnimplementedRequestServiceServer) DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error {
 	return status.Error(codes.Unimplemented, "method DownloadExport not implemented")
@@ -402,6 +424,24 @@ func _RequestService_CancelRequest_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RequestService_LiftBlock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LiftBlockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RequestServiceServer).LiftBlock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RequestService_LiftBlock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RequestServiceServer).LiftBlock(ctx, req.(*LiftBlockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RequestService_DownloadExport_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(DownloadExportRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -483,6 +523,10 @@ var RequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelRequest",
 			Handler:    _RequestService_CancelRequest_Handler,
+		},
+		{
+			MethodName: "LiftBlock",
+			Handler:    _RequestService_LiftBlock_Handler,
 		},
 		{
 			MethodName: "GetReceipt",
