@@ -34,7 +34,8 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_request_events":     {"SELECT", "INSERT"},
 	"lgpd_requests":           {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_schema_migrations":  {"SELECT"},
-	"lgpd_subject_index":      {"SELECT", "INSERT", "DELETE"},
+	"lgpd_subject_index":      {"SELECT", "INSERT", "UPDATE", "DELETE"}, // UPDATE: merging two references of one person
+	"lgpd_subject_merges":     {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_terms":              {"SELECT", "INSERT", "UPDATE"},
 }
 
