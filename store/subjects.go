@@ -122,3 +122,24 @@ func (s *Store) SubjectRefs(ctx context.Context, ids Identifiers) ([]string, err
 	// carry the reference merged away.
 	return personRefs(ctx, tx, refs...)
 }
+
+// Indexed reports whether every identifier of ids is in the subject index
+// already: a request of such a titular teaches the index nothing new unless
+// it carries identifiers never seen.
+func (s *Store) Indexed(ctx context.Context, ids Identifiers) (bool, error) {
+	var macs []any
+	for _, k := range subjectKinds {
+		if v := ids.Get(k); v != "" {
+			macs = append(macs, s.subjectHMAC(k, v))
+		}
+	}
+	if len(macs) == 0 {
+		return false, nil
+	}
+	var n int
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_subject_index WHERE id_hmac IN ("+sqlq.Placeholders(len(macs))+")", macs...).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up subjects: %w", err)
+	}
+	return n == len(macs), nil
+}
