@@ -7,83 +7,46 @@ import (
 
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/internal/sqlq"
 )
-
-// linkedRowLimit bounds the rows per root entity Linked reads: a person's
-// own rows are a handful; more means an identifier many share.
-const linkedRowLimit = 100
 
 // identifierKinds are the identifiers a titular is indexed by, in the order
 // they decide.
 var identifierKinds = []string{"cpf", "email", "phone"}
 
 // Linked returns the titular's other identifiers that the CRM holds beside
-// those given: the match columns of the root rows the given identifiers
-// find (a CPF's pessoa row holds her e-mail and phone). titular indexes them
-// under the titular's reference, so a consent granted by CPF and revoked by
-// e-mail reaches one person.
+// those given: the match columns (cpf, email, phone) of every row the data
+// map reaches from the given identifiers, roots and children alike (a CPF's
+// pessoa row holds her e-mail and phone; a lead under that pessoa, the
+// e-mail she typed on the site). titular indexes them under the titular's
+// reference, so a consent granted by CPF and revoked by e-mail reaches one
+// person.
 //
-// It links only what is unambiguous, and one step only (rows found by the
-// given identifiers, not by the ones they yield): when the rows disagree
-// with an identifier given (a row found by e-mail holds another CPF) or
-// hold two values of one kind (a couple sharing an e-mail), they may be two
-// people, and Linked returns nothing. Values that do not normalize (a
-// malformed phone) are skipped. The result is personal data: callers only
-// hash it into the subject index.
+// It links only what is unambiguous, and from the given identifiers only
+// (not again from the ones they yield): when the rows disagree with an
+// identifier given (a row reached by e-mail holds another CPF) or hold two
+// values of one kind (a couple sharing an e-mail), they may be two people,
+// and Linked returns nothing. Values that do not normalize (a malformed
+// phone) are skipped. The result is personal data: callers only hash it
+// into the subject index.
 func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Identifiers, error) {
 	var none Identifiers
 	if ids.Empty() {
 		return none, nil
 	}
-	found := map[string]map[string]bool{}
-	for _, e := range m.Order() {
-		if len(e.Match) == 0 {
-			continue
+	sink := &identifierSink{found: map[string]map[string]bool{}}
+	_, err := WalkWith(ctx, q, m, ids, sink, WalkOptions{Extra: func(e *datamap.Entity) []string {
+		cols := make([]string, len(e.Match))
+		for i, mr := range e.Match {
+			cols[i] = mr.Column
 		}
-		var conds, cols []string
-		var args []any
-		for _, mr := range e.Match {
-			cols = append(cols, mr.Column)
-			v := ids.Get(mr.Identifier)
-			if v == "" {
-				continue
-			}
-			shapes := LookupValues(mr.Identifier, v)
-			if len(shapes) == 0 {
-				return none, fmt.Errorf("identifier %s is not in normalized form", mr.Identifier)
-			}
-			for _, s := range shapes {
-				args = append(args, s)
-			}
-			conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
-		}
-		if len(conds) == 0 {
-			continue
-		}
-		query := "SELECT " + sqlq.JoinQuoted(cols) + " FROM " + sqlq.QuoteIdent(e.Table) + " WHERE " + strings.Join(conds, " OR ") + fmt.Sprintf(" LIMIT %d", linkedRowLimit)
-		rows, err := q.QueryContext(ctx, query, args...)
-		if err != nil {
-			return none, fmt.Errorf("entity %s: linked identifiers: %w", e.Name, err)
-		}
-		err = eachRow(rows, func(row []any) error {
-			for i, mr := range e.Match {
-				if v, ok := normalizeIdentifier(mr.Identifier, row[i]); ok {
-					if found[mr.Identifier] == nil {
-						found[mr.Identifier] = map[string]bool{}
-					}
-					found[mr.Identifier][v] = true
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return none, fmt.Errorf("entity %s: linked identifiers: %w", e.Name, err)
-		}
+		return cols
+	}})
+	if err != nil {
+		return none, fmt.Errorf("linked identifiers: %w", err)
 	}
 	var out Identifiers
 	for _, k := range identifierKinds {
-		vals, given := found[k], ids.Get(k)
+		vals, given := sink.found[k], ids.Get(k)
 		if given != "" {
 			for v := range vals {
 				if v != given {
@@ -100,6 +63,34 @@ func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Id
 		}
 	}
 	return out, nil
+}
+
+// identifierSink keeps the normalized match-column values of the rows a
+// walk reaches, and nothing else.
+type identifierSink struct {
+	match []datamap.MatchRule
+	found map[string]map[string]bool
+}
+
+func (s *identifierSink) BeginEntity(e *datamap.Entity) error {
+	s.match = e.Match
+	return nil
+}
+
+func (s *identifierSink) Row([]any) error { return nil }
+
+func (s *identifierSink) EndEntity(*datamap.Entity, int64) error { return nil }
+
+func (s *identifierSink) KeyedRow(_, _, extra []any) error {
+	for i, mr := range s.match {
+		if v, ok := normalizeIdentifier(mr.Identifier, extra[i]); ok {
+			if s.found[mr.Identifier] == nil {
+				s.found[mr.Identifier] = map[string]bool{}
+			}
+			s.found[mr.Identifier][v] = true
+		}
+	}
+	return nil
 }
 
 // With returns i with the identifier of kind set to v.
