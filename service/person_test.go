@@ -244,3 +244,33 @@ func TestSubjectMergeConcurrent(t *testing.T) {
 		t.Errorf("%d merge leaves, want 1", got)
 	}
 }
+
+// TestPersonAcrossTables (issue #15): a person known by CPF in pessoas and
+// by e-mail only in her lead (under that pessoa) resolves to one reference,
+// whichever identifier comes first: consent granted by the e-mail and
+// revoked by the CPF is one person's.
+func TestPersonAcrossTables(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cpf, email := brdoc.CPFFromSeed(717_171_717), "so.no.lead.servico@example.com"
+	res, err := f.db.Exec("INSERT INTO pessoas (cpf, nome, criado_em, atualizado_em) VALUES (?, 'Pessoa Sintética', NOW(), NOW())", brdoc.FormatCPF(cpf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	if _, err := f.db.Exec(`INSERT INTO leads (idpessoa, nome, email, origem, status, criado_em, atualizado_em)
+ VALUES (?, 'Pessoa Sintética', ?, 'site', 'novo', NOW(), NOW())`, id, email); err != nil {
+		t.Fatal(err)
+	}
+	g := f.create(f.backend, consentReq(&lgpdv1.Subject{Email: email}, "marketing_email", lgpdv1.ConsentAction_GRANT, "1", ""))
+	r := f.create(f.backend, consentReq(&lgpdv1.Subject{Cpf: cpf}, "marketing_email", lgpdv1.ConsentAction_REVOKE, "1", ""))
+	if g.GetSubjectRef() != r.GetSubjectRef() {
+		t.Fatalf("one person, two refs: %s (e-mail) %s (CPF)", g.GetSubjectRef(), r.GetSubjectRef())
+	}
+	if c := currentOf(f.searchConsents(&lgpdv1.Subject{Email: email}), "marketing_email"); c.GetAction() != lgpdv1.ConsentAction_REVOKE {
+		t.Errorf("status by e-mail %v, want REVOKE", c)
+	}
+	if got := f.grantList("marketing_email", lgpdv1.ConsentAction_GRANT); slices.Contains(got, g.GetSubjectRef()) {
+		t.Errorf("still in the GRANT list %v", got)
+	}
+}
