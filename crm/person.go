@@ -34,13 +34,20 @@ func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Id
 		return none, nil
 	}
 	sink := &identifierSink{found: map[string]map[string]bool{}}
-	_, err := WalkWith(ctx, q, m, ids, sink, WalkOptions{Extra: func(e *datamap.Entity) []string {
-		cols := make([]string, len(e.Match))
-		for i, mr := range e.Match {
-			cols[i] = mr.Column
-		}
-		return cols
-	}})
+	holds := holdsIdentifiers(m)
+	_, err := WalkWith(ctx, q, m, ids, sink, WalkOptions{
+		Extra: func(e *datamap.Entity) []string {
+			cols := make([]string, len(e.Match))
+			for i, mr := range e.Match {
+				cols[i] = mr.Column
+			}
+			return cols
+		},
+		// Notes, attachments and the like hold no identifier column: a
+		// titular with thousands of interactions costs no more than one
+		// without.
+		Skip: func(e *datamap.Entity) bool { return !holds[e.Name] },
+	})
 	if err != nil {
 		return none, fmt.Errorf("linked identifiers: %w", err)
 	}
@@ -63,6 +70,31 @@ func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Id
 		}
 	}
 	return out, nil
+}
+
+// holdsIdentifiers names the entities worth reading for identifiers: those
+// with match columns and those through which the walk reaches one.
+func holdsIdentifiers(m *datamap.Map) map[string]bool {
+	holds := map[string]bool{}
+	var visit func(e *datamap.Entity) bool
+	visit = func(e *datamap.Entity) bool {
+		if v, ok := holds[e.Name]; ok {
+			return v
+		}
+		holds[e.Name] = false // no cycles in a valid map; this ends any
+		found := len(e.Match) > 0
+		for _, c := range m.Children(e.Name) {
+			if visit(c) {
+				found = true
+			}
+		}
+		holds[e.Name] = found
+		return found
+	}
+	for _, e := range m.Order() {
+		visit(e)
+	}
+	return holds
 }
 
 // identifierSink keeps the normalized match-column values of the rows a
