@@ -9,6 +9,18 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
+// linkPerson prepares n for the subject index: the person's other
+// identifiers the CRM holds (linkedIdentifiers), and the webhooks told when
+// n teaches titular that two references are one person (subject.merged).
+func linkPerson(ctx context.Context, t *tenant.Tenant, n *store.NewRequest) error {
+	linked, err := linkedIdentifiers(ctx, t, *n)
+	if err != nil {
+		return err
+	}
+	n.Linked, n.MergeEndpoints = linked, t.Config.WebhooksFor(store.EventSubjectMerged)
+	return nil
+}
+
 // linkedIdentifiers finds the titular's other identifiers in the CRM's rows
 // (crm.Linked: the CPF's pessoa row holds her e-mail and phone), so the
 // subject index keeps one reference per person whichever identifier a

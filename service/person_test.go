@@ -156,6 +156,14 @@ func TestSubjectRefsMerge(t *testing.T) {
 	if len(leaves) != 1 || leaves[0].SubjectRef != b.GetSubjectRef() || leaves[0].To != a.GetSubjectRef() || leaves[0].From != "request" {
 		t.Errorf("merge leaves %+v", leaves)
 	}
+	// The CRM is told, to re-key what it keeps under the old reference.
+	var data string
+	if err := f.db.QueryRow("SELECT data_json FROM lgpd_outbox WHERE type = 'subject.merged' AND subject_ref = ?", b.GetSubjectRef()).Scan(&data); err != nil {
+		t.Fatalf("subject.merged event: %v", err)
+	}
+	if want := `{"person_ref":"` + a.GetSubjectRef() + `","reason":"request"}`; data != want {
+		t.Errorf("subject.merged data %s, want %s", data, want)
+	}
 	// The merge was recorded with the request that taught it: nothing half done.
 	if n := f.count("SELECT COUNT(*) FROM lgpd_subject_index WHERE subject_ref = ?", b.GetSubjectRef()); n != 0 {
 		t.Errorf("%d identifiers still under the merged reference", n)
@@ -242,6 +250,9 @@ func TestSubjectMergeConcurrent(t *testing.T) {
 	}
 	if got := len(f.mergeLeaves()); got != 1 {
 		t.Errorf("%d merge leaves, want 1", got)
+	}
+	if got := f.count("SELECT COUNT(*) FROM lgpd_outbox WHERE type = 'subject.merged'"); got != 1 {
+		t.Errorf("%d subject.merged events, want 1", got)
 	}
 }
 

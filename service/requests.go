@@ -92,7 +92,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		IdempotencyKey: in.GetIdempotencyKey(),
 		Subject:        ids, Deadline: t.Config.Policy.Deadline(),
 	}
-	if n.Linked, err = linkedIdentifiers(ctx, t, n); err != nil {
+	if err := linkPerson(ctx, t, &n); err != nil {
 		return nil, err
 	}
 	if kind == lgpdv1.RequestKind_CONSENT {

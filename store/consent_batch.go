@@ -175,7 +175,7 @@ func (s *Store) subjectRefs(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) 
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			if refs[i], err = s.linkPerson(ctx, tx, j.sent, j.all); err != nil {
+			if refs[i], err = s.linkPerson(ctx, tx, j.sent, j.all, w.New.MergeEndpoints); err != nil {
 				return nil, err
 			}
 			// The merge moved identifiers of the batch's other writes too.

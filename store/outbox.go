@@ -26,7 +26,7 @@ const (
 
 // EventTypes lists every propagation event type.
 func EventTypes() []string {
-	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked}
+	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked, EventSubjectMerged}
 }
 
 // OutboxEvent is one propagation event (lgpd_outbox).

@@ -34,9 +34,18 @@ const (
 	MergeByCRM = "crm"
 )
 
-// EventSubjectMerged is the ledger event of a merge: SubjectRef is the
-// reference merged away, To the one it was merged into, From the reason.
+// EventSubjectMerged is a merge: a ledger leaf (SubjectRef the reference
+// merged away, To the one it was merged into, From the reason) and a
+// propagation event to the tenant's webhooks (subject_ref the old
+// reference, data {person_ref, reason}), so the CRM re-keys what it keeps
+// under the old reference.
 const EventSubjectMerged = "subject.merged"
+
+// mergeEventData is the data of a subject.merged event: no personal data.
+type mergeEventData struct {
+	PersonRef string `json:"person_ref"`
+	Reason    string `json:"reason"`
+}
 
 // subjectMAC is one identifier's index key and its kind (for the record of
 // a merge, which names kinds, never values).
@@ -79,7 +88,7 @@ func macArgs(ms []subjectMAC) []any {
 // them and the second sees the first's outcome: they never make two persons.
 // A concurrent first insert of the same identifier shows up as an INSERT
 // IGNORE that inserted nothing, and the loop adopts (merges) what it wrote.
-func (s *Store) linkPerson(ctx context.Context, tx *sql.Tx, sent, all []subjectMAC) (string, error) {
+func (s *Store) linkPerson(ctx context.Context, tx *sql.Tx, sent, all []subjectMAC, endpoints []string) (string, error) {
 	if len(all) == 0 {
 		// Nothing to index (a titular known only by other means): a fresh
 		// reference that nothing links back to.
@@ -121,7 +130,7 @@ func (s *Store) linkPerson(ctx context.Context, tx *sql.Tx, sent, all []subjectM
 			if len(distinctRefs(sent, known)) > 1 {
 				reason = MergeByRequest
 			}
-			if ref, err = s.mergeRefs(ctx, tx, refs, reason, kindsOf(all, known)); err != nil {
+			if ref, err = s.mergeRefs(ctx, tx, refs, reason, kindsOf(all, known), endpoints); err != nil {
 				return "", err
 			}
 		}
@@ -213,8 +222,9 @@ func lockSubjects(ctx context.Context, tx *sql.Tx, ms []subjectMAC) (map[string]
 // whose first identifier was indexed first; ties by the reference itself),
 // deterministic whichever request learns the link. The others' identifiers
 // move to it; each merge is a row of lgpd_subject_merges and a ledger leaf,
-// in tx. It returns the surviving reference.
-func (s *Store) mergeRefs(ctx context.Context, tx *sql.Tx, refs []string, reason, kinds string) (string, error) {
+// in tx, and a subject.merged event for endpoints. It returns the surviving
+// reference.
+func (s *Store) mergeRefs(ctx context.Context, tx *sql.Tx, refs []string, reason, kinds string, endpoints []string) (string, error) {
 	args := make([]any, len(refs))
 	for i, r := range refs {
 		args[i] = r
@@ -260,6 +270,10 @@ func (s *Store) mergeRefs(ctx context.Context, tx *sql.Tx, refs []string, reason
 			return "", fmt.Errorf("merge subjects: record: %w", err)
 		}
 		if err := s.appendLeaf(ctx, tx, ledger.Leaf{Event: EventSubjectMerged, SubjectRef: old, From: reason, To: survivor, At: now}); err != nil {
+			return "", err
+		}
+		if _, err := s.enqueueEvent(ctx, tx, OutboxEvent{Type: EventSubjectMerged, SubjectRef: old,
+			Data: mergeEventData{PersonRef: survivor, Reason: reason}}, endpoints); err != nil {
 			return "", err
 		}
 	}

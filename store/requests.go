@@ -144,8 +144,11 @@ type NewRequest struct {
 	// lead (the CRM's rows, crm.Linked): indexed under the titular's
 	// reference so every identifier of one person resolves to one, never
 	// stored with the request.
-	Linked   Identifiers
-	Deadline time.Duration
+	Linked Identifiers
+	// MergeEndpoints are the webhooks a merge this request causes is
+	// announced to (subject.merged).
+	MergeEndpoints []string
+	Deadline       time.Duration
 	// Payload is what the request asks beyond its kind and titular, in a
 	// canonical form (a CONSENT's purpose, action and term; a CORRECT's new
 	// values): a later request under the same idempotency key must ask the
@@ -222,7 +225,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		}
 	}
 	now := s.now()
-	ref, err := s.subjectRef(ctx, tx, n.Subject, n.Linked)
+	ref, err := s.subjectRef(ctx, tx, n)
 	if err != nil {
 		return nil, false, err
 	}

@@ -37,9 +37,9 @@ var subjectKinds = []string{"cpf", "email", "phone"}
 // those linked to them (the person's other identifiers the CRM holds), are
 // added under the reference; references found apart are merged
 // (linkPerson).
-func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids, linked Identifiers) (string, error) {
-	sent, all := s.personMACs(ids, linked)
-	return s.linkPerson(ctx, tx, sent, all)
+func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, n NewRequest) (string, error) {
+	sent, all := s.personMACs(n.Subject, n.Linked)
+	return s.linkPerson(ctx, tx, sent, all, n.MergeEndpoints)
 }
 
 // lookupSubjects reads, in one query, the subject reference of each indexed
