@@ -58,6 +58,10 @@ type WalkOptions struct {
 	// ForUpdate locks every row read (SELECT … FOR UPDATE) inside the
 	// caller's transaction, so concurrent changes to one titular serialize.
 	ForUpdate bool
+	// Skip, when set, leaves out the entities it returns true for: their
+	// rows are not read and their children are reached only by their own
+	// match rules (Linked reads only what can hold identifiers).
+	Skip func(e *datamap.Entity) bool
 }
 
 // KeyedSink is a Sink that also wants each row's primary-key values and the
@@ -75,6 +79,10 @@ func WalkWith(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers, s
 	w := &walker{ctx: ctx, q: q, m: m, ids: ids, sink: sink, opts: opts, wanted: map[string]*tupleSet{}}
 	var counts []EntityCount
 	for _, e := range m.Order() {
+		if opts.Skip != nil && opts.Skip(e) {
+			counts = append(counts, EntityCount{Entity: e.Name})
+			continue
+		}
 		n, err := w.entity(e)
 		if err != nil {
 			return nil, fmt.Errorf("entity %s: %w", e.Name, err)

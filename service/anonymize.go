@@ -67,6 +67,10 @@ func (w *Worker) anonymize(ctx context.Context, t *tenant.Tenant, r *store.Reque
 		if err := tx.RecordAnonymization(ctx, r.ID, r.SubjectRef, res); err != nil {
 			return err
 		}
+		// Anonymization ends consent (consent_erasure.go).
+		if _, err := endConsentsByErasure(ctx, t, tx, r); err != nil {
+			return err
+		}
 		reasons := holdReasons(res.Holds, func(h crm.Hold) string {
 			return fmt.Sprintf("%d registro(s) mantidos como estão por retenção legal até o fim do prazo; serão anonimizados automaticamente quando o prazo terminar", h.Rows)
 		})

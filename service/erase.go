@@ -33,6 +33,14 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 		if err != nil {
 			return err
 		}
+		// Erasure ends consent, even a partial one (consent_erasure.go).
+		kept, err := endConsentsByErasure(ctx, t, tx, r)
+		if err != nil {
+			return err
+		}
+		if res.EvidenceKept == nil {
+			res.EvidenceKept = kept
+		}
 		anonymized := map[string]int64{}
 		for _, c := range res.Entities {
 			anonymized[c.Entity] = c.Anonymized

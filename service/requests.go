@@ -92,6 +92,9 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		IdempotencyKey: in.GetIdempotencyKey(),
 		Subject:        ids, Deadline: t.Config.Policy.Deadline(),
 	}
+	if err := linkPerson(ctx, t, &n); err != nil {
+		return nil, err
+	}
 	if kind == lgpdv1.RequestKind_CONSENT {
 		// Recorded in one step, batched with concurrent ones.
 		ch, err := validateConsent(in.GetConsent())

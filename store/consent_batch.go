@@ -26,6 +26,10 @@ type ConsentWrite struct {
 	// filled in.
 	Event     *OutboxEvent
 	Endpoints []string
+	// SubjectRef, when set, is the reference to record under instead of
+	// New.Subject's: a revocation by erasure acts on a person whose
+	// identifiers are being forgotten.
+	SubjectRef string
 }
 
 // errBatchRace is a concurrent writer taking an identifier or key the batch
@@ -124,31 +128,65 @@ func (s *Store) requestDigest(n NewRequest) []byte {
 
 // subjectRefs resolves every write's subject reference with one read of the
 // index and one multi-row insert of the identifiers seen first here, with
-// subjectRef's rules (the first kind found decides). Writes naming the same
-// new identifier share a reference.
+// subjectRef's rules (the first kind found decides; linked identifiers join
+// the reference). Writes naming the same new identifier share a reference.
+// A write whose identifiers sit under two references (one person known apart
+// until now) is merged by linkPerson, under row locks: that is rare, and the
+// batch's fast path takes no locks.
 func (s *Store) subjectRefs(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) ([]string, error) {
-	macs := make([][][]byte, len(ws))
-	var all []any
+	type job struct{ sent, all []subjectMAC }
+	jobs := make([]job, len(ws))
+	var macs []any
 	for i, w := range ws {
-		for _, k := range subjectKinds {
-			if v := w.New.Subject.Get(k); v != "" {
-				m := s.subjectHMAC(k, v)
-				macs[i] = append(macs[i], m)
-				all = append(all, m)
-			}
+		if w.SubjectRef != "" {
+			continue
 		}
+		jobs[i].sent, jobs[i].all = s.personMACs(w.New.Subject, w.New.Linked)
+		macs = append(macs, macArgs(jobs[i].all)...)
 	}
-	known, err := lookupSubjects(ctx, tx, all)
+	known, err := lookupSubjects(ctx, tx, macs)
 	if err != nil {
 		return nil, err
 	}
 	refs := make([]string, len(ws))
 	var ins []any
 	now := s.now()
-	for i := range ws {
+	flush := func() error {
+		if len(ins) == 0 {
+			return nil
+		}
+		n, err := insertSubjectIndex(ctx, tx, ins)
+		if err != nil {
+			return err
+		}
+		if n != int64(len(ins)/3) {
+			return errBatchRace
+		}
+		ins = nil
+		return nil
+	}
+	for i, w := range ws {
+		if w.SubjectRef != "" {
+			refs[i] = w.SubjectRef
+			continue
+		}
+		j := jobs[i]
+		if len(distinctRefs(j.all, known)) > 1 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			if refs[i], err = s.linkPerson(ctx, tx, j.sent, j.all, w.New.MergeEndpoints); err != nil {
+				return nil, err
+			}
+			// The merge moved identifiers of the batch's other writes too.
+			if known, err = lookupSubjects(ctx, tx, macs); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		ref := ""
-		for _, m := range macs[i] {
-			if r := known[string(m)]; r != "" {
+		for _, m := range j.all {
+			if r := known[string(m.mac)]; r != "" {
 				ref = r
 				break
 			}
@@ -156,22 +194,16 @@ func (s *Store) subjectRefs(ctx context.Context, tx *sql.Tx, ws []ConsentWrite) 
 		if ref == "" {
 			ref = uuid.NewString()
 		}
-		for _, m := range macs[i] {
-			if known[string(m)] == "" {
-				known[string(m)] = ref
-				ins = append(ins, m, ref, now)
+		for _, m := range j.all {
+			if known[string(m.mac)] == "" {
+				known[string(m.mac)] = ref
+				ins = append(ins, m.mac, ref, now)
 			}
 		}
 		refs[i] = ref
 	}
-	if len(ins) > 0 {
-		n, err := insertSubjectIndex(ctx, tx, ins)
-		if err != nil {
-			return nil, err
-		}
-		if n != int64(len(ins)/3) {
-			return nil, errBatchRace
-		}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return refs, nil
 }

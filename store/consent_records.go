@@ -82,10 +82,12 @@ func (r Reads) ConsentHistory(ctx context.Context, refs []string) ([]ConsentReco
 	return out, rows.Err()
 }
 
-// ConsentHistoryFor returns the subject references a titular's identifiers
-// are indexed under (lgpd_subject_index) and every consent record of those
-// references, oldest first. A titular known by several identifiers that were
-// first seen apart may hold more than one reference; all are searched.
+// ConsentHistoryFor returns the subject references of the person a
+// titular's identifiers are indexed under (lgpd_subject_index), the current
+// one first, with those merged into it, and every consent record of those
+// references, oldest first: consent given under one identifier and revoked
+// under another is one history. Identifiers indexed under different persons
+// not merged yet (never sent together, never linked) give them all.
 func (r Reads) ConsentHistoryFor(ctx context.Context, ids Identifiers) ([]string, []ConsentRecord, error) {
 	s, q := r.s, r.q
 	var refs []string
@@ -103,6 +105,10 @@ func (r Reads) ConsentHistoryFor(ctx context.Context, ids Identifiers) ([]string
 		case !slices.Contains(refs, ref):
 			refs = append(refs, ref)
 		}
+	}
+	refs, err := personRefs(ctx, q, refs...)
+	if err != nil {
+		return nil, nil, err
 	}
 	history, err := r.ConsentHistory(ctx, refs)
 	return refs, history, err
@@ -125,11 +131,15 @@ func CurrentConsents(history []ConsentRecord) []ConsentRecord {
 	return out
 }
 
-// ConsentSubjects pages through the subject references whose latest record
-// for purpose has the given action, in ascending order. Each candidate row of
-// ix_lgpd_consents_purpose is kept only when no later record of the same
-// titular and purpose exists, so a page costs a bounded number of index
-// lookups and no per-titular state is maintained besides the history.
+// ConsentSubjects pages through the persons whose latest record for purpose
+// has the given action, by their current subject reference, in ascending
+// order. A person's records may sit under references merged into it: the
+// latest record is the latest across all of them (lgpd_subject_merges).
+// Unmerged references, nearly all, take the indexed path they always took:
+// each candidate row of ix_lgpd_consents_purpose is kept only when no later
+// record of the same person and purpose exists, so a page costs a bounded
+// number of index lookups. Records under merged references (few) are read
+// through the merges and checked the same way.
 func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, pageSize int, pageToken string) ([]string, string, error) {
 	if pageSize < 1 {
 		pageSize = DefaultPageSize
@@ -142,25 +152,33 @@ func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, p
 		}
 		after = string(b)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT c.subject_ref FROM lgpd_consents c
+	// laterOf(p): a later record of person p for the purpose, under p itself
+	// or under a reference merged into p.
+	const laterOf = `NOT EXISTS (SELECT 1 FROM lgpd_consents n
+   WHERE n.subject_ref = %[1]s AND n.purpose_id = c.purpose_id AND n.id > c.id)
+ AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges nm JOIN lgpd_consents n ON n.subject_ref = nm.old_ref
+   WHERE nm.person_ref = %[1]s AND n.purpose_id = c.purpose_id AND n.id > c.id)`
+	q := `(SELECT c.subject_ref AS person FROM lgpd_consents c
  WHERE c.purpose_id = ? AND c.action = ? AND c.subject_ref > ?
- AND NOT EXISTS (SELECT 1 FROM lgpd_consents n
-   WHERE n.subject_ref = c.subject_ref AND n.purpose_id = c.purpose_id AND n.id > c.id)
- ORDER BY c.subject_ref LIMIT ?`, purposeID, action, after, pageSize+1)
+ AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.old_ref = c.subject_ref)
+ AND ` + fmt.Sprintf(laterOf, "c.subject_ref") + `
+ ORDER BY c.subject_ref LIMIT ?)
+UNION
+(SELECT m.person_ref AS person FROM lgpd_subject_merges m JOIN lgpd_consents c ON c.subject_ref = m.old_ref
+ WHERE c.purpose_id = ? AND c.action = ? AND m.person_ref > ?
+ AND ` + fmt.Sprintf(laterOf, "m.person_ref") + `
+ ORDER BY m.person_ref LIMIT ?)
+ORDER BY person LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, q, purposeID, action, after, pageSize+1, purposeID, action, after, pageSize+1, pageSize+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list consent subjects: %w", err)
 	}
-	defer rows.Close()
-	var refs []string
-	for rows.Next() {
+	refs, err := collect(rows, "list consent subjects", func(rows *sql.Rows) (string, error) {
 		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			return nil, "", fmt.Errorf("list consent subjects: %w", err)
-		}
-		refs = append(refs, ref)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list consent subjects: %w", err)
+		return ref, rows.Scan(&ref)
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	next := ""
 	if len(refs) > pageSize {
@@ -208,29 +226,41 @@ type EvidenceHold struct {
 	Records int64     `json:"records"`
 }
 
-// ReleaseConsentEvidence is what the erasure of the titular behind ref does
-// to their consent evidence, in tx: without keep (the data map's
+// ReleaseConsentEvidence is what the erasure of the person behind ref does
+// to their consent evidence (under every reference of theirs), in tx: without keep (the data map's
 // consent_evidence retention), it is cleared now; with it, each record's
 // evidence stays as proof until keep.KeepYears after the record's date and
 // SweepConsentEvidence clears it then (evidence already past that goes
 // now). It returns the evidence kept, or nil.
 func (s *Store) releaseConsentEvidence(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
-	if keep == nil {
-		_, err := s.clearConsentEvidence(ctx, tx, []string{ref})
+	// The person's records may sit under references merged into theirs.
+	refs, err := personRefs(ctx, tx, ref)
+	if err != nil {
 		return nil, err
 	}
+	if keep == nil {
+		_, err := s.clearConsentEvidence(ctx, tx, refs)
+		return nil, err
+	}
+	in := "subject_ref IN (" + sqlq.Placeholders(len(refs)) + ")"
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_release_at = DATE_ADD(at, INTERVAL ? YEAR)
- WHERE subject_ref = ? AND evidence_cleared_at IS NULL`, keep.KeepYears, ref); err != nil {
+ WHERE `+in+` AND evidence_cleared_at IS NULL`, append([]any{keep.KeepYears}, args...)...); err != nil {
 		return nil, fmt.Errorf("keep consent evidence: %w", err)
 	}
-	if _, err := s.clearEvidence(ctx, tx, `subject_ref = ? AND (evidence_release_at <= ?
- OR (evidence_ip IS NULL AND evidence_user_agent IS NULL AND evidence_captured_by IS NULL))`, ref, s.now()); err != nil {
+	if _, err := s.clearEvidence(ctx, tx, in+` AND (evidence_release_at <= ?
+ OR (evidence_ip IS NULL AND evidence_user_agent IS NULL AND evidence_captured_by IS NULL))`, append(slices.Clone(args), s.now())...); err != nil {
 		return nil, err
 	}
 	var n int64
 	var until sql.NullTime
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(evidence_release_at) FROM lgpd_consents
- WHERE subject_ref = ? AND evidence_cleared_at IS NULL`, ref).Scan(&n, &until); err != nil {
+ WHERE `+in+` AND evidence_cleared_at IS NULL`, args...).Scan(&n, &until); err != nil {
 		return nil, fmt.Errorf("keep consent evidence: %w", err)
 	}
 	if n == 0 {

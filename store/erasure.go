@@ -22,6 +22,12 @@ import (
 // (ForgetTitular), keeping consent evidence only as keep says.
 func (x *Tx) RecordErasure(ctx context.Context, requestID, subjectRef string, res *crm.DeleteResult, keep *datamap.Retention) (*DeleteOutcome, error) {
 	now := x.s.now()
+	// Blocks go under the person's current reference: the request may
+	// carry one merged away since it was made.
+	subjectRef, err := personOf(ctx, x.tx, subjectRef)
+	if err != nil {
+		return nil, err
+	}
 	for _, b := range res.Blocks {
 		_, err := x.tx.ExecContext(ctx, `INSERT INTO lgpd_blocks
  (entity, table_name, row_key, subject_ref, request_id, basis, reference, on_delete, release_at, blocked_at, release_action)
@@ -82,11 +88,36 @@ func (x *Tx) RecordAnonymization(ctx context.Context, requestID, subjectRef stri
 		return err
 	}
 	if len(res.Holds) == 0 {
-		if _, err := x.tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", subjectRef); err != nil {
-			return fmt.Errorf("forget request identifiers: %w", err)
-		}
+		return forgetRequestIdentifiers(ctx, x.tx, subjectRef)
 	}
 	return nil
+}
+
+// forgetRequestIdentifiers clears the identifiers of every request of the
+// person behind ref, under any of their references.
+func forgetRequestIdentifiers(ctx context.Context, tx *sql.Tx, ref string) error {
+	in, args, err := personIn(ctx, tx, "subject_ref", ref)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE "+in, args...); err != nil { //nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+		return fmt.Errorf("forget request identifiers: %w", err)
+	}
+	return nil
+}
+
+// personIn is "column IN (…)" over every reference of the person behind
+// ref, with its arguments.
+func personIn(ctx context.Context, q Querier, column, ref string) (string, []any, error) {
+	refs, err := personRefs(ctx, q, ref)
+	if err != nil {
+		return "", nil, err
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	return column + " IN (" + sqlq.Placeholders(len(refs)) + ")", args, nil
 }
 
 // forgetTitular is what erasing the last of a titular's data does to what
@@ -96,8 +127,8 @@ func (x *Tx) RecordAnonymization(ctx context.Context, requestID, subjectRef stri
 // map's consent_evidence retention (keep). The consent records stay as
 // proof of what was agreed, linked to no one. It returns the evidence kept.
 func (s *Store) forgetTitular(ctx context.Context, tx *sql.Tx, ref string, keep *datamap.Retention) (*EvidenceHold, error) {
-	if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET subject_json = NULL WHERE subject_ref = ?", ref); err != nil {
-		return nil, fmt.Errorf("forget request identifiers: %w", err)
+	if err := forgetRequestIdentifiers(ctx, tx, ref); err != nil {
+		return nil, err
 	}
 	if _, err := s.forgetSubject(ctx, tx, ref); err != nil {
 		return nil, err
@@ -108,13 +139,19 @@ func (s *Store) forgetTitular(ctx context.Context, tx *sql.Tx, ref string, keep 
 // dropSubjectExports removes the titular's earlier exports: they copy data
 // that is now erased.
 func (s *Store) dropSubjectExports(ctx context.Context, tx *sql.Tx, subjectRef string) error {
+	in, args, err := personIn(ctx, tx, "r.subject_ref", subjectRef)
+	if err != nil {
+		return err
+	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `DELETE c FROM lgpd_export_chunks c
  JOIN lgpd_exports e ON e.id = c.export_id JOIN lgpd_requests r ON r.id = e.request_id
- WHERE r.subject_ref = ?`, subjectRef); err != nil {
+ WHERE `+in, args...); err != nil {
 		return fmt.Errorf("drop earlier export chunks: %w", err)
 	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `DELETE e FROM lgpd_exports e JOIN lgpd_requests r ON r.id = e.request_id
- WHERE r.subject_ref = ?`, subjectRef); err != nil {
+ WHERE `+in, args...); err != nil {
 		return fmt.Errorf("drop earlier exports: %w", err)
 	}
 	return nil
@@ -205,7 +242,8 @@ func (r Reads) ErasuresToComplete(ctx context.Context) ([]string, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT b.subject_ref FROM lgpd_blocks b
  WHERE b.released_at >= ?
  AND NOT EXISTS (SELECT 1 FROM lgpd_blocks o WHERE o.subject_ref = b.subject_ref AND o.released_at IS NULL)
- AND EXISTS (SELECT 1 FROM lgpd_subject_index i WHERE i.subject_ref = b.subject_ref)`, r.s.now().Add(-CompletionWindow))
+ AND EXISTS (SELECT 1 FROM lgpd_subject_index i WHERE i.subject_ref =
+   COALESCE((SELECT m.person_ref FROM lgpd_subject_merges m WHERE m.old_ref = b.subject_ref), b.subject_ref))`, r.s.now().Add(-CompletionWindow))
 	if err != nil {
 		return nil, fmt.Errorf("list erasures to complete: %w", err)
 	}
@@ -221,8 +259,15 @@ func (r Reads) ErasuresToComplete(ctx context.Context) ([]string, error) {
 // requests named: the caller completes the erasure only if the CRM holds no
 // row of any of them (crm.Reaches).
 func (x *Tx) ErasureCompletable(ctx context.Context, ref string) (bool, []Identifiers, error) {
-	// A titular's requests are few: one read gives all the rules need.
-	rows, err := x.tx.QueryContext(ctx, "SELECT kind, status, received_at, subject_json FROM lgpd_requests WHERE subject_ref = ? FOR UPDATE", ref)
+	// A titular's requests are few: one read gives all the rules need,
+	// under every reference of the person. The CONSENTs that revoked their
+	// consents because of an erasure (ErasureActor) are no return.
+	in, args, err := personIn(ctx, x.tx, "subject_ref", ref)
+	if err != nil {
+		return false, nil, err
+	}
+	rows, err := x.tx.QueryContext(ctx, "SELECT kind, status, received_at, subject_json FROM lgpd_requests WHERE "+in+ //nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+		" AND NOT (kind = ? AND created_by = ?) FOR UPDATE", append(args, KindConsent, ErasureActor)...)
 	if err != nil {
 		return false, nil, fmt.Errorf("complete erasure: requests: %w", err)
 	}

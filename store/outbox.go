@@ -30,7 +30,7 @@ const (
 // EventTypes lists every propagation event type.
 func EventTypes() []string {
 	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked,
-		EventSubjectUnblocked}
+		EventSubjectUnblocked, EventSubjectMerged}
 }
 
 // OutboxEvent is one propagation event (lgpd_outbox).

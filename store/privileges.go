@@ -36,8 +36,9 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_schema_migrations":  {"SELECT"},
 	"lgpd_subject_block_rows": {"SELECT", "INSERT"},
 	"lgpd_subject_blocks":     {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_subject_index":      {"SELECT", "INSERT", "DELETE"},
+	"lgpd_subject_index":      {"SELECT", "INSERT", "UPDATE", "DELETE"}, // UPDATE: merging two references of one person
 	"lgpd_subject_locks":      {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_subject_merges":     {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_terms":              {"SELECT", "INSERT", "UPDATE"},
 }
 

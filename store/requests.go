@@ -166,6 +166,14 @@ type NewRequest struct {
 	Representative *Representative
 	IdempotencyKey string
 	Subject        Identifiers
+	// Linked are the person's other identifiers, found where Subject's
+	// lead (the CRM's rows, crm.Linked): indexed under the titular's
+	// reference so every identifier of one person resolves to one, never
+	// stored with the request.
+	Linked Identifiers
+	// MergeEndpoints are the webhooks a merge this request causes is
+	// announced to (subject.merged).
+	MergeEndpoints []string
 	Deadline       time.Duration
 	// Payload is what the request asks beyond its kind and titular, in a
 	// canonical form (a CONSENT's purpose, action and term; a CORRECT's new
@@ -244,7 +252,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 		}
 	}
 	now := s.now()
-	ref, err := s.subjectRef(ctx, tx, n.Subject)
+	ref, err := s.subjectRef(ctx, tx, n)
 	if err != nil {
 		return nil, false, err
 	}

@@ -5,12 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/titular/titular/internal/sqlq"
 )
 
@@ -35,68 +33,13 @@ var subjectKinds = []string{"cpf", "email", "phone"}
 // subjectRef returns the titular's subject reference, creating one on first
 // sight: the same identifier always gives the same reference, so a
 // titular's requests (and their ledger leaves) share it until the titular
-// is forgotten. Identifiers not indexed yet are added under the reference.
-func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, ids Identifiers) (string, error) {
-	type ident struct {
-		mac []byte
-		ref string
-	}
-	var present []ident
-	var macs []any
-	for _, k := range subjectKinds {
-		if v := ids.Get(k); v != "" {
-			mac := s.subjectHMAC(k, v)
-			present = append(present, ident{mac: mac})
-			macs = append(macs, mac)
-		}
-	}
-	if len(present) == 0 {
-		// Nothing to index (a titular known only by other means): a fresh
-		// reference that nothing links back to.
-		return uuid.NewString(), nil
-	}
-	known, err := lookupSubjects(ctx, tx, macs)
-	if err != nil {
-		return "", err
-	}
-	// settled: ref is already in the index, so a lost race must not move it.
-	ref, settled := "", false
-	for i := range present {
-		r := known[string(present[i].mac)]
-		present[i].ref = r
-		if ref == "" && r != "" {
-			ref, settled = r, true
-		}
-	}
-	if ref == "" {
-		ref = uuid.NewString()
-	}
-	for _, p := range present {
-		if p.ref != "" {
-			continue
-		}
-		// INSERT IGNORE takes no gap locks, unlike a locking read, so first
-		// requests of different titulares never deadlock on the index.
-		n, err := insertSubjectIndex(ctx, tx, []any{p.mac, ref, s.now()})
-		if err != nil {
-			return "", err
-		}
-		switch {
-		case n > 0:
-			settled = true
-		case !settled:
-			// A concurrent first request of the same titular indexed it;
-			// adopt its reference. A locking read sees that commit.
-			winner, err := lookupSubject(ctx, tx, p.mac, true)
-			if err != nil {
-				return "", err
-			}
-			if winner != "" {
-				ref, settled = winner, true
-			}
-		}
-	}
-	return ref, nil
+// is forgotten. Identifiers not indexed yet, those the request carries and
+// those linked to them (the person's other identifiers the CRM holds), are
+// added under the reference; references found apart are merged
+// (linkPerson).
+func (s *Store) subjectRef(ctx context.Context, tx *sql.Tx, n NewRequest) (string, error) {
+	sent, all := s.personMACs(n.Subject, n.Linked)
+	return s.linkPerson(ctx, tx, sent, all, n.MergeEndpoints)
 }
 
 // lookupSubjects reads, in one query, the subject reference of each indexed
@@ -125,29 +68,23 @@ func lookupSubjects(ctx context.Context, tx *sql.Tx, macs []any) (map[string]str
 	return known, nil
 }
 
-func lookupSubject(ctx context.Context, tx *sql.Tx, mac []byte, locking bool) (string, error) {
-	q := "SELECT subject_ref FROM lgpd_subject_index WHERE id_hmac = ?"
-	if locking {
-		q += " LOCK IN SHARE MODE"
-	}
-	var ref string
-	err := tx.QueryRowContext(ctx, q, mac).Scan(&ref)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("look up subject: %w", err)
-	}
-	return ref, nil
-}
-
-// ForgetSubject removes every identifier of the titular behind ref from
+// ForgetSubject removes every identifier of the person behind ref from
 // lgpd_subject_index, in tx (a DELETE's transaction). Ledger leaves keep the
 // reference, which then links to no one: the ledger stays verifiable byte
 // for byte and holds nothing that leads back to the titular. It returns how
 // many identifiers it removed.
 func (s *Store) forgetSubject(ctx context.Context, tx *sql.Tx, ref string) (int64, error) {
-	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_subject_index WHERE subject_ref = ?", ref)
+	// The person's identifiers sit under their current reference, which a
+	// request recorded before a merge does not carry.
+	refs, err := personRefs(ctx, tx, ref)
+	if err != nil {
+		return 0, err
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM lgpd_subject_index WHERE subject_ref IN ("+sqlq.Placeholders(len(refs))+")", args...) //nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if err != nil {
 		return 0, fmt.Errorf("forget subject: %w", err)
 	}
@@ -155,8 +92,9 @@ func (s *Store) forgetSubject(ctx context.Context, tx *sql.Tx, ref string) (int6
 	return n, nil
 }
 
-// SubjectRefs returns the subject references the titular's identifiers are
-// indexed under, without indexing any: a titular never seen has none.
+// SubjectRefs returns the subject references of the person the titular's
+// identifiers are indexed under, with those merged into it, without indexing
+// any: a titular never seen has none.
 func (s *Store) SubjectRefs(ctx context.Context, ids Identifiers) ([]string, error) {
 	var macs []any
 	for _, k := range subjectKinds {
@@ -180,5 +118,28 @@ func (s *Store) SubjectRefs(ctx context.Context, ids Identifiers) ([]string, err
 		}
 	}
 	slices.Sort(refs)
-	return refs, nil
+	// Every reference of the person: requests recorded before a merge
+	// carry the reference merged away.
+	return personRefs(ctx, tx, refs...)
+}
+
+// Indexed reports whether every identifier of ids is in the subject index
+// already: a request of such a titular teaches the index nothing new unless
+// it carries identifiers never seen.
+func (s *Store) Indexed(ctx context.Context, ids Identifiers) (bool, error) {
+	var macs []any
+	for _, k := range subjectKinds {
+		if v := ids.Get(k); v != "" {
+			macs = append(macs, s.subjectHMAC(k, v))
+		}
+	}
+	if len(macs) == 0 {
+		return false, nil
+	}
+	var n int
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lgpd_subject_index WHERE id_hmac IN ("+sqlq.Placeholders(len(macs))+")", macs...).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up subjects: %w", err)
+	}
+	return n == len(macs), nil
 }
