@@ -8,8 +8,8 @@ import (
 )
 
 var (
-	entityKeys    = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
-	parentKeys    = []string{"entity", "on"}
+	entityKeys = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
+	parentKeys = []string{"entity", "on"}
 )
 
 // maxKeepYears bounds retention so release dates stay sane; no Brazilian

@@ -89,7 +89,6 @@ type AnonymizerRef struct {
 	Params map[string]any
 }
 
-
 // Entity returns the entity called name, or nil.
 func (m *Map) Entity(name string) *Entity {
 	for _, e := range m.Entities {
