@@ -22,15 +22,24 @@ type DeleteCount struct {
 	Anonymized int64  `json:"anonymized"`
 }
 
-// Hold is a retention hold that kept some of a titular's rows (Art. 16 I).
+// Hold is a retention hold that kept some of a titular's rows (Art. 16 I):
+// one per hold of an entity that keeps any of them, so an entity under
+// several (AML, tax, civil claims) lists each with its own release date; a
+// row goes when the latest of its holds ends.
 type Hold struct {
 	Entity    string `json:"entity"`
 	Basis     string `json:"basis"`
 	Reference string `json:"reference"`
-	// Until is when the last of the held rows is released; nil when the rows
-	// are kept only because held rows reference them.
+	// Until is when the last of the rows this hold keeps is released. For
+	// rows kept only because held rows reference them (a buyer's record
+	// under her held sale) it is the latest release among the titular's
+	// held rows; nil when there is none.
 	Until *time.Time `json:"until,omitempty"`
 	Rows  int64      `json:"rows"`
+	// Keep lists the fields the hold keeps as they are; the held rows lose
+	// the others at once. Empty when the hold does not say (the whole row,
+	// or its fields without an irreversible anonymizer).
+	Keep []string `json:"keep,omitempty"`
 }
 
 // Attachment is a file-bearing row the CRM must act on: it removes the file
@@ -70,6 +79,9 @@ type Block struct {
 // rows still reference it (a buyer's record under their held sale).
 const heldByDependants = "dependencia_de_registro_retido"
 
+// dependantReference explains heldByDependants to the titular (pt-BR).
+const dependantReference = "registro referenciado por dados sob retenção legal"
+
 // Delete erases a titular's rows in tx, children before parents, through
 // the map of p (a PlanDelete plan). Rows under a running retention hold are
 // kept instead, and so are rows that held rows still reference; the result
@@ -83,7 +95,7 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		return nil, errors.New("delete: a plan and an anonymize key are required")
 	}
 	m, now := p.m, x.now()
-	rows, err := collectErasable(ctx, tx, m, ids, now)
+	rows, err := collectErasable(ctx, tx, p, ids, now)
 	if err != nil {
 		return nil, err
 	}
@@ -91,24 +103,25 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	res := &DeleteResult{Complete: true}
 	order := m.Order()
 	slices.Reverse(order)
-	holds := map[string]*Hold{}
+	holds := holdTally{}
 	var blocked []blockedRows
+	var last *time.Time // the latest release among held rows
 	for _, e := range order {
 		var free [][]any
-		var held, toAnonymize []keyedRow
+		var held, toMinimize []keyedRow
 		for _, r := range rows.rows[e.Name] {
-			if _, ok := heldUntil(e, r.from, now); ok {
+			if hs := runningHolds(e, r.extra, now); len(hs) > 0 {
 				held = append(held, r)
 				if r.values != nil {
-					toAnonymize = append(toAnonymize, r)
+					toMinimize = append(toMinimize, r)
 				}
 				continue
 			}
 			free = append(free, r.key)
 		}
-		// Anonymized first: a held row that no longer names the titular no
+		// Minimized first: a held row that no longer names the titular no
 		// longer keeps their parent rows either.
-		anonymized, err := anon.rows(ctx, tx, e, toAnonymize)
+		anonymized, err := anon.rows(ctx, tx, e, toMinimize)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +137,11 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		}
 		keys := make([][]any, len(held))
 		for i, r := range held {
-			res.Blocks = append(res.Blocks, block(e, r, now, holds))
+			b := block(e, r, now, holds)
+			if b.Until != nil && (last == nil || b.Until.After(*last)) {
+				last = b.Until
+			}
+			res.Blocks = append(res.Blocks, b)
 			keys[i] = r.key
 		}
 		blocked = append(blocked, blockedRows{e: e, keys: keys})
@@ -143,34 +160,38 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		}
 	}
 	slices.Reverse(res.Entities)
-	for _, e := range m.Order() {
-		if h := holds[e.Name]; h != nil {
-			res.Holds = append(res.Holds, *h)
-			res.Complete = false
+	// Rows kept because held rows reference them (the buyer's own record)
+	// go when the last of the titular's held rows does: that is their
+	// release date, for the result and for the sweep.
+	if last != nil {
+		for i := range res.Blocks {
+			if res.Blocks[i].Basis == heldByDependants {
+				res.Blocks[i].Until = last
+			}
+		}
+		for _, h := range holds {
+			if h.Basis == heldByDependants {
+				h.Until = last
+			}
 		}
 	}
+	res.Holds = holds.list(m)
+	res.Complete = len(res.Holds) == 0
 	return res, nil
 }
 
-// block describes a held row for lgpd_blocks and adds it to the entity's
-// hold.
-func block(e *datamap.Entity, r keyedRow, now time.Time, holds map[string]*Hold) Block {
-	basis, reference, onDelete := heldByDependants, "registro referenciado por dados sob retenção legal", "block"
-	var until *time.Time
-	if t, ok := heldUntil(e, r.from, now); ok {
-		basis, reference, onDelete = e.Retention.Basis, e.Retention.Reference, e.Retention.OnDelete
-		until = &t
+// block describes a held row for lgpd_blocks and counts it under its
+// holds. A row under several holds is recorded with the one that ends last.
+func block(e *datamap.Entity, r keyedRow, now time.Time, holds holdTally) Block {
+	hs := runningHolds(e, r.extra, now)
+	if len(hs) == 0 {
+		holds.dependant(e)
+		return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: heldByDependants, Reference: dependantReference, OnDelete: "block"}
 	}
-	h := holds[e.Name]
-	if h == nil {
-		h = &Hold{Entity: e.Name, Basis: basis, Reference: reference}
-		holds[e.Name] = h
-	}
-	h.Rows++
-	if until != nil && (h.Until == nil || until.After(*h.Until)) {
-		h.Basis, h.Reference, h.Until = basis, reference, until
-	}
-	return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: basis, Reference: reference, OnDelete: onDelete, Until: until}
+	holds.add(e, hs)
+	l := latest(hs)
+	until := l.until
+	return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: l.h.Basis, Reference: l.h.Reference, OnDelete: l.h.OnDelete, Until: &until}
 }
 
 func attachments(e *datamap.Entity, deleted [][]any, held []keyedRow) []Attachment {
