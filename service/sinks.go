@@ -2,6 +2,7 @@ package service
 
 import (
 	"slices"
+	"time"
 
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
@@ -30,6 +31,34 @@ func (s *exportSink) Row(values []any) error {
 
 func (s *exportSink) EndEntity(*datamap.Entity, int64) error { return s.w.EndEntity() }
 
+// holdExportSink is exportSink for EXTRACT: it also reads each row's
+// retention dates (walk with crm.RetentionExtra), so the export gives every
+// hold the date it releases the titular's rows (the latest among them).
+type holdExportSink struct {
+	exportSink
+	now   time.Time
+	cur   *datamap.Entity
+	holds []*export.Retention // of the open entity, as handed to the writer
+}
+
+var _ crm.KeyedSink = (*holdExportSink)(nil)
+
+func (s *holdExportSink) BeginEntity(e *datamap.Entity) error {
+	ent := exportEntity(e)
+	s.cur, s.holds = e, ent.Holds
+	return s.w.BeginEntity(ent)
+}
+
+func (s *holdExportSink) KeyedRow(_, values, extra []any) error {
+	for i, until := range crm.Releases(s.cur, extra, s.now) {
+		if h := s.holds[i]; !until.IsZero() && (h.Until == nil || until.After(*h.Until)) {
+			u := until
+			h.Until = &u
+		}
+	}
+	return s.Row(values)
+}
+
 // exportEntity describes an entity for the titular: pt-BR labels, purpose,
 // legal basis, origin, recipients and retention (Art. 9, 18 VII, 19 II).
 func exportEntity(e *datamap.Entity) export.Entity {
@@ -43,8 +72,8 @@ func exportEntity(e *datamap.Entity) export.Entity {
 	if e.LegalBasis != "" {
 		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
 	}
-	if r := e.Retention; r != nil {
-		out.Retention = &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}
+	for _, r := range e.Holds {
+		out.Holds = append(out.Holds, &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From.String(), Keep: r.Keep})
 	}
 	for _, f := range e.Fields {
 		out.Fields = append(out.Fields, export.Field{
