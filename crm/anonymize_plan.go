@@ -129,7 +129,7 @@ func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*An
 		return nil, fmt.Errorf("the registry has no nullify anonymizer: %w", err)
 	}
 	for _, e := range m.Entities {
-		ep := &entityPlan{e: e, blocks: slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.OnDelete == "block" })}
+		ep := &entityPlan{e: e, blocks: slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.OnDelete == "block" && !h.WhileReferenced })}
 		p.entities[e.Name] = ep
 		// DELETE changes held rows only when a hold says so.
 		if forDelete && !slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.OnDelete == "anonymize" || h.Keep != nil }) {

@@ -40,6 +40,9 @@ type Hold struct {
 	// the others at once. Empty when the hold does not say (the whole row,
 	// or its fields without an irreversible anonymizer).
 	Keep []string `json:"keep,omitempty"`
+	// dependant marks the rows kept because held rows reference them: their
+	// release date is known once every held row is.
+	dependant bool
 }
 
 // Attachment is a file-bearing row the CRM must act on: it removes the file
@@ -73,6 +76,8 @@ type Block struct {
 	// OnDelete is what the hold does to the row: "block" or "anonymize".
 	OnDelete string
 	Until    *time.Time
+	// dependant: kept because held rows reference it (see Hold.dependant).
+	dependant bool
 }
 
 // heldByDependants is the basis recorded for a row kept only because held
@@ -109,13 +114,17 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	for _, e := range order {
 		var free [][]any
 		var held, toMinimize []keyedRow
-		for _, r := range rows.rows[e.Name] {
+		values := map[string]*keyedRow{} // free rows to minimize should they be kept
+		for i, r := range rows.rows[e.Name] {
 			if hs := runningHolds(e, r.extra, now); len(hs) > 0 {
 				held = append(held, r)
 				if r.values != nil {
 					toMinimize = append(toMinimize, r)
 				}
 				continue
+			}
+			if r.values != nil {
+				values[keyJSON(r.key)] = &rows.rows[e.Name][i]
 			}
 			free = append(free, r.key)
 		}
@@ -132,9 +141,23 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		if err != nil {
 			return nil, err
 		}
+		// Rows held rows still reference stay, and keep only what the
+		// entity's hold while referenced needs (the buyer's record: what
+		// identifies the client).
+		var referenced []keyedRow
 		for _, k := range kept {
-			held = append(held, keyedRow{key: k})
+			r := keyedRow{key: k, dependant: true}
+			if v := values[keyJSON(k)]; v != nil {
+				r.values, r.keep = v.values, v.keep
+				referenced = append(referenced, r)
+			}
+			held = append(held, r)
 		}
+		n, err := anon.rows(ctx, tx, e, referenced)
+		if err != nil {
+			return nil, err
+		}
+		anonymized += n
 		keys := make([][]any, len(held))
 		for i, r := range held {
 			b := block(e, r, now, holds)
@@ -165,12 +188,12 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	// release date, for the result and for the sweep.
 	if last != nil {
 		for i := range res.Blocks {
-			if res.Blocks[i].Basis == heldByDependants {
+			if res.Blocks[i].dependant {
 				res.Blocks[i].Until = last
 			}
 		}
 		for _, h := range holds {
-			if h.Basis == heldByDependants {
+			if h.dependant {
 				h.Until = last
 			}
 		}
@@ -184,9 +207,9 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 // holds. A row under several holds is recorded with the one that ends last.
 func block(e *datamap.Entity, r keyedRow, now time.Time, holds holdTally) Block {
 	hs := runningHolds(e, r.extra, now)
-	if len(hs) == 0 {
-		holds.dependant(e)
-		return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: heldByDependants, Reference: dependantReference, OnDelete: "block"}
+	if r.dependant || len(hs) == 0 {
+		basis, reference := holds.dependant(e)
+		return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: basis, Reference: reference, OnDelete: "block", dependant: true}
 	}
 	holds.add(e, hs)
 	l := latest(hs)

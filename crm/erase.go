@@ -24,6 +24,8 @@ type keyedRow struct {
 	extra  []any
 	values []any
 	keep   map[string]bool
+	// dependant: no hold of its own runs; kept because held rows reference it.
+	dependant bool
 }
 
 // rowCollector gathers, per entity, the keys of a titular's rows (and their
@@ -50,6 +52,10 @@ func (c *rowCollector) KeyedRow(key, values, extra []any) error {
 			if keep, _, minimize := c.plan.entities[c.cur.Name].kept(hs); minimize {
 				r.values, r.keep = values, keep
 			}
+		} else if _, w := whileHold(c.cur); w != nil && w.Keep != nil {
+			// Deleted unless held rows reference it; then it keeps only what
+			// the hold while referenced needs.
+			r.values, r.keep = values, keepSet(w)
 		}
 	}
 	c.rows[c.cur.Name] = append(c.rows[c.cur.Name], r)

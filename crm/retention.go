@@ -119,15 +119,45 @@ func (t holdTally) add(e *datamap.Entity, hs []runningHold) {
 	}
 }
 
-// dependant counts a row kept only because held rows reference it.
-func (t holdTally) dependant(e *datamap.Entity) {
-	k := tallyKey(e.Name, -1)
+// dependant counts a row kept only because held rows reference it, under
+// the entity's hold while referenced when the map states one, and returns
+// the basis and reference it is kept under.
+func (t holdTally) dependant(e *datamap.Entity) (basis, reference string) {
+	i, w := whileHold(e)
+	k := tallyKey(e.Name, i)
 	h := t[k]
 	if h == nil {
-		h = &Hold{Entity: e.Name, Basis: heldByDependants, Reference: dependantReference}
+		h = &Hold{Entity: e.Name, Basis: heldByDependants, Reference: dependantReference, dependant: true}
+		if w != nil {
+			h.Basis, h.Reference, h.Keep = w.Basis, w.Reference, w.Keep
+		}
 		t[k] = h
 	}
 	h.Rows++
+	return h.Basis, h.Reference
+}
+
+// whileHold returns the entity's hold while referenced (and its index), or
+// -1 and nil.
+func whileHold(e *datamap.Entity) (int, *datamap.Retention) {
+	for i, h := range e.Holds {
+		if h.WhileReferenced {
+			return i, h
+		}
+	}
+	return -1, nil
+}
+
+// keepSet is the fields a hold keeps, as a set; nil when it does not say.
+func keepSet(h *datamap.Retention) map[string]bool {
+	if h == nil || h.Keep == nil {
+		return nil
+	}
+	out := make(map[string]bool, len(h.Keep))
+	for _, f := range h.Keep {
+		out[f] = true
+	}
+	return out
 }
 
 // list returns the holds in map order, each entity's in document order

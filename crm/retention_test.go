@@ -104,13 +104,14 @@ func TestDeleteSeveralHoldsLatestReleaseWins(t *testing.T) {
 	if b.Until == nil || !b.Until.Equal(sold.AddDate(10, 0, 0)) || b.Basis != "exercicio_direitos" || !strings.Contains(b.Reference, "205") {
 		t.Errorf("the sale's block must carry the latest release and its basis: %+v", b)
 	}
-	// The buyer's record has a release date too: the last of her holds.
+	// The buyer's record has a release date too: the last of her holds,
+	// under the map's hold while referenced (identification, AML).
 	p := blockOf(t, res, "pessoa")
 	if p.Until == nil || !p.Until.Equal(sold.AddDate(10, 0, 0)) {
 		t.Errorf("the buyer's record block: %+v, want released %s", p, sold.AddDate(10, 0, 0))
 	}
 	ph := holdsOf(res, "pessoa")
-	if len(ph) != 1 || ph[0].Until == nil || !ph[0].Until.Equal(*p.Until) || ph[0].Basis != "dependencia_de_registro_retido" {
+	if len(ph) != 1 || ph[0].Until == nil || !ph[0].Until.Equal(*p.Until) || ph[0].Basis != "obrigacao_legal" || !strings.Contains(ph[0].Reference, "art. 10, I") {
 		t.Errorf("the buyer's record hold in the result: %+v", ph)
 	}
 	// Financing: AML from the signature, tax from the next 1st of January.
@@ -162,13 +163,17 @@ func TestDeleteMinimizesHeldRows(t *testing.T) {
 	if len(before) != 1 {
 		t.Fatalf("scenario has %d sales, want 1", len(before))
 	}
-	res := deleteSubject(t, x, db, m, ids)
-	var c crm.DeleteCount
-	for _, dc := range res.Entities {
-		if dc.Entity == "reserva" {
-			c = dc
+	buyerBefore := map[string]any{}
+	for _, row := range crmtest.SubjectRows(t, db, m, ids)["pessoa"] {
+		for i, f := range m.Entity("pessoa").Fields {
+			buyerBefore[f.Column] = row[i]
 		}
 	}
+	if buyerBefore["nome_mae"] == nil || buyerBefore["email"] == nil || buyerBefore["renda_mensal"] == nil {
+		t.Fatalf("scenario's buyer lacks the fields this test needs: %v", buyerBefore)
+	}
+	res := deleteSubject(t, x, db, m, ids)
+	c := deleteCountOf(res, "reserva")
 	if c.Blocked != 1 || c.Anonymized != 1 || c.Deleted != 0 {
 		t.Errorf("reserva: %+v, want the sale blocked and minimized", c)
 	}
@@ -198,10 +203,45 @@ func TestDeleteMinimizesHeldRows(t *testing.T) {
 			}
 		}
 	}
-	// The held sale no longer leads to the buyer's e-mail or phone.
-	if found := crmtest.ScanMapped(t, db, m, []string{ids.Email}); found["reserva"] != 0 {
+	// Her own record stays (the sale references it) with what identifies
+	// the client; her mother's name, contacts and income go.
+	pe := m.Entity("pessoa")
+	var pKey string
+	for _, b := range res.Blocks {
+		if b.Entity == "pessoa" {
+			pKey = b.RowKey
+		}
+	}
+	if pKey == "" {
+		t.Fatal("the buyer's record is not blocked")
+	}
+	now := crmtest.RowByKey(t, db, pe, pKey)
+	for _, c := range []string{"nome_mae", "email", "celular", "renda_mensal"} {
+		if v := now[fieldIndex(pe, c)]; v != nil && crmtest.SameRow([]any{v}, []any{buyerBefore[c]}) {
+			t.Errorf("pessoa.%s survived in the kept buyer record", c)
+		}
+	}
+	for _, c := range []string{"nome", "cpf", "data_nascimento", "logradouro"} {
+		if v := now[fieldIndex(pe, c)]; !crmtest.SameRow([]any{v}, []any{buyerBefore[c]}) {
+			t.Errorf("pessoa.%s is kept for identification and changed", c)
+		}
+	}
+	if c := deleteCountOf(res, "pessoa"); c.Blocked != 1 || c.Anonymized != 1 || c.Deleted != 0 {
+		t.Errorf("pessoa: %+v, want the record kept and minimized", c)
+	}
+	// Neither the held sale nor her record leads to her e-mail any more.
+	if found := crmtest.ScanMapped(t, db, m, []string{ids.Email}); len(found) != 0 {
 		t.Errorf("the buyer's e-mail is still in the held sale: %v", found)
 	}
+}
+
+func deleteCountOf(res *crm.DeleteResult, entity string) crm.DeleteCount {
+	for _, c := range res.Entities {
+		if c.Entity == entity {
+			return c
+		}
+	}
+	return crm.DeleteCount{Entity: entity}
 }
 
 func fieldIndex(e *datamap.Entity, column string) int {

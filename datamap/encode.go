@@ -49,6 +49,16 @@ func holdTerms(r *Retention) *mapping {
 // holdNode renders an entity's hold in the form Parse reads: from as a
 // column, or as a mapping for the other forms.
 func holdNode(r *Retention) *mapping {
+	if r.WhileReferenced {
+		ret := flow()
+		ret.add("basis", str(r.Basis))
+		ret.add("reference", str(r.Reference))
+		ret.add("while", str("referenced"))
+		if r.Keep != nil {
+			ret.add("keep", strSeq(r.Keep))
+		}
+		return ret
+	}
 	ret := holdTerms(r)
 	f := r.From
 	if f.Rule == "" && len(f.LatestOf) == 0 && f.WhenSet == "" {

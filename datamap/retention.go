@@ -25,6 +25,13 @@ type Retention struct {
 	// (on_delete: anonymize). A held row keeps the union of what its running
 	// holds need; DELETE and ANONYMIZE minimize the rest at once.
 	Keep []string
+	// WhileReferenced marks a hold with no date of its own (`while:
+	// referenced`): it keeps a row as long as held rows reference it (the
+	// buyer's record under her held sale, kept to identify the client, Lei
+	// 9.613 art. 10 I) and names what such a row keeps. KeepYears and From
+	// are then unset, and the row's release date is that of the titular's
+	// latest held row.
+	WhileReferenced bool
 	// path is where the hold sits in the document, for CheckSchema.
 	path string
 }
@@ -88,6 +95,8 @@ func (f From) Start(date func(column string) (time.Time, bool)) (time.Time, bool
 	var t time.Time
 	var ok bool
 	switch {
+	case f.Column == "" && len(f.LatestOf) == 0 && f.WhenSet == "":
+		return t, false
 	case len(f.LatestOf) > 0:
 		for _, c := range f.LatestOf {
 			if d, set := date(c); set && (!ok || d.After(t)) {
@@ -107,8 +116,12 @@ func (f From) Start(date func(column string) (time.Time, bool)) (time.Time, bool
 	return t, ok
 }
 
-// ReleaseAt is when the hold ends for a row: its start plus KeepYears.
+// ReleaseAt is when the hold ends for a row: its start plus KeepYears. A
+// hold while referenced has no date of its own: ok is false.
 func (r *Retention) ReleaseAt(date func(column string) (time.Time, bool)) (time.Time, bool) {
+	if r.WhileReferenced {
+		return time.Time{}, false
+	}
 	t, ok := r.From.Start(date)
 	if !ok {
 		return time.Time{}, false
@@ -131,7 +144,7 @@ func (e *Entity) RetentionColumns() []string {
 }
 
 var (
-	retentionKeys = []string{"basis", "reference", "keep_years", "from", "on_delete", "keep"}
+	retentionKeys = []string{"basis", "reference", "keep_years", "from", "on_delete", "keep", "while"}
 	fromKeys      = []string{"column", "latest_of", "when_set", "else", "rule"}
 )
 
@@ -152,9 +165,16 @@ func (p *parser) retention(n *yaml.Node, path string, e *Entity) []*Retention {
 	}
 	var out []*Retention
 	for i, it := range n.Content {
-		if r := p.hold(it, index(path, i), e); r != nil {
-			out = append(out, r)
+		r := p.hold(it, index(path, i), e)
+		if r == nil {
+			continue
 		}
+		if r.WhileReferenced && slices.ContainsFunc(out, func(o *Retention) bool { return o.WhileReferenced }) {
+			p.addAt(it, index(path, i), "a second hold with while: referenced",
+				"state one hold while referenced per entity, with keep listing every field the referencing holds need")
+			continue
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -167,8 +187,12 @@ func (p *parser) hold(n *yaml.Node, path string, e *Entity) *Retention {
 	}
 	r := &Retention{OnDelete: "block", path: path}
 	p.lines[path] = n.Line
+	if v := o.get("while"); v != nil {
+		return p.whileHold(o, v, path, e, r)
+	}
 	valid := p.holdTerms(o, path, r)
-	if v := p.require(o, "from", "add from: <date column the hold counts from> ("+fromFix+")"); v != nil {
+	if v := p.require(o, "from", "add from: <date column the hold counts from> ("+fromFix+"), "+
+		"or while: referenced for a row kept because held rows reference it"); v != nil {
 		r.From, ok = p.from(v, child(path, "from"))
 		valid = valid && ok
 	} else {
@@ -180,6 +204,44 @@ func (p *parser) hold(n *yaml.Node, path string, e *Entity) *Retention {
 	}
 	if v := o.get("keep"); v != nil {
 		r.Keep, ok = p.keep(v, child(path, "keep"), e)
+		valid = valid && ok
+	}
+	if !valid {
+		return nil
+	}
+	return r
+}
+
+// whileHold reads a hold with no date of its own: {basis, reference,
+// while: referenced, keep}. It lasts as long as held rows reference the row.
+func (p *parser) whileHold(o object, v *yaml.Node, path string, e *Entity, r *Retention) *Retention {
+	r.WhileReferenced = true
+	valid := true
+	if _, ok := p.choice(v, child(path, "while"), "while condition", []string{"referenced"}); !ok {
+		valid = false
+	}
+	for _, k := range []string{"keep_years", "from", "on_delete"} {
+		if kv := o.get(k); kv != nil {
+			p.addAt(kv, child(path, k), k+" does not go with while: referenced",
+				"remove "+k+": the hold lasts as long as held rows reference the row, and ends with the last of them")
+			valid = false
+		}
+	}
+	var ok bool
+	if bv := p.require(o, "basis", "add basis: obrigacao_legal (or another legal basis)"); bv != nil {
+		r.Basis, ok = p.choice(bv, child(path, "basis"), "legal basis", legalBases())
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if rv := p.require(o, "reference", `add reference: the rule that imposes the hold, e.g. "Lei 9.613/1998 art. 10, I"`); rv != nil {
+		r.Reference, ok = p.str(rv, child(path, "reference"))
+		valid = valid && ok
+	} else {
+		valid = false
+	}
+	if kv := o.get("keep"); kv != nil {
+		r.Keep, ok = p.keep(kv, child(path, "keep"), e)
 		valid = valid && ok
 	}
 	if !valid {

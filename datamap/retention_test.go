@@ -65,6 +65,16 @@ func TestParseSeveralHolds(t *testing.T) {
 	if got := e.RetentionColumns(); !reflect.DeepEqual(got, []string{"data_distrato", "data_venda"}) {
 		t.Errorf("retention columns = %v", got)
 	}
+	// A hold while referenced has no date of its own.
+	w := mustParse(t, sale("    retention: {basis: obrigacao_legal, reference: \"Lei 9.613/1998 art. 10, I\", while: referenced, keep: [cliente_cpf]}\n"))
+	if hs := w.Entity("s").Holds; len(hs) != 1 || !hs[0].WhileReferenced || hs[0].KeepYears != 0 || len(hs[0].Keep) != 1 || len(w.Entity("s").RetentionColumns()) != 0 {
+		t.Errorf("while hold = %+v", hs)
+	} else if _, ok := hs[0].ReleaseAt(func(string) (time.Time, bool) { return time.Now(), true }); ok {
+		t.Error("a hold while referenced has no release date of its own")
+	}
+	if out, err := yaml.Marshal(w); err != nil || !mustParse(t, string(out)).Entity("s").Holds[0].WhileReferenced {
+		t.Errorf("while hold round trip: %v\n%s", err, out)
+	}
 	// The single-hold form is still read, as a list of one.
 	one := mustParse(t, sale("    retention: {basis: obrigacao_legal, reference: CTN, keep_years: 5, from: data_venda}\n"))
 	if hs := one.Entity("s").Holds; len(hs) != 1 || hs[0].From.Column != "data_venda" || hs[0].Keep != nil {
@@ -155,6 +165,14 @@ func TestParseHoldErrors(t *testing.T) {
 			wantProblem{"entities.s.retention.keep[0]", 19, `"cliente_cfp" is not a field of entity s`, `did you mean "cliente_cpf"?`}},
 		{"keep twice", "    retention: {" + terms + ", from: data_venda, keep: [cliente_cpf, cliente_cpf]}\n",
 			wantProblem{"entities.s.retention.keep[1]", 19, "listed twice", "remove"}},
+		{"while unknown", "    retention: {basis: obrigacao_legal, reference: AML, while: sold}\n",
+			wantProblem{"entities.s.retention.while", 19, `unknown while condition "sold"`, "referenced"}},
+		{"while with keep_years", "    retention: {" + terms + ", while: referenced}\n",
+			wantProblem{"entities.s.retention.keep_years", 19, "keep_years does not go with while: referenced", "ends with the last of them"}},
+		{"while without reference", "    retention: {basis: obrigacao_legal, while: referenced}\n",
+			wantProblem{"entities.s.retention.reference", 19, "missing reference", "Lei"}},
+		{"two while holds", "    retention:\n      - {basis: obrigacao_legal, reference: AML, while: referenced}\n      - {basis: obrigacao_legal, reference: CTN, while: referenced}\n",
+			wantProblem{"entities.s.retention[1]", 21, "second hold with while: referenced", "one hold while referenced"}},
 		{"unknown hold key", "    retention: {" + terms + ", from: data_venda, kep: [cliente_cpf]}\n",
 			wantProblem{"entities.s.retention.kep", 19, `unknown key "kep"`, `did you mean "keep"?`}},
 	}
