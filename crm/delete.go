@@ -80,11 +80,12 @@ type Block struct {
 	dependant bool
 }
 
-// heldByDependants is the basis recorded for a row kept only because held
-// rows still reference it (a buyer's record under their held sale).
-const heldByDependants = "dependencia_de_registro_retido"
+// HeldByDependants is the basis recorded for a row kept only because held
+// rows still reference it (a buyer's record under their held sale), when
+// its entity states no hold while referenced.
+const HeldByDependants = "dependencia_de_registro_retido"
 
-// dependantReference explains heldByDependants to the titular (pt-BR).
+// dependantReference explains HeldByDependants to the titular (pt-BR).
 const dependantReference = "registro referenciado por dados sob retenção legal"
 
 // Delete erases a titular's rows in tx, children before parents, through

@@ -127,7 +127,7 @@ func (t holdTally) dependant(e *datamap.Entity) (basis, reference string) {
 	k := tallyKey(e.Name, i)
 	h := t[k]
 	if h == nil {
-		h = &Hold{Entity: e.Name, Basis: heldByDependants, Reference: dependantReference, dependant: true}
+		h = &Hold{Entity: e.Name, Basis: HeldByDependants, Reference: dependantReference, dependant: true}
 		if w != nil {
 			h.Basis, h.Reference, h.Keep = w.Basis, w.Reference, w.Keep
 		}
