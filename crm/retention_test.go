@@ -3,6 +3,9 @@ package crm_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -261,4 +264,40 @@ func mustKey(t *testing.T, rowKey string) any {
 		t.Fatalf("row key %q: %v", rowKey, err)
 	}
 	return k[0]
+}
+
+// The demo map's holds fit the seeded schema as `titular datamap check`
+// sees it; a keep that leaves out a NOT NULL field with no irreversible
+// anonymizer (reserva_associados.tipo, anonymizer keep) is refused with a fix.
+func TestDemoMapHoldsFitTheSchema(t *testing.T) {
+	_, db, _, _ := seeded(t)
+	schema, err := crm.LoadSchema(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(crmtest.Root(), "examples", "realestate", "datamap.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mustParseMap(t, string(src)).CheckSchema(schema); err != nil {
+		t.Fatalf("the demo map does not fit the seeded schema: %v", err)
+	}
+	const from = "keep: [tipo, compoe_renda, percentual_participacao]}"
+	if strings.Count(string(src), from) != 2 {
+		t.Fatalf("example map changed; update the test: %q", from)
+	}
+	bad := strings.Replace(string(src), from, "keep: [compoe_renda, percentual_participacao]}", 1)
+	err = mustParseMap(t, bad).CheckSchema(schema)
+	var probs datamap.Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("CheckSchema = %v, want Problems", err)
+	}
+	found := false
+	for _, p := range probs {
+		found = found || (p.Path == "entities.associacao_reserva.retention[0].keep" && strings.Contains(p.Message, "field tipo") &&
+			strings.Contains(p.Message, "NOT NULL") && strings.Contains(p.Fix, "add tipo to keep"))
+	}
+	if !found {
+		t.Errorf("no problem naming tipo's keep: %v", probs)
+	}
 }
