@@ -89,8 +89,9 @@ type jsonRetention struct {
 // release date depends on them.
 type jsonHold struct {
 	jsonRetention
-	Keep  []string `json:"keep"`
-	Until *string  `json:"until"`
+	WhileReferenced bool     `json:"while_referenced"`
+	Keep            []string `json:"keep"`
+	Until           *string  `json:"until"`
 }
 
 type jsonField struct {
@@ -259,7 +260,7 @@ func (jw *jsonWriter) EndEntity() error {
 	jw.write(jw.num)
 	holds := make([]jsonHold, len(jw.holds))
 	for i, r := range jw.holds {
-		holds[i] = jsonHold{jsonRetention: jsonRetention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}, Keep: r.Keep}
+		holds[i] = jsonHold{jsonRetention: jsonRetention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}, WhileReferenced: r.WhileReferenced, Keep: r.Keep}
 		if holds[i].Keep == nil {
 			holds[i].Keep = []string{}
 		}

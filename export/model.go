@@ -60,6 +60,12 @@ type Retention struct {
 	// or the data map's rule over several ("when_set(data_distrato) else
 	// data_venda", "data_venda next_year_start").
 	From string
+	// FromText says the same in pt-BR for the titular ("Data do distrato,
+	// ou Data da venda quando não houver"); the XLSX shows it when set.
+	FromText string
+	// WhileReferenced: the hold has no period of its own; it lasts while
+	// held records reference these (KeepYears and From are unset).
+	WhileReferenced bool
 	// Keep lists the fields the hold keeps; empty when it does not say.
 	Keep []string
 	// Until is when the hold releases the last of the titular's rows it

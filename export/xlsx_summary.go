@@ -176,6 +176,8 @@ func (xw *xlsxWriter) retentionText(e Entity) string {
 func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 	var b strings.Builder
 	switch {
+	case r.WhileReferenced:
+		b.WriteString("Enquanto houver registros retidos que dependem deste")
 	case r.KeepYears == 1:
 		b.WriteString("1 ano")
 	case r.KeepYears > 1:
@@ -183,7 +185,9 @@ func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 	default:
 		b.WriteString("Guarda legal")
 	}
-	if r.From != "" {
+	if r.FromText != "" {
+		b.WriteString(" a contar de " + r.FromText)
+	} else if r.From != "" {
 		from := r.From
 		for _, f := range e.Fields {
 			if f.Name == r.From && f.Label != "" {

@@ -92,7 +92,8 @@ func TestExtractExportNamesEveryHoldAndRelease(t *testing.T) {
 	if label == "" {
 		t.Fatal("no reserva entity in the export")
 	}
-	// The XLSX Resumo says the same, in pt-BR, on the sale's line.
+	// The XLSX Resumo says the same, in pt-BR, on the sale's line; the
+	// buyer's record, kept while her held rows reference it, says so.
 	xl, _, _, err := f.download(f.backend, &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "xlsx"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,13 +107,21 @@ func TestExtractExportNamesEveryHoldAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var line string
+	var line, person string
 	for _, r := range rows {
 		if len(r) > 5 && r[0] == label {
 			line = r[5]
 		}
+		if len(r) > 5 && r[0] == "Cadastro de cliente" {
+			person = r[5]
+		}
 	}
-	for _, s := range []string{"Código Civil art. 205", "liberação em 03/05/2033", "CTN art. 173", "liberação em 01/01/2029", "CDC art. 27"} {
+	if !strings.Contains(person, "Enquanto houver registros retidos") || !strings.Contains(person, "9.613") {
+		t.Errorf("the Resumo's retention for the buyer's record: %q", person)
+	}
+	for _, s := range []string{"Código Civil art. 205", "liberação em 03/05/2033", "CTN art. 173", "liberação em 01/01/2029", "CDC art. 27",
+		"1º de janeiro do ano seguinte a Data da venda", "Data do distrato, ou Data da venda quando não houver",
+		"a mais recente entre Data da venda e Data do distrato"} {
 		if !strings.Contains(line, s) {
 			t.Errorf("the Resumo's retention for %s lacks %q: %q", label, s, line)
 		}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/titular/titular/crm"
@@ -73,7 +74,8 @@ func exportEntity(e *datamap.Entity) export.Entity {
 		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
 	}
 	for _, r := range e.Holds {
-		out.Holds = append(out.Holds, &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From.String(), Keep: r.Keep})
+		out.Holds = append(out.Holds, &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears,
+			From: r.From.String(), FromText: fromText(e, r), WhileReferenced: r.WhileReferenced, Keep: r.Keep})
 	}
 	for _, f := range e.Fields {
 		out.Fields = append(out.Fields, export.Field{
@@ -114,4 +116,39 @@ func (s *confirmSink) result() *store.ConfirmResult {
 		Categories:      append([]string{}, s.categories...),
 		Entities:        append([]string{}, s.entities...),
 	}
+}
+
+// fromText says in pt-BR, with the fields' labels, when a hold starts
+// counting: "Data da venda", "1º de janeiro do ano seguinte a Data da
+// venda", "a mais recente entre Data da venda e Data do distrato", "Data do
+// distrato, ou Data da venda quando não houver". "" for a hold while
+// referenced.
+func fromText(e *datamap.Entity, r *datamap.Retention) string {
+	if r.WhileReferenced {
+		return ""
+	}
+	label := func(c string) string {
+		if f, ok := e.Field(c); ok && f.Label != "" {
+			return f.Label
+		}
+		return c
+	}
+	f := r.From
+	var s string
+	switch {
+	case len(f.LatestOf) > 0:
+		ls := make([]string, len(f.LatestOf))
+		for i, c := range f.LatestOf {
+			ls[i] = label(c)
+		}
+		s = "a mais recente entre " + strings.Join(ls[:len(ls)-1], ", ") + " e " + ls[len(ls)-1]
+	case f.WhenSet != "":
+		s = label(f.WhenSet) + ", ou " + label(f.Else) + " quando não houver"
+	default:
+		s = label(f.Column)
+	}
+	if f.Rule == datamap.RuleNextYearStart {
+		s = "1º de janeiro do ano seguinte a " + s
+	}
+	return s
 }
