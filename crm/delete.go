@@ -13,8 +13,8 @@ import (
 )
 
 // DeleteCount is what a DELETE did to one entity's rows. Anonymized rows
-// are among the Blocked ones: a hold with on_delete: anonymize keeps them,
-// with their non-retained fields anonymized.
+// are among the Blocked ones: kept by their holds, they lost at once the
+// fields no running hold needs (keep, or on_delete: anonymize).
 type DeleteCount struct {
 	Entity     string `json:"entity"`
 	Deleted    int64  `json:"deleted"`
@@ -90,12 +90,14 @@ const dependantReference = "registro referenciado por dados sob retenção legal
 
 // Delete erases a titular's rows in tx, children before parents, through
 // the map of p (a PlanDelete plan). Rows under a running retention hold are
-// kept instead, and so are rows that held rows still reference; the result
-// lists them (Blocks) for the caller to record. Held rows of an entity whose
-// hold says on_delete: anonymize also lose their non-retained fields, with
-// the anonymize executor and key: the row stays for the law, the person in
-// it does not. All of it commits or none of it does: the caller's
-// transaction decides.
+// kept instead, until the latest of their holds ends, and so are rows that
+// held rows still reference, until the titular's last held row is
+// released; the result lists every hold with its release date, and the
+// rows (Blocks) for the caller to record. Kept rows lose at once, with the
+// anonymize executor and key, the personal fields their holds do not need
+// (keep, on_delete: anonymize, or the entity's hold while referenced): the
+// row stays for the law, the rest of the person in it does not. All of it
+// commits or none of it does: the caller's transaction decides.
 func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*DeleteResult, error) {
 	if p == nil || key == nil {
 		return nil, errors.New("delete: a plan and an anonymize key are required")
