@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/titular/titular/anonymize"
@@ -58,12 +59,9 @@ func (x *Executor) Anonymize(ctx context.Context, read Querier, tx Querier, p *A
 	if _, err := WalkWith(ctx, read, p.m, ids, sink, WalkOptions{Extra: retentionColumn}); err != nil {
 		return nil, err
 	}
-	res := &AnonymizeResult{Entities: sink.counts, Blocks: sink.blocks}
+	res := &AnonymizeResult{Entities: sink.counts, Holds: sink.holds.list(p.m), Blocks: sink.blocks}
 	for _, c := range sink.counts {
 		res.TotalRows += c.Rows
-		if h := sink.holds[c.Entity]; h != nil {
-			res.Holds = append(res.Holds, *h)
-		}
 	}
 	return res, nil
 }
@@ -129,8 +127,11 @@ type anonymizeSink struct {
 	cur    *boundEntity
 	held   int64
 	counts []AnonymizeCount
-	holds  map[string]*Hold
-	blocks []Block
+	holds  holdTally
+	// rowKeep, set by anonymizeRows for a held row, names the fields its
+	// holds keep; nil for a row anonymized in full.
+	rowKeep map[string]bool
+	blocks  []Block
 	// bumps remembers values whose output moved to a later attempt after a
 	// UNIQUE collision, so later copies of the value follow (joins hold).
 	bumps map[string]int
@@ -139,7 +140,7 @@ type anonymizeSink struct {
 var _ KeyedSink = (*anonymizeSink)(nil)
 
 func newAnonymizeSink(ctx context.Context, tx Querier, key *anonymize.Key, now time.Time, run map[string]*boundEntity) *anonymizeSink {
-	return &anonymizeSink{ctx: ctx, tx: tx, key: key, now: now, run: run, holds: map[string]*Hold{}}
+	return &anonymizeSink{ctx: ctx, tx: tx, key: key, now: now, run: run, holds: holdTally{}}
 }
 
 // anonymizeRows runs the executor over rows of e the caller already holds
@@ -151,7 +152,10 @@ func (k *anonymizeSink) anonymizeRows(e *datamap.Entity, rows []keyedRow) (Anony
 		return AnonymizeCount{}, err
 	}
 	for _, r := range rows {
-		if err := k.KeyedRow(r.key, r.values, nil); err != nil {
+		k.rowKeep = r.keep
+		err := k.KeyedRow(r.key, r.values, nil)
+		k.rowKeep = nil
+		if err != nil {
 			return AnonymizeCount{}, err
 		}
 	}
@@ -175,10 +179,22 @@ func (k *anonymizeSink) Row([]any) error {
 
 func (k *anonymizeSink) KeyedRow(key, values, extra []any) error {
 	ep := k.cur.plan
-	if ep.blocks && len(extra) > 0 {
-		if until, ok := releaseAt(ep.e.Retention, extra[0]); ok && until.After(k.now) {
-			k.hold(ep.e, key, until)
+	keep, held := k.rowKeep, k.rowKeep != nil
+	if hs := runningHolds(ep.e, extra, k.now); len(hs) > 0 {
+		// ANONYMIZE: a held row keeps what its holds need. One that needs
+		// it whole stays as it is; holds that state keep minimize the
+		// rest; holds with on_delete: anonymize alone (no keep) leave the
+		// row to be anonymized like any other, as they always have.
+		kept, whole, _ := ep.kept(hs)
+		declared := slices.ContainsFunc(hs, func(r runningHold) bool { return r.h.Keep != nil })
+		if whole || declared {
+			k.hold(ep.e, key, hs)
+		}
+		if whole {
 			return nil
+		}
+		if declared {
+			keep, held = kept, true
 		}
 	}
 	w := k.cur.writer
@@ -188,6 +204,10 @@ func (k *anonymizeSink) KeyedRow(key, values, extra []any) error {
 	row := w.next()
 	for i, bf := range k.cur.fields {
 		old := values[bf.idx]
+		if keep[bf.f.Column] || (bf.minimizeOnly && !held) {
+			w.set(row, i, old, old, 0, false)
+			continue
+		}
 		in := anonymizeInput(old)
 		attempt := 0
 		if len(k.bumps) > 0 {
@@ -226,22 +246,15 @@ func (k *anonymizeSink) EndEntity(e *datamap.Entity, _ int64) error {
 	return nil
 }
 
-// hold records a row kept by its entity's retention hold, and its block.
-func (k *anonymizeSink) hold(e *datamap.Entity, key []any, until time.Time) {
+// hold records a row kept by its running holds, and its block for the
+// sweep (lgpd_blocks), under the hold that ends last.
+func (k *anonymizeSink) hold(e *datamap.Entity, key []any, hs []runningHold) {
 	k.held++
-	u := until
-	k.blocks = append(k.blocks, Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(key), Basis: e.Retention.Basis,
-		Reference: e.Retention.Reference, OnDelete: e.Retention.OnDelete, Until: &u})
-	h := k.holds[e.Name]
-	if h == nil {
-		h = &Hold{Entity: e.Name, Basis: e.Retention.Basis, Reference: e.Retention.Reference}
-		k.holds[e.Name] = h
-	}
-	h.Rows++
-	if h.Until == nil || until.After(*h.Until) {
-		u := until
-		h.Until = &u
-	}
+	k.holds.add(e, hs)
+	l := latest(hs)
+	u := l.until
+	k.blocks = append(k.blocks, Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(key), Basis: l.h.Basis,
+		Reference: l.h.Reference, OnDelete: l.h.OnDelete, Until: &u})
 }
 
 // bump records that in's output under a moved to attempt.

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/titular/titular/anonymize"
@@ -23,8 +24,15 @@ const (
 // DatamapOptions make a data map validate its anonymizers against reg: the
 // names it knows, their params at Parse, and their fit to each column at
 // CheckSchema (type, length, NULL, UNIQUE).
+// It also tells CheckSchema which anonymizers are irreversible, so a field a
+// hold's keep leaves out, which held rows must lose, is refused when it can
+// be neither anonymized irreversibly nor set to NULL.
 func DatamapOptions(reg *anonymize.Registry) []datamap.Option {
-	return []datamap.Option{datamap.WithAnonymizers(reg.Known), datamap.WithAnonymizerCheck(anonymizerCheck(reg))}
+	return []datamap.Option{datamap.WithAnonymizers(reg.Known), datamap.WithAnonymizerCheck(anonymizerCheck(reg)),
+		datamap.WithIrreversible(func(ref datamap.AnonymizerRef) bool {
+			a, err := reg.New(ref.Name, ref.Params)
+			return err == nil && a.Irreversible()
+		})}
 }
 
 func anonymizerCheck(reg *anonymize.Registry) datamap.AnonymizerCheck {
@@ -69,9 +77,9 @@ type AnonymizePlan struct {
 
 type entityPlan struct {
 	e *datamap.Entity
-	// blocks is true when a running retention hold keeps the entity's rows
-	// as they are (on_delete: block). With on_delete: anonymize the hold
-	// keeps the row but not the person in it, so the row is anonymized.
+	// blocks is true when one of the entity's holds keeps its rows as they
+	// are (on_delete: block): ANONYMIZE then tolerates personal fields it
+	// cannot anonymize, which the law keeps.
 	blocks bool
 	fields []fieldPlan
 }
@@ -82,6 +90,10 @@ type fieldPlan struct {
 	idx  int
 	f    datamap.Field
 	anon anonymize.Anonymizer
+	// minimizeOnly marks a field without an irreversible anonymizer that a
+	// hold's keep leaves out: it is nullified in held rows (data
+	// minimization, Art. 6 III) and left alone in others.
+	minimizeOnly bool
 }
 
 // PlanAnonymize checks that m anonymizes every personal field irreversibly
@@ -95,11 +107,14 @@ func PlanAnonymize(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, err
 	return planAnonymize(m, reg, false)
 }
 
-// PlanDelete builds the plan a DELETE runs with (Store.DeleteSubject): rows
-// kept by a running retention hold with on_delete: anonymize lose their
-// non-retained fields, those with an irreversible anonymizer; a field with
-// keep, a keyed or partial anonymizer, or none is what the hold retains and
-// stays. Other entities get no fields: DELETE deletes or blocks their rows.
+// PlanDelete builds the plan a DELETE runs with (Store.DeleteSubject): held
+// rows keep only what their running holds need and lose the rest at once.
+// A hold with keep: [fields] needs those fields: the others go, with their
+// irreversible anonymizer, or NULL when they have none. A hold with
+// on_delete: anonymize and no keep needs the fields that have no
+// irreversible anonymizer (keep, keyed or partial, or none). A hold with
+// on_delete: block and no keep needs the whole row. Entities none of whose
+// holds says so get no fields: DELETE deletes or blocks their rows.
 // It refuses nothing, since what ANONYMIZE would refuse elsewhere in the map
 // must not stop an erasure; it fails only if an anonymizer cannot be built.
 func PlanDelete(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error) {
@@ -123,21 +138,42 @@ func planAnonymize(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*An
 func buildPlan(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*AnonymizePlan, *RefusedError, error) {
 	p := &AnonymizePlan{m: m, entities: map[string]*entityPlan{}}
 	refused := &RefusedError{}
+	nullify, err := reg.New("nullify", nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the registry has no nullify anonymizer: %w", err)
+	}
 	for _, e := range m.Entities {
-		anonymizesHeld := e.Retention != nil && e.Retention.OnDelete == "anonymize"
-		ep := &entityPlan{e: e, blocks: e.Retention != nil && !anonymizesHeld}
+		ep := &entityPlan{e: e, blocks: slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.OnDelete == "block" && !h.WhileReferenced })}
 		p.entities[e.Name] = ep
-		if forDelete && !anonymizesHeld {
+		// DELETE changes held rows only when a hold says so.
+		if forDelete && !slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.OnDelete == "anonymize" || h.Keep != nil }) {
 			continue
 		}
 		for i, f := range e.Fields {
 			if f.Category == datamap.CategoryContext {
 				continue
 			}
-			if forDelete && f.Anonymizer == nil {
+			var a anonymize.Anonymizer
+			if f.Anonymizer != nil {
+				if a, err = reg.New(f.Anonymizer.Name, f.Anonymizer.Params); err != nil {
+					return nil, nil, fmt.Errorf("entity %s field %s: %w", e.Name, f.Column, err)
+				}
+			}
+			if a != nil && a.Irreversible() {
+				if a.Name() != "keep" {
+					ep.fields = append(ep.fields, fieldPlan{idx: i, f: f, anon: a})
+				}
 				continue
 			}
-			if f.Anonymizer == nil {
+			// Retained under a hold (nothing irreversible to apply), or
+			// nullified in held rows whose holds do not keep it.
+			if leftOutByKeep(e, f.Column) {
+				ep.fields = append(ep.fields, fieldPlan{idx: i, f: f, anon: nullify, minimizeOnly: true})
+			}
+			if forDelete {
+				continue
+			}
+			if a == nil {
 				if !ep.blocks {
 					refused.add(ReasonNoAnonymizer, e.Name, f.Column, "no anonymizer",
 						fmt.Sprintf("O campo %s.%s (%s) é dado pessoal e não tem anonimizador no mapa de dados: ficaria como está.",
@@ -145,28 +181,23 @@ func buildPlan(m *datamap.Map, reg *anonymize.Registry, forDelete bool) (*Anonym
 				}
 				continue
 			}
-			a, err := reg.New(f.Anonymizer.Name, f.Anonymizer.Params)
-			if err != nil {
-				return nil, nil, fmt.Errorf("entity %s field %s: %w", e.Name, f.Column, err)
-			}
-			if forDelete && !a.Irreversible() {
-				continue // retained under the hold
-			}
 			// keep is what a hold retains; a keyed or partial transform is
 			// never what ANONYMIZE writes, held or not: once the hold ends the
 			// row is anonymized, and a keyed value would stay linkable (Art. 13).
-			if !a.Irreversible() && (!ep.blocks || a.Name() != "keep") {
+			if !ep.blocks || a.Name() != "keep" {
 				refused.add(ReasonNotIrreversible, e.Name, f.Column, a.Name()+" is keyed or partial",
 					fmt.Sprintf("O campo %s.%s (%s) usa o anonimizador %q, que %s; a anonimização precisa ser irreversível.",
 						e.Name, f.Column, f.Label, a.Name(), notIrreversibleWhy(a.Name())))
-				continue
-			}
-			if a.Name() != "keep" {
-				ep.fields = append(ep.fields, fieldPlan{idx: i, f: f, anon: a})
 			}
 		}
 	}
 	return p, refused, nil
+}
+
+// leftOutByKeep reports whether a hold of e lists what it keeps without
+// column: a row held by it alone must lose the column.
+func leftOutByKeep(e *datamap.Entity, column string) bool {
+	return slices.ContainsFunc(e.Holds, func(h *datamap.Retention) bool { return h.Keep != nil && !slices.Contains(h.Keep, column) })
 }
 
 // notIrreversibleWhy explains, in pt-BR, why an anonymizer is not anonymization.

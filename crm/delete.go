@@ -13,8 +13,8 @@ import (
 )
 
 // DeleteCount is what a DELETE did to one entity's rows. Anonymized rows
-// are among the Blocked ones: a hold with on_delete: anonymize keeps them,
-// with their non-retained fields anonymized.
+// are among the Blocked ones: kept by their holds, they lost at once the
+// fields no running hold needs (keep, or on_delete: anonymize).
 type DeleteCount struct {
 	Entity     string `json:"entity"`
 	Deleted    int64  `json:"deleted"`
@@ -22,13 +22,18 @@ type DeleteCount struct {
 	Anonymized int64  `json:"anonymized"`
 }
 
-// Hold is a retention hold that kept some of a titular's rows (Art. 16 I).
+// Hold is a retention hold that kept some of a titular's rows (Art. 16 I):
+// one per hold of an entity that keeps any of them, so an entity under
+// several (AML, tax, civil claims) lists each with its own release date; a
+// row goes when the latest of its holds ends.
 type Hold struct {
 	Entity    string `json:"entity"`
 	Basis     string `json:"basis"`
 	Reference string `json:"reference"`
-	// Until is when the last of the held rows is released; nil when the rows
-	// are kept only because held rows reference them.
+	// Until is when the last of the rows this hold keeps is released. For
+	// rows kept only because held rows reference them (a buyer's record
+	// under her held sale) it is the latest release among the titular's
+	// held rows; nil when there is none.
 	Until *time.Time `json:"until,omitempty"`
 	Rows  int64      `json:"rows"`
 	// Code, when set, says the rows are kept for another reason than a
@@ -36,6 +41,13 @@ type Hold struct {
 	// foreign key behind it.
 	Code       string `json:"code,omitempty"`
 	Constraint string `json:"constraint,omitempty"`
+	// Keep lists the fields the hold keeps as they are; the held rows lose
+	// the others at once. Empty when the hold does not say (the whole row,
+	// or its fields without an irreversible anonymizer).
+	Keep []string `json:"keep,omitempty"`
+	// dependant marks the rows kept because held rows reference them: their
+	// release date is known once every held row is.
+	dependant bool
 }
 
 // Attachment is a file-bearing row the CRM must act on: it removes the file
@@ -69,26 +81,34 @@ type Block struct {
 	// OnDelete is what the hold does to the row: "block" or "anonymize".
 	OnDelete string
 	Until    *time.Time
+	// dependant: kept because held rows reference it (see Hold.dependant).
+	dependant bool
 }
 
-// heldByDependants is the basis recorded for a row kept only because held
-// rows still reference it (a buyer's record under their held sale).
-const heldByDependants = "dependencia_de_registro_retido"
+// HeldByDependants is the basis recorded for a row kept only because held
+// rows still reference it (a buyer's record under their held sale), when
+// its entity states no hold while referenced.
+const HeldByDependants = "dependencia_de_registro_retido"
+
+// dependantReference explains HeldByDependants to the titular (pt-BR).
+const dependantReference = "registro referenciado por dados sob retenção legal"
 
 // Delete erases a titular's rows in tx, children before parents, through
 // the map of p (a PlanDelete plan). Rows under a running retention hold are
-// kept instead, and so are rows that held rows still reference; the result
-// lists them (Blocks) for the caller to record. Held rows of an entity whose
-// hold says on_delete: anonymize also lose their non-retained fields, with
-// the anonymize executor and key: the row stays for the law, the person in
-// it does not. All of it commits or none of it does: the caller's
-// transaction decides.
+// kept instead, until the latest of their holds ends, and so are rows that
+// held rows still reference, until the titular's last held row is
+// released; the result lists every hold with its release date, and the
+// rows (Blocks) for the caller to record. Kept rows lose at once, with the
+// anonymize executor and key, the personal fields their holds do not need
+// (keep, on_delete: anonymize, or the entity's hold while referenced): the
+// row stays for the law, the rest of the person in it does not. All of it
+// commits or none of it does: the caller's transaction decides.
 func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key *anonymize.Key, ids Identifiers) (*DeleteResult, error) {
 	if p == nil || key == nil {
 		return nil, errors.New("delete: a plan and an anonymize key are required")
 	}
 	m, now := p.m, x.now()
-	rows, err := collectErasable(ctx, tx, m, ids, now)
+	rows, err := collectErasable(ctx, tx, p, ids, now)
 	if err != nil {
 		return nil, err
 	}
@@ -96,25 +116,30 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	res := &DeleteResult{Complete: true}
 	order := m.Order()
 	slices.Reverse(order)
-	holds := map[string]*Hold{}
+	holds := holdTally{}
 	fk := newFKGuard(m, now)
 	var blocked []blockedRows
+	var last *time.Time // the latest release among held rows
 	for _, e := range order {
 		var free [][]any
-		var held, toAnonymize []keyedRow
-		for _, r := range rows.rows[e.Name] {
-			if _, ok := heldUntil(e, r.from, now); ok {
+		var held, toMinimize []keyedRow
+		values := map[string]*keyedRow{} // free rows to minimize should they be kept
+		for i, r := range rows.rows[e.Name] {
+			if hs := runningHolds(e, r.extra, now); len(hs) > 0 {
 				held = append(held, r)
 				if r.values != nil {
-					toAnonymize = append(toAnonymize, r)
+					toMinimize = append(toMinimize, r)
 				}
 				continue
 			}
+			if r.values != nil {
+				values[keyJSON(r.key)] = &rows.rows[e.Name][i]
+			}
 			free = append(free, r.key)
 		}
-		// Anonymized first: a held row that no longer names the titular no
+		// Minimized first: a held row that no longer names the titular no
 		// longer keeps their parent rows either.
-		anonymized, err := anon.rows(ctx, tx, e, toAnonymize)
+		anonymized, err := anon.rows(ctx, tx, e, toMinimize)
 		if err != nil {
 			return nil, err
 		}
@@ -129,12 +154,30 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		if err != nil {
 			return nil, err
 		}
+		// Rows held rows still reference stay, and keep only what the
+		// entity's hold while referenced needs (the buyer's record: what
+		// identifies the client).
+		var referenced []keyedRow
 		for _, k := range kept {
-			held = append(held, keyedRow{key: k})
+			r := keyedRow{key: k, dependant: true}
+			if v := values[keyJSON(k)]; v != nil {
+				r.values, r.keep = v.values, v.keep
+				referenced = append(referenced, r)
+			}
+			held = append(held, r)
 		}
+		n, err := anon.rows(ctx, tx, e, referenced)
+		if err != nil {
+			return nil, err
+		}
+		anonymized += n
 		keys := make([][]any, len(held))
 		for i, r := range held {
-			res.Blocks = append(res.Blocks, block(e, r, now, holds))
+			b := block(e, r, now, holds)
+			if b.Until != nil && (last == nil || b.Until.After(*last)) {
+				last = b.Until
+			}
+			res.Blocks = append(res.Blocks, b)
 			keys[i] = r.key
 		}
 		res.Blocks = append(res.Blocks, fkBlocks...)
@@ -158,36 +201,38 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 		}
 	}
 	slices.Reverse(res.Entities)
-	for _, e := range m.Order() {
-		if h := holds[e.Name]; h != nil {
-			res.Holds = append(res.Holds, *h)
-			res.Complete = false
+	// Rows kept because held rows reference them (the buyer's own record)
+	// go when the last of the titular's held rows does: that is their
+	// release date, for the result and for the sweep.
+	if last != nil {
+		for i := range res.Blocks {
+			if res.Blocks[i].dependant {
+				res.Blocks[i].Until = last
+			}
+		}
+		for _, h := range holds {
+			if h.dependant {
+				h.Until = last
+			}
 		}
 	}
-	res.Holds = append(res.Holds, fk.holds...)
-	res.Complete = res.Complete && len(fk.holds) == 0
+	res.Holds = append(holds.list(m), fk.holds...)
+	res.Complete = len(res.Holds) == 0
 	return res, nil
 }
 
-// block describes a held row for lgpd_blocks and adds it to the entity's
-// hold.
-func block(e *datamap.Entity, r keyedRow, now time.Time, holds map[string]*Hold) Block {
-	basis, reference, onDelete := heldByDependants, "registro referenciado por dados sob retenção legal", "block"
-	var until *time.Time
-	if t, ok := heldUntil(e, r.from, now); ok {
-		basis, reference, onDelete = e.Retention.Basis, e.Retention.Reference, e.Retention.OnDelete
-		until = &t
+// block describes a held row for lgpd_blocks and counts it under its
+// holds. A row under several holds is recorded with the one that ends last.
+func block(e *datamap.Entity, r keyedRow, now time.Time, holds holdTally) Block {
+	hs := runningHolds(e, r.extra, now)
+	if r.dependant || len(hs) == 0 {
+		basis, reference := holds.dependant(e)
+		return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: basis, Reference: reference, OnDelete: "block", dependant: true}
 	}
-	h := holds[e.Name]
-	if h == nil {
-		h = &Hold{Entity: e.Name, Basis: basis, Reference: reference}
-		holds[e.Name] = h
-	}
-	h.Rows++
-	if until != nil && (h.Until == nil || until.After(*h.Until)) {
-		h.Basis, h.Reference, h.Until = basis, reference, until
-	}
-	return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: basis, Reference: reference, OnDelete: onDelete, Until: until}
+	holds.add(e, hs)
+	l := latest(hs)
+	until := l.until
+	return Block{Entity: e.Name, Table: e.Table, RowKey: keyJSON(r.key), Basis: l.h.Basis, Reference: l.h.Reference, OnDelete: l.h.OnDelete, Until: &until}
 }
 
 func attachments(e *datamap.Entity, deleted [][]any, held []keyedRow) []Attachment {

@@ -15,24 +15,28 @@ import (
 // errRowReferenced is MySQL's 1451: a foreign key still points at the row.
 const errRowReferenced = 1451
 
-// keyedRow is one of a titular's rows: its key, its retention date and,
-// only for a row a DELETE will anonymize, its values (aligned with the
-// entity's Fields).
+// keyedRow is one of a titular's rows: its key, its retention dates (the
+// entity's RetentionColumns) and, only for a held row a DELETE minimizes,
+// its values (aligned with the entity's Fields) and the fields its running
+// holds keep.
 type keyedRow struct {
 	key    []any
-	from   any
+	extra  []any
 	values []any
+	keep   map[string]bool
+	// dependant: no hold of its own runs; kept because held rows reference it.
+	dependant bool
 }
 
-// rowCollector gathers, per entity, the keys of a titular's rows (and the
-// retention `from` value). It keeps personal values only for the rows a
-// running hold with on_delete: anonymize keeps, which DELETE anonymizes.
+// rowCollector gathers, per entity, the keys of a titular's rows (and their
+// retention dates). For DELETE (plan set) it keeps personal values only for
+// the rows whose running holds keep less than the whole row: those DELETE
+// minimizes.
 type rowCollector struct {
 	rows map[string][]keyedRow
-	// heldValues keeps the values of rows held at now for anonymization.
-	heldValues bool
-	now        time.Time
-	cur        *datamap.Entity
+	plan *AnonymizePlan
+	now  time.Time
+	cur  *datamap.Entity
 }
 
 func (c *rowCollector) BeginEntity(e *datamap.Entity) error { c.cur = e; return nil }
@@ -42,39 +46,19 @@ func (c *rowCollector) EndEntity(*datamap.Entity, int64) error {
 }
 
 func (c *rowCollector) KeyedRow(key, values, extra []any) error {
-	r := keyedRow{key: key}
-	if len(extra) > 0 {
-		r.from = extra[0]
-	}
-	if c.heldValues && anonymizedWhenHeld(c.cur, r.from, c.now) {
-		r.values = values
+	r := keyedRow{key: key, extra: extra}
+	if c.plan != nil {
+		if hs := runningHolds(c.cur, extra, c.now); len(hs) > 0 {
+			if keep, _, minimize := c.plan.entities[c.cur.Name].kept(hs); minimize {
+				r.values, r.keep = values, keep
+			}
+		} else if _, w := whileHold(c.cur); w != nil && w.Keep != nil {
+			// Deleted unless held rows reference it; then it keeps only what
+			// the hold while referenced needs.
+			r.values, r.keep = values, keepSet(w)
+		}
 	}
 	c.rows[c.cur.Name] = append(c.rows[c.cur.Name], r)
-	return nil
-}
-
-// heldUntil reports when the running retention hold of e keeps a row whose
-// `from` value is given; ok is false when no hold keeps it at now.
-func heldUntil(e *datamap.Entity, from any, now time.Time) (time.Time, bool) {
-	if e.Retention == nil {
-		return time.Time{}, false
-	}
-	until, ok := releaseAt(e.Retention, from)
-	return until, ok && until.After(now)
-}
-
-// anonymizedWhenHeld reports whether DELETE keeps the row under a running
-// hold and anonymizes its non-retained fields (on_delete: anonymize).
-func anonymizedWhenHeld(e *datamap.Entity, from any, now time.Time) bool {
-	_, held := heldUntil(e, from, now)
-	return held && e.Retention.OnDelete == "anonymize"
-}
-
-// retentionColumn asks the walk for an entity's retention date column.
-func retentionColumn(e *datamap.Entity) []string {
-	if e.Retention != nil {
-		return []string{e.Retention.From}
-	}
 	return nil
 }
 
@@ -84,9 +68,9 @@ func collectRows(ctx context.Context, tx Querier, m *datamap.Map, ids Identifier
 }
 
 // collectErasable is collectRows for DELETE: it also keeps the values of
-// the rows that a hold with on_delete: anonymize keeps at now.
-func collectErasable(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, now time.Time) (*rowCollector, error) {
-	return collect(ctx, tx, m, ids, &rowCollector{rows: map[string][]keyedRow{}, heldValues: true, now: now})
+// the held rows that p minimizes at now.
+func collectErasable(ctx context.Context, tx Querier, p *AnonymizePlan, ids Identifiers, now time.Time) (*rowCollector, error) {
+	return collect(ctx, tx, p.m, ids, &rowCollector{rows: map[string][]keyedRow{}, plan: p, now: now})
 }
 
 func collect(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, c *rowCollector) (*rowCollector, error) {
@@ -94,21 +78,6 @@ func collect(ctx context.Context, tx Querier, m *datamap.Map, ids Identifiers, c
 		return nil, err
 	}
 	return c, nil
-}
-
-// releaseAt is when a row's hold ends: its `from` date plus keep_years. A
-// row without a date (a reservation never sold) is under no hold.
-func releaseAt(r *datamap.Retention, from any) (time.Time, bool) {
-	var t time.Time
-	switch v := from.(type) {
-	case Date:
-		t = time.Date(v.Year, v.Month, v.Day, 0, 0, 0, 0, time.UTC)
-	case time.Time:
-		t = v.UTC()
-	default:
-		return time.Time{}, false
-	}
-	return t.AddDate(r.KeepYears, 0, 0), true
 }
 
 // RowKeyJSON writes a row key as titular records it (lgpd_blocks.row_key,

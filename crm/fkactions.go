@@ -127,16 +127,15 @@ func (g *fkGuard) keep(e *datamap.Entity, keys [][]any) {
 }
 
 // held reports whether a row of ref (its key, then its retention date when
-// ref has a hold) must stay intact.
+// ref has holds: its retention columns) must stay intact.
 func (g *fkGuard) held(ref *datamap.Entity, row []any) bool {
 	if g.kept[ref.Name][keyJSON(row[:len(ref.Key)])] {
 		return true
 	}
-	if ref.Retention == nil {
+	if len(ref.Holds) == 0 {
 		return false
 	}
-	_, ok := heldUntil(ref, row[len(ref.Key)], g.now)
-	return ok
+	return len(runningHolds(ref, row[len(ref.Key):], g.now)) > 0
 }
 
 // protectedBy returns, by keyJSON, the rows of e among keys that must stay
@@ -185,9 +184,7 @@ func (g *fkGuard) protectedBy(ctx context.Context, tx Querier, e *datamap.Entity
 func (g *fkGuard) protectedThrough(ctx context.Context, tx Querier, e *datamap.Entity, fk *fkAction, ref *datamap.Entity,
 	keys [][]any, depth int, mark func([]any, *fkAction)) error {
 	cols := append([]string(nil), ref.Key...)
-	if ref.Retention != nil {
-		cols = append(cols, ref.Retention.From)
-	}
+	cols = append(cols, ref.RetentionColumns()...)
 	pairs, err := readReferences(ctx, tx, e, fk, keys, cols)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func FKActionWarnings(ctx context.Context, db Querier, m *datamap.Map) ([]FKActi
 					continue
 				}
 				mapped = true
-				if ref.Retention != nil && w.Entity == "" {
+				if len(ref.Holds) > 0 && w.Entity == "" {
 					w.Entity = ref.Name
 				}
 			}

@@ -87,14 +87,7 @@ func (c *schemaCheck) entity(e *Entity) {
 			c.anonymizer(t, f, col, path)
 		}
 	}
-	if r := e.Retention; r != nil {
-		path := base + ".retention.from"
-		col, ok := c.column(t, r.From, path, c.at(path, e))
-		if ok && col.class() != classDate {
-			c.add(c.at(path, e), path, fmt.Sprintf("retention counts from %q, which is %s, not a date", r.From, col.typeName()),
-				"name a date, datetime or timestamp column, such as the sale or contract date")
-		}
-	}
+	c.holds(e, t, base)
 	if e.AttachmentPath != "" {
 		path := base + ".attachment_path"
 		c.column(t, e.AttachmentPath, path, c.at(path, e))

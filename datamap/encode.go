@@ -46,6 +46,44 @@ func holdTerms(r *Retention) *mapping {
 	return ret
 }
 
+// holdNode renders an entity's hold in the form Parse reads: from as a
+// column, or as a mapping for the other forms.
+func holdNode(r *Retention) *mapping {
+	if r.WhileReferenced {
+		ret := flow()
+		ret.add("basis", str(r.Basis))
+		ret.add("reference", str(r.Reference))
+		ret.add("while", str("referenced"))
+		if r.Keep != nil {
+			ret.add("keep", strSeq(r.Keep))
+		}
+		return ret
+	}
+	ret := holdTerms(r)
+	f := r.From
+	if f.Rule == "" && len(f.LatestOf) == 0 && f.WhenSet == "" {
+		ret.add("from", str(f.Column))
+	} else {
+		from := flow()
+		switch {
+		case len(f.LatestOf) > 0:
+			from.add("latest_of", strSeq(f.LatestOf))
+		case f.WhenSet != "":
+			from.add("when_set", str(f.WhenSet))
+			from.add("else", str(f.Else))
+		default:
+			from.add("column", str(f.Column))
+		}
+		from.addStr("rule", f.Rule)
+		ret.add("from", from)
+	}
+	ret.addStr("on_delete", r.OnDelete)
+	if r.Keep != nil {
+		ret.add("keep", strSeq(r.Keep))
+	}
+	return ret
+}
+
 func (e *Entity) node() (*yaml.Node, error) {
 	n := block()
 	n.add("table", str(e.Table))
@@ -74,11 +112,14 @@ func (e *Entity) node() (*yaml.Node, error) {
 		parent.add("on", on)
 		n.add("parent", parent)
 	}
-	if r := e.Retention; r != nil {
-		ret := holdTerms(r)
-		ret.add("from", str(r.From))
-		ret.addStr("on_delete", r.OnDelete)
-		n.add("retention", ret)
+	if len(e.Holds) == 1 {
+		n.add("retention", holdNode(e.Holds[0]))
+	} else if len(e.Holds) > 1 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, r := range e.Holds {
+			seq.Content = append(seq.Content, (*yaml.Node)(holdNode(r)))
+		}
+		n.add("retention", seq)
 	}
 	if e.AttachmentPath != "" {
 		n.add("attachment_path", str(e.AttachmentPath))

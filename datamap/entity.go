@@ -8,9 +8,8 @@ import (
 )
 
 var (
-	entityKeys    = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
-	parentKeys    = []string{"entity", "on"}
-	retentionKeys = []string{"basis", "reference", "keep_years", "from", "on_delete"}
+	entityKeys = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
+	parentKeys = []string{"entity", "on"}
 )
 
 // maxKeepYears bounds retention so release dates stay sane; no Brazilian
@@ -73,7 +72,7 @@ func (p *parser) entity(n *yaml.Node, path string, e *Entity, ids []string) {
 		e.Fields = p.fields(v, child(path, "fields"))
 	}
 	if v := o.get("retention"); v != nil {
-		e.Retention = p.retention(v, child(path, "retention"))
+		e.Holds = p.retention(v, child(path, "retention"), e)
 	}
 	if v := o.get("attachment_path"); v != nil {
 		e.AttachmentPath, _ = p.name(v, child(path, "attachment_path"), "column")
@@ -144,29 +143,6 @@ func (p *parser) parent(n *yaml.Node, path string) *Parent {
 		return nil
 	}
 	return par
-}
-
-func (p *parser) retention(n *yaml.Node, path string) *Retention {
-	o, ok := p.object(n, path, retentionKeys)
-	if !ok {
-		return nil
-	}
-	r := &Retention{OnDelete: "block"}
-	valid := p.holdTerms(o, path, r)
-	if v := p.require(o, "from", "add from: <date column the hold counts from>"); v != nil {
-		r.From, ok = p.name(v, child(path, "from"), "column")
-		valid = valid && ok
-	} else {
-		valid = false
-	}
-	if v := o.get("on_delete"); v != nil {
-		r.OnDelete, ok = p.choice(v, child(path, "on_delete"), "on_delete action", onDeleteActions())
-		valid = valid && ok
-	}
-	if !valid {
-		return nil
-	}
-	return r
 }
 
 // holdTerms reads what every hold states: its legal basis, the rule that

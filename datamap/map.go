@@ -27,6 +27,9 @@ type Map struct {
 	// anonCheck is the WithAnonymizerCheck hook; CheckSchema runs it on
 	// every field's anonymizer against its column.
 	anonCheck AnonymizerCheck
+	// irreversible is the WithIrreversible hook; CheckSchema uses it to
+	// tell which fields a hold's keep leaves to be nullified.
+	irreversible func(AnonymizerRef) bool
 }
 
 // Entity is one table's worth of a titular's data.
@@ -44,8 +47,11 @@ type Entity struct {
 	// that is no one's child.
 	Parent *Parent
 	// Fields are the mapped columns, in document order.
-	Fields    []Field
-	Retention *Retention
+	Fields []Field
+	// Holds are the retention holds that keep the entity's rows after a
+	// deletion request, in document order; a row is released when the last
+	// of the holds that apply to it ends.
+	Holds []*Retention
 	// AttachmentPath names the column holding a file path when the entity's
 	// rows are attachments. titular does not own the file store: a DELETE
 	// reports these rows by key so the CRM removes the files.
@@ -81,13 +87,6 @@ type Field struct {
 type AnonymizerRef struct {
 	Name   string
 	Params map[string]any
-}
-
-// Retention is a legal hold that blocks deletion of an entity's rows until
-// KeepYears after the date in column From.
-type Retention struct {
-	Basis, Reference, From, OnDelete string
-	KeepYears                        int
 }
 
 // Entity returns the entity called name, or nil.

@@ -17,8 +17,9 @@ import (
 type Option func(*options)
 
 type options struct {
-	known func(name string) bool
-	check AnonymizerCheck
+	known        func(name string) bool
+	check        AnonymizerCheck
+	irreversible func(AnonymizerRef) bool
 }
 
 // WithAnonymizers sets which anonymizer names a map may use, typically the
@@ -55,7 +56,7 @@ func Parse(file string, data []byte, opts ...Option) (*Map, error) {
 	if !ok {
 		return nil, d.probs.asError()
 	}
-	m := &Map{File: file, lines: d.lines, anonCheck: o.check}
+	m := &Map{File: file, lines: d.lines, anonCheck: o.check, irreversible: o.irreversible}
 	p := parser{decoder: d, known: o.known, check: o.check, broken: map[string]bool{}, brokenMatch: map[string]bool{}}
 	p.top(root, m)
 	if len(m.Entities) > 0 {

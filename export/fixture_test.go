@@ -30,7 +30,7 @@ func newFixture() fixture {
 		LegalBasis: "execucao_contrato", LegalBasisLabel: "Execução de contrato", LegalBasisArticle: "art. 7º, V",
 		Origin:     "Informado pelo titular no atendimento",
 		SharedWith: []string{"Banco Exemplo S.A. (financiamento)", "Cartório de Registro de Imóveis"},
-		Retention:  &Retention{Basis: "obrigacao_legal", Reference: "Lei 9.613/1998 art. 10", KeepYears: 5, From: "atualizado_em"},
+		Holds:      []*Retention{{Basis: "obrigacao_legal", Reference: "Lei 9.613/1998 art. 10", KeepYears: 5, From: "atualizado_em"}},
 		Fields: []Field{
 			{Name: "nome", Label: "Nome", Category: "identificacao", CategoryLabel: "Identificação"},
 			{Name: "idpessoa", Label: "Código", Category: "identificacao", CategoryLabel: "Identificação"},

@@ -29,8 +29,9 @@ type jsonWriter struct {
 	err     error         // first write error; every later call returns it
 
 	fields   []Field
-	keys     [][]byte // `"column":` per field, encoded once per entity
-	rows     int      // rows in the open entity
+	holds    []*Retention // of the open entity, written at EndEntity
+	keys     [][]byte     // `"column":` per field, encoded once per entity
+	rows     int          // rows in the open entity
 	entities int
 	total    int64
 	cats     map[string]struct{} // categories of entities that had rows
@@ -84,6 +85,15 @@ type jsonRetention struct {
 	From      string `json:"from"`
 }
 
+// jsonHold is one entry of an entity's holds, written after its rows: the
+// release date depends on them.
+type jsonHold struct {
+	jsonRetention
+	WhileReferenced bool     `json:"while_referenced"`
+	Keep            []string `json:"keep"`
+	Until           *string  `json:"until"`
+}
+
 type jsonField struct {
 	Name          string `json:"name"`
 	Label         string `json:"label"`
@@ -135,9 +145,12 @@ func (jw *jsonWriter) BeginEntity(e Entity) error {
 	if head.SharedWith == nil {
 		head.SharedWith = []string{}
 	}
-	if r := e.Retention; r != nil {
+	if len(e.Holds) > 0 {
+		// "retention" predates several holds per entity: it names the first.
+		r := e.Holds[0]
 		head.Retention = &jsonRetention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}
 	}
+	jw.holds = e.Holds
 	jw.fields = e.Fields
 	jw.keys = jw.keys[:0]
 	for i, f := range e.Fields {
@@ -245,8 +258,21 @@ func (jw *jsonWriter) EndEntity() error {
 	jw.writeString("\n],\"row_count\":")
 	jw.num = strconv.AppendInt(jw.num[:0], int64(jw.rows), 10)
 	jw.write(jw.num)
+	holds := make([]jsonHold, len(jw.holds))
+	for i, r := range jw.holds {
+		holds[i] = jsonHold{jsonRetention: jsonRetention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}, WhileReferenced: r.WhileReferenced, Keep: r.Keep}
+		if holds[i].Keep == nil {
+			holds[i].Keep = []string{}
+		}
+		if r.Until != nil {
+			u := formatTime(*r.Until)
+			holds[i].Until = &u
+		}
+	}
+	jw.writeString(`,"holds":`)
+	jw.encode(holds)
 	jw.writeString("}")
-	jw.fields, jw.rows = nil, 0
+	jw.fields, jw.holds, jw.rows = nil, nil, 0
 	return jw.err
 }
 

@@ -154,7 +154,7 @@ func TestJSONKeyOrder(t *testing.T) {
 		name string
 		raw  []byte
 		want []string
-	}{"entity", entities[0], []string{"name", "label", "table", "purpose", "legal_basis", "origin", "shared_with", "retention", "fields", "rows", "row_count"}})
+	}{"entity", entities[0], []string{"name", "label", "table", "purpose", "legal_basis", "origin", "shared_with", "retention", "fields", "rows", "row_count", "holds"}})
 	for _, c := range checks {
 		if got := topLevelKeys(t, c.raw); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s keys = %v, want %v", c.name, got, c.want)

@@ -43,8 +43,12 @@ type Entity struct {
 	LegalBasisArticle string // e.g. "art. 7º, II"
 	Origin            string
 	SharedWith        []string
-	Retention         *Retention // nil when no retention hold applies
-	Fields            []Field
+	// Holds are the legal holds that keep the entity's rows after a
+	// deletion request, in data-map order; none when no hold applies. The
+	// caller may fill in each hold's Until while it writes the entity's
+	// rows (it depends on them): writers read Holds at EndEntity and Close.
+	Holds  []*Retention
+	Fields []Field
 }
 
 // Retention is a legal hold that keeps an entity's rows after a deletion request.
@@ -52,7 +56,21 @@ type Retention struct {
 	Basis     string // code, e.g. "obrigacao_legal"
 	Reference string // e.g. "Lei 9.613/1998 art. 10"
 	KeepYears int
-	From      string // column the period counts from, e.g. "data_venda"
+	// From says where the period counts from: a column (e.g. "data_venda"),
+	// or the data map's rule over several ("when_set(data_distrato) else
+	// data_venda", "data_venda next_year_start").
+	From string
+	// FromText says the same in pt-BR for the titular ("Data do distrato,
+	// ou Data da venda quando não houver"); the XLSX shows it when set.
+	FromText string
+	// WhileReferenced: the hold has no period of its own; it lasts while
+	// held records reference these (KeepYears and From are unset).
+	WhileReferenced bool
+	// Keep lists the fields the hold keeps; empty when it does not say.
+	Keep []string
+	// Until is when the hold releases the last of the titular's rows it
+	// keeps; nil when it keeps none of them now.
+	Until *time.Time
 }
 
 // Field is one column of an entity; rows carry values in Fields order.

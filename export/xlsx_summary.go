@@ -46,7 +46,7 @@ func (xw *xlsxWriter) writeSummary() error {
 		}
 		lines = append(lines, []any{
 			text(name), text(e.Purpose), text(legalBasisText(e)), text(e.Origin),
-			text(sharedText(e.SharedWith)), text(retentionText(e)), int64(d.rows),
+			text(sharedText(e.SharedWith)), text(xw.retentionText(e)), int64(d.rows),
 		})
 		total += d.rows
 	}
@@ -159,14 +159,25 @@ func sharedText(with []string) string {
 }
 
 // retentionText says how long rows are kept after a deletion request and
-// why, e.g. "5 anos a contar de Data da venda (Lei 9.613/1998 art. 10)".
-func retentionText(e Entity) string {
-	r := e.Retention
-	if r == nil {
+// why, hold by hold, with the date the titular's rows are released, e.g.
+// "5 anos a contar de Data da venda (Lei 9.613/1998 art. 10) — liberação em
+// 10/08/2028".
+func (xw *xlsxWriter) retentionText(e Entity) string {
+	if len(e.Holds) == 0 {
 		return "Sem prazo legal de guarda"
 	}
+	parts := make([]string, len(e.Holds))
+	for i, r := range e.Holds {
+		parts[i] = xw.holdText(e, r)
+	}
+	return strings.Join(parts, ";\n")
+}
+
+func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 	var b strings.Builder
 	switch {
+	case r.WhileReferenced:
+		b.WriteString("Enquanto houver registros retidos que dependem deste")
 	case r.KeepYears == 1:
 		b.WriteString("1 ano")
 	case r.KeepYears > 1:
@@ -174,7 +185,9 @@ func retentionText(e Entity) string {
 	default:
 		b.WriteString("Guarda legal")
 	}
-	if r.From != "" {
+	if r.FromText != "" {
+		b.WriteString(" a contar de " + r.FromText)
+	} else if r.From != "" {
 		from := r.From
 		for _, f := range e.Fields {
 			if f.Name == r.From && f.Label != "" {
@@ -186,6 +199,10 @@ func retentionText(e Entity) string {
 	}
 	if r.Reference != "" {
 		b.WriteString(" (" + r.Reference + ")")
+	}
+	if r.Until != nil {
+		// A civil date: holds count whole days, so no zone moves it.
+		b.WriteString(" — liberação em " + r.Until.UTC().Format("02/01/2006"))
 	}
 	return b.String()
 }

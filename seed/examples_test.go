@@ -24,9 +24,9 @@ type exampleMap struct {
 			Category string `yaml:"category"`
 			Label    string `yaml:"label"`
 		} `yaml:"fields"`
-		Retention *struct {
-			From string `yaml:"from"`
-		} `yaml:"retention"`
+		// Retention is one hold or a list of them; fromColumns reads the
+		// date columns their `from` names.
+		Retention yaml.Node `yaml:"retention"`
 	} `yaml:"entities"`
 }
 
@@ -90,8 +90,8 @@ func TestExampleDataMapFitsSchema(t *testing.T) {
 				t.Errorf("entity %s: field %s needs a category and a pt-BR label", name, c)
 			}
 		}
-		if e.Retention != nil {
-			has(name, e.Table, e.Retention.From, "retention.from")
+		for _, c := range fromColumns(&e.Retention, false) {
+			has(name, e.Table, c, "retention.from")
 		}
 	}
 	for _, table := range []string{"pessoas", "leads", "lead_interacoes", "reservas", "reserva_associados", "repasses",
@@ -130,4 +130,31 @@ func TestExampleConfigKeys(t *testing.T) {
 			t.Errorf("%s: key_sha256 is not the hash of its demo key", k.Name)
 		}
 	}
+}
+
+// fromColumns lists the column names under the `from` keys of n (a hold,
+// a list of holds, or part of one): a column, or the columns of
+// {column, latest_of, when_set, else}.
+func fromColumns(n *yaml.Node, inFrom bool) []string {
+	var out []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if inFrom {
+			out = append(out, n.Value)
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			out = append(out, fromColumns(c, inFrom)...)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k := n.Content[i].Value; {
+			case k == "from" && !inFrom:
+				out = append(out, fromColumns(n.Content[i+1], true)...)
+			case inFrom && k != "rule":
+				out = append(out, fromColumns(n.Content[i+1], true)...)
+			}
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func (w *Worker) erase(ctx context.Context, t *tenant.Tenant, r *store.Request) 
 			case h.Code == crm.CodeFKActionOnHeldRows:
 				return fmt.Sprintf("%d registro(s) mantidos e bloqueados: excluí-los faria a chave estrangeira %s do CRM alterar ou apagar registros que devem ficar intactos (retidos ou fora do mapa de dados)",
 					h.Rows, h.Constraint)
-			case h.Until == nil:
+			case h.Until == nil || h.Basis == crm.HeldByDependants:
 				return fmt.Sprintf("%d registro(s) mantidos e bloqueados porque dados sob retenção legal dependem deles", h.Rows)
 			case anonymized[h.Entity] > 0:
 				return fmt.Sprintf("%d registro(s) mantidos e bloqueados por retenção legal até o fim do prazo; %d anonimizado(s) nos campos que a retenção não exige",

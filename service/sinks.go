@@ -2,6 +2,8 @@ package service
 
 import (
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
@@ -30,6 +32,34 @@ func (s *exportSink) Row(values []any) error {
 
 func (s *exportSink) EndEntity(*datamap.Entity, int64) error { return s.w.EndEntity() }
 
+// holdExportSink is exportSink for EXTRACT: it also reads each row's
+// retention dates (walk with crm.RetentionExtra), so the export gives every
+// hold the date it releases the titular's rows (the latest among them).
+type holdExportSink struct {
+	exportSink
+	now   time.Time
+	cur   *datamap.Entity
+	holds []*export.Retention // of the open entity, as handed to the writer
+}
+
+var _ crm.KeyedSink = (*holdExportSink)(nil)
+
+func (s *holdExportSink) BeginEntity(e *datamap.Entity) error {
+	ent := exportEntity(e)
+	s.cur, s.holds = e, ent.Holds
+	return s.w.BeginEntity(ent)
+}
+
+func (s *holdExportSink) KeyedRow(_, values, extra []any) error {
+	for i, until := range crm.Releases(s.cur, extra, s.now) {
+		if h := s.holds[i]; !until.IsZero() && (h.Until == nil || until.After(*h.Until)) {
+			u := until
+			h.Until = &u
+		}
+	}
+	return s.Row(values)
+}
+
 // exportEntity describes an entity for the titular: pt-BR labels, purpose,
 // legal basis, origin, recipients and retention (Art. 9, 18 VII, 19 II).
 func exportEntity(e *datamap.Entity) export.Entity {
@@ -43,8 +73,9 @@ func exportEntity(e *datamap.Entity) export.Entity {
 	if e.LegalBasis != "" {
 		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
 	}
-	if r := e.Retention; r != nil {
-		out.Retention = &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears, From: r.From}
+	for _, r := range e.Holds {
+		out.Holds = append(out.Holds, &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears,
+			From: r.From.String(), FromText: fromText(e, r), WhileReferenced: r.WhileReferenced, Keep: r.Keep})
 	}
 	for _, f := range e.Fields {
 		out.Fields = append(out.Fields, export.Field{
@@ -85,4 +116,39 @@ func (s *confirmSink) result() *store.ConfirmResult {
 		Categories:      append([]string{}, s.categories...),
 		Entities:        append([]string{}, s.entities...),
 	}
+}
+
+// fromText says in pt-BR, with the fields' labels, when a hold starts
+// counting: "Data da venda", "1º de janeiro do ano seguinte a Data da
+// venda", "a mais recente entre Data da venda e Data do distrato", "Data do
+// distrato, ou Data da venda quando não houver". "" for a hold while
+// referenced.
+func fromText(e *datamap.Entity, r *datamap.Retention) string {
+	if r.WhileReferenced {
+		return ""
+	}
+	label := func(c string) string {
+		if f, ok := e.Field(c); ok && f.Label != "" {
+			return f.Label
+		}
+		return c
+	}
+	f := r.From
+	var s string
+	switch {
+	case len(f.LatestOf) > 0:
+		ls := make([]string, len(f.LatestOf))
+		for i, c := range f.LatestOf {
+			ls[i] = label(c)
+		}
+		s = "a mais recente entre " + strings.Join(ls[:len(ls)-1], ", ") + " e " + ls[len(ls)-1]
+	case f.WhenSet != "":
+		s = label(f.WhenSet) + ", ou " + label(f.Else) + " quando não houver"
+	default:
+		s = label(f.Column)
+	}
+	if f.Rule == datamap.RuleNextYearStart {
+		s = "1º de janeiro do ano seguinte a " + s
+	}
+	return s
 }

@@ -161,13 +161,15 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 			return err
 		}
 		out := export.Multi(export.NewJSON(jsonOut), export.NewXLSX(xlsxOut))
+		now := time.Now().UTC()
 		if err := out.Begin(export.Meta{
 			RequestID: r.ID, Tenant: t.Config.ID, TenantName: t.Config.Name, Kind: string(r.Kind),
-			ReceivedAt: r.ReceivedAt, DueAt: r.DueAt, GeneratedAt: time.Now().UTC(), SubjectRef: r.SubjectRef,
+			ReceivedAt: r.ReceivedAt, DueAt: r.DueAt, GeneratedAt: now, SubjectRef: r.SubjectRef,
 		}); err != nil {
 			return err
 		}
-		counts, err := crm.Walk(ctx, read.CRM(), t.Map, r.Subject, &exportSink{w: out})
+		counts, err := crm.WalkWith(ctx, read.CRM(), t.Map, r.Subject, &holdExportSink{exportSink: exportSink{w: out}, now: now},
+			crm.WalkOptions{Extra: crm.RetentionExtra})
 		if err != nil {
 			return err
 		}
