@@ -73,6 +73,9 @@ func (e *RefusedError) add(code, entity, column, why, msg string) {
 type AnonymizePlan struct {
 	m        *datamap.Map
 	entities map[string]*entityPlan
+	// release is set on a DELETE plan: how a row the DELETE must keep only
+	// as an anchor for the CRM's foreign keys is anonymized in place.
+	release *ReleasePlan
 }
 
 type entityPlan struct {
@@ -118,7 +121,14 @@ func PlanAnonymize(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, err
 // It refuses nothing, since what ANONYMIZE would refuse elsewhere in the map
 // must not stop an erasure; it fails only if an anonymizer cannot be built.
 func PlanDelete(m *datamap.Map, reg *anonymize.Registry) (*AnonymizePlan, error) {
-	return planAnonymize(m, reg, true)
+	p, err := planAnonymize(m, reg, true)
+	if err != nil {
+		return nil, err
+	}
+	if p.release, err = PlanRelease(m, reg); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // planAnonymize builds either plan; forDelete selects PlanDelete's rules.

@@ -166,6 +166,30 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			}
 			held = append(held, r)
 		}
+		// Rows kept only as anchors of the CRM's foreign keys lose their
+		// personal fields too: the held rows need the row, not the person
+		// in it. Those of an entity with a hold while referenced keep what
+		// that hold needs; the others are anonymized in place as the sweep
+		// anonymizes a row others still reference (an entity the map
+		// cannot anonymize keeps them as they are).
+		var rel *Releaser
+		for _, k := range fkKept {
+			if v := values[keyJSON(k)]; v != nil {
+				referenced = append(referenced, keyedRow{key: k, values: v.values, keep: v.keep, dependant: true})
+				continue
+			}
+			if p.release == nil {
+				continue
+			}
+			if rel == nil {
+				rel = x.Releaser(ctx, tx, p.release)
+			}
+			_, n, err := rel.AnonymizeRow(e, k, key)
+			if err != nil && !errors.Is(err, ErrCannotAnonymize) {
+				return nil, err
+			}
+			anonymized += n
+		}
 		n, err := anon.rows(ctx, tx, e, referenced)
 		if err != nil {
 			return nil, err
@@ -179,6 +203,9 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			}
 			res.Blocks = append(res.Blocks, b)
 			keys[i] = r.key
+		}
+		for i := range fkBlocks {
+			fkBlocks[i].dependant = true
 		}
 		res.Blocks = append(res.Blocks, fkBlocks...)
 		for _, k := range fkKept {
@@ -214,6 +241,11 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			if h.dependant {
 				h.Until = last
 			}
+		}
+		// Rows kept for the CRM's foreign keys are looked at again when the
+		// titular's last held row goes; the sweep's guard decides then.
+		for i := range fk.holds {
+			fk.holds[i].Until = last
 		}
 	}
 	res.Holds = append(holds.list(m), fk.holds...)

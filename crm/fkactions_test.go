@@ -212,8 +212,10 @@ func TestDeleteKeepsRowsTheCRMForeignKeysWouldChange(t *testing.T) {
 	for _, h := range res.Holds {
 		if h.Code == crm.CodeFKActionOnHeldRows {
 			holds[h.Entity+"/"+h.Constraint] = h
-			if h.Until != nil || !strings.Contains(h.Reference, h.Constraint) || strings.Contains(h.Reference, "Rua") {
-				t.Errorf("hold %+v: no date, the constraint named, no values", h)
+			// Dated with the titular's last held row: the sweep's guard
+			// looks at them again then.
+			if h.Until == nil || !strings.Contains(h.Reference, h.Constraint) || strings.Contains(h.Reference, "Rua") {
+				t.Errorf("hold %+v: want a date, the constraint named, no values", h)
 			}
 		}
 	}

@@ -98,11 +98,12 @@ func TestDeleteRequest(t *testing.T) {
 		t.Errorf("the sale's hold must be named with basis, reference and date, with a reason: holds %v reasons %v", bd.GetHolds(), b.GetReasons())
 	}
 	// The lead the sale came from stays too: the CRM's fk_reservas_lead (ON
-	// DELETE SET NULL) would empty the held sale's reference to it.
+	// DELETE SET NULL) would empty the held sale's reference to it. It is
+	// looked at again with the titular's last held row (its date).
 	var fkReason bool
 	for _, r := range b.GetReasons() {
 		fkReason = fkReason || (r.GetCode() == "FK_ACTION_WOULD_CHANGE_HELD_ROWS" && r.GetEntity() == "lead" &&
-			strings.Contains(r.GetMessage(), "fk_reservas_lead") && r.GetUntil() == nil)
+			strings.Contains(r.GetMessage(), "fk_reservas_lead") && r.GetUntil() != nil)
 	}
 	if !fkReason {
 		t.Errorf("no reason names fk_reservas_lead keeping the buyer's lead: %v", b.GetReasons())

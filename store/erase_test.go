@@ -492,7 +492,10 @@ func TestDeleteKeepsRowsACascadeWouldTake(t *testing.T) {
 	after := reach(t, db, m, buyer)
 	var fkHold bool
 	for _, h := range res.Holds {
-		if h.Until != nil && after[h.Entity] != before[h.Entity] {
+		// Retention holds: their rows are still reached by the titular's
+		// identifiers. Rows kept for a foreign key are anchors whose
+		// personal fields went; that they are present is checked below.
+		if h.Until != nil && h.Code == "" && after[h.Entity] != before[h.Entity] {
 			t.Errorf("held %s: %d rows before, %d after", h.Entity, before[h.Entity], after[h.Entity])
 		}
 		// Either cascade from a held row into the buyer's record names it.
