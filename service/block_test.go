@@ -86,6 +86,12 @@ func TestBlockRequest(t *testing.T) {
  JOIN lgpd_subject_blocks k ON k.request_id = r.request_id AND k.lifted_at IS NULL WHERE l.email = ?`, s.Email); n == 0 {
 		t.Error("the titular's lead cannot be found blocked by joining on its key")
 	}
+	// The CRM's one anti-join (the view lgpd_blocked_rows) leaves them out too.
+	inView := `SELECT COUNT(*) FROM leads l WHERE l.email = ? AND EXISTS (SELECT 1 FROM lgpd_blocked_rows v
+ WHERE v.table_name = 'leads' AND v.row_id = l.idlead AND v.basis = 'pedido_do_titular' AND v.blocked_until IS NULL)`
+	if n := f.count(inView, s.Email); n == 0 {
+		t.Error("the titular's blocked lead is not in lgpd_blocked_rows")
+	}
 	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.blocked"}) {
 		t.Errorf("outbox %v, want subject.blocked", got)
 	}
@@ -123,6 +129,9 @@ func TestBlockRequest(t *testing.T) {
 	lifted := must[*lgpdv1.Request](f.dpo, f, liftMethod, &lgpdv1.LiftBlockRequest{Tenant: "demo", Id: b.GetId(), Reason: "titular pediu o desbloqueio, chamado GED-12"})
 	if lifted.GetResult().GetBlock().GetLiftedAt() == nil || lifted.GetStatus() != lgpdv1.RequestStatus_COMPLETED {
 		t.Errorf("after the lift: %v", lifted)
+	}
+	if n := f.count(inView, s.Email); n != 0 {
+		t.Error("a lifted block still lists the lead in lgpd_blocked_rows")
 	}
 	if n := f.count("SELECT COUNT(*) FROM lgpd_subject_blocks WHERE request_id = ? AND lifted_at IS NOT NULL AND lifted_by = 'dpo'", b.GetId()); n != 1 {
 		t.Error("the lift is not recorded with the DPO's name")

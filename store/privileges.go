@@ -201,7 +201,7 @@ var statementNeeds = []struct {
 	{regexp.MustCompile(`(?i)^\s*alter\s+table\b`), []string{"ALTER", "CREATE", "INSERT"}},
 	{regexp.MustCompile(`(?i)^\s*rename\s+table\b`), []string{"ALTER", "DROP", "CREATE", "INSERT"}},
 	{regexp.MustCompile(`(?i)^\s*drop\s+table\b`), []string{"DROP"}},
-	{regexp.MustCompile(`(?i)^\s*create\s+view\b`), []string{"CREATE VIEW"}},
+	{regexp.MustCompile(`(?i)^\s*drop\s+view\b`), []string{"DROP"}},
 	{regexp.MustCompile(`(?i)^\s*insert\b`), []string{"INSERT"}},
 	{regexp.MustCompile(`(?i)^\s*replace\b`), []string{"INSERT", "DELETE"}},
 	{regexp.MustCompile(`(?i)^\s*update\b`), []string{"SELECT", "UPDATE"}},

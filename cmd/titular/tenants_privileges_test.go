@@ -113,7 +113,7 @@ func TestMigratePreflightFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("migrate as an account without DDL succeeded")
 	}
-	want := "tenant acme: FAILED: migrate: nothing was changed: the account lacks CREATE, ALTER, INDEX, TRIGGER, CREATE VIEW on database " + name
+	want := "tenant acme: FAILED: migrate: nothing was changed: the account lacks CREATE, ALTER, INDEX, DROP, TRIGGER, CREATE VIEW on database " + name
 	if !strings.Contains(o.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, o.String())
 	}
