@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -18,35 +19,51 @@ const liftMethod = lgpdv1.RequestService_LiftBlock_FullMethodName
 // but titular's lgpd_ tables): equal before and after, nothing changed.
 func (f *fixture) crmChecksum() string {
 	f.t.Helper()
-	rows, err := f.db.Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE 'lgpd\\_%' ORDER BY TABLE_NAME")
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			f.t.Fatal(err)
-		}
-		tables = append(tables, "`"+n+"`")
-	}
-	if err := rows.Close(); err != nil || len(tables) < 10 {
+	if err := f.eachRow(&tables, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE 'lgpd\\_%' ORDER BY TABLE_NAME"); err != nil || len(tables) < 10 {
 		f.t.Fatalf("CRM tables: %v %v", tables, err)
 	}
-	sums, err := f.db.Query("CHECKSUM TABLE " + strings.Join(tables, ", ") + " EXTENDED")
-	if err != nil {
+	for i, n := range tables {
+		tables[i] = "`" + n + "`"
+	}
+	var sums []string
+	if err := f.eachRow(&sums, "CHECKSUM TABLE "+strings.Join(tables, ", ")+" EXTENDED"); err != nil {
 		f.t.Fatal(err)
 	}
-	defer sums.Close()
 	var b strings.Builder
-	for sums.Next() {
-		var name, sum string
-		if err := sums.Scan(&name, &sum); err != nil {
-			f.t.Fatal(err)
-		}
-		b.WriteString(name + "=" + sum + ";")
+	for _, s := range sums {
+		b.WriteString(s + ";")
 	}
 	return b.String()
+}
+
+// eachRow appends each row of query to out, its columns joined by "=".
+func (f *fixture) eachRow(out *[]string, query string) error {
+	rows, err := f.db.Query(query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = v.String
+		}
+		*out = append(*out, strings.Join(parts, "="))
+	}
+	return rows.Err()
 }
 
 // TestBlockRequest: a titular asks, through the portal, for blocking alone

@@ -158,6 +158,9 @@ func (s *Store) ConsentSubjects(ctx context.Context, purposeID, action string, p
    WHERE n.subject_ref = %[1]s AND n.purpose_id = c.purpose_id AND n.id > c.id)
  AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges nm JOIN lgpd_consents n ON n.subject_ref = nm.old_ref
    WHERE nm.person_ref = %[1]s AND n.purpose_id = c.purpose_id AND n.id > c.id)`
+	// Only the two fixed column names above are formatted in; every value
+	// is a bound parameter.
+	//nolint:gosec // G202: constant SQL with fixed column names, no input
 	q := `(SELECT c.subject_ref AS person FROM lgpd_consents c
  WHERE c.purpose_id = ? AND c.action = ? AND c.subject_ref > ?
  AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.old_ref = c.subject_ref)

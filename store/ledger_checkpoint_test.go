@@ -40,7 +40,7 @@ func TestCheckpointBesideAnotherSigner(t *testing.T) {
 			return nil
 		}
 		raced = true
-		appendLeaves(t, other, 8, 9)
+		appendLeaves(t, other, 8, 9) //nolint:contextcheck // the helper's own background context: the race needs no cancellation
 		if cp, err := other.Checkpoint(ctx, signer, verifier, origin); err != nil || cp.Size != 9 {
 			t.Errorf("the other signer: size %d, %v", cp.Size, err)
 		}
