@@ -7,8 +7,6 @@ import (
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
-	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/tenant"
 )
 
 // warnFKActions lists the CRM's ON DELETE SET NULL and CASCADE foreign keys
@@ -17,13 +15,9 @@ import (
 // held or unmapped rows. A warning, not a problem: the map is right; the
 // schema decides what titular may erase.
 func warnFKActions(ctx context.Context, tc config.Tenant, w io.Writer) {
-	m, err := datamap.Load(tc.Datamap)
-	if err != nil {
+	m, db, ok := openChecked(ctx, tc)
+	if !ok {
 		return // the check already reported it
-	}
-	db, err := tenant.Open(ctx, tc)
-	if err != nil {
-		return
 	}
 	defer func() { _ = db.Close() }()
 	found, err := crm.FKActionWarnings(ctx, db, m)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,17 +62,28 @@ Each field's comment gives discovery's confidence (high, medium, low) and why.`,
 	return err
 }
 
+// openChecked loads a checked tenant's map and opens its database for the
+// warnings that follow the check; ok is false when either fails, which the
+// check has reported.
+func openChecked(ctx context.Context, tc config.Tenant) (*datamap.Map, *sql.DB, bool) {
+	m, err := datamap.Load(tc.Datamap)
+	if err != nil {
+		return nil, nil, false
+	}
+	db, err := tenant.Open(ctx, tc)
+	if err != nil {
+		return nil, nil, false
+	}
+	return m, db, true
+}
+
 // warnCoverage prints, for a tenant whose map was checked, the columns that
 // look personal but that the map does not read. It only warns: a failure to
 // sample is reported and does not change the exit code.
 func warnCoverage(ctx context.Context, tc config.Tenant, w io.Writer) {
-	m, err := datamap.Load(tc.Datamap)
-	if err != nil {
+	m, db, ok := openChecked(ctx, tc)
+	if !ok {
 		return // the check already reported it
-	}
-	db, err := tenant.Open(ctx, tc)
-	if err != nil {
-		return
 	}
 	defer func() { _ = db.Close() }()
 	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
