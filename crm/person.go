@@ -7,6 +7,7 @@ import (
 
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/internal/sqlq"
 )
 
 // identifierKinds are the identifiers a titular is indexed by, in the order
@@ -32,6 +33,11 @@ func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Id
 	var none Identifiers
 	if ids.Empty() {
 		return none, nil
+	}
+	// Most new identifiers (a consent from a landing page) are in no CRM
+	// row yet: one statement says so, where the walk would ask every root.
+	if reached, err := reachesAnyRoot(ctx, q, m, ids); err != nil || !reached {
+		return none, err
 	}
 	sink := &identifierSink{found: map[string]map[string]bool{}}
 	holds := holdsIdentifiers(m)
@@ -70,6 +76,39 @@ func Linked(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (Id
 		}
 	}
 	return out, nil
+}
+
+// reachesAnyRoot reports, in one statement, whether a root entity of m
+// holds one of ids in its match columns: without one the walk finds nothing.
+func reachesAnyRoot(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) (bool, error) {
+	var parts []string
+	var args []any
+	for _, e := range m.Order() {
+		var conds []string
+		for _, mr := range e.Match {
+			v := ids.Get(mr.Identifier)
+			if v == "" {
+				continue
+			}
+			shapes := LookupValues(mr.Identifier, v)
+			for _, sh := range shapes {
+				args = append(args, sh)
+			}
+			conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
+		}
+		if len(conds) > 0 {
+			parts = append(parts, "EXISTS (SELECT 1 FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+strings.Join(conds, " OR ")+")")
+		}
+	}
+	if len(parts) == 0 {
+		return false, nil
+	}
+	var found bool
+	//nolint:gosec // G202: only quoted, validated names are concatenated; every value is a bound parameter
+	if err := q.QueryRowContext(ctx, "SELECT "+strings.Join(parts, " OR "), args...).Scan(&found); err != nil {
+		return false, fmt.Errorf("linked identifiers: %w", err)
+	}
+	return found, nil
 }
 
 // holdsIdentifiers names the entities worth reading for identifiers: those
