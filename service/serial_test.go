@@ -141,3 +141,37 @@ func TestConcurrentClaimsTakeOneDestructiveRequestPerTitular(t *testing.T) {
 		t.Errorf("%d requests PROCESSING, want 1", c)
 	}
 }
+
+// TestDestructiveRequestsOfOnePersonAcrossMergedReferences: a DELETE created
+// under one reference and an ANONYMIZE under another are one person's once
+// a later request links the two identifiers (the references merge): the
+// ANONYMIZE is not claimed while the DELETE runs, though each request keeps
+// the reference it was created under.
+func TestDestructiveRequestsOfOnePersonAcrossMergedReferences(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	st := f.tenant().Store
+	const email, cpf = "pessoa.fundida@example.org", "52998224725"
+	del := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_DELETE, Subject: &lgpdv1.Subject{Email: email}})
+	anon := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_ANONYMIZE, Subject: &lgpdv1.Subject{Cpf: cpf}})
+	if del.GetSubjectRef() == anon.GetSubjectRef() {
+		t.Fatal("the two identifiers must start as two references")
+	}
+	first, err := st.Claim(ctx, "replica-a", time.Hour, WorkerKinds)
+	if err != nil || first.ID != del.GetId() {
+		t.Fatalf("first claim: %v %v; want the DELETE", first, err)
+	}
+	// A request carrying both identifiers: one person, the references merge.
+	f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Email: email, Cpf: cpf}})
+	if n := f.count("SELECT COUNT(*) FROM lgpd_subject_merges"); n != 1 {
+		t.Fatalf("%d merges recorded, want 1", n)
+	}
+	if r, err := st.Claim(ctx, "replica-b", time.Hour, WorkerKinds); !errors.Is(err, store.ErrNotFound) {
+		var kind store.Kind
+		if r != nil {
+			kind = r.Kind
+		}
+		t.Fatalf("claimed a %s (%v) while the same person's DELETE runs under the other reference", kind, err)
+	}
+}

@@ -123,6 +123,12 @@ func (x *Tx) LiftSubjectBlock(ctx context.Context, id, actor, reason string) (*R
 // destructive requests (DELETE, ANONYMIZE, BLOCK) runs one at a time, even
 // when a lease expired under a worker still running.
 func (x *Tx) LockSubject(ctx context.Context, ref string) error {
+	// The person's current reference: requests keep the reference they were
+	// created under, and two references merged into one person share a lock.
+	ref, err := personOf(ctx, x.tx, ref)
+	if err != nil {
+		return err
+	}
 	// An upsert takes the row's exclusive lock at once, existing or new; a
 	// SELECT … FOR UPDATE then INSERT would take a gap lock first.
 	if _, err := x.tx.ExecContext(ctx, `INSERT INTO lgpd_subject_locks (subject_ref, created_at) VALUES (?, ?)
@@ -142,14 +148,18 @@ func (x *Tx) TryLockSubject(ctx context.Context, ref, except string) error {
 }
 
 func (s *Store) tryLockSubject(ctx context.Context, tx *sql.Tx, ref, except string) error {
-	ok, err := s.trySubjectRow(ctx, tx, ref)
+	refs, err := personRefs(ctx, tx, ref)
+	if err != nil {
+		return err
+	}
+	ok, err := s.trySubjectRow(ctx, tx, refs[0])
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("%w; retry in a few seconds", ErrSubjectBusy)
 	}
-	busy, err := s.destructiveRunning(ctx, tx, ref, except)
+	busy, err := s.destructiveRunning(ctx, tx, refs, except)
 	if err != nil {
 		return err
 	}
@@ -188,16 +198,21 @@ func (s *Store) trySubjectRow(ctx context.Context, tx *sql.Tx, ref string) (bool
 	return true, nil
 }
 
-// destructiveRunning returns a destructive request of ref, other than
+// destructiveRunning returns a destructive request of the person's refs, other than
 // except, that is PROCESSING under a lease that has not expired; "" when
 // none is.
-func (s *Store) destructiveRunning(ctx context.Context, q Querier, ref, except string) (string, error) {
-	args := []any{ref, except, StatusProcessing, s.now()}
+func (s *Store) destructiveRunning(ctx context.Context, q Querier, refs []string, except string) (string, error) {
+	var args []any
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	args = append(args, except, StatusProcessing, s.now())
 	for _, k := range DestructiveKinds {
 		args = append(args, k)
 	}
 	var id string
-	err := q.QueryRowContext(ctx, `SELECT id FROM lgpd_requests WHERE subject_ref = ? AND id <> ? AND status = ?
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+	err := q.QueryRowContext(ctx, `SELECT id FROM lgpd_requests WHERE subject_ref IN (`+sqlq.Placeholders(len(refs))+`) AND id <> ? AND status = ?
  AND lease_until > ? AND kind IN (`+sqlq.Placeholders(len(DestructiveKinds))+`) LIMIT 1`, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
