@@ -106,7 +106,7 @@ func entityCounts(counts []store.EntityCount) []*lgpdv1.EntityCount {
 func retentionHolds(holds []crm.Hold) []*lgpdv1.RetentionHold {
 	var out []*lgpdv1.RetentionHold
 	for _, h := range holds {
-		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows}
+		ph := &lgpdv1.RetentionHold{Entity: h.Entity, Basis: h.Basis, LegalReference: h.Reference, Rows: h.Rows, Keep: h.Keep}
 		if h.Until != nil {
 			ph.Until = ts(*h.Until)
 		}

@@ -1145,8 +1145,12 @@ type RetentionHold struct {
 	LegalReference string `protobuf:"bytes,3,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
 	// When the last held row is released; unset when the rows are kept only
 	// because held rows reference them.
-	Until         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=until,proto3" json:"until,omitempty"`
-	Rows          int64                  `protobuf:"varint,5,opt,name=rows,proto3" json:"rows,omitempty"`
+	Until *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=until,proto3" json:"until,omitempty"`
+	Rows  int64                  `protobuf:"varint,5,opt,name=rows,proto3" json:"rows,omitempty"`
+	// The fields (data-map columns) the hold keeps as they are; the held rows
+	// lost the others at once. Empty when the hold does not say: the whole
+	// row, or its fields without an irreversible anonymizer.
+	Keep          []string `protobuf:"bytes,6,rep,name=keep,proto3" json:"keep,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1214,6 +1218,13 @@ func (x *RetentionHold) GetRows() int64 {
 		return x.Rows
 	}
 	return 0
+}
+
+func (x *RetentionHold) GetKeep() []string {
+	if x != nil {
+		return x.Keep
+	}
+	return nil
 }
 
 // AttachmentRef names a file-bearing row by its key, never its content.
@@ -1623,13 +1634,14 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\ablocked\x18\x03 \x01(\x03R\ablocked\x12\x1e\n" +
 	"\n" +
 	"anonymized\x18\x04 \x01(\x03R\n" +
-	"anonymized\"\xac\x01\n" +
+	"anonymized\"\xc0\x01\n" +
 	"\rRetentionHold\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05basis\x18\x02 \x01(\tR\x05basis\x12'\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x120\n" +
 	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x12\n" +
-	"\x04rows\x18\x05 \x01(\x03R\x04rows\"O\n" +
+	"\x04rows\x18\x05 \x01(\x03R\x04rows\x12\x12\n" +
+	"\x04keep\x18\x06 \x03(\tR\x04keep\"O\n" +
 	"\rAttachmentRef\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
