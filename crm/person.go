@@ -84,20 +84,13 @@ func reachesAnyRoot(ctx context.Context, q Querier, m *datamap.Map, ids Identifi
 	var parts []string
 	var args []any
 	for _, e := range m.Order() {
-		var conds []string
-		for _, mr := range e.Match {
-			v := ids.Get(mr.Identifier)
-			if v == "" {
-				continue
-			}
-			shapes := LookupValues(mr.Identifier, v)
-			for _, sh := range shapes {
-				args = append(args, sh)
-			}
-			conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
+		where, a, err := matchCondition(e, ids)
+		if err != nil {
+			return false, err
 		}
-		if len(conds) > 0 {
-			parts = append(parts, "EXISTS (SELECT 1 FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+strings.Join(conds, " OR ")+")")
+		if where != "" {
+			parts = append(parts, "EXISTS (SELECT 1 FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+where+")")
+			args = append(args, a...)
 		}
 	}
 	if len(parts) == 0 {

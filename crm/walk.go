@@ -279,25 +279,13 @@ type condition struct {
 // An OR of indexed IN lists stays indexed: MySQL and MariaDB answer it with
 // an index_merge union.
 func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
-	var conds []string
-	var args []any
-	for _, mr := range e.Match {
-		v := w.ids.Get(mr.Identifier)
-		if v == "" {
-			continue
-		}
-		shapes := LookupValues(mr.Identifier, v)
-		if len(shapes) == 0 {
-			return nil, fmt.Errorf("identifier %s is not in normalized form", mr.Identifier)
-		}
-		for _, s := range shapes {
-			args = append(args, s)
-		}
-		conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
+	where, args, err := matchCondition(e, w.ids)
+	if err != nil {
+		return nil, err
 	}
 	var out []condition
-	if len(conds) > 0 {
-		out = append(out, condition{where: strings.Join(conds, " OR "), args: args, match: true})
+	if where != "" {
+		out = append(out, condition{where: where, args: args, match: true})
 	}
 	set := w.wanted[e.Name]
 	if e.Parent == nil || set == nil || len(set.tuples) == 0 {
@@ -318,6 +306,29 @@ func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// matchCondition is the condition that finds e's rows holding one of ids
+// in its match columns, `c1 IN (…) OR c2 IN (…)` over every stored shape;
+// "" when ids give none of e's identifiers.
+func matchCondition(e *datamap.Entity, ids Identifiers) (string, []any, error) {
+	var conds []string
+	var args []any
+	for _, mr := range e.Match {
+		v := ids.Get(mr.Identifier)
+		if v == "" {
+			continue
+		}
+		shapes := LookupValues(mr.Identifier, v)
+		if len(shapes) == 0 {
+			return "", nil, fmt.Errorf("identifier %s is not in normalized form", mr.Identifier)
+		}
+		for _, s := range shapes {
+			args = append(args, s)
+		}
+		conds = append(conds, sqlq.QuoteIdent(mr.Column)+" IN ("+sqlq.Placeholders(len(shapes))+")")
+	}
+	return strings.Join(conds, " OR "), args, nil
 }
 
 func (w *walker) query(query string, args []any, emit func([]any) error) error {

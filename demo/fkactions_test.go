@@ -12,10 +12,8 @@ import (
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
-	"github.com/titular/titular/demo"
 	"github.com/titular/titular/examples/realestate"
 	"github.com/titular/titular/seed"
-	"github.com/titular/titular/tenant"
 )
 
 // TestDemoDeleteKeepsLeadOfHeldSale: on the demo engine, the demo CRM's own
@@ -26,16 +24,7 @@ import (
 // run on the engine the demo serves.
 func TestDemoDeleteKeepsLeadOfHeldSale(t *testing.T) {
 	ctx := context.Background()
-	e, err := demo.StartEngine(ctx, "127.0.0.1:0", "fk_demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	db, err := tenant.OpenDSN(ctx, e.DSN(), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := engineDB(t, "fk_demo")
 	if _, err := seed.Seed(ctx, db, seed.Options{Subjects: 60, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}

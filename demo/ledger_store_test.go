@@ -9,10 +9,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/titular/titular/demo"
 	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/store"
-	"github.com/titular/titular/tenant"
 )
 
 // TestDemoLedgerProofShapes runs the store's proof and checkpoint reads on
@@ -21,16 +19,7 @@ import (
 // many) is met, which the API test meets only by chance.
 func TestDemoLedgerProofShapes(t *testing.T) {
 	ctx := context.Background()
-	e, err := demo.StartEngine(ctx, "127.0.0.1:0", "ledger_shapes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	db, err := tenant.OpenDSN(ctx, e.DSN(), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := engineDB(t, "ledger_shapes")
 	if _, err := store.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
