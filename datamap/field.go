@@ -76,8 +76,10 @@ func (p *parser) anonymizer(n *yaml.Node, path string) *AnonymizerRef {
 				p.addAt(v, pp, "params must be a mapping", "write params: {key: value}")
 			} else if params, err := paramValue(v); err != nil {
 				p.addAt(v, pp, "params cannot be read: "+err.Error(), "write params as plain key: value pairs")
-			} else {
-				ref.Params, _ = params.(map[string]any)
+			} else if m, _ := params.(map[string]any); len(m) > 0 {
+				// `params: {}` says nothing: the same map as no params,
+				// which is how the encoder writes it back.
+				ref.Params = m
 			}
 		}
 		if nameNode == nil {
