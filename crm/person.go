@@ -89,6 +89,7 @@ func reachesAnyRoot(ctx context.Context, q Querier, m *datamap.Map, ids Identifi
 			return false, err
 		}
 		if where != "" {
+			where, a = restrict(e, where, a)
 			parts = append(parts, "EXISTS (SELECT 1 FROM "+sqlq.QuoteIdent(e.Table)+" WHERE "+where+")")
 			args = append(args, a...)
 		}

@@ -258,7 +258,8 @@ func (w *walker) entity(e *datamap.Entity) (int64, error) {
 		order += " FOR UPDATE"
 	}
 	for _, q := range queries {
-		if err := w.query(base+q.where+order, q.args, emit); err != nil {
+		where, args := restrict(e, q.where, q.args)
+		if err := w.query(base+where+order, args, emit); err != nil {
 			return 0, err
 		}
 	}
@@ -306,6 +307,22 @@ func (w *walker) queries(e *datamap.Entity) ([]condition, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// restrict adds the entity's `where` constants to a condition that finds its
+// rows: the entity covers only the rows of its table that hold them.
+func restrict(e *datamap.Entity, where string, args []any) (string, []any) {
+	if len(e.Where) == 0 {
+		return where, args
+	}
+	conds := make([]string, 0, len(e.Where)+1)
+	conds = append(conds, "("+where+")")
+	out := append(make([]any, 0, len(args)+len(e.Where)), args...)
+	for _, c := range e.Where {
+		conds = append(conds, sqlq.QuoteIdent(c.Column)+" = ?")
+		out = append(out, c.Value)
+	}
+	return strings.Join(conds, " AND "), out
 }
 
 // matchCondition is the condition that finds e's rows holding one of ids

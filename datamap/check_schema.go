@@ -74,6 +74,10 @@ func (c *schemaCheck) entity(e *Entity) {
 	if e.Parent != nil {
 		c.parent(e, t, base)
 	}
+	for _, w := range e.Where {
+		path := base + ".where." + w.Column
+		c.column(t, w.Column, path, c.at(path, e))
+	}
 	for _, f := range e.Fields {
 		path := base + ".fields." + f.Column
 		col, ok := c.column(t, f.Column, path, f.Line)

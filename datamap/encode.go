@@ -112,6 +112,13 @@ func (e *Entity) node() (*yaml.Node, error) {
 		parent.add("on", on)
 		n.add("parent", parent)
 	}
+	if len(e.Where) > 0 {
+		where := flow()
+		for _, c := range e.Where {
+			where.add(c.Column, str(c.Value))
+		}
+		n.add("where", where)
+	}
 	if len(e.Holds) == 1 {
 		n.add("retention", holdNode(e.Holds[0]))
 	} else if len(e.Holds) > 1 {

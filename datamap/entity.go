@@ -3,12 +3,13 @@ package datamap
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
 var (
-	entityKeys = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "fields", "retention", "attachment_path"}
+	entityKeys = []string{"table", "key", "label", "purpose", "legal_basis", "origin", "shared_with", "match", "parent", "where", "fields", "retention", "attachment_path"}
 	parentKeys = []string{"entity", "on"}
 )
 
@@ -68,8 +69,18 @@ func (p *parser) entity(n *yaml.Node, path string, e *Entity, ids []string) {
 			p.broken[e.Name] = true
 		}
 	}
+	if v := o.get("where"); v != nil {
+		e.Where = p.where(v, child(path, "where"))
+	}
 	if v := o.get("fields"); v != nil {
 		e.Fields = p.fields(v, child(path, "fields"))
+	}
+	for _, f := range e.Fields {
+		if f.Anonymizer != nil && f.Anonymizer.Name != "keep" && slices.ContainsFunc(e.Where, func(w Condition) bool { return w.Column == f.Column }) {
+			fp := child(path, "fields."+f.Column)
+			p.add(f.Line, fp, fmt.Sprintf("column %s is in where, so changing it would move the row out of the entity", f.Column),
+				"map it as category: contexto (no anonymizer) or anonymizer: keep")
+		}
 	}
 	if v := o.get("retention"); v != nil {
 		e.Holds = p.retention(v, child(path, "retention"), e)
@@ -108,6 +119,40 @@ func (p *parser) match(n *yaml.Node, path string, ids []string) []MatchRule {
 		}
 	}
 	return rules
+}
+
+// where reads column: constant conditions. A constant is a text, number or
+// boolean scalar; NULL is refused (a column = NULL matches no row).
+func (p *parser) where(n *yaml.Node, path string) []Condition {
+	ps, ok := p.pairs(n, path, "write where: {<column>: <value>}, e.g. where: {parent_type: Contacts}")
+	if !ok {
+		return nil
+	}
+	if len(ps) == 0 {
+		p.addAt(n, path, "where is empty", "add <column>: <value> entries, or remove where")
+	}
+	var out []Condition
+	for _, kv := range ps {
+		cp := child(path, kv.key)
+		p.lines[cp] = kv.kNode.Line
+		if !sqlName.MatchString(kv.key) {
+			p.addAt(kv.kNode, cp, fmt.Sprintf("%q is not a valid column name", kv.key),
+				"use letters, digits and underscores only, starting with a letter or underscore")
+			continue
+		}
+		if kv.value.Kind != yaml.ScalarNode || kv.value.Tag == "!!null" {
+			p.addAt(kv.value, cp, "must be one constant value",
+				"write the value the column must hold, e.g. Contacts or 0; where cannot test for NULL or a list")
+			continue
+		}
+		v := kv.value.Value
+		if kv.value.Tag == "!!bool" {
+			// YAML's true/false (and yes/no) reach MySQL as 1/0.
+			v = map[bool]string{true: "1", false: "0"}[strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || strings.EqualFold(v, "on")]
+		}
+		out = append(out, Condition{Column: kv.key, Value: v})
+	}
+	return out
 }
 
 func (p *parser) parent(n *yaml.Node, path string) *Parent {

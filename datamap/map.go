@@ -46,6 +46,11 @@ type Entity struct {
 	// Parent links the entity to the rows of another entity; nil for a root
 	// that is no one's child.
 	Parent *Parent
+	// Where restricts the rows of Table the entity covers to those whose
+	// columns equal constants (a polymorphic link table's type column:
+	// bean_module = 'Contacts'); every query for the entity's rows adds them.
+	// Document order; empty when the entity covers the whole table.
+	Where []Condition
 	// Fields are the mapped columns, in document order.
 	Fields []Field
 	// Holds are the retention holds that keep the entity's rows after a
@@ -68,6 +73,10 @@ type Parent struct {
 	Entity string
 	On     []ColumnPair
 }
+
+// Condition is one `where` entry: Column must equal Value, compared as
+// text by the database (`col` = ?).
+type Condition struct{ Column, Value string }
 
 // ColumnPair joins a child column to a parent column.
 type ColumnPair struct{ Child, Parent string }

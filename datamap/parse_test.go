@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // doc builds a map whose entities block starts on line 5.
@@ -90,6 +92,15 @@ func TestParseRules(t *testing.T) {
 		{"orphan", doc(root + "  o:\n    table: o\n    key: [id]\n"), wantProblem{"entities.o", 9, "neither match nor parent", "add parent"}},
 		{"chain to orphan", doc(root + "  o:\n    table: o\n    key: [id]\n  c:\n    table: c\n    key: [id]\n    parent: {entity: o, on: {o_id: id}}\n"),
 			wantProblem{"entities.c.parent.entity", 15, `parent chain c -> o ends at "o"`, `give "o" a parent or match`}},
+
+		// Where.
+		{"where not a mapping", doc(root + "  c:\n    table: c\n    key: [id]\n    where: [kind]\n    parent: {entity: p, on: {p_id: id}}\n"), wantProblem{"entities.c.where", 12, "must be a mapping", "where: {parent_type: Contacts}"}},
+		{"where empty", doc(root + "  c:\n    table: c\n    key: [id]\n    where: {}\n    parent: {entity: p, on: {p_id: id}}\n"), wantProblem{"entities.c.where", 12, "where is empty", "remove where"}},
+		{"where null", doc(root + "  c:\n    table: c\n    key: [id]\n    where: {kind: null}\n    parent: {entity: p, on: {p_id: id}}\n"), wantProblem{"entities.c.where.kind", 12, "one constant value", "NULL"}},
+		{"where list", doc(root + "  c:\n    table: c\n    key: [id]\n    where: {kind: [A, B]}\n    parent: {entity: p, on: {p_id: id}}\n"), wantProblem{"entities.c.where.kind", 12, "one constant value", "Contacts"}},
+		{"where bad column", doc(root + "  c:\n    table: c\n    key: [id]\n    where: {\"kind; drop\": A}\n    parent: {entity: p, on: {p_id: id}}\n"), wantProblem{"entities.c.where.kind; drop", 12, "not a valid column name", ""}},
+		{"where column anonymized", doc(root + "  c:\n    table: c\n    key: [id]\n    where: {kind: A}\n    parent: {entity: p, on: {p_id: id}}\n    fields:\n      kind: {category: identificacao, anonymizer: redact}\n"),
+			wantProblem{"entities.c.fields.kind", 15, "move the row out of the entity", "contexto"}},
 
 		// Fields.
 		{"fields not a mapping", doc(root + "    fields: [nome]\n"), wantProblem{"entities.p.fields", 9, "must be a mapping", ""}},
@@ -280,4 +291,41 @@ func TestFieldValues(t *testing.T) {
 	if got := len(e.PersonalFields()); got != 4 {
 		t.Errorf("PersonalFields = %d, want 4 (all but contexto)", got)
 	}
+}
+
+// TestParseWhere: where constants parse in document order, booleans become
+// 1/0 as MySQL stores them, and the map round-trips through the encoder.
+func TestParseWhere(t *testing.T) {
+	src := doc(root + "  link:\n    table: rel\n    key: [id]\n    where: {bean_module: Contacts, deleted: false, rank: 2}\n    parent: {entity: p, on: {bean_id: id}}\n")
+	m, err := Parse("map.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Condition{{"bean_module", "Contacts"}, {"deleted", "0"}, {"rank", "2"}}
+	if got := m.Entity("link").Where; !slicesEqual(got, want) {
+		t.Fatalf("where = %+v, want %+v", got, want)
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("back.yaml", out)
+	if err != nil {
+		t.Fatalf("the encoded map does not parse: %v\n%s", err, out)
+	}
+	if got := back.Entity("link").Where; !slicesEqual(got, want) {
+		t.Fatalf("after a round trip where = %+v, want %+v\n%s", got, want, out)
+	}
+}
+
+func slicesEqual(a, b []Condition) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -96,6 +96,8 @@ func TestCheckSchema(t *testing.T) {
 		{"parent child column missing", doc(root + "  c:\n    table: leads\n    key: [idlead]\n    parent: {entity: p, on: {id_pessoa: idpessoa}}\n"),
 			func(s *Schema) { s.Tables["pessoas"].Columns["id"] = Column{Name: "id", DataType: "int"} },
 			wantProblem{"entities.c.parent.on.id_pessoa", 12, `column "id_pessoa" does not exist in table "leads"`, `did you mean "idpessoa"?`}},
+		{"where column missing", doc(root + "  c:\n    table: leads\n    key: [idlead]\n    where: {origen: site}\n    parent: {entity: p, on: {idpessoa: idpessoa}}\n"), nil,
+			wantProblem{"entities.c.where.origen", 12, `column "origen" does not exist in table "leads"`, ""}},
 		{"parent column missing", doc("  p:\n    table: pessoas\n    key: [idpessoa]\n    match: {cpf: cpf}\n  c:\n    table: leads\n    key: [idlead]\n    parent: {entity: p, on: {idpessoa: id}}\n"), nil,
 			wantProblem{"entities.c.parent.on.idpessoa", 12, `column "id" does not exist in table "pessoas"`, ""}},
 		{"parent types differ", doc("  p:\n    table: pessoas\n    key: [idpessoa]\n    match: {cpf: cpf}\n  c:\n    table: leads\n    key: [idlead]\n    parent: {entity: p, on: {cpf: idpessoa}}\n"), nil,
