@@ -64,3 +64,15 @@ func TestSchemaFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaProof runs the end-to-end harness with each fixture's
+// hand-written map: CheckSchema passes, and EXTRACT, DELETE and ANONYMIZE
+// reach and change exactly the sampled titulares' rows.
+func TestSchemaProof(t *testing.T) {
+	for _, f := range crmtest.Fixtures() {
+		t.Run(f.Name, func(t *testing.T) {
+			m := crmtest.LoadMap(t, crmtest.FixtureMapPath(f))
+			crmtest.Prove(t, f, m, f.Samples)
+		})
+	}
+}
