@@ -221,3 +221,38 @@ func TestSchemaProofCatchesIncompleteMaps(t *testing.T) {
 		}
 	})
 }
+
+// TestDraftMapFillsPurposes checks the draft helper the proof runs
+// discovery through: the draft of each fixture is written out and read back
+// as a map file, with every purpose and legal basis filled and nothing else
+// decided for it, and it has roots to find titulares by.
+func TestDraftMapFillsPurposes(t *testing.T) {
+	for _, f := range crmtest.Fixtures() {
+		t.Run(f.Name, func(t *testing.T) {
+			db := crmtest.CreateFixture(t, f)
+			raw := crmtest.Discover(t, db)
+			m := crmtest.DraftMap(t, db, f.Name)
+			if len(m.Entities) != len(raw.Map.Entities) {
+				t.Fatalf("the draft read back has %d entities, discovery made %d", len(m.Entities), len(raw.Map.Entities))
+			}
+			roots := 0
+			for i, e := range m.Entities {
+				if e.Purpose == "" || e.LegalBasis == "" {
+					t.Errorf("entity %s: purpose %q, legal basis %q after FillPurposes", e.Name, e.Purpose, e.LegalBasis)
+				}
+				if r := raw.Map.Entities[i]; r.Purpose != "" && r.Purpose != e.Purpose {
+					t.Errorf("entity %s: FillPurposes replaced the draft's purpose %q", e.Name, r.Purpose)
+				}
+				if len(e.Match) > 0 {
+					roots++
+				}
+			}
+			if roots == 0 {
+				t.Error("the draft has no root: no request could find anyone")
+			}
+			for _, l := range crmtest.DraftSummary(m) {
+				t.Log(l)
+			}
+		})
+	}
+}

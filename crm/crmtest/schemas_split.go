@@ -89,6 +89,9 @@ const SplitPerBranch = 100
 // Split is the composite-key fixture. A titular's rows are their person and
 // person_details rows, their addresses, contracts and those contracts'
 // installments; agents are shared context (each serves many contracts).
+// Agents are titulares too (Others: their own row only), never in the
+// samples; a map that hangs contracts under their agent answers an agent's
+// EXTRACT with clients' contracts.
 func Split() *Fixture {
 	f := &Fixture{Name: "split", ddl: splitDDL, Tables: []string{
 		"person", "person_details", "person_address", "agent", "contract", "installment",
@@ -98,7 +101,9 @@ func Split() *Fixture {
 	const agents = 8
 	for i := 1; i <= agents; i++ {
 		first, last := s.name()
-		f.add("agent", agentCols, i, first+" "+last, fmt.Sprintf("corretor%d@imoveis.example.org", i), fmt.Sprintf("%05d-F", 10000+s.n(89999)))
+		mail := fmt.Sprintf("corretor%d@imoveis.example.org", i)
+		f.add("agent", agentCols, i, first+" "+last, mail, fmt.Sprintf("%05d-F", 10000+s.n(89999)))
+		f.Others = append(f.Others, Person{Label: fmt.Sprintf("agent %d", i), IDs: crm.Identifiers{Email: mail}, Ref: []any{"agent", i}})
 	}
 	personCols := []string{"branch_code", "person_no", "full_name", "email", "created_at"}
 	detailCols := []string{"branch_code", "person_no", "cpf", "birth_date", "mother_name", "phone"}
@@ -158,6 +163,11 @@ func Split() *Fixture {
 	}
 	f.Samples = samples(f.People)
 	f.truth = func(p Person) []TruthQuery {
+		if p.Ref[0] == "agent" {
+			// A broker's own row only: the contracts they serve are their
+			// clients'.
+			return []TruthQuery{{"agent", "SELECT agent_id FROM agent WHERE agent_id = ?", []any{p.Ref[1]}}}
+		}
 		br, no := p.Ref[0], p.Ref[1]
 		return []TruthQuery{
 			{"person", "SELECT branch_code, person_no FROM person WHERE branch_code = ? AND person_no = ?", []any{br, no}},
