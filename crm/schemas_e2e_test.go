@@ -3,8 +3,10 @@ package crm_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/titular/titular/crm/crmtest"
@@ -254,5 +256,54 @@ func TestDraftMapFillsPurposes(t *testing.T) {
 				t.Log(l)
 			}
 		})
+	}
+}
+
+// TestSchemaProofWithHolds runs the DELETE proof on the shop's map with
+// retention holds: payments kept 5 years for the tax authority (amount and
+// date only), and the customer's record kept while held payments reference
+// it (name and CPF only). Held rows may change only in the personal columns
+// the map names; every other row of every table stays as it was.
+func TestSchemaProofWithHolds(t *testing.T) {
+	f := crmtest.Shop()
+	raw, err := os.ReadFile(crmtest.FixtureMapPath(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, edit := range [][2]string{
+		{"    parent: {entity: cliente, on: {customer_id: customer_id}}\n    fields:\n      amount:",
+			"    parent: {entity: cliente, on: {customer_id: customer_id}}\n    retention:\n" +
+				"      - {basis: obrigacao_legal, reference: \"CTN art. 173, I\", keep_years: 5, from: payment_date, keep: [amount, payment_date]}\n" +
+				"    fields:\n      amount:"},
+		{"    match: {cpf: cpf, email: email}\n",
+			"    match: {cpf: cpf, email: email}\n    retention:\n" +
+				"      - {basis: obrigacao_legal, reference: \"CTN art. 195\", while: referenced, keep: [first_name, last_name, cpf]}\n"},
+	} {
+		if strings.Count(doc, edit[0]) != 1 {
+			t.Fatalf("shop.yaml changed: %q is not there once", edit[0])
+		}
+		doc = strings.Replace(doc, edit[0], edit[1], 1)
+	}
+	path := filepath.Join(t.TempDir(), "shop-holds.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := crmtest.LoadMap(t, path)
+	db := crmtest.CreateFixture(t, f)
+	crmtest.CheckMap(t, db, m)
+	held := 0
+	for _, p := range f.Samples {
+		res := crmtest.ProveDelete(t, db, m, f, p)
+		if res == nil {
+			continue
+		}
+		held += len(res.Blocks)
+		for _, h := range res.Holds {
+			t.Logf("%s: %s held %d row(s) (%s, keeps %v)", p.Label, h.Entity, h.Rows, h.Basis, h.Keep)
+		}
+	}
+	if held == 0 {
+		t.Fatal("no sample had a held payment: the test proves nothing about holds")
 	}
 }
