@@ -52,7 +52,7 @@ func TestSchemasThroughService(t *testing.T) {
 					crmtest.ProveDeleteBy(t, f.db, m, fx, p, func() (map[string]bool, error) {
 						r := f.request(lgpdv1.RequestKind_DELETE, p)
 						if !r.GetResult().GetDelete().GetComplete() {
-							return nil, fmt.Errorf("DELETE not complete: %v", r.GetResult().GetDelete())
+							return nil, fmt.Errorf("the DELETE did not complete: %v", r.GetResult().GetDelete())
 						}
 						return map[string]bool{}, nil
 					})
@@ -66,7 +66,7 @@ func TestSchemasThroughService(t *testing.T) {
 					crmtest.ProveAnonymizeBy(t, f.db, m, fx, p, func() (map[string]bool, error) {
 						r := f.request(lgpdv1.RequestKind_ANONYMIZE, p)
 						if h := r.GetResult().GetAnonymize().GetHolds(); len(h) > 0 {
-							return nil, fmt.Errorf("ANONYMIZE held rows: %v", h)
+							return nil, fmt.Errorf("the ANONYMIZE kept rows under holds: %v", h)
 						}
 						return map[string]bool{}, nil
 					})

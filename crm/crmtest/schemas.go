@@ -119,34 +119,43 @@ func (f *Fixture) PersonKeys(ctx context.Context, q crm.Querier, p Person) (map[
 			set = map[string]bool{}
 			out[t.Table] = set
 		}
-		rows, err := q.QueryContext(ctx, t.SQL, t.Args...)
+		err := eachRow(ctx, q, t.SQL, t.Args, func(raw []any) error {
+			set[KeyText(raw)] = true
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%s truth of %s: %w", f.Name, t.Table, err)
 		}
-		cols, err := rows.Columns()
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		for rows.Next() {
-			raw := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range raw {
-				ptrs[i] = &raw[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			set[KeyText(raw)] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
+}
+
+// eachRow runs query and calls fn with each row's values as scanned
+// (NULL as nil, text as []byte).
+func eachRow(ctx context.Context, q crm.Querier, query string, args []any, fn func(raw []any) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		raw := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // KeyText renders a row key, as a walk delivers it or as a query scans it,
@@ -290,12 +299,4 @@ func (s *synth) orNull(v any, den int) any {
 		return nil
 	}
 	return v
-}
-
-// str is v as a string, or "" for NULL.
-func str(v any) string {
-	if v == nil {
-		return ""
-	}
-	return v.(string)
 }

@@ -3,6 +3,7 @@ package crmtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -171,7 +172,7 @@ func (s *reachSink) BeginEntity(e *datamap.Entity) error {
 	s.cur, s.ents[e.Name] = e, e
 	return nil
 }
-func (s *reachSink) Row([]any) error                        { return fmt.Errorf("keyed rows expected") }
+func (s *reachSink) Row([]any) error                        { return errors.New("keyed rows expected") }
 func (s *reachSink) EndEntity(*datamap.Entity, int64) error { return nil }
 func (s *reachSink) KeyedRow(key, _, _ []any) error {
 	s.keys[s.cur.Name] = append(s.keys[s.cur.Name], slices.Clone(key))
@@ -413,24 +414,16 @@ func TakeSnapshot(ctx context.Context, q crm.Querier) (map[string]*TableSnapshot
 		return nil, err
 	}
 	auto := map[string]map[string]bool{}
-	rows, err := q.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%on update%'`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	err = eachRow(ctx, q, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%on update%'`, nil, func(raw []any) error {
+		t, c := text(raw[0]), text(raw[1])
 		if auto[t] == nil {
 			auto[t] = map[string]bool{}
 		}
 		auto[t][c] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := map[string]*TableSnapshot{}
@@ -513,48 +506,36 @@ func PrimaryKeys(ctx context.Context, q crm.Querier) (map[string][]string, error
 }
 
 func primaryKeys(ctx context.Context, q crm.Querier) (map[string][]string, error) {
-	out := map[string][]string{}
-	rows, err := q.QueryContext(ctx, `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_KEY
+	all := map[string][]string{}
+	err := eachRow(ctx, q, `SELECT c.TABLE_NAME, c.COLUMN_NAME
 		FROM information_schema.COLUMNS c
 		JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 		WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
-		ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`)
+		ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, nil, func(raw []any) error {
+		t := text(raw[0])
+		all[t] = append(all[t], text(raw[1]))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	all := map[string][]string{}
-	for rows.Next() {
-		var t, c, k string
-		if err := rows.Scan(&t, &c, &k); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		all[t] = append(all[t], c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = q.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+	out := map[string][]string{}
+	err = eachRow(ctx, q, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 		WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY'
-		ORDER BY TABLE_NAME, ORDINAL_POSITION`)
+		ORDER BY TABLE_NAME, ORDINAL_POSITION`, nil, func(raw []any) error {
+		t := text(raw[0])
+		out[t] = append(out[t], text(raw[1]))
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
-			return nil, err
-		}
-		out[t] = append(out[t], c)
 	}
 	for t, cols := range all {
 		if out[t] == nil {
 			out[t] = cols
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // personalColumns are, per table, the columns some entity maps with a
