@@ -15,8 +15,9 @@ import (
 )
 
 // TestSchemaFixtures loads each test schema into MariaDB and checks its
-// ground truth: identifiers unique per titular, every sample's person row
-// found by its hand-written SQL and no row claimed by two titulares.
+// ground truth: identifiers unique per titular (people and others, such as
+// the shop's employees), every titular's rows found by the hand-written SQL,
+// and no row claimed by two titulares.
 func TestSchemaFixtures(t *testing.T) {
 	for _, f := range crmtest.Fixtures() {
 		t.Run(f.Name, func(t *testing.T) {
@@ -28,8 +29,9 @@ func TestSchemaFixtures(t *testing.T) {
 			if len(f.People) < 200 {
 				t.Errorf("%d people, want a few hundred", len(f.People))
 			}
+			everyone := append(append([]crmtest.Person{}, f.People...), f.Others...)
 			seen := map[string]string{}
-			for _, p := range f.People {
+			for _, p := range everyone {
 				for _, v := range []string{"cpf:" + p.IDs.CPF, "email:" + p.IDs.Email, "phone:" + p.IDs.Phone} {
 					if v[len(v)-1] == ':' {
 						continue
@@ -41,7 +43,7 @@ func TestSchemaFixtures(t *testing.T) {
 				}
 			}
 			owner := map[string]string{}
-			for _, p := range f.People {
+			for _, p := range everyone {
 				keys, err := f.PersonKeys(ctx, db, p)
 				if err != nil {
 					t.Fatal(err)
@@ -66,7 +68,7 @@ func TestSchemaFixtures(t *testing.T) {
 			for _, p := range f.Samples {
 				t.Logf("sample %s", p.Label)
 			}
-			t.Logf("%d people, %d rows owned by them", len(f.People), len(owner))
+			t.Logf("%d people and %d of another kind, %d rows owned by them", len(f.People), len(f.Others), len(owner))
 		})
 	}
 }

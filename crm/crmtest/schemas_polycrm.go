@@ -201,7 +201,10 @@ const (
 // calls and notes. A lead never converted: the lead, its leads_cstm, e-mail
 // links and addresses, calls and notes. Users, accounts (companies, their
 // e-mail links and addresses) and config are shared context. Soft-deleted
-// rows (deleted = 1) are still the titular's.
+// rows (deleted = 1) are still the titular's. CRM users are titulares too
+// (Others: their record, e-mail links and addresses), never in the samples;
+// a map that follows assigned_user_id down answers a user's EXTRACT with
+// clients' rows.
 func PolyCRM() *Fixture {
 	f := &Fixture{Name: "polycrm", ddl: polyDDL, Tables: []string{
 		"users", "accounts", "contacts", "contacts_cstm", "leads", "leads_cstm", "email_addresses",
@@ -233,7 +236,9 @@ func PolyCRM() *Fixture {
 		users = append(users, id)
 		first, last := s.name()
 		f.add("users", userCols, id, fmt.Sprintf("user%d", i), first, last, "Active", b2i(i == 1), s.when(), 0)
-		link(addEmail(fmt.Sprintf("usuario%d@empresa.example.org", i), false), id, "Users", 1, 0)
+		mail := fmt.Sprintf("usuario%d@empresa.example.org", i)
+		link(addEmail(mail, false), id, "Users", 1, 0)
+		f.Others = append(f.Others, Person{Label: fmt.Sprintf("user %d", i), IDs: crm.Identifiers{Email: mail}, Ref: []any{"Users", id}})
 	}
 	user := func() string { return users[s.n(len(users))] }
 
@@ -362,6 +367,16 @@ func PolyCRM() *Fixture {
 // polyTruth lists a contact's or a lead's rows in the polycrm fixture.
 func polyTruth(p Person) []TruthQuery {
 	module, id := p.Ref[0].(string), p.Ref[1]
+	if module == "Users" {
+		// A CRM user's own rows: their record, e-mail links and addresses.
+		// The contacts, leads and activities assigned to them are the
+		// clients'.
+		return []TruthQuery{
+			{"users", "SELECT id FROM users WHERE id = ?", []any{id}},
+			{"email_addr_bean_rel", "SELECT id FROM email_addr_bean_rel WHERE bean_module = 'Users' AND bean_id = ?", []any{id}},
+			{"email_addresses", "SELECT id FROM email_addresses WHERE id IN (SELECT email_address_id FROM email_addr_bean_rel WHERE bean_module = 'Users' AND bean_id = ?)", []any{id}},
+		}
+	}
 	// The titular's beans: (module, id) pairs, the contact and the lead it
 	// was converted from, or the lead alone.
 	beans := `SELECT 'Leads' AS m, id FROM leads WHERE id = ? OR contact_id = ?
