@@ -204,9 +204,28 @@ func ProveDelete(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person
 		}); err != nil {
 			return nil, err
 		}
+		UnreleasedBlocks(tb, p, res.Blocks)
 		return BlockedRows(res.Blocks)
 	})
 	return res
+}
+
+// UnreleasedBlocks fails for each row a DELETE kept that nothing will ever
+// release (no release date): a row kept "because retained data depends on
+// it" when no retained row does (the titular's address kept because the
+// DELETE reached it before the customer row that references it, or a row a
+// table outside the map references) stays, whole, for good.
+func UnreleasedBlocks(tb testing.TB, p Person, blocks []crm.Block) {
+	tb.Helper()
+	n := map[string][]string{}
+	for _, b := range blocks {
+		if b.Until == nil {
+			n[b.Table+" ("+b.Basis+")"] = append(n[b.Table+" ("+b.Basis+")"], b.RowKey)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(n)) {
+		tb.Errorf("%s: DELETE kept %d row(s) of %s with no release date: keys %s", p.Label, len(n[k]), k, short(n[k]))
+	}
 }
 
 // BlockedRows are the rows a DELETE or ANONYMIZE kept, as table+KeyText.
