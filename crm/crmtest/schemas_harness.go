@@ -312,7 +312,8 @@ func ProveDeleteBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Pers
 // exactly p's rows changed, and only in the personal columns the map names
 // (and columns the server rewrites on UPDATE): no row deleted or added, no
 // other row changed, p's identifiers nowhere left, and the old identifiers
-// reach nothing.
+// reach nothing. A row of the titular that holds a personal value and did not
+// change at all fails too.
 func ProveAnonymize(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person) *crm.AnonymizeResult {
 	tb.Helper()
 	var res *crm.AnonymizeResult
@@ -368,7 +369,7 @@ func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p P
 	rows := 0
 	for _, t := range slices.Sorted(maps.Keys(before)) {
 		bt, at := before[t], after[t]
-		var removed, changed, bad []string
+		var removed, changed, bad, unchanged []string
 		for k, row := range bt.Rows {
 			arow, still := at.Rows[k]
 			switch {
@@ -377,6 +378,8 @@ func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p P
 			case truth[t][k]:
 				if !slices.Equal(row, arow) {
 					rows++
+				} else if !held[t+k] && holdsPersonal(bt, row, personal[t]) {
+					unchanged = append(unchanged, k)
 				}
 				if cols := changedColumns(bt, row, arow, allowed(personal, t)); len(cols) > 0 {
 					bad = append(bad, k+" "+strings.Join(cols, ","))
@@ -390,6 +393,10 @@ func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p P
 		}
 		if len(bad) > 0 {
 			tb.Errorf("%s: ANONYMIZE changed columns of the titular's rows of %s that the map does not name as personal: %s", p.Label, t, short(bad))
+		}
+		if len(unchanged) > 0 {
+			tb.Errorf("%s: ANONYMIZE left %d of the titular's row(s) of %s unchanged, though they hold values in columns the map names as personal: keys %s",
+				p.Label, len(unchanged), t, short(unchanged))
 		}
 		if len(changed) > 0 {
 			tb.Errorf("%s: ANONYMIZE changed %d row(s) of %s that are not the titular's: %s", p.Label, len(changed), t, short(changed))
@@ -587,6 +594,17 @@ func changedColumns(ts *TableSnapshot, a, b []string, allowed map[string]bool) [
 		out = append(out, c)
 	}
 	return out
+}
+
+// holdsPersonal reports whether row has a value (not NULL, not empty) in
+// one of the personal columns.
+func holdsPersonal(ts *TableSnapshot, row []string, personal map[string]bool) bool {
+	for i, c := range ts.Columns {
+		if personal[c] && row[i] != "" && row[i] != text(nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // allowed is personal[t], never nil: the columns of t a change may touch.
