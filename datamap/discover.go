@@ -17,6 +17,10 @@ type Survey struct {
 	ForeignKeys []ForeignKey
 	// Samples holds, per table and column, non-empty values as text.
 	Samples map[string]map[string][]string
+	// Relations are the candidate joins (declared, inferred from names,
+	// polymorphic) with their measured figures; nil lets Discover propose
+	// them itself, unmeasured.
+	Relations []Relation
 }
 
 // ForeignKey is one declared foreign key: Table.Columns references
