@@ -47,6 +47,9 @@ type Draft struct {
 	Map      *Map
 	Notes    map[string]string
 	Unplaced []Finding
+	// Context lists the tables left out as shared context and the
+	// relations dropped, each with its figures.
+	Context []string
 }
 
 // ownTable reports the tables titular itself creates, which are never the
