@@ -94,7 +94,9 @@ func newGraph(s *Survey) *graph {
 				}
 			}
 		}
-		n.prefix = personPrefix(idCols)
+		if len(n.ids) >= 2 { // gerente_cpf and gerente_email; not phone_mobile and phone_work
+			n.prefix = personPrefix(idCols)
+		}
 		n.root = len(n.ids) > 0 && len(n.key) > 0
 		n.entity = n.root
 		g.nodes[name] = n
@@ -341,6 +343,9 @@ func (g *graph) candidates(n *node) []edge {
 		pa, pb := g.nodes[a.parent], g.nodes[b.parent]
 		return cmp.Or(
 			boolFirst(!a.up, !b.up),
+			// A polymorphic link row hangs off the row it links from (the
+			// e-mail address) so the typed row (the contact) can hang off it.
+			boolFirst(len(a.rel.r.Where) == 0 || a.up, len(b.rel.r.Where) == 0 || b.up),
 			boolFirst(len(a.rel.r.Where) > 0, len(b.rel.r.Where) > 0),
 			boolFirst(a.notNull, b.notNull),
 			boolFirst(pa.rank == 0, pb.rank == 0),
@@ -387,7 +392,8 @@ func (g *graph) grow() {
 // chooseParents gives every child its best edge, then lets roots hang off
 // another person's rows where that makes no cycle (a lead converted into a
 // contact, an address a customer references), detail tables first (fewer
-// names and identifiers), and drops polymorphic links that lead nowhere.
+// names and identifiers), and drops polymorphic links whose typed rows are
+// not followed (an e-mail's link to a CRM user).
 func (g *graph) chooseParents() {
 	var roots []*node
 	kids := slices.Clone(g.order)
@@ -426,7 +432,8 @@ func (g *graph) chooseParents() {
 	for changed := true; changed; {
 		changed = false
 		for _, n := range g.order {
-			if !n.entity || n.base == n {
+			if !n.entity || n.base == n || n.parent == nil || len(n.parent.rel.r.Where) > 0 ||
+				slices.ContainsFunc(n.out, func(x *rel) bool { return len(x.r.Where) > 0 && x.to.entity }) {
 				continue
 			}
 			if !slices.ContainsFunc(g.order, func(k *node) bool { return k.entity && k.parent != nil && k.parent.parent == n.name }) {

@@ -121,7 +121,7 @@ func Relations(s *Survey) []Relation {
 	byName := map[string]string{} // folded singular -> table
 	for _, n := range names {
 		if !ownTable(n) {
-			byName[singular(fold(n))] = n
+			byName[singular(strings.ReplaceAll(fold(n), "_", ""))] = n
 		}
 	}
 	find := func(stem string) string { return byName[singular(strings.ReplaceAll(stem, "_", ""))] }
