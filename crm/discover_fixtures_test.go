@@ -221,9 +221,9 @@ func TestDiscoverPolyCRM(t *testing.T) {
 		}
 	}
 	reached, truth := walkSamples(t, f, m, db)
-	for _, table := range []string{"contacts", "email_addresses"} {
-		if reached[table] == 0 {
-			t.Errorf("%s: the draft reaches none of the samples' %d rows", table, truth[table])
+	for _, table := range []string{"contacts", "contacts_cstm", "email_addresses", "email_addr_bean_rel", "accounts_contacts", "calls", "leads"} {
+		if reached[table] != truth[table] || truth[table] == 0 {
+			t.Errorf("%s: the draft reaches %d of the samples' %d rows", table, reached[table], truth[table])
 		}
 	}
 	t.Logf("rows reached / sample titulares' rows: %v / %v", reached, truth)

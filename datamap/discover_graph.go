@@ -316,6 +316,9 @@ func (g *graph) candidates(n *node) []edge {
 			if _, shared := g.downShared(x); shared {
 				continue
 			}
+			if n.base != n && len(x.r.Where) == 0 && slices.ContainsFunc(n.out, func(y *rel) bool { return len(y.r.Where) > 0 && y.to == x.to }) {
+				continue // the typed link (parent_id) says whose row it is, not a side column to the same table
+			}
 			e := edge{parent: p.name, notNull: g.notNull(x), rel: x}
 			for i, c := range x.r.Columns {
 				e.on = append(e.on, ColumnPair{Child: c, Parent: x.r.RefColumns[i]})
