@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -252,4 +253,50 @@ func TestDiscoverSplit(t *testing.T) {
 		}
 	}
 	t.Logf("rows reached / sample titulares' rows: %v / %v", reached, truth)
+}
+
+// TestDiscoverManyTables: on a schema of 200 tables without foreign keys,
+// each with two references named <table>_id, the survey proposes and
+// measures every inferred relation with bounded queries, quickly.
+func TestDiscoverManyTables(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := storetest.NewDatabase(t)
+	const tables, rows = 200, 50
+	name := func(i int) string { return "ent" + string(rune('a'+i/26)) + string(rune('a'+i%26)) }
+	for i := range tables {
+		a, b := name((i+1)%tables), name((i+7)%tables)
+		mustExec(t, db, "CREATE TABLE "+name(i)+" (id INT PRIMARY KEY, label VARCHAR(40) NOT NULL, email VARCHAR(80) NULL, "+
+			a+"_id INT NULL, "+b+"_id INT NULL)")
+		var vals []string
+		var args []any
+		for r := 1; r <= rows; r++ {
+			vals = append(vals, "(?, ?, ?, ?, ?)")
+			args = append(args, r, "item", nil, 1+(r*7)%rows, 1+r%5)
+			if i%10 == 0 {
+				args[len(args)-3] = fmt.Sprintf("person%d.%d@example.org", i, r)
+			}
+		}
+		mustExec(t, db, "INSERT INTO "+name(i)+" VALUES "+strings.Join(vals, ", "), args...)
+	}
+	start := time.Now()
+	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := datamap.Discover(s)
+	took := time.Since(start)
+	measured := 0
+	for _, r := range s.Relations {
+		if r.Figures != nil && r.Figures.Values > 0 {
+			measured++
+		}
+	}
+	t.Logf("%d tables, %d relations (%d measured), %d entities: %v", len(s.Schema.Tables), len(s.Relations), measured, len(d.Map.Entities), took.Round(time.Millisecond))
+	if measured != 2*tables {
+		t.Errorf("%d relations measured, want %d (two per table)", measured, 2*tables)
+	}
+	if took > 30*time.Second {
+		t.Errorf("survey and discovery of %d tables took %v", tables, took)
+	}
 }
