@@ -78,6 +78,11 @@ func suggest(col Column, values []string, det detection, detected bool, cc colum
 	personal := func(category, conf, why string) (Field, string) {
 		f.Category = category
 		f.Anonymizer = &AnonymizerRef{Name: anonymizerFor(category, det.kind, col, toks, cc.unique)}
+		if f.Anonymizer.Name == "keep" && col.class() == classNumber && !cc.unique {
+			// A NOT NULL amount is rounded, not kept: ANONYMIZE needs an
+			// irreversible change.
+			f.Anonymizer = &AnonymizerRef{Name: "generalize.bucket", Params: map[string]any{"size": 100}}
+		}
 		return f, conf + ": " + why
 	}
 	context := func(why string) (Field, string) {

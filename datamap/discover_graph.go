@@ -232,17 +232,17 @@ func (g *graph) notNull(x *rel) bool {
 }
 
 // isJoin reports a table whose key is made of the columns of two or more
-// relations, or whose columns are two references and little else: a link
-// between rows of other tables.
+// relations, or whose columns are references to two tables and nothing
+// else but dates and flags: a link between rows of other tables.
 func (g *graph) isJoin(n *node) bool {
-	refs, covered := 0, map[string]bool{}
+	refs, covered := map[string]bool{}, map[string]bool{}
 	for _, x := range n.base.out {
-		refs++
+		refs[x.r.RefTable] = true
 		for _, c := range x.r.Columns {
 			covered[c] = true
 		}
 	}
-	if refs < 2 {
+	if len(refs) < 2 {
 		return false
 	}
 	rest := 0
@@ -251,7 +251,7 @@ func (g *graph) isJoin(n *node) bool {
 			rest++
 		}
 	}
-	if rest <= 1 {
+	if rest == 0 && len(refs) == 2 {
 		return true
 	}
 	key := n.t.PrimaryKey
@@ -271,7 +271,7 @@ func (g *graph) downShared(x *rel) (string, bool) {
 			continue
 		}
 		if o, _, ok := g.persons(y); ok && o.Median < sp.Median {
-			return fmt.Sprintf("each %s row referenced by up to %d sampled %s (median %d)", x.r.RefTable, sp.Max, via, sp.Median), true
+			return fmt.Sprintf("the %s rows of one %s reference up to %d distinct sampled %s (median %d)", x.r.Table, x.r.RefTable, sp.Max, via, sp.Median), true
 		}
 	}
 	return "", false
@@ -638,7 +638,10 @@ func (g *graph) personsNote(x *rel) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("; each %s row referenced by up to %d sampled %s (median %d)", x.r.RefTable, sp.Max, via, sp.Median)
+	if x.from.base.root {
+		return fmt.Sprintf("; each %s row referenced by up to %d sampled %s rows (median %d)", x.r.RefTable, sp.Max, via, sp.Median)
+	}
+	return fmt.Sprintf("; the %s rows of one %s reference up to %d distinct sampled %s (median %d)", x.r.Table, x.r.RefTable, sp.Max, via, sp.Median)
 }
 
 // context is what holds for every column of the table.

@@ -169,16 +169,19 @@ func Relations(s *Survey) []Relation {
 				continue
 			}
 			target := ""
+			stem := idStem(c)
 			if len(own) == 1 && own[0] == c {
-				// An extension table (contacts_cstm.id_c) extends the table
-				// its name starts with.
-				for i := len(name) - 1; i > 0; i-- {
-					if name[i] == '_' && s.Schema.Tables[name[:i]] != nil && hasToken(tokens(c), "id") {
+				// A key that names another table (person_id in
+				// person_details) or, not naming its own table (audit_id in
+				// customer_audit) nor plain id, extends the table the
+				// table's name starts with (contacts_cstm.id_c).
+				target = find(stem)
+				for i := len(name) - 1; i > 0 && target == "" && stem != "" && !strings.HasSuffix(singular(name), singular(stem)); i-- {
+					if name[i] == '_' && s.Schema.Tables[name[:i]] != nil {
 						target = name[:i]
-						break
 					}
 				}
-			} else if stem := idStem(c); stem != "" {
+			} else if stem != "" {
 				toks := strings.Split(stem, "_")
 				for i := range toks {
 					if target = find(strings.Join(toks[i:], "_")); target != "" {
