@@ -39,7 +39,7 @@ func (s *tableKeySink) KeyedRow(key, _, _ []any) error {
 
 // discoverFixture loads a fixture, surveys it and returns the draft, its
 // YAML and the map parsed back with the real anonymizer registry, after
-// checking it against the live schema.
+// checking it against the live schema and that ANONYMIZE can run under it.
 func discoverFixture(t *testing.T, f *crmtest.Fixture) (*datamap.Draft, *datamap.Map, crm.Querier) {
 	t.Helper()
 	ctx := context.Background()
@@ -64,6 +64,9 @@ func discoverFixture(t *testing.T, f *crmtest.Fixture) (*datamap.Draft, *datamap
 	}
 	if err := m.CheckSchema(s.Schema); err != nil {
 		t.Fatalf("the draft does not pass the schema check: %v\n%s", err, out)
+	}
+	if _, err := crm.PlanAnonymize(m, anonymize.NewRegistry()); err != nil {
+		t.Errorf("ANONYMIZE would be refused under the draft: %v", err)
 	}
 	if testing.Verbose() {
 		t.Logf("draft:\n%s", out)
