@@ -23,8 +23,10 @@ const maxSampleChars = 500
 
 // Survey reads what data-map discovery needs from the current database:
 // tables, columns and keys (INFORMATION_SCHEMA.COLUMNS and STATISTICS),
-// foreign keys (KEY_COLUMN_USAGE) and up to opts.Rows rows per table, all
-// inside one read-only transaction. titular's own lgpd_ tables are left out.
+// foreign keys (KEY_COLUMN_USAGE), up to opts.Rows rows per table and the
+// figures of each candidate relation (datamap.Relations: overlap and fan-in
+// on a bounded sample of referencing rows), all inside one read-only
+// transaction. titular's own lgpd_ tables are left out.
 // The sampled values stay in memory and must never be printed or logged.
 func Survey(ctx context.Context, db *sql.DB, opts SurveyOptions) (*datamap.Survey, error) {
 	rows := opts.Rows
@@ -57,6 +59,10 @@ func Survey(ctx context.Context, db *sql.DB, opts SurveyOptions) (*datamap.Surve
 		if s.Samples[name], err = sample(ctx, tx, t, s.Columns[name], rows); err != nil {
 			return nil, err
 		}
+	}
+	s.Relations = datamap.Relations(s)
+	if err := measureRelations(ctx, tx, s); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -17,6 +17,10 @@ type Survey struct {
 	ForeignKeys []ForeignKey
 	// Samples holds, per table and column, non-empty values as text.
 	Samples map[string]map[string][]string
+	// Relations are the candidate joins (declared, inferred from names,
+	// polymorphic) with their measured figures; nil lets Discover propose
+	// them itself, unmeasured.
+	Relations []Relation
 }
 
 // ForeignKey is one declared foreign key: Table.Columns references
@@ -43,6 +47,9 @@ type Draft struct {
 	Map      *Map
 	Notes    map[string]string
 	Unplaced []Finding
+	// Context lists the tables left out as shared context and the
+	// relations dropped, each with its figures.
+	Context []string
 }
 
 // ownTable reports the tables titular itself creates, which are never the

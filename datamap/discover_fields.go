@@ -2,6 +2,7 @@ package datamap
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -63,13 +64,10 @@ var relationValues = map[string]bool{"conjuge": true, "spouse": true, "dependent
 
 // columnContext is what the entity knows about a column beyond its content.
 type columnContext struct {
-	fk          *ForeignKey // the foreign key the column belongs to, if any
-	fkPerson    bool        // that key points at a table whose rows are people's
-	selfRef     bool        // that key points at the column's own table
-	address     bool        // the table holds address columns
-	documents   bool        // the table holds documents or files
-	outside     bool        // outside the person prefix of an organisation's row
-	personTable string      // the table the key points at, for the note
+	address   bool // the table holds address columns
+	documents bool // the table holds documents or files
+	outside   bool // outside the person prefix of an organisation's row
+	unique    bool // the column alone is a primary or unique key
 }
 
 // suggest proposes a field for one column of an entity, with the note that
@@ -79,7 +77,12 @@ func suggest(col Column, values []string, det detection, detected bool, cc colum
 	toks := tokens(col.Name)
 	personal := func(category, conf, why string) (Field, string) {
 		f.Category = category
-		f.Anonymizer = &AnonymizerRef{Name: anonymizerFor(category, det.kind, col, toks)}
+		f.Anonymizer = &AnonymizerRef{Name: anonymizerFor(category, det.kind, col, toks, cc.unique)}
+		if f.Anonymizer.Name == "keep" && col.class() == classNumber && !cc.unique {
+			// A NOT NULL amount is rounded, not kept: ANONYMIZE needs an
+			// irreversible change.
+			f.Anonymizer = &AnonymizerRef{Name: "generalize.bucket", Params: map[string]any{"size": 100}}
+		}
 		return f, conf + ": " + why
 	}
 	context := func(why string) (Field, string) {
@@ -87,12 +90,10 @@ func suggest(col Column, values []string, det detection, detected bool, cc colum
 		return f, why
 	}
 	switch {
-	case cc.fk != nil && cc.selfRef:
-		return personal("familiar", "medium", "links the row to another row of the same table, another titular (a spouse?); mapped, not followed")
-	case cc.fk != nil && cc.fkPerson:
-		return personal("identificacao", "low", "identifies another person ("+cc.personTable+"); make it contexto if it only names who was in charge")
-	case cc.fk != nil:
-		return context("context: refers to table " + cc.fk.RefTable)
+	case !(detected && det.confidence == "high") && linkName(col.Name) || (len(values) >= minSamples && share(values, uuidShape.MatchString)*5 >= len(values)*4):
+		return context("context: an id or link column")
+	case hasStem(toks, "optout", "donotcall", "invalid") || (hasToken(toks, "opt") && hasToken(toks, "out", "in")) || (hasToken(toks, "do") && hasToken(toks, "not")):
+		return context("context: a contact preference flag (opt-out), kept so the preference is honoured")
 	case detected && det.kind == kindCNPJ:
 		return context("context: " + det.reason)
 	case detected && cc.outside && det.kind != kindFreeText:
@@ -104,6 +105,11 @@ func suggest(col Column, values []string, det detection, detected bool, cc colum
 		return personal(cat, det.confidence, det.reason)
 	case cc.outside:
 		return context("context: belongs to the organisation in the row, not to the person whose columns share a prefix; review")
+	}
+	if personName(toks) && col.class() == classText {
+		f.Category = "identificacao"
+		f.Anonymizer = &AnonymizerRef{Name: fitAnonymizer("fake.name", col, cc.unique)}
+		return f, "medium: the column name says a person's name"
 	}
 	for _, r := range categoryRules {
 		if hasToken(toks, r.words...) || hasStem(toks, r.stems...) {
@@ -143,34 +149,97 @@ func validatorFor(kind string, col Column) string {
 }
 
 // anonymizerFor proposes an anonymizer that keeps the column valid: fakes
-// for identifiers, generalisation for dates of birth and CEPs, nullify
-// where NULL is allowed, otherwise redact (text) or keep (the DPO decides).
-func anonymizerFor(category, kind string, col Column, toks []string) string {
+// for identifiers and names, a fake street only in a street column,
+// generalisation for dates of birth and CEPs, NULL (or a marker) for city,
+// state and the other parts of an address, nullify where NULL is allowed,
+// otherwise redact (text) or keep (the DPO decides). fitAnonymizer then
+// falls back to one the column's type, length, NULL and UNIQUE accept.
+func anonymizerFor(category, kind string, col Column, toks []string, unique bool) string {
+	want := ""
 	switch kind {
 	case kindCPF:
-		return "fake.cpf"
+		want = "fake.cpf"
 	case kindEmail:
-		return "fake.email"
+		want = "fake.email"
 	case kindPhone:
-		return "fake.phone"
+		want = "fake.phone"
 	case kindCEP:
-		return "generalize.cep_prefix"
+		want = "generalize.cep_prefix"
 	case kindBirthDate:
-		return "generalize.year"
+		want = "generalize.year"
 	case kindName:
-		return "fake.name"
+		want = "fake.name"
 	case kindFreeText:
-		return "redact"
+		want = "redact"
 	}
-	switch {
-	case category == "endereco" && hasStem(toks, "logradouro", "endereco", "address", "street") && col.class() == classText:
-		return "fake.address"
-	case col.Nullable:
-		return "nullify"
-	case col.class() == classText:
-		return "redact"
-	case col.class() == classDate:
-		return "generalize.year"
+	if want == "" && category == "endereco" {
+		switch {
+		case hasToken(toks, cepWords...) || hasStem(toks, "postal", "postcode", "zipcode"):
+			want = "generalize.cep_prefix"
+		case hasToken(toks, "city", "cidade", "municipio", "state", "estado", "uf", "province", "country", "pais", "region", "county",
+			"district", "bairro", "neighborhood", "number", "numero", "complement", "complemento"):
+			// no fake street here: NULL, else a marker
+		case hasStem(toks, "logradouro", "endereco", "address", "street") || hasToken(toks, "rua"):
+			want = "fake.address"
+		}
+	}
+	if want == "" && col.class() == classDate {
+		want = "generalize.year"
+	}
+	return fitAnonymizer(want, col, unique)
+}
+
+// fitAnonymizer returns want when the column accepts it, else nullify,
+// random (a UNIQUE text column), redact (text) or keep.
+func fitAnonymizer(want string, col Column, unique bool) string {
+	for _, a := range []string{want, "nullify", "random", "redact", "keep"} {
+		if a != "" && anonymizerFits(a, col, unique) {
+			return a
+		}
 	}
 	return "keep"
 }
+
+// anonymizerFits mirrors the built-in anonymizers' checks (type, length,
+// NULL, UNIQUE), so a draft passes datamap check.
+func anonymizerFits(a string, col Column, unique bool) bool {
+	text := func(min int64) bool { return col.class() == classText && (col.MaxLength == 0 || col.MaxLength >= min) }
+	switch a {
+	case "fake.name":
+		return text(3)
+	case "fake.email":
+		return text(21)
+	case "fake.phone", "fake.cpf":
+		return text(11)
+	case "fake.address":
+		return text(10) && !unique
+	case "generalize.cep_prefix":
+		return text(8) && !unique
+	case "generalize.year":
+		c := col.class()
+		return (c == classDate || c == classTime || c == classText) && !unique
+	case "nullify":
+		return col.Nullable
+	case "random":
+		return unique && text(1) && (col.MaxLength == 0 || col.MaxLength >= 6)
+	case "redact":
+		return text(1) && !unique
+	case "keep":
+		return true
+	}
+	return false
+}
+
+// personName reports a column named for a person's name (first_name,
+// last_name, full_name, nome, sobrenome).
+func personName(toks []string) bool {
+	if hasToken(toks, notPersonName...) || hasToken(toks, "user", "file", "account", "middle") {
+		return false
+	}
+	if hasToken(toks, "firstname", "lastname", "fullname", "surname", "sobrenome", "nome") {
+		return true
+	}
+	return hasToken(toks, "name") && hasToken(toks, "first", "last", "full", "given", "family", "display", "person", "customer", "contact", "client", "cliente")
+}
+
+var uuidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)

@@ -59,6 +59,12 @@ func (d *Draft) unplacedComment() string {
 	for _, f := range d.Unplaced {
 		fmt.Fprintf(&b, "#   %s.%s (%s): %s\n", f.Table, f.Column, f.Kind, f.Reason)
 	}
+	if len(d.Context) > 0 {
+		b.WriteString("# Left out as shared context, or relations not used:\n")
+		for _, c := range d.Context {
+			fmt.Fprintf(&b, "#   %s\n", c)
+		}
+	}
 	return b.String()
 }
 

@@ -37,6 +37,7 @@ func runDatamapDiscover(ctx context.Context, args []string) error {
 		return err
 	}
 	defer func() { _ = db.Close() }()
+	start := time.Now()
 	s, err := crm.Survey(ctx, db, crm.SurveyOptions{Rows: *samples})
 	if err != nil {
 		return err
@@ -44,7 +45,8 @@ func runDatamapDiscover(ctx context.Context, args []string) error {
 	if len(s.Schema.Tables) == 0 {
 		return errors.New("the database has no tables; check the DSN's database name")
 	}
-	log.Debug("surveyed", "tables", len(s.Schema.Tables), "foreign_keys", len(s.ForeignKeys))
+	log.Debug("surveyed", "tables", len(s.Schema.Tables), "foreign_keys", len(s.ForeignKeys),
+		"relations_measured", len(s.Relations), "elapsed", time.Since(start).Round(time.Millisecond))
 	return writeDraft(os.Stdout, datamap.Discover(s), len(s.Schema.Tables))
 }
 
