@@ -160,3 +160,31 @@ entities:
 		t.Errorf("MissingBasics = %v, want [patient_note]", got)
 	}
 }
+
+func TestMapProblemLine(t *testing.T) {
+	src := `version: 1
+subject: {identifiers: [email]}
+entities:
+  store:
+    table: store
+    key: [id]
+    match: {email: email}
+  customer:
+    table: customer
+    key: [id]
+    parent: {entity: store, on: {store_id: id}}
+`
+	m, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := m.Problem("entities.customer.parent", "reaches others", "fix it"); p.String() != "m.yaml:11: entities.customer.parent: reaches others (fix: fix it)" {
+		t.Errorf("Problem = %q", p)
+	}
+	if p := m.Problem("entities.store.retention", "x", ""); p.Line != 4 {
+		t.Errorf("an absent key: line %d, want the entity's (4)", p.Line)
+	}
+	if (Problems{}).AsError() != nil {
+		t.Error("no problems is an error")
+	}
+}
