@@ -296,7 +296,9 @@ func (c *fanOutCheck) sharedRows(e *datamap.Entity) FanOut {
 
 // worse reports whether a exposes more people than b: the worst titular
 // first, then the typical one.
-func worse(a, b FanOut) bool { return cmp.Or(cmp.Compare(a.Max, b.Max), cmp.Compare(a.Median, b.Median)) > 0 }
+func worse(a, b FanOut) bool {
+	return cmp.Or(cmp.Compare(a.Max, b.Max), cmp.Compare(a.Median, b.Median)) > 0
+}
 
 func median(xs []int) int {
 	s := slices.Sorted(slices.Values(xs))
