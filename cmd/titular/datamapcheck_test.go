@@ -114,6 +114,14 @@ func TestDatamapCheckRefusesFanOut(t *testing.T) {
 		t.Errorf("the output holds an e-mail address:\n%s", stderr)
 	}
 
+	// A map ANONYMIZE would refuse (an e-mail kept as it is) is a warning.
+	kept := filepath.Join(dir, "kept.yaml")
+	writeFile(t, kept, strings.Replace(shopOverDisclosing, "email:      {category: contato, anonymizer: fake.email}", "email:      {category: contato, anonymizer: keep}", 1))
+	if _, stderr, _ = run(kept); !strings.Contains(stderr, "tenant shop: warning: ANONYMIZE requests would be refused: the data map cannot anonymize: customer.email (keep is keyed or partial)") ||
+		!strings.Contains(stderr, "fix: give each personal field an irreversible anonymizer") {
+		t.Errorf("no warning that ANONYMIZE would be refused:\n%s", stderr)
+	}
+
 	stdout, stderr, code = run(filepath.Join(crmtest.Root(), "crm", "crmtest", "testdata", "shop.yaml"))
 	if code != 0 || !strings.Contains(stdout, "tenant shop: data map") || !strings.Contains(stdout, "matches the live schema") {
 		t.Errorf("hand-written shop map: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
