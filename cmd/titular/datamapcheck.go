@@ -41,12 +41,14 @@ func runDatamapCheck(ctx context.Context, args []string) error {
 			continue
 		}
 		log.Debug("checking what requests reach", "tenant", tc.ID)
-		if err := checkTenantRows(ctx, tc, *samples); err != nil {
+		var warnings strings.Builder
+		if err := checkTenantRows(ctx, tc, *samples, &warnings); err != nil {
 			failed++
-			fmt.Fprintf(os.Stderr, "tenant %s: data map %s would hurt people:\n%v\n", tc.ID, tc.Datamap, err)
+			fmt.Fprintf(os.Stderr, "tenant %s: data map %s has problems with what requests would do to the CRM's rows:\n%v\n", tc.ID, tc.Datamap, err)
 		} else {
 			fmt.Printf("tenant %s: data map %s matches the live schema\n", tc.ID, tc.Datamap)
 		}
+		fmt.Fprint(os.Stderr, warnings.String())
 		log.Debug("checking coverage", "tenant", tc.ID)
 		warnCoverage(ctx, tc, os.Stderr)
 		warnBasics(tc, os.Stderr)
@@ -77,8 +79,8 @@ func checkTenantMap(_ context.Context, id, path string, schema func() (*datamap.
 // checkTenantRows runs the checks that need the CRM's rows and foreign
 // keys, on a map that fits the schema: requests that reach other people's
 // rows (fan-out) and foreign-key actions a DELETE would fire into held rows.
-// It prints the warnings it finds and returns the problems.
-func checkTenantRows(ctx context.Context, tc config.Tenant, samples int) error {
+// It writes the warnings it finds to w and returns the problems.
+func checkTenantRows(ctx context.Context, tc config.Tenant, samples int, w io.Writer) error {
 	m, db, err := openTenantMap(ctx, tc)
 	if err != nil {
 		return err
@@ -90,7 +92,7 @@ func checkTenantRows(ctx context.Context, tc config.Tenant, samples int) error {
 		return err
 	}
 	probs = append(probs, fan...)
-	fk, err := fkActionProblems(ctx, db, m, tc.ID, os.Stderr)
+	fk, err := fkActionProblems(ctx, db, m, tc.ID, w)
 	if err != nil {
 		return err
 	}
