@@ -2,9 +2,13 @@ package crm_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/titular/titular/crm/crmtest"
+	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/store/storetest"
 )
 
@@ -75,4 +79,145 @@ func TestSchemaProof(t *testing.T) {
 			crmtest.Prove(t, f, m, f.Samples)
 		})
 	}
+}
+
+// TestSchemaExtractEveryone runs the EXTRACT proof for every seeded
+// titular who has an identifier to ask with, not only the samples.
+func TestSchemaExtractEveryone(t *testing.T) {
+	for _, f := range crmtest.Fixtures() {
+		t.Run(f.Name, func(t *testing.T) {
+			m := crmtest.LoadMap(t, crmtest.FixtureMapPath(f))
+			db := crmtest.CreateFixture(t, f)
+			n := 0
+			for _, p := range f.People {
+				if p.IDs.Empty() {
+					continue
+				}
+				crmtest.ProveExtract(quiet{t}, db, m, f, p)
+				n++
+			}
+			t.Logf("%d titulares checked", n)
+		})
+	}
+}
+
+// quiet drops the harness's per-titular log lines.
+type quiet struct{ *testing.T }
+
+func (quiet) Logf(string, ...any) {}
+
+// errRecorder is a testing.TB that keeps the harness's errors instead of
+// failing, so a test can assert that a wrong map is caught.
+type errRecorder struct {
+	*testing.T
+	errs []string
+}
+
+func (r *errRecorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *errRecorder) Logf(string, ...any) {}
+
+// TestSchemaProofCatchesOverDisclosure runs the harness on a map that hangs
+// customers' rows under the employee who served them and their store under
+// its manager: CheckSchema accepts it, and the harness must not. An
+// employee's EXTRACT reaches other customers' rows, and the test counts them.
+func TestSchemaProofCatchesOverDisclosure(t *testing.T) {
+	f := crmtest.Shop()
+	m := crmtest.LoadMap(t, filepath.Join(crmtest.Root(), "crm", "crmtest", "testdata", "shop_overdisclosing.yaml"))
+	db := crmtest.CreateFixture(t, f)
+	crmtest.CheckMap(t, db, m) // fits the schema: only the harness (or a sampling check) sees the breach
+	ctx := context.Background()
+	manager := f.Others[0] // employee 1 manages store 1
+	r := &errRecorder{T: t}
+	crmtest.ProveExtract(r, db, m, f, manager)
+	if len(r.errs) == 0 {
+		t.Fatal("the harness accepted a map that answers an employee with customers' rows")
+	}
+	for _, e := range r.errs {
+		t.Logf("caught: %s", e)
+	}
+	reach, err := crmtest.MapReach(ctx, db, m, manager.IDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	customers := map[string]bool{}
+	for k := range reach["customer"] {
+		customers[k] = true
+	}
+	for _, table := range []string{"rental", "payment"} {
+		for k := range reach[table] {
+			var c int64
+			if err := db.QueryRowContext(ctx, "SELECT customer_id FROM "+table+" WHERE "+table+"_id = ?", crmtest.KeyValues(k)...).Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			customers[fmt.Sprintf("[%q]", fmt.Sprint(c))] = true
+		}
+	}
+	rows := 0
+	for _, set := range reach {
+		rows += len(set)
+	}
+	want := crmtest.CountRows(t, db, "SELECT COUNT(*) FROM customer WHERE store_id = 1")
+	if len(reach["customer"]) != want {
+		t.Errorf("the manager's EXTRACT reaches %d customer records, the store has %d", len(reach["customer"]), want)
+	}
+	t.Logf("an employee's EXTRACT under the over-disclosing map: %d rows, of %d other people (customers)", rows, len(customers))
+
+	// A customer's own request under the same map misses their rentals and
+	// payments (they hang under the employee).
+	r = &errRecorder{T: t}
+	crmtest.ProveExtract(r, db, m, f, f.Samples[0])
+	if len(r.errs) == 0 {
+		t.Error("the harness accepted a map that misses a customer's rentals and payments")
+	}
+	for _, e := range r.errs {
+		t.Logf("customer side: %s", e)
+	}
+}
+
+// TestSchemaProofCatchesIncompleteMaps runs the harness on the shop's map
+// made wrong in two ways it must catch: a table of the titular's rows left
+// out (DELETE leaves rows, and the customer its FK RESTRICT keeps), and an
+// e-mail column marked as not personal (ANONYMIZE leaves the e-mail).
+func TestSchemaProofCatchesIncompleteMaps(t *testing.T) {
+	f := crmtest.Shop()
+	t.Run("table left out", func(t *testing.T) {
+		m := crmtest.LoadMap(t, crmtest.FixtureMapPath(f))
+		m.Entities = slices.DeleteFunc(m.Entities, func(e *datamap.Entity) bool { return e.Name == "historico_cadastro" })
+		db := crmtest.CreateFixture(t, f)
+		var p crmtest.Person
+		for _, x := range f.People {
+			if !x.IDs.Empty() && crmtest.CountRows(t, db, "SELECT COUNT(*) FROM customer_audit WHERE customer_id = ?", x.Ref[0]) > 0 {
+				p = x
+				break
+			}
+		}
+		r := &errRecorder{T: t}
+		res := crmtest.ProveDelete(r, db, m, f, p)
+		if len(r.errs) == 0 {
+			t.Fatal("the harness accepted a DELETE that left the titular's audit rows")
+		}
+		for _, e := range r.errs {
+			t.Logf("caught: %s", e)
+		}
+		if res != nil {
+			t.Logf("DELETE result: complete=%v entities=%+v holds=%+v", res.Complete, res.Entities, res.Holds)
+		}
+	})
+	t.Run("e-mail not personal", func(t *testing.T) {
+		m := crmtest.LoadMap(t, crmtest.FixtureMapPath(f))
+		e := m.Entity("cliente")
+		i := crmtest.FieldIndex(e, "email")
+		e.Fields[i].Category, e.Fields[i].Anonymizer, e.Fields[i].Validate = datamap.CategoryContext, nil, ""
+		db := crmtest.CreateFixture(t, f)
+		r := &errRecorder{T: t}
+		crmtest.ProveAnonymize(r, db, m, f, f.Samples[0])
+		if len(r.errs) == 0 {
+			t.Fatal("the harness accepted an ANONYMIZE that left the titular's e-mail")
+		}
+		for _, e := range r.errs {
+			t.Logf("caught: %s", e)
+		}
+	})
 }

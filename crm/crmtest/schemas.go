@@ -25,6 +25,9 @@ type Fixture struct {
 	Tables []string
 	// People is every seeded titular.
 	People []Person
+	// Others are titulares of another kind than People (the shop's
+	// employees), whose truth Truth also knows; the samples leave them out.
+	Others []Person
 	// Samples are a few titulares of different shapes (identifiers missing,
 	// rows in every table, rows in none, soft-deleted rows...), for tests.
 	Samples []Person
@@ -155,6 +158,19 @@ func KeyText(key []any) string {
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// KeyValues reads a KeyText back into query arguments (text).
+func KeyValues(k string) []any {
+	var s []string
+	if err := json.Unmarshal([]byte(k), &s); err != nil {
+		panic("not a KeyText: " + err.Error())
+	}
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 // Fixtures are the three test schemas: shop, polycrm and split.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,6 +186,45 @@ func (s *reachSink) KeyedRow(key, _, _ []any) error {
 // outside held rows.
 func ProveDelete(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person) *crm.DeleteResult {
 	tb.Helper()
+	var res *crm.DeleteResult
+	ProveDeleteBy(tb, db, m, f, p, func() (map[string]bool, error) {
+		ctx := context.Background()
+		plan, err := crm.PlanDelete(m, anonymize.NewRegistry())
+		if err != nil {
+			return nil, fmt.Errorf("plan delete: %w", err)
+		}
+		key, err := anonymize.NewRequestKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := inTx(ctx, db, func(tx *sql.Tx) error {
+			res, err = crm.New(func() time.Time { return Clock }).Delete(ctx, tx, plan, key, p.IDs)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		return BlockedRows(res.Blocks)
+	})
+	return res
+}
+
+// BlockedRows are the rows a DELETE or ANONYMIZE kept, as table+KeyText.
+func BlockedRows(blocks []crm.Block) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, b := range blocks {
+		k, err := crm.ParseRowKey(b.RowKey)
+		if err != nil {
+			return nil, err
+		}
+		out[b.Table+KeyText(k)] = true
+	}
+	return out, nil
+}
+
+// ProveDeleteBy is ProveDelete with the DELETE run by run (the service's
+// worker, say), which returns the rows it kept under holds (BlockedRows).
+func ProveDeleteBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person, run func() (blocked map[string]bool, err error)) {
+	tb.Helper()
 	ctx := context.Background()
 	truth, err := f.PersonKeys(ctx, db, p)
 	if err != nil {
@@ -194,33 +234,14 @@ func ProveDelete(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person
 	if err != nil {
 		tb.Fatal(err)
 	}
-	plan, err := crm.PlanDelete(m, anonymize.NewRegistry())
+	blocked, err := run()
 	if err != nil {
-		tb.Fatalf("plan delete: %v", err)
-	}
-	key, err := anonymize.NewRequestKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var res *crm.DeleteResult
-	if err := inTx(ctx, db, func(tx *sql.Tx) error {
-		res, err = crm.New(func() time.Time { return Clock }).Delete(ctx, tx, plan, key, p.IDs)
-		return err
-	}); err != nil {
 		tb.Errorf("%s: DELETE failed: %v", p.Label, err)
-		return nil
+		return
 	}
 	after, err := TakeSnapshot(ctx, db)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	blocked := map[string]bool{}
-	for _, b := range res.Blocks {
-		k, err := crm.ParseRowKey(b.RowKey)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		blocked[b.Table+KeyText(k)] = true
 	}
 	personal := personalColumns(m)
 	gone := 0
@@ -263,8 +284,7 @@ func ProveDelete(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person
 	if left := scanIdentifiers(after, Needles(p.IDs), blocked); len(left) > 0 {
 		tb.Errorf("%s: after DELETE, the titular's identifiers remain in %s", p.Label, strings.Join(left, ", "))
 	}
-	tb.Logf("%s: DELETE removed %d row(s), kept %d under holds (complete=%v)", p.Label, gone, len(res.Blocks), res.Complete)
-	return res
+	tb.Logf("%s: DELETE removed %d row(s), kept %d under holds", p.Label, gone, len(blocked))
 }
 
 // ProveAnonymize runs an ANONYMIZE for p as the worker does (PlanAnonymize,
@@ -275,6 +295,37 @@ func ProveDelete(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person
 // reach nothing.
 func ProveAnonymize(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person) *crm.AnonymizeResult {
 	tb.Helper()
+	var res *crm.AnonymizeResult
+	ProveAnonymizeBy(tb, db, m, f, p, func() (map[string]bool, error) {
+		ctx := context.Background()
+		plan, err := crm.PlanAnonymize(m, anonymize.NewRegistry())
+		if err != nil {
+			return nil, fmt.Errorf("plan anonymize: %w", err)
+		}
+		key, err := anonymize.NewRequestKey()
+		if err != nil {
+			return nil, err
+		}
+		read, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+		if err != nil {
+			return nil, err
+		}
+		defer read.Rollback() //nolint:errcheck // read-only
+		if err := inTx(ctx, db, func(tx *sql.Tx) error {
+			res, err = crm.New(func() time.Time { return Clock }).Anonymize(ctx, read, tx, plan, key, p.IDs)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		return BlockedRows(res.Blocks)
+	})
+	return res
+}
+
+// ProveAnonymizeBy is ProveAnonymize with the ANONYMIZE run by run (the
+// service's worker, say), which returns the rows holds kept (BlockedRows).
+func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person, run func() (held map[string]bool, err error)) {
+	tb.Helper()
 	ctx := context.Background()
 	truth, err := f.PersonKeys(ctx, db, p)
 	if err != nil {
@@ -284,39 +335,14 @@ func ProveAnonymize(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Per
 	if err != nil {
 		tb.Fatal(err)
 	}
-	plan, err := crm.PlanAnonymize(m, anonymize.NewRegistry())
-	if err != nil {
-		tb.Fatalf("plan anonymize: %v", err)
-	}
-	key, err := anonymize.NewRequestKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	read, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var res *crm.AnonymizeResult
-	err = inTx(ctx, db, func(tx *sql.Tx) error {
-		res, err = crm.New(func() time.Time { return Clock }).Anonymize(ctx, read, tx, plan, key, p.IDs)
-		return err
-	})
-	_ = read.Rollback() // read-only
+	held, err := run()
 	if err != nil {
 		tb.Errorf("%s: ANONYMIZE failed: %v", p.Label, err)
-		return nil
+		return
 	}
 	after, err := TakeSnapshot(ctx, db)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	held := map[string]bool{}
-	for _, b := range res.Blocks {
-		k, err := crm.ParseRowKey(b.RowKey)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		held[b.Table+KeyText(k)] = true
 	}
 	personal := personalColumns(m)
 	rows := 0
@@ -366,8 +392,7 @@ func ProveAnonymize(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Per
 			}
 		}
 	}
-	tb.Logf("%s: ANONYMIZE changed %d of the titular's row(s) (%d reported), %d held", p.Label, rows, res.TotalRows, len(res.Blocks))
-	return res
+	tb.Logf("%s: ANONYMIZE changed %d of the titular's row(s), %d held", p.Label, rows, len(held))
 }
 
 // TableSnapshot is every row of one table, by primary key (KeyText), each
@@ -381,7 +406,7 @@ type TableSnapshot struct {
 }
 
 // TakeSnapshot reads every row of every base table of the database (all
-// columns).
+// columns) but titular's own (lgpd_*).
 func TakeSnapshot(ctx context.Context, q crm.Querier) (map[string]*TableSnapshot, error) {
 	pks, err := PrimaryKeys(ctx, q)
 	if err != nil {
@@ -410,6 +435,9 @@ func TakeSnapshot(ctx context.Context, q crm.Querier) (map[string]*TableSnapshot
 	}
 	out := map[string]*TableSnapshot{}
 	for t, pk := range pks {
+		if strings.HasPrefix(t, "lgpd_") {
+			continue // titular's own records, not the CRM's
+		}
 		ts, err := snapshotTable(ctx, q, t, pk)
 		if err != nil {
 			return nil, err
@@ -461,9 +489,30 @@ func snapshotTable(ctx context.Context, q crm.Querier, table string, pk []string
 	return ts, rows.Err()
 }
 
+// pkCache keeps each test database's primary keys: reading
+// information_schema costs more than a titular's walk, and the fixtures'
+// schemas do not change.
+var pkCache sync.Map // database name -> map[string][]string
+
 // PrimaryKeys is every base table's primary key columns, in key order; a
 // table without one is keyed by all its columns.
 func PrimaryKeys(ctx context.Context, q crm.Querier) (map[string][]string, error) {
+	var name string
+	if err := q.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&name); err != nil {
+		return nil, err
+	}
+	if v, ok := pkCache.Load(name); ok {
+		return v.(map[string][]string), nil
+	}
+	out, err := primaryKeys(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	pkCache.Store(name, out)
+	return out, nil
+}
+
+func primaryKeys(ctx context.Context, q crm.Querier) (map[string][]string, error) {
 	out := map[string][]string{}
 	rows, err := q.QueryContext(ctx, `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_KEY
 		FROM information_schema.COLUMNS c

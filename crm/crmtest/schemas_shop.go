@@ -146,9 +146,10 @@ const ShopCustomers = 300
 // Shop is the rental business (Sakila-like) fixture. Its titulares are the
 // customers: a customer's rows are their customer row, their own address,
 // their rentals, payments and audit rows. Stores, staff, films, inventory,
-// cities and countries are shared context. Staff are people too, but no
-// request in the samples is theirs (ShopStaffEmails lists them, for a map
-// that would wrongly hang customers under an employee).
+// cities and countries are shared context. Employees are titulares too
+// (Others: their record and their own address), never in the samples; a map
+// that hangs customers' rows under the employee who served them answers an
+// employee's EXTRACT with other people's rows.
 func Shop() *Fixture {
 	f := &Fixture{Name: "shop", ddl: shopDDL, Tables: []string{
 		"country", "city", "address", "store", "staff", "customer", "customer_audit",
@@ -189,8 +190,11 @@ func Shop() *Fixture {
 	staffCols := []string{"staff_id", "first_name", "last_name", "address_id", "email", "store_id", "active", "username", "last_update"}
 	for i := 1; i <= stores*staffPerStore; i++ {
 		first, last := s.name()
-		f.add("staff", staffCols, i, first, last, newAddress(brdoc.PhoneFromSeed(uint64(8000+i), true)),
+		phone := brdoc.PhoneFromSeed(uint64(8000+i), true)
+		f.add("staff", staffCols, i, first, last, newAddress(phone),
 			staffEmail(i), (i-1)/staffPerStore+1, 1, fmt.Sprintf("staff%02d", i), "2024-01-01 00:00:00")
+		f.Others = append(f.Others, Person{Label: fmt.Sprintf("employee %d", i), IDs: crm.Identifiers{Email: staffEmail(i), Phone: phone},
+			Ref: []any{"staff", i}})
 	}
 
 	filmCols := []string{"film_id", "title", "release_year", "rental_rate", "last_update"}
@@ -268,6 +272,14 @@ func Shop() *Fixture {
 	}
 	f.Samples = samples(f.People)
 	f.truth = func(p Person) []TruthQuery {
+		if p.Ref[0] == "staff" {
+			// An employee's own rows: their record and their address. The
+			// rentals and payments they took are the customers'.
+			return []TruthQuery{
+				{"staff", "SELECT staff_id FROM staff WHERE staff_id = ?", []any{p.Ref[1]}},
+				{"address", "SELECT address_id FROM address WHERE address_id = (SELECT address_id FROM staff WHERE staff_id = ?)", []any{p.Ref[1]}},
+			}
+		}
 		id := p.Ref[0]
 		return []TruthQuery{
 			{"customer", "SELECT customer_id FROM customer WHERE customer_id = ?", []any{id}},
@@ -282,17 +294,6 @@ func Shop() *Fixture {
 
 // staffEmail is the work address of employee i of the shop.
 func staffEmail(i int) string { return fmt.Sprintf("funcionario%02d@loja.example.org", i) }
-
-// ShopStaffEmails are the shop employees' e-mails: a request for an
-// employee, which a map hanging customers under the staff who served them
-// would answer with other people's rows.
-func ShopStaffEmails() []string {
-	out := make([]string, 12)
-	for i := range out {
-		out[i] = staffEmail(i + 1)
-	}
-	return out
-}
 
 // samples picks titulares of different shapes: every identifier, each one
 // missing, and a spread of others.
