@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -166,5 +167,55 @@ func TestDemoMapHasNoFanOut(t *testing.T) {
 	}
 	if len(found) != 0 {
 		t.Errorf("CheckFanOut on the demo map = %+v, want nothing", found)
+	}
+}
+
+// TestCheckFanOutShop: the shop schema's over-disclosing map (crmtest's,
+// with purposes and bases, so only a sampling check refuses it) is reported
+// on cliente, through loja, with the number of identifiable customers of the
+// largest managed store, as hand-written SQL counts them (every shop
+// customer is a different person); the shop's own map reports nothing.
+func TestCheckFanOutShop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := crmtest.Shop()
+	db := crmtest.CreateFixture(t, f)
+	worst := crmtest.Column[int](t, db, `SELECT COUNT(*) n FROM store st JOIN customer c ON c.store_id = st.store_id
+	  WHERE st.manager_staff_id IS NOT NULL AND (c.cpf IS NOT NULL OR c.email IS NOT NULL) GROUP BY st.store_id ORDER BY n DESC LIMIT 1`)
+	staff := crmtest.Column[int](t, db, `SELECT COUNT(*) FROM staff WHERE email IS NOT NULL`)
+	bad := crmtest.LoadMap(t, filepath.Join(crmtest.Root(), "crm", "crmtest", "testdata", "shop_overdisclosing.yaml"))
+	found, err := crm.CheckFanOut(ctx, db, bad, crm.FanOutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) == 0 || found[0].Entity != "cliente" || found[0].Through != "loja" || found[0].Root != "funcionario" ||
+		found[0].Max != worst[0] || found[0].Sampled != staff[0] {
+		t.Errorf("CheckFanOut = %+v; want cliente through loja, %d people, over %d staff", found, worst[0], staff[0])
+	}
+	for _, fo := range found {
+		if fo.Entity == "endereco" {
+			t.Errorf("endereco, reached through cliente, reported again: %+v", fo)
+		}
+	}
+	good := crmtest.LoadMap(t, crmtest.FixtureMapPath(f))
+	if found, err = crm.CheckFanOut(ctx, db, good, crm.FanOutOptions{}); err != nil || len(found) != 0 {
+		t.Errorf("the shop's own map: CheckFanOut = %+v, %v; want nothing", found, err)
+	}
+}
+
+// TestCheckFanOutFixtureMaps: the hand-written maps of the three test
+// schemas (FKs to shared rows, a polymorphic CRM without FKs, a person
+// split in two with composite keys) reach only their titulares' rows, and
+// CheckFanOut says nothing about them.
+func TestCheckFanOutFixtureMaps(t *testing.T) {
+	t.Parallel()
+	for _, f := range crmtest.Fixtures() {
+		t.Run(f.Name, func(t *testing.T) {
+			db := crmtest.CreateFixture(t, f)
+			found, err := crm.CheckFanOut(context.Background(), db, crmtest.LoadMap(t, crmtest.FixtureMapPath(f)), crm.FanOutOptions{Samples: 100})
+			if err != nil || len(found) != 0 {
+				t.Errorf("CheckFanOut = %+v, %v; want nothing", found, err)
+			}
+		})
 	}
 }
