@@ -51,6 +51,14 @@ type FanOut struct {
 	// titulares who reach the same rows: a lower bound.
 	Max, Median int
 	Shared      bool
+	// Mentions marks a warning rather than a breach: Entity has no
+	// identifiers, and the rows one titular's request reaches point, through
+	// NOT NULL foreign keys, at up to Max (at least sharedByMany) other
+	// people's records in Person (a broker's notes on their leads, or an
+	// employee's rentals to customers). Fine when the rows are the titular's too; a breach when
+	// they are the other people's.
+	Mentions bool
+	Person   string
 }
 
 // CheckFanOut samples titulares from each root entity of m (the first rows
@@ -73,7 +81,11 @@ func CheckFanOut(ctx context.Context, db *sql.DB, m *datamap.Map, opts FanOutOpt
 		return nil, fmt.Errorf("fan-out check: begin read-only transaction: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	c := &fanOutCheck{m: m, personOf: map[string]int{}, shared: map[string]map[string][]int{}, exposed: map[string]map[string][]int{}}
+	schema, err := LoadSchema(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	c := &fanOutCheck{m: m, refs: personRefs(m, schema), mentions: map[string]map[string][]int{}, personOf: map[string]int{}, shared: map[string]map[string][]int{}, exposed: map[string]map[string][]int{}}
 	for _, root := range m.Order() {
 		if !root.IsRoot() {
 			continue
@@ -119,6 +131,11 @@ type fanOutCheck struct {
 	// shared holds, per entity without match columns, the sampled people
 	// who reached each row (by key).
 	shared map[string]map[string][]int
+	// refs are the entities' references to people (personRefs), and
+	// mentions, per entity and root, how many other people's records each
+	// sampled titular's rows of the entity point at.
+	refs     map[string][]personRef
+	mentions map[string]map[string][]int
 }
 
 // titular walks the map for one sampled titular and records whose rows it
@@ -141,10 +158,20 @@ func (c *fanOutCheck) titular(ctx context.Context, tx Querier, root string, ids 
 	}
 	person := c.person(own)
 	c.samples = append(c.samples, sampled{root: root, person: person})
-	sink := &fanOutSink{own: own, others: map[string]*unionFind{}, rows: map[string][]string{}}
-	_, err = WalkWith(ctx, tx, c.m, ids, sink, WalkOptions{Extra: matchColumns})
+	sink := &fanOutSink{own: own, others: map[string]*unionFind{}, rows: map[string][]string{}, refs: c.refs, refKeys: map[string][]map[string][]any{}}
+	_, err = WalkWith(ctx, tx, c.m, ids, sink, WalkOptions{Extra: refColumns(c.refs)})
 	if err != nil {
 		return fmt.Errorf("fan-out check: walk a sampled titular of %s: %w", root, err)
+	}
+	counts, err := mentioned(ctx, tx, c.refs, sink.refKeys, own)
+	if err != nil {
+		return err
+	}
+	for entity, n := range counts {
+		if c.mentions[entity] == nil {
+			c.mentions[entity] = map[string][]int{}
+		}
+		c.mentions[entity][root] = append(c.mentions[entity][root], n)
 	}
 	for _, e := range c.m.Order() {
 		if e.IsRoot() {
@@ -225,16 +252,46 @@ func (c *fanOutCheck) report() []FanOut {
 			found[e.Name] = best
 		}
 	}
-	var out []FanOut
+	var out, mentions []FanOut
 	for _, e := range c.m.Order() {
-		f, ok := found[e.Name]
-		if !ok || c.underReported(e, found) {
+		if c.underReported(e, found) {
 			continue
 		}
-		out = append(out, f)
+		if f, ok := found[e.Name]; ok {
+			out = append(out, f)
+		} else if f, ok := c.mentioned(e); ok {
+			mentions = append(mentions, f)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b FanOut) int { return cmp.Compare(b.Max, a.Max) })
-	return out
+	slices.SortStableFunc(mentions, func(a, b FanOut) int { return cmp.Compare(b.Max, a.Max) })
+	return append(out, mentions...)
+}
+
+// mentioned reports the sampled titular whose rows of e point at the most
+// other people's records, when they are many.
+func (c *fanOutCheck) mentioned(e *datamap.Entity) (FanOut, bool) {
+	var best FanOut
+	var people []string
+	for _, r := range c.refs[e.Name] {
+		if !slices.Contains(people, r.person.Name) {
+			people = append(people, r.person.Name)
+		}
+	}
+	for _, rs := range c.sampled {
+		counts := c.mentions[e.Name][rs.root]
+		if len(counts) == 0 {
+			continue
+		}
+		f := FanOut{Entity: e.Name, Through: e.Parent.Entity, Root: rs.root, Sampled: rs.n, Max: slices.Max(counts), Median: median(counts),
+			Mentions: true, Person: strings.Join(people, ", ")}
+		if worse(f, best) {
+			best = f
+		}
+	}
+	// One or two (the buyer of a sale the titular co-signs) is a shared
+	// record; many is someone else's activity.
+	return best, best.Max >= sharedByMany
 }
 
 // underReported reports whether an ancestor of e is reported already: e's
@@ -313,6 +370,10 @@ type fanOutSink struct {
 	own    map[string]bool
 	others map[string]*unionFind
 	rows   map[string][]string
+	// refKeys holds, per entity and reference to people (refs), the keys
+	// of the person records the rows point at.
+	refs    map[string][]personRef
+	refKeys map[string][]map[string][]any
 }
 
 func (s *fanOutSink) BeginEntity(e *datamap.Entity) error { s.cur = e; return nil }
@@ -325,6 +386,7 @@ func (s *fanOutSink) KeyedRow(key, _, extra []any) error {
 	e := s.cur
 	if !e.IsRoot() {
 		s.rows[e.Name] = append(s.rows[e.Name], tupleKey(key))
+		s.refRow(e, extra)
 		return nil
 	}
 	var ids []string
@@ -350,6 +412,26 @@ func (s *fanOutSink) KeyedRow(key, _, extra []any) error {
 	}
 	u.find(ids[0])
 	return nil
+}
+
+// refRow records the person records a row of e points at.
+func (s *fanOutSink) refRow(e *datamap.Entity, extra []any) {
+	rs := s.refs[e.Name]
+	if len(rs) == 0 {
+		return
+	}
+	if s.refKeys[e.Name] == nil {
+		s.refKeys[e.Name] = make([]map[string][]any, len(rs))
+		for i := range rs {
+			s.refKeys[e.Name][i] = map[string][]any{}
+		}
+	}
+	for i, r := range rs {
+		k := extra[r.pos : r.pos+len(r.fk.Columns)]
+		if !slices.Contains(k, nil) {
+			s.refKeys[e.Name][i][tupleKey(k)] = slices.Clone(k)
+		}
+	}
 }
 
 // unionFind groups identifiers found on the same rows into people.

@@ -87,7 +87,7 @@ func checkTenantRows(ctx context.Context, tc config.Tenant, samples int, w io.Wr
 	}
 	defer func() { _ = db.Close() }()
 	var probs datamap.Problems
-	fan, err := fanOutProblems(ctx, db, m, samples)
+	fan, err := fanOutProblems(ctx, db, m, samples, tc.ID, w)
 	if err != nil {
 		return err
 	}

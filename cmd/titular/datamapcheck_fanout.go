@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
@@ -12,7 +13,10 @@ import (
 // fanOutProblems samples titulares from the CRM and reports, as problems,
 // the entities through which one titular's request reaches other people's
 // rows: an EXTRACT would disclose them, a DELETE erase them.
-func fanOutProblems(ctx context.Context, db *sql.DB, m *datamap.Map, samples int) (datamap.Problems, error) {
+// Rows that point at many other people's records (an employee's rentals to
+// customers, a broker's notes on leads) may be the titular's activity or
+// the other people's data: warnings, written to w.
+func fanOutProblems(ctx context.Context, db *sql.DB, m *datamap.Map, samples int, tenantID string, w io.Writer) (datamap.Problems, error) {
 	found, err := crm.CheckFanOut(ctx, db, m, crm.FanOutOptions{Samples: samples})
 	if err != nil {
 		return nil, fmt.Errorf("%w; check that the tenant's account may SELECT the mapped tables", err)
@@ -20,6 +24,12 @@ func fanOutProblems(ctx context.Context, db *sql.DB, m *datamap.Map, samples int
 	var probs datamap.Problems
 	for _, f := range found {
 		over := fmt.Sprintf("median %d, over %d sampled titulares of %s", f.Median, f.Sampled, f.Root)
+		if f.Mentions {
+			fmt.Fprintf(w, "tenant %s: warning: entities.%s: the rows one titular's request reaches point at the records of up to %d other people in %s (%s), "+
+				"through %s; if the rows are theirs rather than the titular's, hang %s off %s instead, else keep them and anonymize what names the others\n",
+				tenantID, f.Entity, f.Max, f.Person, over, f.Through, f.Entity, f.Person)
+			continue
+		}
 		if f.Shared {
 			probs = append(probs, m.Problem("entities."+f.Entity+".parent",
 				fmt.Sprintf("an EXTRACT for one titular reaches rows of %s that at least %d other people reach too (%s), through %s: %s rows are shared by many people",
