@@ -85,7 +85,7 @@ func CheckFanOut(ctx context.Context, db *sql.DB, m *datamap.Map, opts FanOutOpt
 	if err != nil {
 		return nil, err
 	}
-	c := &fanOutCheck{m: m, refs: personRefs(m, schema), mentions: map[string]map[string][]int{}, personOf: map[string]int{}, shared: map[string]map[string][]int{}, exposed: map[string]map[string][]int{}}
+	c := &fanOutCheck{m: m, refs: personRefs(m, schema), mentions: map[string]map[string][]int{}, hits: map[string]map[string]bool{}, personOf: map[string]int{}, shared: map[string]map[string][]int{}, exposed: map[string]map[string][]int{}}
 	for _, root := range m.Order() {
 		if !root.IsRoot() {
 			continue
@@ -136,6 +136,9 @@ type fanOutCheck struct {
 	// sampled titular's rows of the entity point at.
 	refs     map[string][]personRef
 	mentions map[string]map[string][]int
+	// hits names, per entity, the person entities whose records other than
+	// the sampled titulares' its rows point at.
+	hits map[string]map[string]bool
 }
 
 // titular walks the map for one sampled titular and records whose rows it
@@ -163,7 +166,7 @@ func (c *fanOutCheck) titular(ctx context.Context, tx Querier, root string, ids 
 	if err != nil {
 		return fmt.Errorf("fan-out check: walk a sampled titular of %s: %w", root, err)
 	}
-	counts, err := mentioned(ctx, tx, c.refs, sink.refKeys, own)
+	counts, err := mentioned(ctx, tx, c.refs, sink.refKeys, own, c.hits)
 	if err != nil {
 		return err
 	}
@@ -274,7 +277,7 @@ func (c *fanOutCheck) mentioned(e *datamap.Entity) (FanOut, bool) {
 	var best FanOut
 	var people []string
 	for _, r := range c.refs[e.Name] {
-		if !slices.Contains(people, r.person.Name) {
+		if c.hits[e.Name][r.person.Name] && !slices.Contains(people, r.person.Name) {
 			people = append(people, r.person.Name)
 		}
 	}

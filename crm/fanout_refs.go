@@ -67,9 +67,10 @@ func refColumns(refs map[string][]personRef) func(e *datamap.Entity) []string {
 
 // mentioned counts, for each entity with references to people, the people
 // other than the titular (own identifiers) whose records the reached rows
-// point at: refs holds, per entity and reference, the referenced keys.
+// point at: reached holds, per entity and reference, the referenced keys.
+// It adds to hits, per entity, the person entities where it found them.
 func mentioned(ctx context.Context, q Querier, refs map[string][]personRef, reached map[string][]map[string][]any,
-	own map[string]bool) (map[string]int, error) {
+	own map[string]bool, hits map[string]map[string]bool) (map[string]int, error) {
 	out := map[string]int{}
 	for entity, rs := range refs {
 		u := &unionFind{parent: map[string]string{}}
@@ -82,10 +83,17 @@ func mentioned(ctx context.Context, q Querier, refs map[string][]personRef, reac
 			for _, k := range reached[entity][i] {
 				keys = append(keys, k)
 			}
+			before := len(u.parent)
 			for start := 0; start < len(keys); start += parentBatch {
 				if err := otherPeople(ctx, q, r, keys[start:min(start+parentBatch, len(keys))], own, u); err != nil {
 					return nil, err
 				}
+			}
+			if len(u.parent) > before {
+				if hits[entity] == nil {
+					hits[entity] = map[string]bool{}
+				}
+				hits[entity][r.person.Name] = true
 			}
 		}
 		out[entity] = u.components()
