@@ -68,8 +68,9 @@ type FanOut struct {
 // Linked), and rows of entities without identifiers that many other sampled
 // titulares reach too. It reports each entity once, from the root whose
 // titular reaches the most people, and skips the descendants of a reported
-// entity (they are reached through it). It reads only; the result names
-// entities and counts, never data.
+// entity (they are reached through it). After those come the warnings
+// (Mentions): entities whose rows point at many other people's records. It
+// reads only; the result names entities and counts, never data.
 func CheckFanOut(ctx context.Context, db *sql.DB, m *datamap.Map, opts FanOutOptions) ([]FanOut, error) {
 	n := opts.Samples
 	if n <= 0 {
@@ -85,7 +86,11 @@ func CheckFanOut(ctx context.Context, db *sql.DB, m *datamap.Map, opts FanOutOpt
 	if err != nil {
 		return nil, err
 	}
-	c := &fanOutCheck{m: m, refs: personRefs(m, schema), mentions: map[string]map[string][]int{}, hits: map[string]map[string]bool{}, personOf: map[string]int{}, shared: map[string]map[string][]int{}, exposed: map[string]map[string][]int{}}
+	c := &fanOutCheck{
+		m: m, refs: personRefs(m, schema), personOf: map[string]int{},
+		exposed: map[string]map[string][]int{}, shared: map[string]map[string][]int{},
+		mentions: map[string]map[string][]int{}, hits: map[string]map[string]bool{},
+	}
 	for _, root := range m.Order() {
 		if !root.IsRoot() {
 			continue
