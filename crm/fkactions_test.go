@@ -326,11 +326,51 @@ func TestFKActionWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []crm.FKActionWarning{
-		{Constraint: "fk_contratos_locacao", Table: "contratos", RefTable: "locacoes", Rule: "CASCADE", Entity: "contrato"},
-		{Constraint: "fk_pagamentos_locacao", Table: "pagamentos", RefTable: "locacoes", Rule: "SET NULL", Entity: "pagamento"},
+		{Constraint: "fk_contratos_locacao", Table: "contratos", RefTable: "locacoes", Rule: "CASCADE", Entity: "contrato", Referenced: "locacao", Refused: true},
+		{Constraint: "fk_pagamentos_locacao", Table: "pagamentos", RefTable: "locacoes", Rule: "SET NULL", Entity: "pagamento", Referenced: "locacao", Refused: true},
 		{Constraint: "fk_vistorias_locacao", Table: "vistorias", RefTable: "locacoes", Rule: "CASCADE"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n got %+v\nwant %+v", got, want)
+	}
+
+	// A rental that states it stays while held rows reference it: the keys
+	// from the held payments and contracts are warnings again.
+	const rental = "    parent: {entity: pessoa, on: {idpessoa: idpessoa}}\n    fields:\n      endereco:"
+	if strings.Count(fkMap, rental) != 1 {
+		t.Fatal("fkMap changed; update the test")
+	}
+	kept := mustParseMap(t, strings.Replace(fkMap, rental, `    parent: {entity: pessoa, on: {idpessoa: idpessoa}}
+    retention: {basis: obrigacao_legal, reference: "CTN art. 173 (o pagamento retido referencia a locação)", while: referenced, keep: []}
+    fields:
+      endereco:`, 1))
+	if got, err = crm.FKActionWarnings(context.Background(), db, kept); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		want[i].Referenced, want[i].Refused = "", false
+	}
+	// Rentals are now held themselves (while referenced), and deleting the
+	// person would cascade into them: the person must say it stays too.
+	want = append(want[:1], append([]crm.FKActionWarning{{Constraint: "fk_locacoes_pessoa", Table: "locacoes", RefTable: "pessoas",
+		Rule: "CASCADE", Entity: "locacao", Referenced: "pessoa", Refused: true}}, want[1:]...)...)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with a hold while referenced:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestDemoMapFKActionsDeclared: on the seeded demo CRM, every SET NULL key
+// from a held entity points into an entity that states it stays while held
+// rows reference it, so datamap check passes the demo map.
+func TestDemoMapFKActionsDeclared(t *testing.T) {
+	_, db, m, _ := seeded(t)
+	got, err := crm.FKActionWarnings(context.Background(), db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range got {
+		if w.Refused {
+			t.Errorf("refused: %+v", w)
+		}
 	}
 }

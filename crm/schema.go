@@ -9,8 +9,9 @@ import (
 	"github.com/titular/titular/datamap"
 )
 
-// LoadSchema reads the current database's tables, columns and unique keys
-// from INFORMATION_SCHEMA, for validating a data map against the live schema.
+// LoadSchema reads the current database's tables, columns, unique keys and
+// foreign keys from INFORMATION_SCHEMA, for validating a data map against
+// the live schema.
 func LoadSchema(ctx context.Context, db Querier) (*datamap.Schema, error) {
 	s := &datamap.Schema{Tables: map[string]*datamap.Table{}}
 	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE,
@@ -38,6 +39,10 @@ func LoadSchema(ctx context.Context, db Querier) (*datamap.Schema, error) {
 		return nil, fmt.Errorf("read schema columns: %w", err)
 	}
 	if err := loadUniqueKeys(ctx, db, s); err != nil {
+		return nil, err
+	}
+	// An anonymizer must not break them (CheckSchema).
+	if s.ForeignKeys, err = foreignKeys(ctx, db); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -7,8 +7,8 @@ import (
 
 // AnonymizerCheck validates an anonymizer reference beyond its name. Parse
 // calls it with col nil to check the params alone; CheckSchema calls it with
-// the column the field maps to, unique telling whether that column alone is
-// the primary key or a unique key. An error with a Fix() string method
+// the column the field maps to, unique telling whether two rows could
+// collide on it (UniqueConstrained). An error with a Fix() string method
 // gives the problem's fix. The anonymize registry supplies it (through the
 // store, which knows both packages), so datamap stays free of anonymizers.
 type AnonymizerCheck func(ref AnonymizerRef, col *Column, unique bool) error
@@ -30,10 +30,14 @@ func anonymizerProblem(err error) (msg, fix string) {
 
 // anonymizer runs the check on a field's anonymizer against its column.
 func (c *schemaCheck) anonymizer(t *Table, f Field, col Column, path string) {
-	if c.m.anonCheck == nil || f.Anonymizer == nil {
+	if f.Anonymizer == nil {
 		return
 	}
-	if err := c.m.anonCheck(*f.Anonymizer, &col, UniqueColumn(t, f.Column)); err != nil {
+	c.foreignKeys(t, f, col, path)
+	if c.m.anonCheck == nil {
+		return
+	}
+	if err := c.m.anonCheck(*f.Anonymizer, &col, UniqueConstrained(t, f.Column)); err != nil {
 		ap := path + ".anonymizer"
 		msg, fix := anonymizerProblem(err)
 		c.add(c.m.line(ap, f.Line), ap, msg, fix)

@@ -58,6 +58,7 @@ func (c *schemaCheck) column(t *Table, name, path string, line int) (Column, boo
 }
 
 func (c *schemaCheck) entity(e *Entity) {
+	c.sensitiveBasis(e, "entities."+e.Name)
 	t := c.table(e)
 	if t == nil {
 		return

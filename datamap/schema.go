@@ -6,6 +6,10 @@ import "strings"
 // INFORMATION_SCHEMA; CheckSchema compares a map against it.
 type Schema struct {
 	Tables map[string]*Table
+	// ForeignKeys are the declared foreign keys between its tables; nil
+	// when the store did not read them (CheckSchema then skips the
+	// anonymizer-vs-foreign-key checks).
+	ForeignKeys []ForeignKey
 }
 
 // Table is one table of a Schema.

@@ -25,7 +25,7 @@ Usage:
   titular purposes load --config FILE --tenant ID --file FILE
   titular sweep          --config FILE [--tenant ID] [--dry-run [--as-of YYYY-MM-DD]]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
-  titular datamap check  --config FILE
+  titular datamap check  --config FILE [--samples N]
   titular tenants list   --config FILE [--concurrency N] [--json]
   titular tenants check  --config FILE [--concurrency N] [--tenant ID]
   titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/tenant"
@@ -62,43 +60,4 @@ Each field's comment gives discovery's confidence (high, medium, low) and why.`,
 	}
 	_, err = w.Write(out)
 	return err
-}
-
-// openChecked loads a checked tenant's map and opens its database for the
-// warnings that follow the check; ok is false when either fails, which the
-// check has reported.
-func openChecked(ctx context.Context, tc config.Tenant) (*datamap.Map, *sql.DB, bool) {
-	m, err := datamap.Load(tc.Datamap)
-	if err != nil {
-		return nil, nil, false
-	}
-	db, err := tenant.Open(ctx, tc)
-	if err != nil {
-		return nil, nil, false
-	}
-	return m, db, true
-}
-
-// warnCoverage prints, for a tenant whose map was checked, the columns that
-// look personal but that the map does not read. It only warns: a failure to
-// sample is reported and does not change the exit code.
-func warnCoverage(ctx context.Context, tc config.Tenant, w io.Writer) {
-	m, db, ok := openChecked(ctx, tc)
-	if !ok {
-		return // the check already reported it
-	}
-	defer func() { _ = db.Close() }()
-	s, err := crm.Survey(ctx, db, crm.SurveyOptions{})
-	if err != nil {
-		fmt.Fprintf(w, "tenant %s: warning: could not sample the schema for coverage: %v\n", tc.ID, err)
-		return
-	}
-	missing := datamap.Coverage(m, s)
-	if len(missing) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "tenant %s: warning: coverage: the data map reads none of these %d personal-looking columns:\n", tc.ID, len(missing))
-	for _, f := range missing {
-		fmt.Fprintf(w, "  %s.%s (%s): %s\n", f.Table, f.Column, f.Kind, f.Reason)
-	}
 }
