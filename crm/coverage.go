@@ -790,13 +790,13 @@ func (c *coverage) table(name string, entities []string, h *tableHits) TableCove
 // reads. Counts and names only.
 func (r *CoverageReport) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s sampled titulares: the map reaches %s rows in %s tables; ",
-		thousands(int64(r.Titulares)), thousands(r.Reached.Rows), thousands(int64(r.Reached.Tables)))
+	fmt.Fprintf(&b, "%s: the map reaches %s in %s; ", count(int64(r.Titulares), "sampled titular", "sampled titulares"),
+		count(r.Reached.Rows, "row", "rows"), count(int64(r.Reached.Tables), "table", "tables"))
 	if r.Unreached.Rows == 0 {
 		b.WriteString("no other row holds their identifiers")
 	} else {
-		fmt.Fprintf(&b, "%s rows in %s tables hold their identifiers but are not reached: ",
-			thousands(r.Unreached.Rows), thousands(int64(r.Unreached.Tables)))
+		fmt.Fprintf(&b, "%s in %s %s their identifiers but %s not reached: ", count(r.Unreached.Rows, "row", "rows"),
+			count(int64(r.Unreached.Tables), "table", "tables"), plural(r.Unreached.Rows, "holds", "hold"), plural(r.Unreached.Rows, "is", "are"))
 		var parts []string
 		for _, unmapped := range []bool{true, false} {
 			for _, t := range r.unreachedTables() {
@@ -837,6 +837,16 @@ func (r *CoverageReport) unreachedTables() []TableCoverage {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].UnreachedRows > out[b].UnreachedRows })
 	return out
+}
+
+// count is n and the noun that fits it: "1 row", "1,234 rows".
+func count(n int64, one, many string) string { return thousands(n) + " " + plural(n, one, many) }
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // thousands renders n with comma thousands separators (1,234).

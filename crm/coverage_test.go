@@ -342,3 +342,37 @@ func TestCoverageRefuses(t *testing.T) {
 		t.Errorf("an empty CRM: %v, want ErrNoTitulares", err)
 	}
 }
+
+// TestCoverageHonoursWhere: a root entity's where constants bound the
+// sample (an e-mail only a deleted row holds is no titular), and rows of
+// a table read through a polymorphic link count as reached.
+func TestCoverageHonoursWhere(t *testing.T) {
+	t.Parallel()
+	db, _ := storetest.NewDatabase(t)
+	for _, q := range polySchema {
+		mustExec(t, db, q)
+	}
+	mustExec(t, db, `INSERT INTO contacts VALUES (1, 'Ana', '+5511911110001'), (2, 'Bia', '+5511911110002'), (3, 'Caio', '+5511911110003')`)
+	mustExec(t, db, `INSERT INTO email_addresses VALUES ('e1', 'ana@example.org', 0), ('e2', 'old@example.org', 1), ('e3', 'caio@example.org', 0)`)
+	mustExec(t, db, `INSERT INTO email_addr_bean_rel VALUES ('r1', 'e1', 1, 'Contacts', 0), ('r3', 'e2', 3, 'Contacts', 0), ('r4', 'e3', 3, 'Contacts', 0)`)
+	r, err := crm.Coverage(context.Background(), db, parseMap(t, polyMap), crm.CoverageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two live e-mails and three phones; old@example.org is not sampled.
+	if r.Titulares != 5 {
+		t.Errorf("sampled %d titulares, want 5", r.Titulares)
+	}
+	if e := coverageTable(t, r, "email_addresses"); e.IdentifierRows != 2 || e.ReachedRows != 2 {
+		t.Errorf("email_addresses: %+v, want 2 rows reached, both holding identifiers", e)
+	}
+	if l := coverageTable(t, r, "email_addr_bean_rel"); l.ReachedRows != 2 || l.IdentifierRows != 0 {
+		t.Errorf("email_addr_bean_rel: %+v, want links r1 and r4 reached", l)
+	}
+	if c := coverageTable(t, r, "contacts"); c.ReachedRows != 3 || c.MaxPerTitular != 1 || c.UnreachedRows != 0 {
+		t.Errorf("contacts: %+v", c)
+	}
+	if r.Unreached.Rows != 0 {
+		t.Errorf("unreached %+v, want none", r.Unreached)
+	}
+}
