@@ -345,7 +345,7 @@ func (c *coverage) candidates(e *datamap.Entity, n int) ([]Identifiers, error) {
 			if ids.Get(mr.Identifier) != "" {
 				continue
 			}
-			if v, ok := normalizeIdentifier(mr.Identifier, row[len(e.Key)+i]); ok {
+			if v, ok := normalizeIdentifier(mr.Identifier, storedText(mr.Identifier, row[len(e.Key)+i])); ok {
 				ids = ids.With(mr.Identifier, v)
 			}
 		}
@@ -379,6 +379,7 @@ func (c *coverage) candidates(e *datamap.Entity, n int) ([]Identifiers, error) {
 			}
 		}
 	}
+	//nolint:gosec // G202: only quoted, validated names are concatenated; every value is a bound parameter
 	rows, err := c.q.QueryContext(c.ctx, sel+cond+order+" LIMIT ?", append(args, 2*n)...)
 	if err != nil {
 		return nil, fmt.Errorf("first rows: %w", err)
@@ -387,6 +388,24 @@ func (c *coverage) candidates(e *datamap.Entity, n int) ([]Identifiers, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// storedText turns an identifier kept in a number column into the text it
+// stands for: a CPF in a BIGINT lost its leading zeros.
+func storedText(kind string, v any) any {
+	var s string
+	switch x := v.(type) {
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case Decimal:
+		s = string(x)
+	default:
+		return v
+	}
+	if kind == "cpf" && len(s) < 11 {
+		s = strings.Repeat("0", 11-len(s)) + s
+	}
+	return s
 }
 
 // integerKey reports whether e's key is one integer column.

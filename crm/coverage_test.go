@@ -376,3 +376,42 @@ func TestCoverageHonoursWhere(t *testing.T) {
 		t.Errorf("unreached %+v, want none", r.Unreached)
 	}
 }
+
+// TestCoverageNumberColumns: identifiers kept in number columns (a CPF in
+// a BIGINT that lost its leading zero, a phone's digits) are sampled from a
+// root and found in an unmapped table.
+func TestCoverageNumberColumns(t *testing.T) {
+	t.Parallel()
+	db, _ := storetest.NewDatabase(t)
+	mustExec(t, db, `CREATE TABLE clientes (id INT PRIMARY KEY, cpf BIGINT, telefone VARCHAR(20))`)
+	mustExec(t, db, `CREATE TABLE ligacoes (id INT PRIMARY KEY, numero BIGINT, documento DECIMAL(11,0))`)
+	cpf := ""
+	for n := uint64(1); cpf == ""; n++ {
+		if c := brdoc.CPFFromSeed(n); c[0] == '0' {
+			cpf = c
+		}
+	}
+	phone := brdoc.PhoneFromSeed(42, true)
+	mustExec(t, db, `INSERT INTO clientes VALUES (1, ?, ?)`, cpf, phone)
+	mustExec(t, db, `INSERT INTO ligacoes VALUES (1, ?, NULL), (2, NULL, ?), (3, 11, 22)`, phone[1:], cpf)
+	m := parseMap(t, `version: 1
+subject: {identifiers: [cpf, phone]}
+entities:
+  cliente:
+    table: clientes
+    key: [id]
+    match: {cpf: cpf, phone: telefone}
+`)
+	r, err := crm.Coverage(context.Background(), db, m, crm.CoverageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Titulares != 1 {
+		t.Fatalf("sampled %d titulares, want 1", r.Titulares)
+	}
+	l := coverageTable(t, r, "ligacoes")
+	want := []crm.ColumnCount{{Column: "documento", Kinds: []string{"cpf"}, Rows: 1}, {Column: "numero", Kinds: []string{"phone"}, Rows: 1}}
+	if l.UnreachedRows != 2 || !reflect.DeepEqual(l.UnreachedColumns, want) {
+		t.Errorf("ligacoes: %+v, want columns %+v", l, want)
+	}
+}
