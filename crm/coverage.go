@@ -319,9 +319,9 @@ func conflicts(a, b Identifiers) bool {
 }
 
 // candidates reads the identifiers of up to about 2n rows of root e: n
-// rows spread evenly over the key range when the key is one integer column
-// (each an indexed probe, cheap on a big table), then the first rows in key
-// order. Rows without a valid identifier are skipped.
+// rows spread over the key range in halving order when the key is one
+// integer column (each an indexed probe, cheap on a big table), then the
+// first rows in key order. Rows without a valid identifier are skipped.
 func (c *coverage) candidates(e *datamap.Entity, n int) ([]Identifiers, error) {
 	var cols, notNull []string
 	for _, mr := range e.Match {
@@ -362,13 +362,17 @@ func (c *coverage) candidates(e *datamap.Entity, n int) ([]Identifiers, error) {
 			return nil, fmt.Errorf("key range: %w", err)
 		}
 		if lo.Valid && hi.Valid {
-			step := max((hi.Int64-lo.Int64)/int64(n), 1)
 			probe := sel + sqlq.QuoteIdent(e.Key[0]) + " >= ? AND (" + cond + ")" + order + " LIMIT 1"
+			probed := map[int64]bool{}
 			for i := range n {
-				at := lo.Int64 + int64(i)*step
-				if at > hi.Int64 {
-					break
+				// Halving order (0, 1/2, 1/4, 3/4, …): the few rows a root
+				// contributes when several share the sample are spread
+				// over its whole range too.
+				at := lo.Int64 + int64(halving(i)*float64(hi.Int64-lo.Int64))
+				if probed[at] {
+					continue
 				}
+				probed[at] = true
 				rows, err := c.q.QueryContext(c.ctx, probe, append([]any{at}, args...)...)
 				if err != nil {
 					return nil, fmt.Errorf("probe: %w", err)
@@ -406,6 +410,20 @@ func storedText(kind string, v any) any {
 		s = strings.Repeat("0", 11-len(s)) + s
 	}
 	return s
+}
+
+// halving is the i-th fraction of [0, 1) in halving order (the van der
+// Corput sequence): 0, 1/2, 1/4, 3/4, 1/8, 3/8, …; every prefix is spread
+// over the whole interval.
+func halving(i int) float64 {
+	f, scale := 0.0, 0.5
+	for ; i > 0; i >>= 1 {
+		if i&1 == 1 {
+			f += scale
+		}
+		scale /= 2
+	}
+	return f
 }
 
 // integerKey reports whether e's key is one integer column.

@@ -282,8 +282,9 @@ func TestCoverageFullMap(t *testing.T) {
 }
 
 // TestCoverageSamplesSpreadAndBounded: on a bigger root the sample has the
-// size asked for, is the same run after run, and the free-text search
-// stops at ScanRows (the table is marked partial).
+// size asked for, is spread over the key range, is the same run after run,
+// and the free-text search stops at ScanRows (the table is marked partial)
+// while whole values are found in every row.
 func TestCoverageSamplesSpreadAndBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -303,6 +304,9 @@ func TestCoverageSamplesSpreadAndBounded(t *testing.T) {
 	for i := 1; i <= 30; i++ {
 		mustExec(t, db, `INSERT INTO atendimentos VALUES (?, NULL, 'respondido para p1@example.org')`, i)
 	}
+	// A call past the free-text bound quotes, whole, the CPF of person 201
+	// (key 2010, the middle of the range, the spread's second probe).
+	mustExec(t, db, `INSERT INTO atendimentos VALUES (31, ?, NULL)`, brdoc.FormatCPF(brdoc.CPFFromSeed(201)))
 	m := parseMap(t, partialMap)
 	opts := crm.CoverageOptions{Titulares: 5, ScanRows: 10}
 	r1, err := crm.Coverage(ctx, db, m, opts)
@@ -320,8 +324,9 @@ func TestCoverageSamplesSpreadAndBounded(t *testing.T) {
 		t.Errorf("sampled %d titulares reaching %d people, want 5", r1.Titulares, coverageTable(t, r1, "pessoas").ReachedRows)
 	}
 	a := coverageTable(t, r1, "atendimentos")
-	if !a.Partial || a.UnreachedRows != 10 {
-		t.Errorf("atendimentos: %+v, want 10 rows (ScanRows) and partial", a)
+	want := []crm.ColumnCount{{Column: "obs", Kinds: []string{"email"}, Rows: 10}, {Column: "cliente_cpf", Kinds: []string{"cpf"}, Rows: 1}}
+	if !a.Partial || a.UnreachedRows != 11 || !reflect.DeepEqual(a.UnreachedColumns, want) {
+		t.Errorf("atendimentos: %+v, want 10 notes (ScanRows), 1 CPF and partial", a)
 	}
 }
 
