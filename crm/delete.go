@@ -114,8 +114,10 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 	}
 	anon := &heldAnonymizer{p: p, key: key, now: now}
 	res := &DeleteResult{Complete: true}
-	order := m.Order()
-	slices.Reverse(order)
+	order, err := eraseOrder(ctx, tx, m, rows.rows)
+	if err != nil {
+		return nil, err
+	}
 	holds := holdTally{}
 	fk := newFKGuard(m, now)
 	var blocked []blockedRows
@@ -227,7 +229,12 @@ func (x *Executor) Delete(ctx context.Context, tx Querier, p *AnonymizePlan, key
 			return nil, err
 		}
 	}
-	slices.Reverse(res.Entities)
+	// The result lists entities in map order, whatever order erased them.
+	pos := map[string]int{}
+	for i, e := range m.Order() {
+		pos[e.Name] = i
+	}
+	slices.SortStableFunc(res.Entities, func(a, b DeleteCount) int { return pos[a.Entity] - pos[b.Entity] })
 	// Rows kept because held rows reference them (the buyer's own record)
 	// go when the last of the titular's held rows does: that is their
 	// release date, for the result and for the sweep.
