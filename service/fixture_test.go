@@ -92,6 +92,10 @@ type fixtureOptions struct {
 	noPurposes bool
 	smallAgent bool                // the tenant is a small agent: deadlines double
 	editMap    func(string) string // edits the demo data map's YAML
+	// crm, when set, fills the tenant's database instead of the demo seed,
+	// and crmMap is the tenant's data map (a test schema of crmtest).
+	crm    func(context.Context, *sql.DB) error
+	crmMap string
 }
 
 type fixtureOption func(*fixtureOptions)
@@ -115,6 +119,12 @@ func withDelivery(yaml string) fixtureOption { return func(o *fixtureOptions) { 
 // withDatamap gives the demo tenant the example data map as edit rewrites it.
 func withDatamap(edit func(string) string) fixtureOption {
 	return func(o *fixtureOptions) { o.editMap = edit }
+}
+
+// withCRM gives the demo tenant another CRM than the seeded demo: create
+// fills its database and mapPath is its data map.
+func withCRM(create func(context.Context, *sql.DB) error, mapPath string) fixtureOption {
+	return func(o *fixtureOptions) { o.crm, o.crmMap = create, mapPath }
 }
 
 func withoutPurposes() fixtureOption { return func(o *fixtureOptions) { o.noPurposes = true } }
@@ -144,16 +154,23 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	db, dsn := storetest.NewDatabase(t)
 	// 20 titulares: the fixed scenarios and a few others, seeded in well
 	// under a second.
-	sum, err := seed.Seed(ctx, db, seed.Options{Subjects: 20, Seed: 42})
+	sum, mapPath := &seed.Summary{}, o.crmMap
+	var err error
+	if o.crm != nil {
+		err = o.crm(ctx, db)
+	} else {
+		sum, err = seed.Seed(ctx, db, seed.Options{Subjects: 20, Seed: 42})
+	}
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	if _, err := store.Migrate(ctx, db); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	mapPath, err := filepath.Abs("../examples/realestate/datamap.yaml")
-	if err != nil {
-		t.Fatal(err)
+	if mapPath == "" {
+		if mapPath, err = filepath.Abs("../examples/realestate/datamap.yaml"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := t.TempDir()
 	if o.editMap != nil {
