@@ -26,6 +26,10 @@ type CoverageOptions struct {
 	// Survey is the schema survey to judge unread columns by; nil surveys
 	// the database.
 	Survey *datamap.Survey
+	// Subjects, when set, are the titulares to report on instead of a
+	// sample (tests judging the report against known people, callers that
+	// already hold identifiers). Titulares is then ignored.
+	Subjects []Identifiers
 }
 
 // Coverage defaults and bounds.
@@ -156,8 +160,13 @@ func Coverage(ctx context.Context, db *sql.DB, m *datamap.Map, opts CoverageOpti
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
 	c := &coverage{ctx: ctx, q: tx, m: m, s: s, scanRows: scanRows, reached: map[string]map[string][]int{}}
-	subjects, err := c.sample(n)
-	if err != nil {
+	subjects := opts.Subjects
+	if slices.ContainsFunc(subjects, Identifiers.Empty) {
+		return nil, errors.New("coverage: a titular without identifiers; give each a CPF, an e-mail or a phone")
+	}
+	if len(subjects) > 0 {
+		n = len(subjects)
+	} else if subjects, err = c.sample(n); err != nil {
 		return nil, err
 	}
 	if len(subjects) == 0 {
@@ -254,13 +263,17 @@ func (c *coverage) rowID(table string) []string {
 	return nil
 }
 
-// sample returns up to n titulares, each the identifiers of root rows: the
-// roots take turns in map order, and a row sharing an identifier with a
-// titular already sampled adds its other identifiers to that titular (the
-// same person: a lead with a pessoa's e-mail), unless one of them differs
-// (two people sharing an e-mail), when it is skipped.
+// sample returns up to n titulares, each the identifiers of root rows and
+// those the CRM links to them unambiguously (Linked): the roots take turns
+// in map order, and a row sharing an identifier with a titular already
+// sampled adds its other identifiers to that titular (the same person: a
+// lead with a pessoa's e-mail), unless one of them differs (two people
+// sharing an e-mail), when it is skipped.
 func (c *coverage) sample(n int) ([]Identifiers, error) {
-	var perRoot [][]Identifiers
+	// People's own tables first: roots that are no one's child (a
+	// customer), then, for what they leave, roots under a parent (the
+	// address a request by phone finds).
+	var tops, under [][]Identifiers
 	for _, e := range c.m.Order() {
 		if !e.IsRoot() {
 			continue
@@ -269,43 +282,92 @@ func (c *coverage) sample(n int) ([]Identifiers, error) {
 		if err != nil {
 			return nil, fmt.Errorf("coverage: sample entity %s: %w", e.Name, err)
 		}
-		perRoot = append(perRoot, cands)
+		if e.Parent == nil {
+			tops = append(tops, cands)
+		} else {
+			under = append(under, cands)
+		}
 	}
-	var out []Identifiers
-	owner := map[string]int{} // kind:value -> titular
-	for i := 0; len(out) < n; i++ {
+	sp := &sampler{c: c, n: n, owner: map[string]int{}}
+	for _, perRoot := range [][][]Identifiers{tops, under} {
+		if err := sp.takeTurns(perRoot); err != nil {
+			return nil, err
+		}
+	}
+	return sp.out, nil
+}
+
+// sampler gathers distinct titulares.
+type sampler struct {
+	c     *coverage
+	n     int
+	out   []Identifiers
+	owner map[string]int // "kind:value" -> index in out
+}
+
+// find returns the titular holding one of ids, or -1.
+func (sp *sampler) find(ids Identifiers) int {
+	for _, k := range identifierKinds {
+		if o, ok := sp.owner[k+":"+ids.Get(k)]; ok && ids.Get(k) != "" {
+			return o
+		}
+	}
+	return -1
+}
+
+// takeTurns adds titulares from the roots' candidates, the roots taking
+// turns, until the sample holds n.
+func (sp *sampler) takeTurns(perRoot [][]Identifiers) error {
+	for i := 0; len(sp.out) < sp.n; i++ {
 		more := false
 		for _, cands := range perRoot {
-			if i >= len(cands) || len(out) >= n {
+			if i >= len(cands) || len(sp.out) >= sp.n {
 				continue
 			}
 			more = true
-			ids := cands[i]
-			j := -1
-			for _, k := range identifierKinds {
-				if o, ok := owner[k+":"+ids.Get(k)]; ok && ids.Get(k) != "" {
-					j = o
-					break
-				}
-			}
-			if j < 0 {
-				j = len(out)
-				out = append(out, Identifiers{})
-			} else if conflicts(out[j], ids) {
-				continue // one identifier shared, another differs: maybe two people
-			}
-			for _, k := range identifierKinds {
-				if v := ids.Get(k); v != "" {
-					out[j] = out[j].With(k, v)
-					owner[k+":"+v] = j
-				}
+			if err := sp.add(cands[i]); err != nil {
+				return err
 			}
 		}
 		if !more {
-			break
+			return nil
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// add adds ids to the titular holding one of them, or as a new titular
+// with every identifier the CRM links to them (a customer's phone on the
+// address she references), so another root's row of the same person joins
+// her; ids that share one identifier with a titular and differ in another
+// (two people sharing an e-mail) are skipped.
+func (sp *sampler) add(ids Identifiers) error {
+	j := sp.find(ids)
+	if j < 0 {
+		linked, err := Linked(sp.c.ctx, sp.c.q, sp.c.m, ids)
+		if err != nil {
+			return fmt.Errorf("coverage: link a sampled titular's identifiers: %w", err)
+		}
+		for _, k := range identifierKinds {
+			if ids.Get(k) == "" && linked.Get(k) != "" {
+				ids = ids.With(k, linked.Get(k))
+			}
+		}
+		j = sp.find(ids)
+	}
+	if j < 0 {
+		j = len(sp.out)
+		sp.out = append(sp.out, Identifiers{})
+	} else if conflicts(sp.out[j], ids) {
+		return nil
+	}
+	for _, k := range identifierKinds {
+		if v := ids.Get(k); v != "" {
+			sp.out[j] = sp.out[j].With(k, v)
+			sp.owner[k+":"+v] = j
+		}
+	}
+	return nil
 }
 
 // conflicts reports whether a and b hold different values of one kind.
