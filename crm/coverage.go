@@ -20,7 +20,7 @@ type CoverageOptions struct {
 	// Titulares is how many titulares are sampled (default 20, at most 200).
 	Titulares int
 	// ScanRows bounds, per table, the rows whose free-text columns are
-	// searched for the sampled identifiers with LIKE (default 100,000).
+	// searched for the sampled identifiers (default 100,000).
 	// Whole-value matches are searched in every row.
 	ScanRows int
 	// Survey is the schema survey to judge unread columns by; nil surveys
@@ -569,8 +569,9 @@ type needle struct {
 type needles struct {
 	exact   map[string][]needle
 	digits  map[string][]needle // all-digit shapes, leading zeros trimmed
-	inText  []textNeedle
-	textArg []any
+	// inText indexes the shapes to look for inside text by their first
+	// three bytes (every shape has at least three).
+	inText  map[string][]textNeedle
 	exArgs  []any
 	numArgs []any
 }
@@ -581,7 +582,7 @@ type textNeedle struct {
 }
 
 func (c *coverage) needles() *needles {
-	nd := &needles{exact: map[string][]needle{}, digits: map[string][]needle{}}
+	nd := &needles{exact: map[string][]needle{}, digits: map[string][]needle{}, inText: map[string][]textNeedle{}}
 	for i, ids := range c.subjects {
 		for _, k := range identifierKinds {
 			v := ids.Get(k)
@@ -609,8 +610,10 @@ func (c *coverage) needles() *needles {
 				if slices.ContainsFunc(shapes, func(o string) bool { return o != sh && strings.Contains(sh, o) }) {
 					continue
 				}
-				nd.inText = append(nd.inText, textNeedle{strings.ToLower(sh), needle{i, k}})
-				nd.textArg = append(nd.textArg, "%"+likeEscape(sh)+"%")
+				l := strings.ToLower(sh)
+				if len(l) >= textKey {
+					nd.inText[l[:textKey]] = append(nd.inText[l[:textKey]], textNeedle{l, needle{i, k}})
+				}
 			}
 		}
 	}
@@ -632,11 +635,8 @@ func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-// likeEscape escapes LIKE's wildcards with '!' (the ESCAPE character the
-// search names, the same under every sql_mode).
-func likeEscape(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
-}
+// textKey is how many leading bytes index a shape searched inside text.
+const textKey = 3
 
 // tableHits are the rows of one table that hold a sampled identifier: per
 // row id, per column, the titulares and kinds whose identifier it holds.
@@ -665,7 +665,7 @@ func searchable(t *datamap.Table, order []string) (text, number, free []string) 
 
 // search finds the rows of t holding a sampled identifier: as the whole
 // value of a text or integer column (every row), or inside a free-text
-// column (LIKE, the first scanRows rows in key order).
+// column (the first scanRows rows in key order).
 func (c *coverage) search(t *datamap.Table) (*tableHits, error) {
 	h := &tableHits{rows: map[string]map[string][]needle{}}
 	order := c.s.Columns[t.Name]
@@ -705,43 +705,53 @@ func (c *coverage) search(t *datamap.Table) (*tableHits, error) {
 			return nil, fmt.Errorf("coverage: search table %s: %w", t.Name, err)
 		}
 	}
-	if len(free) == 0 || len(nd.textArg) == 0 {
+	if len(free) == 0 || len(nd.inText) == 0 {
 		return h, nil
 	}
-	// Inside free text, bounded by scanRows.
+	// Inside free text, bounded by scanRows. The database only passes on
+	// the values that could hold an identifier (an '@' or three digits in
+	// a row: every shape has one); they are searched here, each against
+	// every shape at once, where LIKE would take one pass per shape.
 	var more int
 	//nolint:gosec // G202: a quoted, surveyed name
 	if err := c.q.QueryRowContext(c.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+sqlq.QuoteIdent(t.Name)+" LIMIT ?) AS bounded", c.scanRows+1).Scan(&more); err != nil {
 		return nil, fmt.Errorf("coverage: count table %s: %w", t.Name, err)
 	}
 	h.partial = more > c.scanRows
-	perCol := len(nd.textArg)
-	for start := 0; start < len(free); {
-		var cols, conds []string
-		var args []any
-		for ; start < len(free) && (len(args) == 0 || len(args)+perCol <= maxCoveragePlaceholders); start++ {
-			cols = append(cols, free[start])
-			for range nd.textArg {
-				conds = append(conds, sqlq.QuoteIdent(free[start])+" LIKE ? ESCAPE '!'")
-			}
-			args = append(args, nd.textArg...)
+	var conds []string
+	for _, col := range free {
+		q := sqlq.QuoteIdent(col)
+		conds = append(conds, q+" LIKE '%@%' OR "+q+" REGEXP '[0-9]{3}'")
+	}
+	sel := sqlq.JoinQuoted(append(slices.Clone(id), free...))
+	src := sqlq.QuoteIdent(t.Name)
+	where := "(" + strings.Join(conds, " OR ") + ")"
+	var args []any
+	switch {
+	case h.partial && len(id) == 1:
+		// The first scanRows rows in key order, bounded by the key of the
+		// last: an index range, nothing materialized.
+		var last any
+		//nolint:gosec // G202: quoted, surveyed names
+		err := c.q.QueryRowContext(c.ctx, "SELECT "+sqlq.QuoteIdent(id[0])+" FROM "+src+" ORDER BY "+sqlq.QuoteIdent(id[0])+" LIMIT 1 OFFSET ?", c.scanRows-1).Scan(&last)
+		if err != nil {
+			return nil, fmt.Errorf("coverage: bound table %s: %w", t.Name, err)
 		}
-		sel := sqlq.JoinQuoted(append(slices.Clone(id), cols...))
-		src := sqlq.QuoteIdent(t.Name)
-		if h.partial {
-			// The first scanRows rows: a derived table, ordered by the
-			// row id when there is one.
-			inner := "SELECT " + sqlq.JoinQuoted(union(id, cols)) + " FROM " + src
-			if len(id) > 0 {
-				inner += " ORDER BY " + sqlq.JoinQuoted(id)
-			}
-			src = "(" + inner + " LIMIT " + strconv.Itoa(c.scanRows) + ") AS bounded"
+		where += " AND " + sqlq.QuoteIdent(id[0]) + " <= ?"
+		args = append(args, last)
+	case h.partial:
+		// The first scanRows rows: a derived table, in row-id order when
+		// there is one.
+		inner := "SELECT " + sqlq.JoinQuoted(union(id, free)) + " FROM " + src
+		if len(id) > 0 {
+			inner += " ORDER BY " + sqlq.JoinQuoted(id)
 		}
-		//nolint:gosec // G202: only quoted, surveyed names are concatenated; every value is a bound parameter
-		q := "SELECT " + sel + " FROM " + src + " WHERE " + strings.Join(conds, " OR ")
-		if err := c.collect(h, q, args, id, cols, nd, true); err != nil {
-			return nil, fmt.Errorf("coverage: search free text of table %s: %w", t.Name, err)
-		}
+		src = "(" + inner + " LIMIT " + strconv.Itoa(c.scanRows) + ") AS bounded"
+	}
+	//nolint:gosec // G202: only quoted, surveyed names are concatenated; every value is a bound parameter
+	q := "SELECT " + sel + " FROM " + src + " WHERE " + where
+	if err := c.collect(h, q, args, id, free, nd, true); err != nil {
+		return nil, fmt.Errorf("coverage: search free text of table %s: %w", t.Name, err)
 	}
 	return h, nil
 }
@@ -797,9 +807,11 @@ func (nd *needles) match(v any, inText bool) []needle {
 	l := strings.ToLower(strings.TrimRight(s, " "))
 	out := slices.Clone(nd.exact[l])
 	if inText {
-		for _, t := range nd.inText {
-			if strings.Contains(l, t.shape) && !slices.Contains(out, t.needle) {
-				out = append(out, t.needle)
+		for i := 0; i+textKey <= len(l); i++ {
+			for _, t := range nd.inText[l[i:i+textKey]] {
+				if strings.HasPrefix(l[i:], t.shape) && !slices.Contains(out, t.needle) {
+					out = append(out, t.needle)
+				}
 			}
 		}
 	}

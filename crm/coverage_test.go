@@ -401,6 +401,12 @@ func TestCoverageNumberColumns(t *testing.T) {
 	phone := brdoc.PhoneFromSeed(42, true)
 	mustExec(t, db, `INSERT INTO clientes VALUES (1, ?, ?)`, cpf, phone)
 	mustExec(t, db, `INSERT INTO ligacoes VALUES (1, ?, NULL), (2, NULL, ?), (3, 11, 22)`, phone[1:], cpf)
+	// A table without a key whose notes quote the phone: its first 3 rows
+	// (ScanRows) are searched.
+	mustExec(t, db, `CREATE TABLE avulsas (texto TEXT)`)
+	for i := range 5 {
+		mustExec(t, db, `INSERT INTO avulsas VALUES (?)`, fmt.Sprintf("recado %d: ligar para %s", i, brdoc.PhoneShapes(phone)[3]))
+	}
 	m := parseMap(t, `version: 1
 subject: {identifiers: [cpf, phone]}
 entities:
@@ -409,12 +415,15 @@ entities:
     key: [id]
     match: {cpf: cpf, phone: telefone}
 `)
-	r, err := crm.Coverage(context.Background(), db, m, crm.CoverageOptions{})
+	r, err := crm.Coverage(context.Background(), db, m, crm.CoverageOptions{ScanRows: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Titulares != 1 {
 		t.Fatalf("sampled %d titulares, want 1", r.Titulares)
+	}
+	if a := coverageTable(t, r, "avulsas"); !a.Partial || a.UnreachedRows != 3 {
+		t.Errorf("avulsas: %+v, want 3 rows of 5 (ScanRows) and partial", a)
 	}
 	l := coverageTable(t, r, "ligacoes")
 	want := []crm.ColumnCount{{Column: "documento", Kinds: []string{"cpf"}, Rows: 1}, {Column: "numero", Kinds: []string{"phone"}, Rows: 1}}
