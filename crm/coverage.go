@@ -567,8 +567,8 @@ type needle struct {
 // (lower case, for the case-insensitive match e-mails get) and the shortest
 // shapes to look for inside text (a shape containing another is left out).
 type needles struct {
-	exact   map[string][]needle
-	digits  map[string][]needle // all-digit shapes, leading zeros trimmed
+	exact  map[string][]needle
+	digits map[string][]needle // all-digit shapes, leading zeros trimmed
 	// inText indexes the shapes to look for inside text by their first
 	// three bytes (every shape has at least three).
 	inText  map[string][]textNeedle
