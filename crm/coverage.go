@@ -19,7 +19,7 @@ import (
 type CoverageOptions struct {
 	// Titulares is how many titulares are sampled (default 20, at most 200).
 	Titulares int
-	// ScanRows bounds, per table, the rows whose free-text columns are
+	// ScanRows bounds, per table, the rows whose text columns are
 	// searched for the sampled identifiers (default 100,000).
 	// Whole-value matches are searched in every row.
 	ScanRows int
@@ -99,7 +99,7 @@ type TableCoverage struct {
 	MaxPerTitular    int64   `json:"max_per_titular"`
 	TitularesReached int     `json:"titulares_reached"`
 	// IdentifierRows is how many rows hold a sampled titular's CPF, e-mail
-	// or phone (as a whole value or, within ScanRows, inside free text);
+	// or phone (as a whole value or, within ScanRows, inside text);
 	// UnreachedRows how many of those the map does not reach for the
 	// titular whose identifier they hold.
 	IdentifierRows int64 `json:"identifier_rows"`
@@ -645,34 +645,31 @@ type tableHits struct {
 	partial bool
 }
 
-// searchable sorts a table's columns into those compared whole (text and
-// integer) and those searched inside (free text).
-func searchable(t *datamap.Table, order []string) (text, number, free []string) {
+// searchable sorts a table's columns into text (compared whole and
+// searched inside) and integers (compared whole).
+func searchable(t *datamap.Table, order []string) (text, number []string) {
 	for _, name := range order {
-		col := t.Columns[name]
-		switch col.DataType {
+		switch t.Columns[name].DataType {
 		case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
 			text = append(text, name)
-			if col.DataType != "char" && (col.MaxLength >= 50 || strings.HasSuffix(col.DataType, "text")) {
-				free = append(free, name)
-			}
 		case "int", "integer", "bigint", "decimal":
 			number = append(number, name)
 		}
 	}
-	return text, number, free
+	return text, number
 }
 
 // search finds the rows of t holding a sampled identifier: as the whole
-// value of a text or integer column (every row), or inside a free-text
-// column (the first scanRows rows in key order).
+// value of a text or integer column (every row), or inside a text column
+// (the first scanRows rows in key order).
 func (c *coverage) search(t *datamap.Table) (*tableHits, error) {
 	h := &tableHits{rows: map[string]map[string][]needle{}}
 	order := c.s.Columns[t.Name]
 	if len(order) == 0 {
 		order = slices.Sorted(maps.Keys(t.Columns))
 	}
-	text, number, free := searchable(t, order)
+	text, number := searchable(t, order)
+	free := text
 	nd := c.nd
 	id := c.rowID(t.Name)
 	// Whole values, in chunks of columns that keep each statement's

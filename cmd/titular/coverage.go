@@ -26,7 +26,7 @@ type coverageDoc struct {
 	Tenant  string `json:"tenant"`
 	Datamap string `json:"datamap"`
 	*crm.CoverageReport
-	// ScanRows is the bound on the free-text search per table.
+	// ScanRows bounds, per table, the rows searched inside their text.
 	ScanRows int    `json:"scan_rows"`
 	Summary  string `json:"summary"`
 }
@@ -38,7 +38,7 @@ func runDatamapCoverage(ctx context.Context, args []string, out io.Writer) error
 	cmd := newConfigCommand("datamap coverage")
 	tenantID := cmd.fs.String("tenant", "", "tenant id (required)")
 	samples := cmd.fs.Int("samples", 20, "titulares to sample (at most 200)")
-	scanRows := cmd.fs.Int("scan-rows", 100_000, "rows per table whose free text is searched for the sampled identifiers")
+	scanRows := cmd.fs.Int("scan-rows", 100_000, "rows per table whose text is searched inside for the sampled identifiers (whole values are compared in every row)")
 	format := cmd.fs.String("format", "text", "output: text (an aligned table) or json")
 	cfg, log, err := cmd.load(args)
 	if err != nil {
@@ -124,7 +124,7 @@ func writeCoverageText(out io.Writer, d coverageDoc) error {
 	fmt.Fprintln(&b, "\nREACHED: distinct rows the map reaches for the sample; MEDIAN, MAX: per titular; TITULARES: sampled titulares with a row here;")
 	fmt.Fprintln(&b, "HOLD IDS: rows holding a sampled titular's CPF, e-mail or phone; UNREACHED: of those, rows the map does not reach for that titular.")
 	if partial {
-		fmt.Fprintf(&b, "* free text searched in the first %d rows of the table only (--scan-rows)\n", d.ScanRows)
+		fmt.Fprintf(&b, "* text searched inside in the first %d rows of the table only (--scan-rows); whole values in every row\n", d.ScanRows)
 	}
 	if len(notes) > 0 {
 		fmt.Fprintf(&b, "\nUnreached rows by column:\n%s\n", strings.Join(notes, "\n"))
