@@ -26,6 +26,7 @@ Usage:
   titular sweep          --config FILE [--tenant ID] [--dry-run [--as-of YYYY-MM-DD]]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE [--samples N]
+  titular datamap coverage --config FILE --tenant ID [--samples N] [--scan-rows N] [--format text|json]
   titular tenants list   --config FILE [--concurrency N] [--json]
   titular tenants check  --config FILE [--concurrency N] [--tenant ID]
   titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]
@@ -72,9 +73,12 @@ func run(ctx context.Context, args []string) error {
 		if len(rest) > 0 && rest[0] == "discover" {
 			return runDatamapDiscover(ctx, rest[1:])
 		}
+		if len(rest) > 0 && rest[0] == "coverage" {
+			return runDatamapCoverage(ctx, rest[1:], os.Stdout)
+		}
 		if len(rest) == 0 || rest[0] != "check" {
 			fmt.Fprint(os.Stderr, usage)
-			return errors.New("datamap: the subcommand is 'check' or 'discover'")
+			return errors.New("datamap: the subcommand is 'check', 'discover' or 'coverage'")
 		}
 		return runDatamapCheck(ctx, rest[1:])
 	case "version":
