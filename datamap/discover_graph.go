@@ -19,6 +19,9 @@ type node struct {
 	det    map[string]detection
 	key    []string
 	ids    map[string][]string // identifier kind -> matchable columns
+	// sharedIDs notes identifier-looking columns not matched on because one
+	// value fills many sampled rows (a company's sender address).
+	sharedIDs []string
 	prefix string              // person prefix of an organisation's row
 	out    []*rel              // relations from this node's rows
 	in     []*rel              // relations into this table's key
@@ -89,6 +92,10 @@ func newGraph(s *Survey) *graph {
 			switch d.kind {
 			case kindCPF, kindEmail, kindPhone:
 				if d.confidence != "low" && col.class() == classText && (col.MaxLength == 0 || col.MaxLength >= minMatchLength(d.kind)) {
+					if why := sharedValue(s.Samples[name][c]); why != "" {
+						n.sharedIDs = append(n.sharedIDs, c+" "+why+": a shared address (the company's), not a titular's, so not matched on")
+						continue
+					}
 					n.ids[d.kind] = append(n.ids[d.kind], c)
 					idCols = append(idCols, c)
 				}
@@ -342,10 +349,20 @@ func (g *graph) candidates(n *node) []edge {
 			out = append(out, e)
 		}
 	}
+	// A typed row (notes of type Leads) that also names a person in a side
+	// column (contact_id) belongs to the row its type names: the side
+	// column names who else it concerns. A link row whose other reference
+	// is no person's record (an e-mail address) hangs off that instead.
+	person := func(e edge) bool { return !e.up && g.hasNames(g.nodes[e.parent]) }
+	typed := func(e edge) bool {
+		return n.base != n && len(e.rel.r.Where) > 0 && person(e) &&
+			slices.ContainsFunc(out, func(o edge) bool { return len(o.rel.r.Where) == 0 && person(o) })
+	}
 	slices.SortStableFunc(out, func(a, b edge) int {
 		pa, pb := g.nodes[a.parent], g.nodes[b.parent]
 		return cmp.Or(
 			boolFirst(!a.up, !b.up),
+			boolFirst(typed(a), typed(b)),
 			// A polymorphic link row hangs off the row it links from (the
 			// e-mail address) so the typed row (the contact) can hang off it.
 			boolFirst(len(a.rel.r.Where) == 0 || a.up, len(b.rel.r.Where) == 0 || b.up),
@@ -544,6 +561,7 @@ func (g *graph) linkColumns(n *node) map[string]string {
 func (g *graph) entity(n *node, d *Draft) *Entity {
 	e := &Entity{Name: n.name, Table: n.t.Name, Key: n.key, Where: n.where}
 	var notes []string
+	notes = append(notes, n.sharedIDs...)
 	for _, id := range identifierNames() {
 		if cols := n.ids[id]; len(cols) > 0 {
 			c := bestMatch(id, cols)
@@ -684,4 +702,26 @@ func (g *graph) unplaced(n *node) []Finding {
 		}
 	}
 	return out
+}
+
+// sharedValue says why a column's sampled values are no person's
+// identifier: one value fills a quarter or more of at least 8 sampled rows
+// (a company's sender address on every e-mail it sent, an office phone).
+// A person's own e-mail repeats only across that person's rows, which are
+// few among the sample.
+func sharedValue(values []string) string {
+	if len(values) < 8 {
+		return ""
+	}
+	counts := map[string]int{}
+	top := 0
+	for _, v := range values {
+		k := strings.ToLower(strings.TrimSpace(v))
+		counts[k]++
+		top = max(top, counts[k])
+	}
+	if top*4 < len(values) {
+		return ""
+	}
+	return fmt.Sprintf("holds one value in %d of %d sampled rows", top, len(values))
 }
