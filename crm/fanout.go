@@ -86,8 +86,12 @@ func CheckFanOut(ctx context.Context, db *sql.DB, m *datamap.Map, opts FanOutOpt
 	if err != nil {
 		return nil, err
 	}
+	refs, err := ownerRefs(ctx, tx, m, personRefs(m, schema))
+	if err != nil {
+		return nil, err
+	}
 	c := &fanOutCheck{
-		m: m, refs: personRefs(m, schema), personOf: map[string]int{},
+		m: m, refs: refs, personOf: map[string]int{},
 		exposed: map[string]map[string][]int{}, shared: map[string]map[string][]int{},
 		mentions: map[string]map[string][]int{}, hits: map[string]map[string]bool{},
 	}

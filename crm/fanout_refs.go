@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/internal/sqlq"
@@ -48,6 +50,76 @@ func personRefs(m *datamap.Map, s *datamap.Schema) map[string][]personRef {
 		}
 	}
 	return out
+}
+
+// refSample bounds the rows ownerRefs reads per reference.
+const refSample = 5000
+
+// ownerRefs keeps the references that may make an entity's rows someone
+// else's, and drops those to people the rows merely name as context: a
+// rental of the customer's names the clerk who served her, and each clerk
+// is named by the rentals of hundreds of customers while each customer's
+// rentals name a handful of clerks. A reference is context when the rows
+// naming one referenced person belong to more than three times as many of
+// the entity's parents (its titulares' records) as the most people one
+// parent's rows name. Measured over the first refSample rows.
+func ownerRefs(ctx context.Context, q Querier, m *datamap.Map, refs map[string][]personRef) (map[string][]personRef, error) {
+	out := map[string][]personRef{}
+	for name, rs := range refs {
+		e := m.Entity(name)
+		if e == nil || e.Parent == nil {
+			out[name] = rs
+			continue
+		}
+		parent := make([]string, len(e.Parent.On))
+		for i, on := range e.Parent.On {
+			parent[i] = on.Child
+		}
+		pos := 0
+		for _, r := range rs {
+			if slices.ContainsFunc(r.fk.Columns, func(c string) bool { return slices.Contains(parent, c) }) {
+				// The reference to the parent's own person: kept as it was.
+				r.pos = pos
+				pos += len(r.fk.Columns)
+				out[name] = append(out[name], r)
+				continue
+			}
+			perRef, err := maxDistinct(ctx, q, e, r.fk.Columns, parent)
+			if err != nil {
+				return nil, err
+			}
+			perParent, err := maxDistinct(ctx, q, e, parent, r.fk.Columns)
+			if err != nil {
+				return nil, err
+			}
+			if perRef > 3*perParent {
+				continue // context: the clerk, not whose row it is
+			}
+			r.pos = pos
+			pos += len(r.fk.Columns)
+			out[name] = append(out[name], r)
+		}
+	}
+	return out, nil
+}
+
+// maxDistinct is, over the first refSample rows of e's table, the most
+// distinct values of cols found beside one value of by.
+func maxDistinct(ctx context.Context, q Querier, e *datamap.Entity, by, cols []string) (int, error) {
+	notNull := make([]string, 0, len(by)+len(cols))
+	for _, c := range append(slices.Clone(by), cols...) {
+		notNull = append(notNull, sqlq.QuoteIdent(c)+" IS NOT NULL")
+	}
+	where, args := restrict(e, strings.Join(notNull, " AND "), nil)
+	//nolint:gosec // G202: only quoted names from a checked map and the schema are concatenated
+	query := "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(DISTINCT " + sqlq.JoinQuoted(cols) + ") n FROM (SELECT " +
+		sqlq.JoinQuoted(append(slices.Clone(by), cols...)) + " FROM " + sqlq.QuoteIdent(e.Table) + " WHERE " + where +
+		" LIMIT " + strconv.Itoa(refSample) + ") s GROUP BY " + sqlq.JoinQuoted(by) + ") g"
+	var n int
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("fan-out check: measure references of %s: %w", e.Table, err)
+	}
+	return n, nil
 }
 
 // refColumns has the walk read an entity's match columns (a root) or the
