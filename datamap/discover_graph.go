@@ -11,21 +11,21 @@ import (
 // node is one entity candidate: a table, or the rows of a polymorphic
 // link table of one type (where).
 type node struct {
-	name   string
-	t      *Table
-	where  []Condition
-	base   *node // the table's node; itself for a table
-	cols   []string
-	det    map[string]detection
-	key    []string
-	ids    map[string][]string // identifier kind -> matchable columns
+	name  string
+	t     *Table
+	where []Condition
+	base  *node // the table's node; itself for a table
+	cols  []string
+	det   map[string]detection
+	key   []string
+	ids   map[string][]string // identifier kind -> matchable columns
 	// sharedIDs notes identifier-looking columns not matched on because one
 	// value fills many sampled rows (a company's sender address).
 	sharedIDs []string
-	prefix string              // person prefix of an organisation's row
-	out    []*rel              // relations from this node's rows
-	in     []*rel              // relations into this table's key
-	virt   []*node             // polymorphic split nodes of this table
+	prefix    string  // person prefix of an organisation's row
+	out       []*rel  // relations from this node's rows
+	in        []*rel  // relations into this table's key
+	virt      []*node // polymorphic split nodes of this table
 
 	root     bool
 	entity   bool
