@@ -190,9 +190,10 @@ func anonymizerFor(category, kind string, col Column, toks []string, unique bool
 }
 
 // fitAnonymizer returns want when the column accepts it, else nullify,
-// random (a UNIQUE text column), redact (text) or keep.
+// random (a UNIQUE text column), redact (text), date_shift (a date in a
+// unique key: a rental's date beside its customer) or keep.
 func fitAnonymizer(want string, col Column, unique bool) string {
-	for _, a := range []string{want, "nullify", "random", "redact", "keep"} {
+	for _, a := range []string{want, "nullify", "random", "redact", "date_shift", "keep"} {
 		if a != "" && anonymizerFits(a, col, unique) {
 			return a
 		}
@@ -224,6 +225,8 @@ func anonymizerFits(a string, col Column, unique bool) bool {
 		return unique && text(1) && (col.MaxLength == 0 || col.MaxLength >= 6)
 	case "redact":
 		return text(1) && !unique
+	case "date_shift":
+		return col.class() == classDate
 	case "keep":
 		return true
 	}

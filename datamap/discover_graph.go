@@ -628,7 +628,7 @@ func (g *graph) entity(n *node, d *Draft) *Entity {
 		}
 		cctx := cc
 		cctx.outside = n.prefix != "" && n.parent == nil && !strings.HasPrefix(c, n.prefix)
-		cctx.unique = UniqueColumn(n.t, c)
+		cctx.unique = UniqueConstrained(n.t, c)
 		det, ok := n.det[c]
 		f, note := suggest(col, g.s.Samples[n.t.Name][c], det, ok, cctx)
 		e.Fields = append(e.Fields, f)

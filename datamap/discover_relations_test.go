@@ -187,4 +187,11 @@ func TestAnonymizerFits(t *testing.T) {
 	if got := anonymizerFor("endereco", "", state, tokens("state"), false); got != "redact" {
 		t.Errorf("a NOT NULL state column got %s, want redact", got)
 	}
+	// Sakila's rental: UNIQUE (rental_date, inventory_id, customer_id), the
+	// date NOT NULL. generalize.year would collide; the date moves instead.
+	rental := &Table{Name: "rental", PrimaryKey: []string{"rental_id"}, Unique: [][]string{{"rental_date", "inventory_id", "customer_id"}},
+		Columns: map[string]Column{"rental_date": {Name: "rental_date", DataType: "datetime"}}}
+	if got := anonymizerFor("comportamental", "", rental.Columns["rental_date"], tokens("rental_date"), UniqueConstrained(rental, "rental_date")); got != "date_shift" {
+		t.Errorf("a NOT NULL date in a composite unique key got %s, want date_shift", got)
+	}
 }
