@@ -21,7 +21,6 @@ import (
 // warning about the map itself.
 func TestDiscoverDraftPassesCheck(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "titular")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -30,6 +29,7 @@ func TestDiscoverDraftPassesCheck(t *testing.T) {
 	for _, f := range crmtest.Fixtures() {
 		t.Run(f.Name, func(t *testing.T) {
 			db, dsn := storetest.NewDatabase(t)
+			ctx := context.Background()
 			if err := f.Create(ctx, db); err != nil {
 				t.Fatal(err)
 			}
