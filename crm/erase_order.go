@@ -78,31 +78,23 @@ func orderByReferences(base []*datamap.Entity, refs map[string]map[string]bool) 
 	return out
 }
 
-// tableReferences reads the current database's foreign keys as table ->
-// referenced tables (self-references left out).
+// tableReferences reads the current database's foreign keys (foreignKeys,
+// as the survey and LoadSchema read them) as table -> referenced tables,
+// self-references left out.
 func tableReferences(ctx context.Context, q Querier) (map[string]map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT TABLE_NAME, REFERENCED_TABLE_NAME FROM INFORMATION_SCHEMA.KEY_COLUMN_USAGE
- WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL`)
+	fks, err := foreignKeys(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read foreign keys for the erase order: %w", err)
+		return nil, fmt.Errorf("erase order: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]map[string]bool{}
-	for rows.Next() {
-		var table, ref string
-		if err := rows.Scan(&table, &ref); err != nil {
-			return nil, fmt.Errorf("read foreign keys for the erase order: %w", err)
-		}
-		if table == ref {
+	for _, fk := range fks {
+		if fk.Table == fk.RefTable {
 			continue
 		}
-		if out[table] == nil {
-			out[table] = map[string]bool{}
+		if out[fk.Table] == nil {
+			out[fk.Table] = map[string]bool{}
 		}
-		out[table][ref] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read foreign keys for the erase order: %w", err)
+		out[fk.Table][fk.RefTable] = true
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package crm_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/titular/titular/anonymize"
@@ -48,5 +47,3 @@ func TestDiscoveredDraftsProof(t *testing.T) {
 		})
 	}
 }
-
-var _ = strings.Contains

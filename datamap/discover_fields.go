@@ -204,7 +204,9 @@ func fitAnonymizer(want string, col Column, unique bool) string {
 // anonymizerFits mirrors the built-in anonymizers' checks (type, length,
 // NULL, UNIQUE), so a draft passes datamap check.
 func anonymizerFits(a string, col Column, unique bool) bool {
-	text := func(least int64) bool { return col.class() == classText && (col.MaxLength == 0 || col.MaxLength >= least) }
+	text := func(least int64) bool {
+		return col.class() == classText && (col.MaxLength == 0 || col.MaxLength >= least)
+	}
 	switch a {
 	case "fake.name":
 		return text(3)

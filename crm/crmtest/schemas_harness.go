@@ -241,27 +241,37 @@ func BlockedRows(blocks []crm.Block) (map[string]bool, error) {
 	return out, nil
 }
 
-// ProveDeleteBy is ProveDelete with the DELETE run by run (the service's
-// worker, say), which returns the rows it kept under holds (BlockedRows).
-func ProveDeleteBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person, run func() (blocked map[string]bool, err error)) {
+// around reads p's truth and snapshots the CRM before and after run (a
+// DELETE or ANONYMIZE, what), which returns the rows it kept; ok is false
+// when run failed, which it reports.
+func around(tb testing.TB, db *sql.DB, f *Fixture, p Person, what string, run func() (map[string]bool, error)) (
+	truth map[string]map[string]bool, before, after map[string]*TableSnapshot, kept map[string]bool, ok bool) {
 	tb.Helper()
 	ctx := context.Background()
 	truth, err := f.PersonKeys(ctx, db, p)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	before, err := TakeSnapshot(ctx, db)
-	if err != nil {
+	if before, err = TakeSnapshot(ctx, db); err != nil {
 		tb.Fatal(err)
 	}
-	blocked, err := run()
-	if err != nil {
-		tb.Errorf("%s: DELETE failed: %v", p.Label, err)
+	if kept, err = run(); err != nil {
+		tb.Errorf("%s: %s failed: %v", p.Label, what, err)
+		return nil, nil, nil, nil, false
+	}
+	if after, err = TakeSnapshot(ctx, db); err != nil {
+		tb.Fatal(err)
+	}
+	return truth, before, after, kept, true
+}
+
+// ProveDeleteBy is ProveDelete with the DELETE run by run (the service's
+// worker, say), which returns the rows it kept under holds (BlockedRows).
+func ProveDeleteBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person, run func() (blocked map[string]bool, err error)) {
+	tb.Helper()
+	truth, before, after, blocked, ok := around(tb, db, f, p, "DELETE", run)
+	if !ok {
 		return
-	}
-	after, err := TakeSnapshot(ctx, db)
-	if err != nil {
-		tb.Fatal(err)
 	}
 	personal := personalColumns(m)
 	gone := 0
@@ -347,23 +357,9 @@ func ProveAnonymize(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Per
 // service's worker, say), which returns the rows holds kept (BlockedRows).
 func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p Person, run func() (held map[string]bool, err error)) {
 	tb.Helper()
-	ctx := context.Background()
-	truth, err := f.PersonKeys(ctx, db, p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	before, err := TakeSnapshot(ctx, db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	held, err := run()
-	if err != nil {
-		tb.Errorf("%s: ANONYMIZE failed: %v", p.Label, err)
+	truth, before, after, held, ok := around(tb, db, f, p, "ANONYMIZE", run)
+	if !ok {
 		return
-	}
-	after, err := TakeSnapshot(ctx, db)
-	if err != nil {
-		tb.Fatal(err)
 	}
 	personal := personalColumns(m)
 	rows := 0
@@ -409,7 +405,7 @@ func ProveAnonymizeBy(tb testing.TB, db *sql.DB, m *datamap.Map, f *Fixture, p P
 		tb.Errorf("%s: after ANONYMIZE, the titular's identifiers remain in %s", p.Label, strings.Join(left, ", "))
 	}
 	if len(held) == 0 {
-		reach, err := MapReach(ctx, db, m, p.IDs)
+		reach, err := MapReach(context.Background(), db, m, p.IDs)
 		if err != nil {
 			tb.Fatal(err)
 		}
