@@ -29,6 +29,96 @@ type Meta struct {
 	DueAt       time.Time // zero when the request has no deadline
 	GeneratedAt time.Time
 	SubjectRef  string // opaque reference to the titular, not personal data
+
+	// Notice is what LGPD Art. 9 says the titular must be told with the
+	// data: who the controller and the encarregado are, each purpose and
+	// basis in words, retention, recipients and rights. Nil when unknown
+	// (writers then omit the section).
+	Notice *Notice
+	// Minor is set when the titular is a child or adolescent (Art. 14):
+	// the age band and the representative who acts for them.
+	Minor *Minor
+	// Reviews are the titular's requests for review of automated
+	// decisions (Art. 20) with the DPO's answer, oldest first.
+	Reviews []DecisionReview
+}
+
+// Party is a person or organisation named to the titular with a way to
+// reach them.
+type Party struct {
+	Name    string
+	Contact string // e-mail, address or page where the titular reaches them
+}
+
+// Notice is the Art. 9 information of the titular's copy, in pt-BR.
+type Notice struct {
+	Controller Party // the controlador
+	DPO        Party // the encarregado (Art. 41)
+	Purposes   []PurposeNotice
+	Retention  []RetentionNotice
+	Recipients []RecipientNotice
+	Rights     []RightNotice
+}
+
+// PurposeNotice names one purpose as a person reads it.
+type PurposeNotice struct {
+	Code              string // data-map or consent purpose code
+	Name              string // pt-BR, e.g. "Cadastro de clientes"
+	Description       string
+	LegalBasis        string // code
+	LegalBasisLabel   string // in words
+	LegalBasisArticle string // e.g. "art. 7º, V"
+}
+
+// RetentionNotice says how long one kind of data is kept, or the criterion.
+type RetentionNotice struct {
+	What string // entity label
+	Rule string // pt-BR, e.g. "5 anos a partir da Data da venda"
+}
+
+// RecipientNotice is one recipient of a sharing (Art. 9 V).
+type RecipientNotice struct {
+	Name    string
+	What    []string // entity labels shared
+	Purpose string   // why, in words (e.g. a consent to share)
+}
+
+// RightNotice is one right of Art. 18 and how to exercise it.
+type RightNotice struct {
+	Right string // pt-BR, e.g. "Confirmação da existência de tratamento"
+	How   string
+}
+
+// Minor describes a titular under 18 (Art. 14).
+type Minor struct {
+	// Band is "crianca" (under 12, ECA art. 2) or "adolescente" (12 to 17).
+	Band string
+	// Representative is who acts for the titular; nil when none was recorded.
+	Representative *Representative
+}
+
+// Representative is a parent or legal guardian, or an attorney.
+type Representative struct {
+	Relation string // e.g. "mae", "pai", "tutor", "responsavel_legal", "procurador"
+	Name     string
+}
+
+// DecisionReview is a request for review of a decision taken solely by
+// automated processing (Art. 20) and its answer.
+type DecisionReview struct {
+	RequestID   string
+	Purpose     string // purpose code, e.g. "credit_analysis"
+	Reference   string // the decision's reference in the CRM
+	DecidedAt   time.Time
+	RequestedAt time.Time
+	// Outcome is "" while pending, else "mantida" or "alterada".
+	Outcome    string
+	ReviewedBy string // the person who reviewed it
+	ReviewedAt time.Time
+	// Criteria: the criteria and procedures used (Art. 20 §1), or, when
+	// withheld, TradeSecret says why.
+	Criteria    string
+	TradeSecret string
 }
 
 // Entity describes one kind of record held about the titular, as the data

@@ -162,10 +162,12 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		}
 		out := export.Multi(export.NewJSON(jsonOut), export.NewXLSX(xlsxOut))
 		now := time.Now().UTC()
-		if err := out.Begin(export.Meta{
-			RequestID: r.ID, Tenant: t.Config.ID, TenantName: t.Config.Name, Kind: string(r.Kind),
-			ReceivedAt: r.ReceivedAt, DueAt: r.DueAt, GeneratedAt: now, SubjectRef: r.SubjectRef,
-		}); err != nil {
+		meta, err := exportMeta(ctx, read, t, r)
+		if err != nil {
+			return err
+		}
+		meta.GeneratedAt = now
+		if err := out.Begin(meta); err != nil {
 			return err
 		}
 		counts, err := crm.WalkWith(ctx, read.CRM(), t.Map, r.Subject, &holdExportSink{exportSink: exportSink{w: out}, now: now},

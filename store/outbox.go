@@ -25,12 +25,31 @@ const (
 	// EventSubjectUnblocked: the DPO lifted a BLOCK (Art. 18 IV); the
 	// titular's rows may be processed again.
 	EventSubjectUnblocked = "subject.unblocked"
+
+	// Completion events: a request reached an end (or waits for the DPO),
+	// so the CRM and the portal learn of it without polling.
+	EventRequestCompleted        = "request.completed"
+	EventRequestDenied           = "request.denied"
+	EventRequestFailed           = "request.failed"
+	EventRequestAwaitingApproval = "request.awaiting_approval"
+
+	// Review of automated decisions (Art. 20): asked by the titular,
+	// answered by the DPO, so the CRM's decision process can act.
+	EventDecisionReviewRequested = "decision.review_requested"
+	EventDecisionReviewCompleted = "decision.review_completed"
+
+	// Security incidents (Art. 48): the controller notifies the titulares
+	// affected (the CRM e-mails them); the event names the incident, never
+	// the titulares' data.
+	EventIncidentNotified = "incident.notified"
 )
 
 // EventTypes lists every propagation event type.
 func EventTypes() []string {
 	return []string{EventConsentRevoked, EventSubjectCorrected, EventSubjectDeleted, EventSubjectAnonymized, EventSubjectBlocked,
-		EventSubjectUnblocked, EventSubjectMerged}
+		EventSubjectUnblocked, EventSubjectMerged,
+		EventRequestCompleted, EventRequestDenied, EventRequestFailed, EventRequestAwaitingApproval,
+		EventDecisionReviewRequested, EventDecisionReviewCompleted, EventIncidentNotified}
 }
 
 // OutboxEvent is one propagation event (lgpd_outbox).
