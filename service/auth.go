@@ -189,6 +189,7 @@ var methodRoles = map[string][]string{
 	"/lgpd.v1.RequestService/VerifyRequest":       {config.RoleDPO},
 	"/lgpd.v1.RequestService/DenyRequest":         {config.RoleDPO},
 	"/lgpd.v1.RequestService/LiftBlock":           {config.RoleDPO},
+	"/lgpd.v1.RequestService/CompleteReview":      {config.RoleDPO},
 	"/lgpd.v1.RequestService/CancelRequest":       {config.RoleDPO, config.RoleBackend},
 	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend, config.RoleTitular},
 	"/lgpd.v1.RequestService/ListAccessLog":       {config.RoleDPO, config.RoleAuditor},

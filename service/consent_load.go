@@ -28,6 +28,12 @@ type CatalogPurpose struct {
 	RefusalConsequences string      `yaml:"refusal_consequences"`
 	SharedWith          []string    `yaml:"shared_with"`
 	Term                CatalogTerm `yaml:"term"`
+
+	// AutomatedDecisions marks a purpose whose decisions are taken solely
+	// by automated processing (e.g. credit_analysis): a titular may ask for
+	// their review (REVIEW, Art. 20). Unlike the rest of the purpose, the
+	// file's value is applied on every load.
+	AutomatedDecisions bool `yaml:"automated_decisions"`
 }
 
 // CatalogTerm is the version of a purpose's terms a purposes file wants in force.
@@ -69,6 +75,9 @@ func LoadPurposes(ctx context.Context, t *tenant.Tenant, c PurposeCatalog, by st
 			if _, err := tx.CreatePurpose(ctx, p); err == nil {
 				res.Created = true
 			} else if !errors.Is(err, store.ErrDuplicate) {
+				return err
+			}
+			if err := tx.MarkAutomatedDecisions(ctx, p.ID, cp.AutomatedDecisions); err != nil {
 				return err
 			}
 			existing, err := tx.Term(ctx, p.ID, cp.Term.Version)

@@ -64,6 +64,9 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 		if b := res.Block; b != nil {
 			out.Result.Block = &lgpdv1.BlockResult{TotalRows: b.TotalRows, Entities: entityCounts(b.Entities)}
 		}
+		if v := res.Review; v != nil {
+			out.Result.Review = reviewProto(v)
+		}
 	}
 	for _, e := range exps {
 		out.Exports = append(out.Exports, &lgpdv1.ExportInfo{

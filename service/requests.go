@@ -70,7 +70,7 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 		return nil, errorf(codes.Unimplemented, "KIND_NOT_IMPLEMENTED", "%s", msg)
 	}
 	if _, known := lgpdv1.RequestKind_name[int32(kind)]; !known || kind == lgpdv1.RequestKind_KIND_UNSPECIFIED {
-		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT, BLOCK")
+		return nil, invalid("KIND_REQUIRED", "kind is required: one of EXTRACT, CONFIRM, CORRECT, DELETE, ANONYMIZE, CONSENT, BLOCK, REVIEW")
 	}
 	if k := in.GetIdempotencyKey(); len(k) > 200 || !utf8.ValidString(k) {
 		return nil, invalid("BAD_IDEMPOTENCY_KEY", "idempotency_key must be valid UTF-8 of at most 200 bytes")
@@ -181,6 +181,8 @@ func inlineRunner(kind lgpdv1.RequestKind, in *lgpdv1.CreateRequestRequest, t *t
 		}, string(payload), nil
 	case lgpdv1.RequestKind_ANONYMIZE:
 		return nil, "", checkAnonymizable(t)
+	case lgpdv1.RequestKind_REVIEW:
+		return reviewRunner(in, t, actor)
 	}
 	return nil, "", nil
 }
@@ -192,6 +194,9 @@ func (s *Requests) withExports(ctx context.Context, t *tenant.Tenant, r *store.R
 	}
 	out := toProto(t.Config.ID, r, exps)
 	if err := withBlock(ctx, t, r, out); err != nil {
+		return nil, err
+	}
+	if err := withDecision(ctx, t, r, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -268,6 +273,9 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 		}
 		// Exports are listed on GetRequest; a page stays one query.
 		out.Requests = append(out.Requests, toProto(t.Config.ID, r, nil))
+	}
+	if err := withDecisions(ctx, t, out.Requests); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -358,7 +366,11 @@ func (s *Requests) ApproveRequest(ctx context.Context, in *lgpdv1.ApproveRequest
 		note = "approved"
 	}
 	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, t *tenant.Tenant, tx *store.Tx) (*store.Request, error) {
-		return tx.Transition(ctx, in.GetId(), []store.Status{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
+		r, err := tx.Transition(ctx, in.GetId(), []store.Status{store.StatusAwaitingApproval}, store.StatusReceived, p.Name, note)
+		if err != nil {
+			return nil, err
+		}
+		return r, notReview(r)
 	})
 	if err != nil {
 		return nil, err

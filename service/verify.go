@@ -97,7 +97,8 @@ func (s *Requests) VerifyRequest(ctx context.Context, in *lgpdv1.VerifyRequestRe
 		return nil, err
 	}
 	next := store.StatusReceived
-	if t.Config.Policy.NeedsApproval(string(r.Kind)) { // a request's kind never changes
+	// A REVIEW waits for the DPO's answer (CompleteReview), never for a worker.
+	if t.Config.Policy.NeedsApproval(string(r.Kind)) || r.Kind == store.KindReview { // a request's kind never changes
 		next = store.StatusAwaitingApproval
 	}
 	out, err := s.transition(ctx, in.GetTenant(), in.GetId(), func(ctx context.Context, _ *tenant.Tenant, tx *store.Tx) (*store.Request, error) {

@@ -82,6 +82,8 @@ type Result struct {
 	Correct   *CorrectResult       `json:"correct,omitempty"`
 	// Block is what a BLOCK suspended.
 	Block *BlockResult `json:"block,omitempty"`
+	// Review is the DPO's answer to a REVIEW (Art. 20).
+	Review *ReviewResult `json:"review,omitempty"`
 }
 
 // BlockResult is how many of the titular's rows a BLOCK suspended, per

@@ -42,6 +42,10 @@ const (
 	// Blocking (Art. 18 IV): processing of the titular's rows is suspended,
 	// nothing is erased or changed, until the DPO lifts it (LiftBlock).
 	RequestKind_BLOCK RequestKind = 7
+	// Review of a decision taken solely by automated processing (Art. 20):
+	// it waits in the DPO's queue (AWAITING_APPROVAL) until the DPO records
+	// the outcome with CompleteReview.
+	RequestKind_REVIEW RequestKind = 8
 )
 
 // Enum value maps for RequestKind.
@@ -55,6 +59,7 @@ var (
 		5: "ANONYMIZE",
 		6: "CONSENT",
 		7: "BLOCK",
+		8: "REVIEW",
 	}
 	RequestKind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -65,6 +70,7 @@ var (
 		"ANONYMIZE":        5,
 		"CONSENT":          6,
 		"BLOCK":            7,
+		"REVIEW":           8,
 	}
 )
 
@@ -216,6 +222,58 @@ func (ConsentAction) EnumDescriptor() ([]byte, []int) {
 	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
 }
 
+// Outcome of the review.
+type ReviewResult_Outcome int32
+
+const (
+	ReviewResult_OUTCOME_UNSPECIFIED ReviewResult_Outcome = 0
+	// The decision stands.
+	ReviewResult_UPHELD ReviewResult_Outcome = 1
+	// The decision was changed.
+	ReviewResult_CHANGED ReviewResult_Outcome = 2
+)
+
+// Enum value maps for ReviewResult_Outcome.
+var (
+	ReviewResult_Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "UPHELD",
+		2: "CHANGED",
+	}
+	ReviewResult_Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED": 0,
+		"UPHELD":              1,
+		"CHANGED":             2,
+	}
+)
+
+func (x ReviewResult_Outcome) Enum() *ReviewResult_Outcome {
+	p := new(ReviewResult_Outcome)
+	*p = x
+	return p
+}
+
+func (x ReviewResult_Outcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReviewResult_Outcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_lgpd_v1_request_proto_enumTypes[3].Descriptor()
+}
+
+func (ReviewResult_Outcome) Type() protoreflect.EnumType {
+	return &file_lgpd_v1_request_proto_enumTypes[3]
+}
+
+func (x ReviewResult_Outcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReviewResult_Outcome.Descriptor instead.
+func (ReviewResult_Outcome) EnumDescriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4, 0}
+}
+
 // Request is one exercise of a titular right, in one tenant.
 type Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -249,8 +307,10 @@ type Request struct {
 	// (each is safe to run twice); follow the linked one to avoid answering
 	// the titular twice. Empty when there was none.
 	LinkedRequestId string `protobuf:"bytes,16,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The decision a REVIEW asks to be reviewed.
+	Decision      *Decision `protobuf:"bytes,18,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -395,6 +455,80 @@ func (x *Request) GetLinkedRequestId() string {
 	return ""
 }
 
+func (x *Request) GetDecision() *Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
+// Decision names a decision taken solely by automated processing, for a
+// REVIEW (Art. 20).
+type Decision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The purpose under which it was taken: a purpose of the tenant's catalog
+	// marked automated_decisions (e.g. "credit_analysis").
+	Purpose string `protobuf:"bytes,1,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The decision's id in the CRM. Required, at most 200 bytes, no personal
+	// data (it reaches webhooks).
+	Reference string `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	// When the decision was taken. Required, not in the future.
+	DecidedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Decision) Reset() {
+	*x = Decision{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Decision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Decision) ProtoMessage() {}
+
+func (x *Decision) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Decision.ProtoReflect.Descriptor instead.
+func (*Decision) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Decision) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *Decision) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *Decision) GetDecidedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecidedAt
+	}
+	return nil
+}
+
 // Representative is who asks for a titular who does not ask in person:
 // an attorney ("procurador", with a power of attorney) or a legal guardian
 // ("responsavel_legal", for a minor or a person under guardianship).
@@ -414,7 +548,7 @@ type Representative struct {
 
 func (x *Representative) Reset() {
 	*x = Representative{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +560,7 @@ func (x *Representative) String() string {
 func (*Representative) ProtoMessage() {}
 
 func (x *Representative) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +573,7 @@ func (x *Representative) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Representative.ProtoReflect.Descriptor instead.
 func (*Representative) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Representative) GetRelation() string {
@@ -472,13 +606,14 @@ type RequestResult struct {
 	Delete        *DeleteResult          `protobuf:"bytes,4,opt,name=delete,proto3" json:"delete,omitempty"`
 	Correct       *CorrectResult         `protobuf:"bytes,5,opt,name=correct,proto3" json:"correct,omitempty"`
 	Block         *BlockResult           `protobuf:"bytes,6,opt,name=block,proto3" json:"block,omitempty"`
+	Review        *ReviewResult          `protobuf:"bytes,7,opt,name=review,proto3" json:"review,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +625,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +638,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RequestResult) GetConfirm() *ConfirmResult {
@@ -548,6 +683,115 @@ func (x *RequestResult) GetBlock() *BlockResult {
 	return nil
 }
 
+func (x *RequestResult) GetReview() *ReviewResult {
+	if x != nil {
+		return x.Review
+	}
+	return nil
+}
+
+// ReviewResult is the DPO's answer to a REVIEW (Art. 20): the outcome, who
+// reviewed it, and the information Art. 20 §1 asks for — the criteria and
+// procedures used, or why they are withheld (trade secret).
+type ReviewResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Outcome ReviewResult_Outcome   `protobuf:"varint,1,opt,name=outcome,proto3,enum=lgpd.v1.ReviewResult_Outcome" json:"outcome,omitempty"`
+	// The person who reviewed the decision.
+	Reviewer string `protobuf:"bytes,2,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	// The credential that recorded the review.
+	RecordedBy string                 `protobuf:"bytes,7,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	ReviewedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=reviewed_at,json=reviewedAt,proto3" json:"reviewed_at,omitempty"`
+	// The criteria and procedures used for the decision (Art. 20 §1); empty
+	// when trade_secret_reason is set.
+	Criteria string `protobuf:"bytes,4,opt,name=criteria,proto3" json:"criteria,omitempty"`
+	// Why the criteria are withheld (commercial or industrial secret, Art. 20
+	// §1); empty when criteria is set.
+	TradeSecretReason string `protobuf:"bytes,5,opt,name=trade_secret_reason,json=tradeSecretReason,proto3" json:"trade_secret_reason,omitempty"`
+	// A note for the titular, optional.
+	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewResult) Reset() {
+	*x = ReviewResult{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewResult) ProtoMessage() {}
+
+func (x *ReviewResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewResult.ProtoReflect.Descriptor instead.
+func (*ReviewResult) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReviewResult) GetOutcome() ReviewResult_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReviewResult_OUTCOME_UNSPECIFIED
+}
+
+func (x *ReviewResult) GetReviewer() string {
+	if x != nil {
+		return x.Reviewer
+	}
+	return ""
+}
+
+func (x *ReviewResult) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *ReviewResult) GetReviewedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReviewedAt
+	}
+	return nil
+}
+
+func (x *ReviewResult) GetCriteria() string {
+	if x != nil {
+		return x.Criteria
+	}
+	return ""
+}
+
+func (x *ReviewResult) GetTradeSecretReason() string {
+	if x != nil {
+		return x.TradeSecretReason
+	}
+	return ""
+}
+
+func (x *ReviewResult) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 // ConfirmResult answers "do you process my data?" in simplified form.
 type ConfirmResult struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -562,7 +806,7 @@ type ConfirmResult struct {
 
 func (x *ConfirmResult) Reset() {
 	*x = ConfirmResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +818,7 @@ func (x *ConfirmResult) String() string {
 func (*ConfirmResult) ProtoMessage() {}
 
 func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +831,7 @@ func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResult.ProtoReflect.Descriptor instead.
 func (*ConfirmResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfirmResult) GetHasPersonalData() bool {
@@ -622,7 +866,7 @@ type ExtractResult struct {
 
 func (x *ExtractResult) Reset() {
 	*x = ExtractResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +878,7 @@ func (x *ExtractResult) String() string {
 func (*ExtractResult) ProtoMessage() {}
 
 func (x *ExtractResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +891,7 @@ func (x *ExtractResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtractResult.ProtoReflect.Descriptor instead.
 func (*ExtractResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ExtractResult) GetEntities() []*EntityCount {
@@ -675,7 +919,7 @@ type EntityCount struct {
 
 func (x *EntityCount) Reset() {
 	*x = EntityCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +931,7 @@ func (x *EntityCount) String() string {
 func (*EntityCount) ProtoMessage() {}
 
 func (x *EntityCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +944,7 @@ func (x *EntityCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityCount.ProtoReflect.Descriptor instead.
 func (*EntityCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EntityCount) GetEntity() string {
@@ -734,7 +978,7 @@ type ExportInfo struct {
 
 func (x *ExportInfo) Reset() {
 	*x = ExportInfo{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -746,7 +990,7 @@ func (x *ExportInfo) String() string {
 func (*ExportInfo) ProtoMessage() {}
 
 func (x *ExportInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -759,7 +1003,7 @@ func (x *ExportInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportInfo.ProtoReflect.Descriptor instead.
 func (*ExportInfo) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ExportInfo) GetFormat() string {
@@ -815,7 +1059,7 @@ type Correction struct {
 
 func (x *Correction) Reset() {
 	*x = Correction{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1071,7 @@ func (x *Correction) String() string {
 func (*Correction) ProtoMessage() {}
 
 func (x *Correction) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1084,7 @@ func (x *Correction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correction.ProtoReflect.Descriptor instead.
 func (*Correction) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Correction) GetFields() map[string]string {
@@ -865,7 +1109,7 @@ type ConsentChange struct {
 
 func (x *ConsentChange) Reset() {
 	*x = ConsentChange{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1121,7 @@ func (x *ConsentChange) String() string {
 func (*ConsentChange) ProtoMessage() {}
 
 func (x *ConsentChange) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1134,7 @@ func (x *ConsentChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentChange.ProtoReflect.Descriptor instead.
 func (*ConsentChange) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ConsentChange) GetPurpose() string {
@@ -935,7 +1179,7 @@ type ConsentEvidence struct {
 
 func (x *ConsentEvidence) Reset() {
 	*x = ConsentEvidence{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1191,7 @@ func (x *ConsentEvidence) String() string {
 func (*ConsentEvidence) ProtoMessage() {}
 
 func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1204,7 @@ func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvidence.ProtoReflect.Descriptor instead.
 func (*ConsentEvidence) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConsentEvidence) GetChannel() string {
@@ -1007,7 +1251,7 @@ type DeleteResult struct {
 
 func (x *DeleteResult) Reset() {
 	*x = DeleteResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1263,7 @@ func (x *DeleteResult) String() string {
 func (*DeleteResult) ProtoMessage() {}
 
 func (x *DeleteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1276,7 @@ func (x *DeleteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResult.ProtoReflect.Descriptor instead.
 func (*DeleteResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteResult) GetEntities() []*DeleteCount {
@@ -1079,7 +1323,7 @@ type DeleteCount struct {
 
 func (x *DeleteCount) Reset() {
 	*x = DeleteCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1335,7 @@ func (x *DeleteCount) String() string {
 func (*DeleteCount) ProtoMessage() {}
 
 func (x *DeleteCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1348,7 @@ func (x *DeleteCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCount.ProtoReflect.Descriptor instead.
 func (*DeleteCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteCount) GetEntity() string {
@@ -1157,7 +1401,7 @@ type RetentionHold struct {
 
 func (x *RetentionHold) Reset() {
 	*x = RetentionHold{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1413,7 @@ func (x *RetentionHold) String() string {
 func (*RetentionHold) ProtoMessage() {}
 
 func (x *RetentionHold) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1426,7 @@ func (x *RetentionHold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetentionHold.ProtoReflect.Descriptor instead.
 func (*RetentionHold) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RetentionHold) GetEntity() string {
@@ -1241,7 +1485,7 @@ type AttachmentRef struct {
 
 func (x *AttachmentRef) Reset() {
 	*x = AttachmentRef{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1497,7 @@ func (x *AttachmentRef) String() string {
 func (*AttachmentRef) ProtoMessage() {}
 
 func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1510,7 @@ func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
 func (*AttachmentRef) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AttachmentRef) GetEntity() string {
@@ -1301,7 +1545,7 @@ type CorrectResult struct {
 
 func (x *CorrectResult) Reset() {
 	*x = CorrectResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1557,7 @@ func (x *CorrectResult) String() string {
 func (*CorrectResult) ProtoMessage() {}
 
 func (x *CorrectResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1570,7 @@ func (x *CorrectResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResult.ProtoReflect.Descriptor instead.
 func (*CorrectResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CorrectResult) GetEntities() []*EntityCount {
@@ -1359,7 +1603,7 @@ type AnonymizeResult struct {
 
 func (x *AnonymizeResult) Reset() {
 	*x = AnonymizeResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1615,7 @@ func (x *AnonymizeResult) String() string {
 func (*AnonymizeResult) ProtoMessage() {}
 
 func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1628,7 @@ func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeResult.ProtoReflect.Descriptor instead.
 func (*AnonymizeResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AnonymizeResult) GetEntities() []*AnonymizeCount {
@@ -1424,7 +1668,7 @@ type AnonymizeCount struct {
 
 func (x *AnonymizeCount) Reset() {
 	*x = AnonymizeCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1680,7 @@ func (x *AnonymizeCount) String() string {
 func (*AnonymizeCount) ProtoMessage() {}
 
 func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1693,7 @@ func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeCount.ProtoReflect.Descriptor instead.
 func (*AnonymizeCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AnonymizeCount) GetEntity() string {
@@ -1495,7 +1739,7 @@ type BlockResult struct {
 
 func (x *BlockResult) Reset() {
 	*x = BlockResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1751,7 @@ func (x *BlockResult) String() string {
 func (*BlockResult) ProtoMessage() {}
 
 func (x *BlockResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1764,7 @@ func (x *BlockResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockResult.ProtoReflect.Descriptor instead.
 func (*BlockResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BlockResult) GetEntities() []*EntityCount {
@@ -1548,7 +1792,7 @@ var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xd5\x05\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\x84\x06\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1570,18 +1814,40 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
 	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\x12?\n" +
 	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12*\n" +
-	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\"c\n" +
+	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\x12-\n" +
+	"\bdecision\x18\x12 \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\"}\n" +
+	"\bDecision\x12\x18\n" +
+	"\apurpose\x18\x01 \x01(\tR\apurpose\x12\x1c\n" +
+	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
+	"\n" +
+	"decided_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"c\n" +
 	"\x0eRepresentative\x12\x1a\n" +
 	"\brelation\x18\x01 \x01(\tR\brelation\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fdocument_ref\x18\x03 \x01(\tR\vdocumentRef\"\xb8\x02\n" +
+	"\fdocument_ref\x18\x03 \x01(\tR\vdocumentRef\"\xe7\x02\n" +
 	"\rRequestResult\x120\n" +
 	"\aconfirm\x18\x01 \x01(\v2\x16.lgpd.v1.ConfirmResultR\aconfirm\x120\n" +
 	"\aextract\x18\x02 \x01(\v2\x16.lgpd.v1.ExtractResultR\aextract\x126\n" +
 	"\tanonymize\x18\x03 \x01(\v2\x18.lgpd.v1.AnonymizeResultR\tanonymize\x12-\n" +
 	"\x06delete\x18\x04 \x01(\v2\x15.lgpd.v1.DeleteResultR\x06delete\x120\n" +
 	"\acorrect\x18\x05 \x01(\v2\x16.lgpd.v1.CorrectResultR\acorrect\x12*\n" +
-	"\x05block\x18\x06 \x01(\v2\x14.lgpd.v1.BlockResultR\x05block\"w\n" +
+	"\x05block\x18\x06 \x01(\v2\x14.lgpd.v1.BlockResultR\x05block\x12-\n" +
+	"\x06review\x18\a \x01(\v2\x15.lgpd.v1.ReviewResultR\x06review\"\xde\x02\n" +
+	"\fReviewResult\x127\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2\x1d.lgpd.v1.ReviewResult.OutcomeR\aoutcome\x12\x1a\n" +
+	"\breviewer\x18\x02 \x01(\tR\breviewer\x12\x1f\n" +
+	"\vrecorded_by\x18\a \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vreviewed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reviewedAt\x12\x1a\n" +
+	"\bcriteria\x18\x04 \x01(\tR\bcriteria\x12.\n" +
+	"\x13trade_secret_reason\x18\x05 \x01(\tR\x11tradeSecretReason\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\";\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\n" +
+	"\n" +
+	"\x06UPHELD\x10\x01\x12\v\n" +
+	"\aCHANGED\x10\x02\"w\n" +
 	"\rConfirmResult\x12*\n" +
 	"\x11has_personal_data\x18\x01 \x01(\bR\x0fhasPersonalData\x12\x1e\n" +
 	"\n" +
@@ -1664,7 +1930,7 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.EntityCountR\bentities\x12\x1d\n" +
 	"\n" +
 	"total_rows\x18\x02 \x01(\x03R\ttotalRows\x127\n" +
-	"\tlifted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bliftedAt*}\n" +
+	"\tlifted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bliftedAt*\x89\x01\n" +
 	"\vRequestKind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aEXTRACT\x10\x01\x12\v\n" +
@@ -1674,7 +1940,9 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\x06DELETE\x10\x04\x12\r\n" +
 	"\tANONYMIZE\x10\x05\x12\v\n" +
 	"\aCONSENT\x10\x06\x12\t\n" +
-	"\x05BLOCK\x10\a*\xac\x01\n" +
+	"\x05BLOCK\x10\a\x12\n" +
+	"\n" +
+	"\x06REVIEW\x10\b*\xac\x01\n" +
 	"\rRequestStatus\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bRECEIVED\x10\x01\x12\x19\n" +
@@ -1708,70 +1976,78 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_proto_rawDescData
 }
 
-var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
 	(ConsentAction)(0),            // 2: lgpd.v1.ConsentAction
-	(*Request)(nil),               // 3: lgpd.v1.Request
-	(*Representative)(nil),        // 4: lgpd.v1.Representative
-	(*RequestResult)(nil),         // 5: lgpd.v1.RequestResult
-	(*ConfirmResult)(nil),         // 6: lgpd.v1.ConfirmResult
-	(*ExtractResult)(nil),         // 7: lgpd.v1.ExtractResult
-	(*EntityCount)(nil),           // 8: lgpd.v1.EntityCount
-	(*ExportInfo)(nil),            // 9: lgpd.v1.ExportInfo
-	(*Correction)(nil),            // 10: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 11: lgpd.v1.ConsentChange
-	(*ConsentEvidence)(nil),       // 12: lgpd.v1.ConsentEvidence
-	(*DeleteResult)(nil),          // 13: lgpd.v1.DeleteResult
-	(*DeleteCount)(nil),           // 14: lgpd.v1.DeleteCount
-	(*RetentionHold)(nil),         // 15: lgpd.v1.RetentionHold
-	(*AttachmentRef)(nil),         // 16: lgpd.v1.AttachmentRef
-	(*CorrectResult)(nil),         // 17: lgpd.v1.CorrectResult
-	(*AnonymizeResult)(nil),       // 18: lgpd.v1.AnonymizeResult
-	(*AnonymizeCount)(nil),        // 19: lgpd.v1.AnonymizeCount
-	(*BlockResult)(nil),           // 20: lgpd.v1.BlockResult
-	nil,                           // 21: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*Reason)(nil),                // 23: lgpd.v1.Reason
+	(ReviewResult_Outcome)(0),     // 3: lgpd.v1.ReviewResult.Outcome
+	(*Request)(nil),               // 4: lgpd.v1.Request
+	(*Decision)(nil),              // 5: lgpd.v1.Decision
+	(*Representative)(nil),        // 6: lgpd.v1.Representative
+	(*RequestResult)(nil),         // 7: lgpd.v1.RequestResult
+	(*ReviewResult)(nil),          // 8: lgpd.v1.ReviewResult
+	(*ConfirmResult)(nil),         // 9: lgpd.v1.ConfirmResult
+	(*ExtractResult)(nil),         // 10: lgpd.v1.ExtractResult
+	(*EntityCount)(nil),           // 11: lgpd.v1.EntityCount
+	(*ExportInfo)(nil),            // 12: lgpd.v1.ExportInfo
+	(*Correction)(nil),            // 13: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 14: lgpd.v1.ConsentChange
+	(*ConsentEvidence)(nil),       // 15: lgpd.v1.ConsentEvidence
+	(*DeleteResult)(nil),          // 16: lgpd.v1.DeleteResult
+	(*DeleteCount)(nil),           // 17: lgpd.v1.DeleteCount
+	(*RetentionHold)(nil),         // 18: lgpd.v1.RetentionHold
+	(*AttachmentRef)(nil),         // 19: lgpd.v1.AttachmentRef
+	(*CorrectResult)(nil),         // 20: lgpd.v1.CorrectResult
+	(*AnonymizeResult)(nil),       // 21: lgpd.v1.AnonymizeResult
+	(*AnonymizeCount)(nil),        // 22: lgpd.v1.AnonymizeCount
+	(*BlockResult)(nil),           // 23: lgpd.v1.BlockResult
+	nil,                           // 24: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*Reason)(nil),                // 26: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	22, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	22, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	22, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	22, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
-	5,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	23, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
-	9,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
-	4,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
-	6,  // 10: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
-	7,  // 11: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	18, // 12: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
-	13, // 13: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
-	17, // 14: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	20, // 15: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
-	8,  // 16: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	22, // 17: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	21, // 18: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 19: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	12, // 20: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	14, // 21: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	15, // 22: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	16, // 23: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	22, // 24: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	8,  // 25: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	19, // 26: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	15, // 27: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	8,  // 28: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
-	22, // 29: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	25, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	25, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	25, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	25, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
+	26, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	12, // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
+	6,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
+	5,  // 10: lgpd.v1.Request.decision:type_name -> lgpd.v1.Decision
+	25, // 11: lgpd.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
+	9,  // 12: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
+	10, // 13: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
+	21, // 14: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
+	16, // 15: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	20, // 16: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	23, // 17: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
+	8,  // 18: lgpd.v1.RequestResult.review:type_name -> lgpd.v1.ReviewResult
+	3,  // 19: lgpd.v1.ReviewResult.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
+	25, // 20: lgpd.v1.ReviewResult.reviewed_at:type_name -> google.protobuf.Timestamp
+	11, // 21: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	25, // 22: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 23: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 24: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	15, // 25: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	17, // 26: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	18, // 27: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	19, // 28: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	25, // 29: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	11, // 30: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	22, // 31: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	18, // 32: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	11, // 33: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
+	25, // 34: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1785,8 +2061,8 @@ func file_lgpd_v1_request_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   19,
+			NumEnums:      4,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

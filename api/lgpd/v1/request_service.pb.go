@@ -42,8 +42,10 @@ type CreateRequestRequest struct {
 	// When a representative asks for the titular (Art. 18 §3 still applies:
 	// the DPO verifies the representation where the policy asks).
 	Representative *Representative `protobuf:"bytes,7,opt,name=representative,proto3" json:"representative,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For REVIEW: the automated decision to be reviewed.
+	Decision      *Decision `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateRequestRequest) Reset() {
@@ -121,6 +123,13 @@ func (x *CreateRequestRequest) GetConsent() *ConsentChange {
 func (x *CreateRequestRequest) GetRepresentative() *Representative {
 	if x != nil {
 		return x.Representative
+	}
+	return nil
+}
+
+func (x *CreateRequestRequest) GetDecision() *Decision {
+	if x != nil {
+		return x.Decision
 	}
 	return nil
 }
@@ -641,6 +650,107 @@ func (x *LiftBlockRequest) GetReason() string {
 	return ""
 }
 
+type CompleteReviewRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The REVIEW request answered.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// UPHELD or CHANGED. Required.
+	Outcome ReviewResult_Outcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=lgpd.v1.ReviewResult_Outcome" json:"outcome,omitempty"`
+	// The person who reviewed the decision (a name; Art. 20 asks for a
+	// review, not another automated pass). Required, at most 200 bytes.
+	Reviewer string `protobuf:"bytes,4,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	// The criteria and procedures used for the decision (Art. 20 §1). Exactly
+	// one of criteria and trade_secret_reason is required; at most 4000 bytes.
+	Criteria string `protobuf:"bytes,5,opt,name=criteria,proto3" json:"criteria,omitempty"`
+	// Why the criteria are withheld (commercial or industrial secret, Art. 20
+	// §1). Exactly one of criteria and trade_secret_reason; at most 2000 bytes.
+	TradeSecretReason string `protobuf:"bytes,6,opt,name=trade_secret_reason,json=tradeSecretReason,proto3" json:"trade_secret_reason,omitempty"`
+	// A note for the titular, optional, at most 2000 bytes.
+	Note          string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteReviewRequest) Reset() {
+	*x = CompleteReviewRequest{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteReviewRequest) ProtoMessage() {}
+
+func (x *CompleteReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteReviewRequest.ProtoReflect.Descriptor instead.
+func (*CompleteReviewRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CompleteReviewRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *CompleteReviewRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CompleteReviewRequest) GetOutcome() ReviewResult_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReviewResult_OUTCOME_UNSPECIFIED
+}
+
+func (x *CompleteReviewRequest) GetReviewer() string {
+	if x != nil {
+		return x.Reviewer
+	}
+	return ""
+}
+
+func (x *CompleteReviewRequest) GetCriteria() string {
+	if x != nil {
+		return x.Criteria
+	}
+	return ""
+}
+
+func (x *CompleteReviewRequest) GetTradeSecretReason() string {
+	if x != nil {
+		return x.TradeSecretReason
+	}
+	return ""
+}
+
+func (x *CompleteReviewRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 type DownloadExportRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -653,7 +763,7 @@ type DownloadExportRequest struct {
 
 func (x *DownloadExportRequest) Reset() {
 	*x = DownloadExportRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +775,7 @@ func (x *DownloadExportRequest) String() string {
 func (*DownloadExportRequest) ProtoMessage() {}
 
 func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +788,7 @@ func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadExportRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DownloadExportRequest) GetTenant() string {
@@ -712,7 +822,7 @@ type GetReceiptRequest struct {
 
 func (x *GetReceiptRequest) Reset() {
 	*x = GetReceiptRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +834,7 @@ func (x *GetReceiptRequest) String() string {
 func (*GetReceiptRequest) ProtoMessage() {}
 
 func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +847,7 @@ func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetReceiptRequest) GetTenant() string {
@@ -772,7 +882,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +894,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +907,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Receipt) GetRequestId() string {
@@ -849,7 +959,7 @@ type ListAccessLogRequest struct {
 
 func (x *ListAccessLogRequest) Reset() {
 	*x = ListAccessLogRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +971,7 @@ func (x *ListAccessLogRequest) String() string {
 func (*ListAccessLogRequest) ProtoMessage() {}
 
 func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +984,7 @@ func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessLogRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAccessLogRequest) GetTenant() string {
@@ -916,7 +1026,7 @@ type ListAccessLogResponse struct {
 
 func (x *ListAccessLogResponse) Reset() {
 	*x = ListAccessLogResponse{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1038,7 @@ func (x *ListAccessLogResponse) String() string {
 func (*ListAccessLogResponse) ProtoMessage() {}
 
 func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1051,7 @@ func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessLogResponse) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAccessLogResponse) GetEntries() []*AccessLogEntry {
@@ -983,7 +1093,7 @@ type AccessLogEntry struct {
 
 func (x *AccessLogEntry) Reset() {
 	*x = AccessLogEntry{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +1105,7 @@ func (x *AccessLogEntry) String() string {
 func (*AccessLogEntry) ProtoMessage() {}
 
 func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1118,7 @@ func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
 func (*AccessLogEntry) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AccessLogEntry) GetAt() *timestamppb.Timestamp {
@@ -1071,7 +1181,7 @@ var File_lgpd_v1_request_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xd5\x02\n" +
+	"\x1dlgpd/v1/request_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\x1a\x15lgpd/v1/request.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x84\x03\n" +
 	"\x14CreateRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12*\n" +
@@ -1081,7 +1191,8 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"correction\x18\x05 \x01(\v2\x13.lgpd.v1.CorrectionR\n" +
 	"correction\x120\n" +
 	"\aconsent\x18\x06 \x01(\v2\x16.lgpd.v1.ConsentChangeR\aconsent\x12?\n" +
-	"\x0erepresentative\x18\a \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\";\n" +
+	"\x0erepresentative\x18\a \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12-\n" +
+	"\bdecision\x18\b \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\";\n" +
 	"\x11GetRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"\xc3\x01\n" +
@@ -1116,7 +1227,15 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\x10LiftBlockRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"W\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xf4\x01\n" +
+	"\x15CompleteReviewRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2\x1d.lgpd.v1.ReviewResult.OutcomeR\aoutcome\x12\x1a\n" +
+	"\breviewer\x18\x04 \x01(\tR\breviewer\x12\x1a\n" +
+	"\bcriteria\x18\x05 \x01(\tR\bcriteria\x12.\n" +
+	"\x13trade_secret_reason\x18\x06 \x01(\tR\x11tradeSecretReason\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\"W\n" +
 	"\x15DownloadExportRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -1154,7 +1273,7 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\vsubject_ref\x18\x06 \x01(\tR\n" +
 	"subjectRef\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12&\n" +
-	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\x99\f\n" +
+	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\x9c\r\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
@@ -1164,7 +1283,8 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\rVerifyRequest\x12\x1d.lgpd.v1.VerifyRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:verify\x12p\n" +
 	"\vDenyRequest\x12\x1b.lgpd.v1.DenyRequestRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:deny\x12v\n" +
 	"\rCancelRequest\x12\x1d.lgpd.v1.CancelRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:cancel\x12l\n" +
-	"\tLiftBlock\x12\x19.lgpd.v1.LiftBlockRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:lift\x12\x8a\x03\n" +
+	"\tLiftBlock\x12\x19.lgpd.v1.LiftBlockRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:lift\x12\x80\x01\n" +
+	"\x0eCompleteReview\x12\x1e.lgpd.v1.CompleteReviewRequest\x1a\x10.lgpd.v1.Request\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/tenants/{tenant}/requests/{id}:completeReview\x12\x8a\x03\n" +
 	"\x0eDownloadExport\x12\x1e.lgpd.v1.DownloadExportRequest\x1a\x14.google.api.HttpBody\"\xbf\x02\x92A\x8a\x02:\x10application/json:Aapplication/vnd.openxmlformats-officedocument.spreadsheetml.sheetJ\xb2\x01\n" +
 	"\x03200\x12\xaa\x01\n" +
 	"GThe export file, byte for byte, as an attachment (Content-Disposition).\x12\x0f\n" +
@@ -1208,7 +1328,7 @@ func file_lgpd_v1_request_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_service_proto_rawDescData
 }
 
-var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*CreateRequestRequest)(nil),  // 0: lgpd.v1.CreateRequestRequest
 	(*GetRequestRequest)(nil),     // 1: lgpd.v1.GetRequestRequest
@@ -1219,62 +1339,69 @@ var file_lgpd_v1_request_service_proto_goTypes = []any{
 	(*DenyRequestRequest)(nil),    // 6: lgpd.v1.DenyRequestRequest
 	(*CancelRequestRequest)(nil),  // 7: lgpd.v1.CancelRequestRequest
 	(*LiftBlockRequest)(nil),      // 8: lgpd.v1.LiftBlockRequest
-	(*DownloadExportRequest)(nil), // 9: lgpd.v1.DownloadExportRequest
-	(*GetReceiptRequest)(nil),     // 10: lgpd.v1.GetReceiptRequest
-	(*Receipt)(nil),               // 11: lgpd.v1.Receipt
-	(*ListAccessLogRequest)(nil),  // 12: lgpd.v1.ListAccessLogRequest
-	(*ListAccessLogResponse)(nil), // 13: lgpd.v1.ListAccessLogResponse
-	(*AccessLogEntry)(nil),        // 14: lgpd.v1.AccessLogEntry
-	(RequestKind)(0),              // 15: lgpd.v1.RequestKind
-	(*Subject)(nil),               // 16: lgpd.v1.Subject
-	(*Correction)(nil),            // 17: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 18: lgpd.v1.ConsentChange
-	(*Representative)(nil),        // 19: lgpd.v1.Representative
-	(RequestStatus)(0),            // 20: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 21: lgpd.v1.Request
-	(*Reason)(nil),                // 22: lgpd.v1.Reason
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),     // 24: google.api.HttpBody
+	(*CompleteReviewRequest)(nil), // 9: lgpd.v1.CompleteReviewRequest
+	(*DownloadExportRequest)(nil), // 10: lgpd.v1.DownloadExportRequest
+	(*GetReceiptRequest)(nil),     // 11: lgpd.v1.GetReceiptRequest
+	(*Receipt)(nil),               // 12: lgpd.v1.Receipt
+	(*ListAccessLogRequest)(nil),  // 13: lgpd.v1.ListAccessLogRequest
+	(*ListAccessLogResponse)(nil), // 14: lgpd.v1.ListAccessLogResponse
+	(*AccessLogEntry)(nil),        // 15: lgpd.v1.AccessLogEntry
+	(RequestKind)(0),              // 16: lgpd.v1.RequestKind
+	(*Subject)(nil),               // 17: lgpd.v1.Subject
+	(*Correction)(nil),            // 18: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 19: lgpd.v1.ConsentChange
+	(*Representative)(nil),        // 20: lgpd.v1.Representative
+	(*Decision)(nil),              // 21: lgpd.v1.Decision
+	(RequestStatus)(0),            // 22: lgpd.v1.RequestStatus
+	(*Request)(nil),               // 23: lgpd.v1.Request
+	(*Reason)(nil),                // 24: lgpd.v1.Reason
+	(ReviewResult_Outcome)(0),     // 25: lgpd.v1.ReviewResult.Outcome
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),     // 27: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
-	15, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
-	16, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
-	17, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
-	18, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	19, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
-	20, // 5: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	15, // 6: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	21, // 7: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	22, // 8: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
-	14, // 9: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
-	23, // 10: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
-	0,  // 11: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
-	1,  // 12: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
-	2,  // 13: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
-	4,  // 14: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
-	5,  // 15: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
-	6,  // 16: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
-	7,  // 17: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	8,  // 18: lgpd.v1.RequestService.LiftBlock:input_type -> lgpd.v1.LiftBlockRequest
-	9,  // 19: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	10, // 20: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	12, // 21: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
-	21, // 22: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	21, // 23: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 24: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	21, // 25: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	21, // 26: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
-	21, // 27: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	21, // 28: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	21, // 29: lgpd.v1.RequestService.LiftBlock:output_type -> lgpd.v1.Request
-	24, // 30: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	11, // 31: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	13, // 32: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
-	22, // [22:33] is the sub-list for method output_type
-	11, // [11:22] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	16, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
+	17, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
+	18, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
+	19, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
+	20, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
+	21, // 5: lgpd.v1.CreateRequestRequest.decision:type_name -> lgpd.v1.Decision
+	22, // 6: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	16, // 7: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	23, // 8: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	24, // 9: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	25, // 10: lgpd.v1.CompleteReviewRequest.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
+	15, // 11: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
+	26, // 12: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
+	0,  // 13: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
+	1,  // 14: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
+	2,  // 15: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
+	4,  // 16: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
+	5,  // 17: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
+	6,  // 18: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
+	7,  // 19: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
+	8,  // 20: lgpd.v1.RequestService.LiftBlock:input_type -> lgpd.v1.LiftBlockRequest
+	9,  // 21: lgpd.v1.RequestService.CompleteReview:input_type -> lgpd.v1.CompleteReviewRequest
+	10, // 22: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	11, // 23: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	13, // 24: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
+	23, // 25: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	23, // 26: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	3,  // 27: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	23, // 28: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	23, // 29: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	23, // 30: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	23, // 31: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	23, // 32: lgpd.v1.RequestService.LiftBlock:output_type -> lgpd.v1.Request
+	23, // 33: lgpd.v1.RequestService.CompleteReview:output_type -> lgpd.v1.Request
+	27, // 34: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	12, // 35: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	14, // 36: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
+	25, // [25:37] is the sub-list for method output_type
+	13, // [13:25] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_service_proto_init() }
@@ -1290,7 +1417,7 @@ func file_lgpd_v1_request_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_service_proto_rawDesc), len(file_lgpd_v1_request_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

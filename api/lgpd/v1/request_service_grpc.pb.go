@@ -28,6 +28,7 @@ const (
 	RequestService_DenyRequest_FullMethodName    = "/lgpd.v1.RequestService/DenyRequest"
 	RequestService_CancelRequest_FullMethodName  = "/lgpd.v1.RequestService/CancelRequest"
 	RequestService_LiftBlock_FullMethodName      = "/lgpd.v1.RequestService/LiftBlock"
+	RequestService_CompleteReview_FullMethodName = "/lgpd.v1.RequestService/CompleteReview"
 	RequestService_DownloadExport_FullMethodName = "/lgpd.v1.RequestService/DownloadExport"
 	RequestService_GetReceipt_FullMethodName     = "/lgpd.v1.RequestService/GetReceipt"
 	RequestService_ListAccessLog_FullMethodName  = "/lgpd.v1.RequestService/ListAccessLog"
@@ -62,6 +63,10 @@ type RequestServiceClient interface {
 	// the request's history and the lift is propagated as subject.unblocked.
 	LiftBlock(ctx context.Context, in *LiftBlockRequest, opts ...grpc.CallOption) (*Request, error)
 	// Streams an export of a completed request, byte-exact.
+	// Records the DPO's answer to a REVIEW waiting in the queue (Art. 20): the
+	// outcome, the reviewer and the criteria used or the trade-secret reason.
+	// The request becomes COMPLETED with result.review. DPO role only.
+	CompleteReview(ctx context.Context, in *CompleteReviewRequest, opts ...grpc.CallOption) (*Request, error)
 	DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error)
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
@@ -160,6 +165,16 @@ func (c *requestServiceClient) LiftBlock(ctx context.Context, in *LiftBlockReque
 	return out, nil
 }
 
+func (c *requestServiceClient) CompleteReview(ctx context.Context, in *CompleteReviewRequest, opts ...grpc.CallOption) (*Request, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Request)
+	err := c.cc.Invoke(ctx, RequestService_CompleteReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *requestServiceClient) DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &RequestService_ServiceDesc.Streams[0], RequestService_DownloadExport_FullMethodName, cOpts...)
@@ -228,6 +243,10 @@ type RequestServiceServer interface {
 	// the request's history and the lift is propagated as subject.unblocked.
 	LiftBlock(context.Context, *LiftBlockRequest) (*Request, error)
 	// Streams an export of a completed request, byte-exact.
+	// Records the DPO's answer to a REVIEW waiting in the queue (Art. 20): the
+	// outcome, the reviewer and the criteria used or the trade-secret reason.
+	// The request becomes COMPLETED with result.review. DPO role only.
+	CompleteReview(context.Context, *CompleteReviewRequest) (*Request, error)
 	DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
@@ -268,6 +287,9 @@ func (UnimplementedRequestServiceServer) CancelRequest(context.Context, *CancelR
 }
 func (UnimplementedRequestServiceServer) LiftBlock(context.Context, *LiftBlockRequest) (*Request, error) {
 	return nil, status.Error(codes.Unimplemented, "method LiftBlock not implemented")
+}
+func (UnimplementedRequestServiceServer) CompleteReview(context.Context, *CompleteReviewRequest) (*Request, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteReview not implemented")
 }
 func (UnimplementedRequestServiceServer) DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error {
 	return status.Error(codes.Unimplemented, "method DownloadExport not implemented")
@@ -442,6 +464,24 @@ func _RequestService_LiftBlock_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RequestService_CompleteReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RequestServiceServer).CompleteReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RequestService_CompleteReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RequestServiceServer).CompleteReview(ctx, req.(*CompleteReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RequestService_DownloadExport_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(DownloadExportRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -527,6 +567,10 @@ var RequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LiftBlock",
 			Handler:    _RequestService_LiftBlock_Handler,
+		},
+		{
+			MethodName: "CompleteReview",
+			Handler:    _RequestService_CompleteReview_Handler,
 		},
 		{
 			MethodName: "GetReceipt",
