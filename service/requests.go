@@ -144,7 +144,11 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	}
 	if created {
 		// Only a worker writes exports: a request just created has none.
-		return toProto(t.Config.ID, req, nil), nil
+		out := toProto(t.Config.ID, req, nil)
+		if err := withDecision(ctx, t, req, out); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	return s.withExports(ctx, t, req)
 }
