@@ -1,6 +1,7 @@
 package server
 
 import (
+	"database/sql"
 	"net/http"
 	"slices"
 	"testing"
@@ -94,33 +95,12 @@ func TestRESTReviewThroughQueue(t *testing.T) {
 	}
 
 	db := env.demoDB(t)
-	rows, err := db.Query("SELECT type FROM lgpd_outbox WHERE request_id = ? ORDER BY seq", r.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var types []string
-	for rows.Next() {
-		var typ string
-		if err := rows.Scan(&typ); err != nil {
-			t.Fatal(err)
-		}
-		types = append(types, typ)
-	}
-	rows.Close()
+	types := reviewColumn[string](t, db, "SELECT type FROM lgpd_outbox WHERE request_id = ? ORDER BY seq", r.ID)
 	if !slices.Contains(types, "decision.review_requested") || !slices.Contains(types, "decision.review_completed") {
 		t.Errorf("outbox of the REVIEW: %v", types)
 	}
-	rows, err = db.Query("SELECT leaf FROM lgpd_ledger_pending UNION ALL SELECT leaf FROM lgpd_ledger_entries")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var events []string
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range reviewColumn[[]byte](t, db, "SELECT leaf FROM lgpd_ledger_pending UNION ALL SELECT leaf FROM lgpd_ledger_entries") {
 		l, err := ledger.Unmarshal(b)
 		if err != nil {
 			t.Fatal(err)
@@ -133,4 +113,26 @@ func TestRESTReviewThroughQueue(t *testing.T) {
 	if !slices.Equal(events, []string{"decision.review_completed:UPHELD", "decision.review_requested:REQUESTED"}) {
 		t.Errorf("review leaves in the ledger: %v", events)
 	}
+}
+
+// reviewColumn returns the single column of query's rows.
+func reviewColumn[T any](t *testing.T, db *sql.DB, query string, args ...any) []T {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
