@@ -79,6 +79,11 @@ func allRPCs() []rpcCall {
 			_, err := req(c).LiftBlock(ctx, &lgpdv1.LiftBlockRequest{Tenant: t, Id: id, Reason: "pedido do titular"})
 			return err
 		}},
+		{"CompleteReview", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).CompleteReview(ctx, &lgpdv1.CompleteReviewRequest{Tenant: t, Id: id, Outcome: lgpdv1.ReviewResult_UPHELD,
+				Reviewer: "Revisora", Criteria: "política de crédito v3"})
+			return err
+		}},
 		{"ListAccessLog", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := req(c).ListAccessLog(ctx, &lgpdv1.ListAccessLogRequest{Tenant: t})
 			return err
@@ -275,7 +280,7 @@ func methodNames() []string {
 var wantRoles = map[string][]string{
 	"CreateRequest": {"dpo", "backend", "titular"}, "GetRequest": {"dpo", "backend", "auditor", "titular"},
 	"ListRequests": {"dpo", "backend", "auditor", "titular"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"}, "LiftBlock": {"dpo"},
-	"VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"},
+	"CompleteReview": {"dpo"}, "VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"},
 	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend", "titular"},
 	"GetReceipt": {"dpo", "backend", "auditor", "titular"}, "ListPurposes": {"dpo", "backend", "auditor", "titular"},
 	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend", "titular"},
