@@ -83,7 +83,9 @@ func TestReviewThroughQueue(t *testing.T) {
 	s := f.scenario(seed.ScenarioBuyer2023)
 	decided := time.Date(2026, 11, 20, 14, 30, 0, 0, time.UTC)
 
-	r := f.create(f.backend, reviewOf(s, "credit_analysis", "ANALISE-CRED-7731", decided))
+	ask := reviewOf(s, "credit_analysis", "ANALISE-CRED-7731", decided)
+	ask.IdempotencyKey = "crm-review-7731"
+	r := f.create(f.backend, ask)
 	if r.GetKind() != lgpdv1.RequestKind_REVIEW || r.GetStatus() != lgpdv1.RequestStatus_AWAITING_APPROVAL {
 		t.Fatalf("REVIEW must wait for the DPO: %v", r)
 	}
@@ -94,7 +96,15 @@ func TestReviewThroughQueue(t *testing.T) {
 	if want := f.tenant().Config.Policy.Deadline(); due != want {
 		t.Errorf("due_at is received_at + %v, want the tenant's deadline %v", due, want)
 	}
-	// The same call again (same key) is the same request.
+	// The same call again (same key) is the same request; the same key
+	// naming another decision is refused.
+	if again := f.create(f.backend, ask); again.GetId() != r.GetId() || again.GetDecision().GetReference() != "ANALISE-CRED-7731" {
+		t.Fatalf("repeated REVIEW: %v", again)
+	}
+	other := reviewOf(s, "credit_analysis", "ANALISE-CRED-9999", decided)
+	other.Tenant, other.IdempotencyKey = "demo", ask.IdempotencyKey
+	_, err := call[*lgpdv1.Request](f.backend, f, lgpdv1.RequestService_CreateRequest_FullMethodName, other)
+	wantCode(t, err, codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED")
 	if n := f.work(); n != 0 {
 		t.Fatalf("a worker took %d requests; a REVIEW is the DPO's", n)
 	}
@@ -133,7 +143,7 @@ func TestReviewThroughQueue(t *testing.T) {
 			wantCode(t, err, c.code, c.want)
 		})
 	}
-	_, err := call[*lgpdv1.Request](f.dpo, f, lgpdv1.RequestService_ApproveRequest_FullMethodName, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: r.GetId()})
+	_, err = call[*lgpdv1.Request](f.dpo, f, lgpdv1.RequestService_ApproveRequest_FullMethodName, &lgpdv1.ApproveRequestRequest{Tenant: "demo", Id: r.GetId()})
 	wantCode(t, err, codes.FailedPrecondition, "USE_COMPLETE_REVIEW")
 	if got := f.get(r.GetId()); got.GetStatus() != lgpdv1.RequestStatus_AWAITING_APPROVAL {
 		t.Fatalf("a refused approval moved the REVIEW to %s", got.GetStatus())

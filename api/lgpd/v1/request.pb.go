@@ -44,7 +44,8 @@ const (
 	RequestKind_BLOCK RequestKind = 7
 	// Review of a decision taken solely by automated processing (Art. 20):
 	// it waits in the DPO's queue (AWAITING_APPROVAL) until the DPO records
-	// the outcome with CompleteReview.
+	// the outcome with CompleteReview. Its due_at is the tenant's deadline, as
+	// for the other rights (the LGPD sets none of its own for Art. 20).
 	RequestKind_REVIEW RequestKind = 8
 )
 
