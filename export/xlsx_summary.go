@@ -174,6 +174,18 @@ func (xw *xlsxWriter) retentionText(e Entity) string {
 }
 
 func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
+	t := holdRule(e, r)
+	if r.Until != nil {
+		// A civil date: holds count whole days, so no zone moves it.
+		t += " — liberação em " + r.Until.UTC().Format("02/01/2006")
+	}
+	return t
+}
+
+// holdRule says in pt-BR how long a hold keeps an entity's rows and why,
+// without the titular's release date: "5 anos a contar de Data da venda
+// (Lei 9.613/1998 art. 10)".
+func holdRule(e Entity, r *Retention) string {
 	var b strings.Builder
 	switch {
 	case r.WhileReferenced:
@@ -199,10 +211,6 @@ func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 	}
 	if r.Reference != "" {
 		b.WriteString(" (" + r.Reference + ")")
-	}
-	if r.Until != nil {
-		// A civil date: holds count whole days, so no zone moves it.
-		b.WriteString(" — liberação em " + r.Until.UTC().Format("02/01/2006"))
 	}
 	return b.String()
 }
