@@ -26,3 +26,45 @@ func RetentionRule(e Entity) string {
 	}
 	return "Guarda legal, mesmo após um pedido de eliminação: " + strings.Join(parts, "; ")
 }
+
+// MinorBandLabel names an age band of Minor in pt-BR.
+func MinorBandLabel(band string) string {
+	switch band {
+	case "crianca":
+		return "Criança (menos de 12 anos, ECA art. 2º)"
+	case "adolescente":
+		return "Adolescente (12 a 17 anos)"
+	}
+	return band
+}
+
+// RelationLabel names a representative's relation to the titular in pt-BR.
+func RelationLabel(rel string) string {
+	switch rel {
+	case "mae":
+		return "Mãe"
+	case "pai":
+		return "Pai"
+	case "tutor":
+		return "Tutor(a)"
+	case "responsavel_legal":
+		return "Responsável legal"
+	case "procurador":
+		return "Procurador(a)"
+	}
+	return rel
+}
+
+// ReviewOutcomeLabel says where a review of an automated decision stands,
+// in pt-BR.
+func ReviewOutcomeLabel(outcome string) string {
+	switch outcome {
+	case "":
+		return "Em análise pelo encarregado"
+	case "mantida":
+		return "Decisão mantida após revisão"
+	case "alterada":
+		return "Decisão alterada após revisão"
+	}
+	return outcome
+}

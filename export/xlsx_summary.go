@@ -60,6 +60,7 @@ func (xw *xlsxWriter) writeSummary() error {
 			lines = append(lines, []any{c.label, c.code, yesNo(c.sensitive)})
 		}
 	}
+	lines = append(lines, xw.noticeLines(m)...)
 	for _, line := range lines {
 		if len(line) == 0 {
 			sw.skipRow() // a blank line: the row number is skipped
