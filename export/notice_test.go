@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/titular/titular/export/exporttest"
 )
 
 // newNoticeFixture is the fixture with every header section: the Art. 9
@@ -95,7 +97,7 @@ func TestJSONHeaderSections(t *testing.T) {
 }
 
 func TestSchemaDescribesHeaderSections(t *testing.T) {
-	c := loadSchema(t)
+	c := exporttest.Load(t)
 	fx := newNoticeFixture()
 	noRep := newNoticeFixture()
 	noRep.meta.Minor.Representative = nil
@@ -103,7 +105,7 @@ func TestSchemaDescribesHeaderSections(t *testing.T) {
 	noRecipients.meta.Notice.Recipients = nil
 	for name, f := range map[string]fixture{"full": fx, "minor without representative": noRep, "no recipients": noRecipients} {
 		doc := decodeJSON(t, writeJSON(t, f))
-		for _, e := range c.check(c.root, doc, "$") {
+		for _, e := range c.Check(doc) {
 			t.Errorf("%s: %s", name, e)
 		}
 	}
@@ -121,7 +123,7 @@ func TestSchemaDescribesHeaderSections(t *testing.T) {
 	for name, breakDoc := range breakages {
 		doc := decodeJSON(t, raw)
 		breakDoc(doc)
-		if errs := c.check(c.root, doc, "$"); len(errs) == 0 {
+		if errs := c.Check(doc); len(errs) == 0 {
 			t.Errorf("%s: checker accepted the broken document", name)
 		}
 	}
