@@ -199,7 +199,12 @@ func holdRule(e Entity, r *Retention) string {
 		b.WriteString("Guarda legal")
 	}
 	if r.FromText != "" {
-		b.WriteString(" a contar de " + r.FromText)
+		// "a mais recente entre …" contracts: "a contar da mais recente".
+		if rest, ok := strings.CutPrefix(r.FromText, "a "); ok {
+			b.WriteString(" a contar da " + rest)
+		} else {
+			b.WriteString(" a contar de " + r.FromText)
+		}
 	} else if r.From != "" {
 		from := r.From
 		for _, f := range e.Fields {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/crm"
 	"github.com/titular/titular/datamap"
 	"github.com/titular/titular/export"
 	"github.com/titular/titular/store"
@@ -16,9 +17,9 @@ import (
 // exportNotice fills Meta.Notice of the titular's copy of r (see
 // exportMeta): what LGPD Art. 9 says the titular must be told beside their
 // data. The controller and the encarregado come from the tenant config; the
-// purposes, bases, retention and recipients from the data map, the consent
-// receipt that follows its entities and the consents the titular has
-// granted now (a consent to share names its recipients too). Every name is
+// purposes, bases, retention and recipients from the data map's entities
+// that hold the titular's rows, the consent receipt that follows them and
+// the consents the titular has granted now (a consent to share names its recipients too). Every name is
 // in words: a purpose code neither the data map nor the consent catalog
 // names reads config.NotInformed, never the code.
 func exportNotice(ctx context.Context, read *store.Snapshot, t *tenant.Tenant, r *store.Request) (*export.Notice, error) {
@@ -36,8 +37,18 @@ func exportNotice(ctx context.Context, read *store.Snapshot, t *tenant.Tenant, r
 	}
 	b.n.Controller = party(t.Config.Controller, t.Config.Name)
 	b.n.DPO = party(t.Config.DPO, "")
+	// Art. 9 is about the titular's own data: only the entities that hold
+	// rows of theirs say why, how long and to whom. Knowing which costs a
+	// walk before the export's own (the header is written first); it reads
+	// the same few rows of one titular, in the same snapshot.
+	held := &confirmSink{}
+	if _, err := crm.Walk(ctx, read.CRM(), t.Map, r.Subject, held); err != nil {
+		return nil, err
+	}
 	for _, e := range t.Map.Entities {
-		b.entity(exportEntity(e))
+		if slices.Contains(held.entities, e.Name) {
+			b.entity(exportEntity(e))
+		}
 	}
 	b.entity(consentReceiptDescription(false))
 	b.n.Retention[len(b.n.Retention)-1].Rule = consentRetentionRule(t.Map.ConsentEvidence)
