@@ -117,7 +117,7 @@ func jsonNoticeOf(n *Notice) jsonNotice {
 		out.Retention[i] = jsonRetentionRule(r)
 	}
 	for i, r := range n.Recipients {
-		out.Recipients[i] = jsonRecipient{Name: r.Name, What: r.What, Purpose: r.Purpose}
+		out.Recipients[i] = jsonRecipient(r)
 		if out.Recipients[i].What == nil {
 			out.Recipients[i].What = []string{}
 		}
