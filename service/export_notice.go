@@ -95,6 +95,10 @@ func (b *noticeBuilder) purposeName(code string) (name, description string) {
 		if d == "" {
 			d = config.NotInformed
 		}
+		if p.ConsentRequired && p.RefusalConsequences != "" {
+			// Art. 18 VIII: what not consenting means, beside the purpose.
+			d += " Se você não consentir: " + p.RefusalConsequences
+		}
 		return p.Name, d
 	}
 	return config.NotInformed, config.NotInformed

@@ -1,10 +1,13 @@
 package service
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/config"
@@ -59,6 +62,31 @@ func extractNotice(t *testing.T, f *fixture) noticeDoc {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatal(err)
 	}
+	xl, _, _, err := f.download(f.dpo, &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "xlsx"})
+	if err != nil {
+		t.Fatalf("download xlsx: %v", err)
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(xl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	rows, err := book.GetRows("Resumo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Resumo names the same parties and purposes as the JSON.
+	for _, want := range [][]string{
+		{"Controlador", doc.Notice.Controller.Name, doc.Notice.Controller.Contact},
+		{"Encarregado (art. 41)", doc.Notice.DPO.Name, doc.Notice.DPO.Contact},
+		{doc.Notice.Purposes[0].Name, doc.Notice.Purposes[0].Description,
+			doc.Notice.Purposes[0].LegalBasis.Label + " (" + doc.Notice.Purposes[0].LegalBasis.Article + ")"},
+		{doc.Notice.Rights[0].Right, doc.Notice.Rights[0].How},
+	} {
+		if !slices.ContainsFunc(rows, func(r []string) bool { return slices.Equal(r, want) }) {
+			t.Errorf("the Resumo lacks the line %q", want)
+		}
+	}
 	return doc
 }
 
@@ -93,6 +121,11 @@ func TestExtractNotice(t *testing.T) {
 	} {
 		if purposes[code] != want {
 			t.Errorf("purpose %s = %q, want %q", code, purposes[code], want)
+		}
+	}
+	for _, p := range n.Purposes {
+		if p.Code == "partner_sharing" && !strings.HasSuffix(p.Description, " Se você não consentir: Seus dados não serão enviados a parceiros; apenas a incorporadora entrará em contato.") {
+			t.Errorf("the consent purpose does not say what refusing means (Art. 18 VIII): %q", p.Description)
 		}
 	}
 	if _, ok := purposes["marketing_email"]; ok {
