@@ -102,6 +102,10 @@ type Tenant struct {
 	AnonymizeKey keyring.Source `yaml:"anonymize_key"`
 	// Webhooks receive the tenant's propagation events (webhooks.go).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// Controller and DPO (the encarregado) are named to the titular in
+	// every export, with their contacts (notice.go).
+	Controller Contact `yaml:"controller"`
+	DPO        Contact `yaml:"dpo"`
 	// Server names the databases.servers entry whose connection budget the
 	// tenant shares; empty, tenants share by the host:port of their DSN.
 	Server string `yaml:"server"`
@@ -409,6 +413,7 @@ func (t Tenant) validate(at string) []error {
 		}
 	}
 	errs = append(errs, t.validateTitularTokens(at)...)
+	errs = append(errs, t.validateNotice(at)...)
 	return append(errs, t.validateWebhooks(at)...)
 }
 

@@ -28,6 +28,16 @@ func (m *Map) MarshalYAML() (any, error) {
 	doc := block()
 	doc.add("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(m.Version)})
 	doc.add("subject", subject)
+	if len(m.Purposes) > 0 {
+		ps := block()
+		for _, p := range m.Purposes {
+			pn := block()
+			pn.add("name", str(p.Name))
+			pn.add("description", str(p.Description))
+			ps.add(p.Code, pn)
+		}
+		doc.add("purposes", ps)
+	}
 	doc.add("entities", ents)
 	if r := m.ConsentEvidence; r != nil {
 		ce := block()

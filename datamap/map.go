@@ -13,6 +13,9 @@ type Map struct {
 	// Identifiers are the subject identifiers the map accepts (cpf, email,
 	// phone), in document order.
 	Identifiers []string
+	// Purposes name the entities' purpose codes for the titular
+	// (purposes.go), in document order.
+	Purposes []Purpose
 	// Entities are in document order.
 	Entities []*Entity
 	// ConsentEvidence, when set, keeps consent evidence (IP, user agent, who

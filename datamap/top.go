@@ -20,13 +20,13 @@ type parser struct {
 }
 
 var (
-	topKeys               = []string{"version", "subject", "entities", "consent_evidence"}
+	topKeys               = []string{"version", "subject", "entities", "consent_evidence", "purposes"}
 	subjectKeys           = []string{"identifiers"}
 	consentEvidenceKeys   = []string{"retention"}
 	evidenceRetentionKeys = []string{"basis", "reference", "keep_years"}
 )
 
-// top reads version, subject, entities and consent_evidence.
+// top reads version, subject, purposes, entities and consent_evidence.
 func (p *parser) top(n *yaml.Node, m *Map) {
 	o, ok := p.object(n, "", topKeys)
 	if !ok {
@@ -52,6 +52,9 @@ func (p *parser) top(n *yaml.Node, m *Map) {
 	}
 	if v := o.get("consent_evidence"); v != nil {
 		m.ConsentEvidence = p.consentEvidence(v)
+	}
+	if v := o.get("purposes"); v != nil {
+		p.purposes(v, m)
 	}
 }
 

@@ -124,6 +124,7 @@ func (jw *jsonWriter) Begin(m Meta) error {
 	jw.encode(SchemaVersion)
 	jw.writeString(`,"request":`)
 	jw.encode(req)
+	jw.writeHeaderSections(m)
 	jw.writeString(`,"entities":[`)
 	return jw.err
 }

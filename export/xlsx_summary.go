@@ -60,6 +60,7 @@ func (xw *xlsxWriter) writeSummary() error {
 			lines = append(lines, []any{c.label, c.code, yesNo(c.sensitive)})
 		}
 	}
+	lines = append(lines, xw.noticeLines(m)...)
 	for _, line := range lines {
 		if len(line) == 0 {
 			sw.skipRow() // a blank line: the row number is skipped
@@ -174,6 +175,18 @@ func (xw *xlsxWriter) retentionText(e Entity) string {
 }
 
 func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
+	t := holdRule(e, r)
+	if r.Until != nil {
+		// A civil date: holds count whole days, so no zone moves it.
+		t += " — liberação em " + r.Until.UTC().Format("02/01/2006")
+	}
+	return t
+}
+
+// holdRule says in pt-BR how long a hold keeps an entity's rows and why,
+// without the titular's release date: "5 anos a contar de Data da venda
+// (Lei 9.613/1998 art. 10)".
+func holdRule(e Entity, r *Retention) string {
 	var b strings.Builder
 	switch {
 	case r.WhileReferenced:
@@ -186,7 +199,12 @@ func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 		b.WriteString("Guarda legal")
 	}
 	if r.FromText != "" {
-		b.WriteString(" a contar de " + r.FromText)
+		// "a mais recente entre …" contracts: "a contar da mais recente".
+		if rest, ok := strings.CutPrefix(r.FromText, "a "); ok {
+			b.WriteString(" a contar da " + rest)
+		} else {
+			b.WriteString(" a contar de " + r.FromText)
+		}
 	} else if r.From != "" {
 		from := r.From
 		for _, f := range e.Fields {
@@ -199,10 +217,6 @@ func (xw *xlsxWriter) holdText(e Entity, r *Retention) string {
 	}
 	if r.Reference != "" {
 		b.WriteString(" (" + r.Reference + ")")
-	}
-	if r.Until != nil {
-		// A civil date: holds count whole days, so no zone moves it.
-		b.WriteString(" — liberação em " + r.Until.UTC().Format("02/01/2006"))
 	}
 	return b.String()
 }

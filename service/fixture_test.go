@@ -96,6 +96,9 @@ type fixtureOptions struct {
 	// and crmMap is the tenant's data map (a test schema of crmtest).
 	crm    func(context.Context, *sql.DB) error
 	crmMap string
+	// tenantKeys are more keys of the demo tenant's entry, in flow YAML
+	// starting with ", " (controller and dpo, say).
+	tenantKeys string
 }
 
 type fixtureOption func(*fixtureOptions)
@@ -213,7 +216,7 @@ workers: %s
 webhook_delivery: %s
 ledger: {host: titular.test}
 tenants:
-  - {id: demo, name: "Incorporadora Teste Ltda", dsn: %q, datamap: %q, max_open_conns: 8%s%s}
+  - {id: demo, name: "Incorporadora Teste Ltda", dsn: %q, datamap: %q, max_open_conns: 8%s%s%s}
   - {id: other, dsn: %q, datamap: %q}
   - {id: down, dsn: "titular:pw@tcp(127.0.0.1:1)/nowhere", datamap: %q}
 auth:
@@ -222,7 +225,7 @@ auth:
     - {name: backend, role: backend, tenants: [demo], key_sha256: %s}
     - {name: auditor, role: auditor, tenants: [demo], key_sha256: %s}
     - {name: other-dpo, role: dpo, tenants: [other, down], key_sha256: %s}
-`, filepath.Join(dir, "state"), o.workers, o.delivery, dsn, mapPath, policy, webhooks, dsn, mapPath, mapPath,
+`, filepath.Join(dir, "state"), o.workers, o.delivery, dsn, mapPath, policy, webhooks, o.tenantKeys, dsn, mapPath, mapPath,
 		sha(keyDPO), sha(keyBackend), sha(keyAuditor), sha(keyOther))
 	cfg, err := config.Parse(filepath.Join(dir, "titular.yaml"), []byte(cfgYAML))
 	if err != nil {

@@ -111,6 +111,9 @@ func warnBasics(tc config.Tenant, w io.Writer) {
 		fmt.Fprintf(w, "tenant %s: warning: fill in purpose and legal_basis for %d entities: %s "+
 			"(LGPD Art. 9 and 37: an EXTRACT tells the titular why each is processed)\n", tc.ID, len(missing), joinList(missing, 12))
 	}
+	for _, msg := range unnamedPurposeWarnings(tc.Datamap) {
+		fmt.Fprintf(w, "tenant %s: warning: %s\n", tc.ID, msg)
+	}
 }
 
 // warnAnonymize runs the planning an ANONYMIZE request runs and prints why

@@ -108,7 +108,7 @@ func checkTenant(ctx context.Context, cfg *config.Config, e fleetEntry) tenantCh
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	fails := checkSecrets(cfg, e.Tenant)
-	var warns []string
+	warns := append(e.Tenant.NoticeWarnings(), unnamedPurposeWarnings(e.Tenant.Datamap)...)
 	schema := func() (*datamap.Schema, error) { return nil, errNoDatabase }
 	db, _, fail := openEntry(ctx, e)
 	if fail != nil {

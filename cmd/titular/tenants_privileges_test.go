@@ -43,7 +43,8 @@ func TestTenantsCheckPrivileges(t *testing.T) {
 	cfgPath := filepath.Join(dir, "titular.yaml")
 	cfg := fmt.Sprintf("state_dir: %q\ntenants:\n", filepath.Join(dir, "state"))
 	for id, dsn := range map[string]string{"least": least.DSN(t, name), "root": storetest.DSN(t, name), "short": short.DSN(t, name)} {
-		cfg += fmt.Sprintf("  - {id: %s, dsn: %q, datamap: %q}\n", id, dsn, mapPath)
+		// The notice's contacts are set: the warnings here are the privileges'.
+		cfg += fmt.Sprintf("  - {id: %s, dsn: %q, datamap: %q, controller: {contact: privacidade@example.com}, dpo: {name: Encarregado Exemplo, contact: dpo@example.com}}\n", id, dsn, mapPath)
 	}
 	writeFile(t, cfgPath, cfg)
 

@@ -275,6 +275,11 @@ func TestTenantsListAndCheck(t *testing.T) {
 				t.Errorf("check output lacks %q:\n%s", want, out)
 			}
 		}
+		// The fixture's tenants name neither contact nor encarregado: the
+		// check warns, and does not fail, since the copy says "não informado".
+		if !strings.Contains(out, "OK    alpha (config)\n      ! the titular's copy will say \"não informado\" for controller.contact, dpo.name, dpo.contact") {
+			t.Errorf("check does not warn about alpha's missing notice contacts:\n%s", out)
+		}
 		if !strings.Contains(out, "- data map datamap.yaml: the tenant database has no tables; seed it or check the DSN\n") {
 			t.Errorf("the empty tenant's data map problem is not listed:\n%s", out)
 		}
