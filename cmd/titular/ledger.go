@@ -151,8 +151,9 @@ func runLedgerKeygen(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s.key (secret) and %s.pub\nverifier key: %s\nin the config: ledger: {host: %s, signing_key_file: %s.key}\n"+
+		"titulares check receipts with this public key: titular receipt verify RECEIPT --key %s.pub (serve also publishes it at GET /v1/tenants/{tenant}/ledger/public-key)\n"+
 		"replacing a key: also list the old key's .pub line in ledger.previous_verifier_keys, so its checkpoints still verify\n",
-		*prefix, *prefix, vkey, *name, *prefix)
+		*prefix, *prefix, vkey, *name, *prefix, *prefix)
 	return nil
 }
 
