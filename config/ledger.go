@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/titular/titular/ledger"
 )
 
 // Ledger configures the tamper-evident ledger's checkpoints.
@@ -113,8 +115,8 @@ func validateWitnesses(ws []Witness) []error {
 		default:
 			errs = append(errs, fmt.Errorf("%s.url: use https (plain http only to a loopback address)", at))
 		}
-		if !verifierKeyPattern.MatchString(strings.TrimSpace(w.Key)) {
-			errs = append(errs, fmt.Errorf("%s.key: not a verifier key; paste the witness's public key (name+hash+key)", at))
+		if _, err := ledger.NewCosignatureVerifier(w.Key); err != nil {
+			errs = append(errs, fmt.Errorf("%s.key: %v; paste the witness's public key", at, err))
 		}
 	}
 	return errs

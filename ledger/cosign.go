@@ -113,7 +113,7 @@ func parseWitnessKey(k string, secret bool) (string, []byte, error) {
 		}
 		k = rest
 	}
-	parts := strings.Split(k, "+")
+	parts := strings.SplitN(k, "+", 3)
 	if len(parts) != 3 || parts[0] == "" || len(parts[1]) != 8 {
 		return "", nil, fmt.Errorf("%s: expected name+hash+key (the witness's note verifier key)", what)
 	}
