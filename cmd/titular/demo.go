@@ -56,11 +56,11 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("titular demo serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "migrations", d.Migrations)
-	if err := d.WriteTour(os.Stdout, a.GRPCAddr(), a.HTTPAddr()); err != nil {
+	if err := writeDemoPublicKey(os.Stdout, d.Config, log); err != nil {
 		a.Stop()
 		return err
 	}
-	if err := writeDemoPublicKey(os.Stdout, d.Config, log); err != nil {
+	if err := d.WriteTour(os.Stdout, a.GRPCAddr(), a.HTTPAddr()); err != nil {
 		a.Stop()
 		return err
 	}
