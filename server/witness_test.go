@@ -61,13 +61,17 @@ func TestWitnessCatchesRollback(t *testing.T) {
 		if done := env.waitREST(t, created.ID); done.Status != "COMPLETED" {
 			t.Fatalf("EXTRACT ended %s", done.Status)
 		}
-		// Leaves may follow the request's completion (its events): wait
-		// until the witness has cosigned the whole ledger as it stands.
+		// Leaves may follow the request's completion (its events) and wait
+		// for the sequencer: wait until none is pending and the witness
+		// has cosigned the whole ledger as it stands.
 		for until := time.Now().Add(deadline); time.Now().Before(until); time.Sleep(100 * time.Millisecond) {
-			var head uint64
+			var head, pending uint64
 			var size sql.NullInt64
-			if err := db.QueryRow("SELECT size FROM lgpd_ledger_head").Scan(&head); err != nil {
+			if err := db.QueryRow("SELECT (SELECT size FROM lgpd_ledger_head), (SELECT COUNT(*) FROM lgpd_ledger_pending)").Scan(&head, &pending); err != nil {
 				t.Fatal(err)
+			}
+			if pending > 0 {
+				continue
 			}
 			if err := db.QueryRow("SELECT MAX(size) FROM lgpd_ledger_cosignatures WHERE witness = 'test-witness'").Scan(&size); err != nil {
 				t.Fatal(err)
@@ -86,9 +90,10 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	for _, tbl := range []string{"entries", "nodes", "head", "checkpoints"} {
 		mustExec(t, db, "CREATE TABLE dump_"+tbl+" AS SELECT * FROM lgpd_ledger_"+tbl)
 	}
-	var dumped uint64
-	if err := db.QueryRow("SELECT size FROM dump_head").Scan(&dumped); err != nil || dumped != older {
-		t.Fatalf("the copy holds %d entries (err %v), not the %d cosigned: the ledger grew meanwhile", dumped, err, older)
+	var dumped, pending uint64
+	if err := db.QueryRow("SELECT (SELECT size FROM dump_head), (SELECT COUNT(*) FROM lgpd_ledger_pending)").Scan(&dumped, &pending); err != nil ||
+		dumped != older || pending != 0 {
+		t.Fatalf("the copy holds %d entries with %d pending (err %v), not the %d cosigned: the ledger grew meanwhile", dumped, pending, err, older)
 	}
 	newer := waitCosigned()
 	if newer <= older {
