@@ -108,9 +108,11 @@ type ReceiptCheck struct {
 // the titular sees all that holds and all that does not, not only the first
 // failure. keys are the ledger's verifier keys: the current one first, then
 // those of keys rotated out; none means the signature cannot be checked,
-// which fails. exports are files that must each match one of the leaf's
+// which fails. origin, when known (the public-key endpoint names it), is the
+// ledger the checkpoint must be of: a key signs every tenant's checkpoints
+// of a host. exports are files that must each match one of the leaf's
 // digests.
-func CheckReceipt(r Receipt, keys []note.Verifier, exports []ExportFile) []ReceiptCheck {
+func CheckReceipt(r Receipt, keys []note.Verifier, origin string, exports []ExportFile) []ReceiptCheck {
 	var out []ReceiptCheck
 	add := func(what string, err error, ok string) {
 		if err != nil {
@@ -131,15 +133,17 @@ func CheckReceipt(r Receipt, keys []note.Verifier, exports []ExportFile) []Recei
 			leaf.RequestID, leaf.Kind, leaf.To, leaf.At.UTC().Format("2006-01-02 15:04:05"), r.LeafIndex))
 	}
 
-	body, origin, bodyErr := checkpointBody(r.Checkpoint)
+	body, cpOrigin, bodyErr := checkpointBody(r.Checkpoint)
 	var sigErr error
 	switch {
 	case bodyErr != nil:
 		sigErr = bodyErr
+	case origin != "" && cpOrigin != origin:
+		sigErr = fmt.Errorf("o checkpoint é do ledger %s, não do ledger %s da chave informada: o recibo é de outro controlador ou cliente", cpOrigin, origin)
 	case len(keys) == 0:
 		sigErr = errors.New("nenhuma chave pública informada: obtenha-a em GET /v1/tenants/{tenant}/ledger/public-key (ou com o controlador) e passe --key")
 	default:
-		_, sigErr = OpenCheckpoint([]byte(r.Checkpoint), origin, keys[0], keys[1:]...)
+		_, sigErr = OpenCheckpoint([]byte(r.Checkpoint), cpOrigin, keys[0], keys[1:]...)
 		if sigErr != nil {
 			sigErr = fmt.Errorf("a assinatura não confere com a chave pública informada: o checkpoint foi alterado ou a chave não é a deste ledger (%v)", sigErr)
 		}
@@ -147,7 +151,7 @@ func CheckReceipt(r Receipt, keys []note.Verifier, exports []ExportFile) []Recei
 	if sigErr != nil {
 		add("assinatura do checkpoint", sigErr, "")
 	} else {
-		add("assinatura do checkpoint", nil, fmt.Sprintf("assinado pela chave %s para o ledger %s, com %d registros", keys[0].Name(), origin, body.Size))
+		add("assinatura do checkpoint", nil, fmt.Sprintf("assinado pela chave %s para o ledger %s, com %d registros", keys[0].Name(), cpOrigin, body.Size))
 	}
 
 	switch {

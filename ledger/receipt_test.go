@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/titular/titular/ledger"
 )
 
@@ -41,7 +43,7 @@ func TestParseReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := ledger.CheckReceipt(ledger.Receipt{RequestID: "r1", Checkpoint: string(cp)}, nil, nil)
+	checks := ledger.CheckReceipt(ledger.Receipt{RequestID: "r1", Checkpoint: string(cp)}, nil, "", nil)
 	found := false
 	for _, c := range checks {
 		if c.OK {
@@ -54,4 +56,24 @@ func TestParseReceipt(t *testing.T) {
 	if !found {
 		t.Errorf("without a key, the signature check does not say where to get it: %+v", checks)
 	}
+	// A checkpoint of another tenant's ledger, under the same host key,
+	// fails when the key's answer names the ledger.
+	v, _ := ledger.NewVerifier(mustVerifierKey(t, skey))
+	for origin, ok := range map[string]bool{"titular.test/ledger/demo": true, "titular.test/ledger/other": false} {
+		checks := ledger.CheckReceipt(ledger.Receipt{RequestID: "r1", Checkpoint: string(cp)}, []note.Verifier{v}, origin, nil)
+		for _, c := range checks {
+			if c.What == "assinatura do checkpoint" && c.OK != ok {
+				t.Errorf("key of ledger %s: signature check %v (%s), want %v", origin, c.OK, c.Detail, ok)
+			}
+		}
+	}
+}
+
+func mustVerifierKey(t *testing.T, skey string) string {
+	t.Helper()
+	vkey, err := ledger.VerifierKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
 }

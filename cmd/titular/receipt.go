@@ -69,8 +69,9 @@ func runReceiptVerify(args []string, out io.Writer) error {
 		return fmt.Errorf("receipt verify: %s: %w", files[0], err)
 	}
 	var keys []note.Verifier
+	var origin string
 	if *keyArg != "" {
-		if keys, err = receiptKeys(*keyArg); err != nil {
+		if keys, origin, err = receiptKeys(*keyArg); err != nil {
 			return fmt.Errorf("receipt verify: --key: %w", err)
 		}
 	}
@@ -84,7 +85,7 @@ func runReceiptVerify(args []string, out io.Writer) error {
 	}
 	failed := false
 	fmt.Fprintf(out, "recibo do pedido %s\n", rc.RequestID)
-	for _, c := range ledger.CheckReceipt(rc, keys, files2) {
+	for _, c := range ledger.CheckReceipt(rc, keys, origin, files2) {
 		word := "OK"
 		if !c.OK {
 			word, failed = "FALHOU", true
@@ -101,23 +102,27 @@ func runReceiptVerify(args []string, out io.Writer) error {
 
 // receiptKeys reads the --key value: a verifier key itself, a file of keys
 // one a line (a .pub file), or the JSON answer of the public-key endpoint,
-// whose previous keys verify receipts signed before a key rotation.
-func receiptKeys(arg string) ([]note.Verifier, error) {
+// whose previous keys verify receipts signed before a key rotation and
+// whose origin names the tenant's ledger the receipt must be of.
+func receiptKeys(arg string) ([]note.Verifier, string, error) {
 	var lines []string
+	var origin string
 	if _, err := ledger.NewVerifier(arg); err == nil {
 		lines = []string{arg}
 	} else {
 		b, err := os.ReadFile(arg) //nolint:gosec // G304: the titular names the key file
 		if err != nil {
-			return nil, fmt.Errorf("%q is neither a public key (name+hash+key) nor a readable file: %w", arg, err)
+			return nil, "", fmt.Errorf("%q is neither a public key (name+hash+key) nor a readable file: %w", arg, err)
 		}
 		var pk struct {
+			Origin               string   `json:"origin"`
 			VerifierKey          string   `json:"verifier_key"`
 			VerifierKeyCamel     string   `json:"verifierKey"`
 			PreviousVerifierKeys []string `json:"previous_verifier_keys"`
 			PreviousCamel        []string `json:"previousVerifierKeys"`
 		}
 		if json.Unmarshal(b, &pk) == nil {
+			origin = pk.Origin
 			lines = append(append([]string{pk.VerifierKey + pk.VerifierKeyCamel}, pk.PreviousVerifierKeys...), pk.PreviousCamel...)
 		} else {
 			for _, l := range strings.Split(string(b), "\n") {
@@ -131,12 +136,12 @@ func receiptKeys(arg string) ([]note.Verifier, error) {
 	for _, l := range lines {
 		v, err := ledger.NewVerifier(l)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		keys = append(keys, v)
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("no public key found; save the answer of GET /v1/tenants/{tenant}/ledger/public-key and pass that file")
+		return nil, "", errors.New("no public key found; save the answer of GET /v1/tenants/{tenant}/ledger/public-key and pass that file")
 	}
-	return keys, nil
+	return keys, origin, nil
 }
