@@ -3,9 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/titular/titular/ledger"
 )
 
 // Ledger configures the tamper-evident ledger's checkpoints.
@@ -26,6 +30,25 @@ type Ledger struct {
 	// in a .pub file) of signing keys rotated out: checkpoints they signed
 	// still verify, and serve keeps extending them. Public, so inline.
 	PreviousVerifierKeys []string `yaml:"previous_verifier_keys"`
+	// Witnesses cosign each new checkpoint (C2SP tlog-witness): serve
+	// submits it with a consistency proof from the size the witness last
+	// cosigned and keeps the cosignature; `titular ledger verify` then
+	// fails a ledger rolled back below a cosigned size. Without witnesses,
+	// only checkpoints published elsewhere catch such a rollback.
+	Witnesses []Witness `yaml:"witnesses"`
+}
+
+// Witness is one outside witness of the ledger's checkpoints.
+type Witness struct {
+	// Name identifies the witness in logs and in stored cosignatures;
+	// keep it once used.
+	Name string `yaml:"name"`
+	// URL is the witness's prefix: titular POSTs to URL/add-checkpoint.
+	// https, or http to a loopback address only.
+	URL string `yaml:"url"`
+	// Key is the witness's public key, "name+hash+key" (Ed25519, as a note
+	// verifier key or its cosignature/v1 form).
+	Key string `yaml:"key"`
 }
 
 // verifierKeyPattern is the shape of a signed-note verifier key: name,
@@ -62,8 +85,47 @@ func (c *Config) validateLedger() []error {
 			errs = append(errs, fmt.Errorf("ledger.previous_verifier_keys[%d]: not a verifier key; paste the line of the old key's .pub file (name+hash+key)", i))
 		}
 	}
+	errs = append(errs, validateWitnesses(l.Witnesses)...)
 	if l.CheckpointInterval < time.Second {
 		errs = append(errs, fmt.Errorf("ledger.checkpoint_interval: %s is too short; use 1s or more", l.CheckpointInterval))
 	}
 	return errs
+}
+
+var witnessNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+
+func validateWitnesses(ws []Witness) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, w := range ws {
+		at := fmt.Sprintf("ledger.witnesses[%d]", i)
+		if !witnessNamePattern.MatchString(w.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: %q must be letters, digits, '.', '_' or '-'", at, w.Name))
+		}
+		if seen[w.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is listed twice", at, w.Name))
+		}
+		seen[w.Name] = true
+		u, err := url.Parse(w.URL)
+		switch {
+		case err != nil || u.Host == "":
+			errs = append(errs, fmt.Errorf("%s.url: %q is not an absolute URL; use https://witness.example/prefix", at, w.URL))
+		case u.Scheme == "https":
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		default:
+			errs = append(errs, fmt.Errorf("%s.url: use https (plain http only to a loopback address)", at))
+		}
+		if _, err := ledger.NewCosignatureVerifier(w.Key); err != nil {
+			errs = append(errs, fmt.Errorf("%s.key: %v; paste the witness's public key", at, err))
+		}
+	}
+	return errs
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

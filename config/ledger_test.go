@@ -32,6 +32,12 @@ tenants:
 		"ledger: {previous_verifier_keys: [titular.local+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd]}\n")); err != nil {
 		t.Errorf("a verifier key in previous_verifier_keys: %v", err)
 	}
+	w, err := Parse("/etc/titular/titular.yaml", []byte(base+
+		"ledger: {witnesses: [{name: armored-witness, url: 'https://witness.example/w', key: w+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd}, "+
+		"{name: local, url: 'http://127.0.0.1:8099', key: l+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd}]}\n"))
+	if err != nil || len(w.Ledger.Witnesses) != 2 || w.Ledger.Witnesses[0].URL != "https://witness.example/w" {
+		t.Errorf("witnesses: %v %+v", err, w)
+	}
 	if c.Ledger.SigningKeyFile != "/etc/titular/ledger.key" || c.Ledger.CheckpointInterval != 5*time.Minute {
 		t.Errorf("ledger settings: %+v", c.Ledger)
 	}
@@ -42,6 +48,11 @@ tenants:
 		"interval too short": {"ledger: {checkpoint_interval: 10ms}", "checkpoint_interval"},
 		"previous key that is a secret key": {"ledger: {previous_verifier_keys: ['PRIVATE+KEY+titular.local+1a2b3c4d+AQIDBA==']}",
 			"previous_verifier_keys[0]: not a verifier key"},
+		"witness over plain http": {"ledger: {witnesses: [{name: w, url: 'http://witness.example', key: w+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd}]}",
+			"witnesses[0].url: use https"},
+		"witness without a key": {"ledger: {witnesses: [{name: w, url: 'https://witness.example'}]}", "witnesses[0].key"},
+		"witness named twice": {"ledger: {witnesses: [{name: w, url: 'https://a.example', key: w+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd}, " +
+			"{name: w, url: 'https://b.example', key: w+1a2b3c4d+AZtX8RNwqQkKHb0nUjVkrHRUr2f7rT7iJWjz2YQn0eNd}]}", "witnesses[1].name"},
 	} {
 		_, err := Parse("/etc/titular/titular.yaml", []byte(base+tc.yaml+"\n"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -159,6 +159,10 @@ func allRPCs() []rpcCall {
 			_, err := led(c).GetConsistencyProof(ctx, &lgpdv1.GetConsistencyProofRequest{Tenant: t})
 			return err
 		}},
+		{"GetPublicKey", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := led(c).GetPublicKey(ctx, &lgpdv1.GetPublicKeyRequest{Tenant: t})
+			return err
+		}},
 	}
 }
 
@@ -287,7 +291,7 @@ var wantRoles = map[string][]string{
 	"ListConsentSubjects": {"dpo", "backend"}, "GetTerm": {"dpo", "backend", "auditor", "titular"},
 	"ListDeliveries": {"dpo"}, "RetryDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
 	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
-	"GetConsistencyProof": {"dpo", "backend", "auditor"},
+	"GetConsistencyProof": {"dpo", "backend", "auditor"}, "GetPublicKey": {"dpo", "backend", "auditor", "titular"},
 }
 
 func roleAllowed(t *testing.T, method, role string) bool {

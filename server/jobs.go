@@ -21,13 +21,17 @@ const requestCountsMaxAge = 5 * time.Minute
 // newScheduler wires the service's workers into the fleet scheduler.
 func newScheduler(cfg *config.Config, tenants *tenant.Registry, worker *service.Worker, dispatcher *service.Dispatcher,
 	srv *server, log *slog.Logger) *fleet.Scheduler {
+	witnesses := newWitnessPusher(cfg, log)
 	work := fleet.Work{
 		Requests: worker.RunOnce,
 		Ledger:   srv.ledger.Sequence,
 		Outbox:   dispatcher.RunOnce,
 		Checkpoint: func(ctx context.Context, t *tenant.Tenant) error {
-			_, err := srv.ledger.Checkpoint(ctx, t)
-			return err
+			cp, err := srv.ledger.Checkpoint(ctx, t)
+			if err != nil {
+				return err
+			}
+			return witnesses.push(ctx, t, cp)
 		},
 		Sweep: func(ctx context.Context, t *tenant.Tenant) error {
 			return Sweep(ctx, t, service.SweepOptions{}, func(format string, a ...any) {

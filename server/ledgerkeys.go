@@ -27,7 +27,17 @@ func newLedgerService(cfg *config.Config, tenants *tenant.Registry, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	return service.NewLedger(tenants, signer, verifier, previous, cfg.Ledger.Host, log), nil
+	skey, err := LedgerSigningKey(cfg, log, false)
+	if err != nil {
+		return nil, err
+	}
+	vkey, err := ledger.VerifierKey(skey)
+	if err != nil {
+		return nil, err
+	}
+	l := service.NewLedger(tenants, signer, verifier, previous, cfg.Ledger.Host, log)
+	l.PublishKeys(vkey, cfg.Ledger.PreviousVerifierKeys)
+	return l, nil
 }
 
 // LedgerSigner returns the checkpoint signer, its verifier, and the verifiers

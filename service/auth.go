@@ -206,6 +206,7 @@ var methodRoles = map[string][]string{
 	"/lgpd.v1.LedgerService/ListEntries":          {config.RoleDPO, config.RoleAuditor},
 	"/lgpd.v1.LedgerService/GetInclusionProof":    {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
 	"/lgpd.v1.LedgerService/GetConsistencyProof":  {config.RoleDPO, config.RoleAuditor, config.RoleBackend},
+	"/lgpd.v1.LedgerService/GetPublicKey":         {config.RoleDPO, config.RoleAuditor, config.RoleBackend, config.RoleTitular},
 }
 
 // public methods need no credential: health checks and reflection.

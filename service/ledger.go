@@ -28,6 +28,10 @@ type Ledger struct {
 	previous []note.Verifier
 	host     string
 	log      *slog.Logger
+	// vkey and previousKeys are the encoded verifier keys GetPublicKey
+	// serves (see PublishKeys).
+	vkey         string
+	previousKeys []string
 	// OnSize, when set before use, is told a tenant's tree size after an
 	// integration that grew it (the ledger-size metric).
 	OnSize func(tenant string, size int64)

@@ -17,29 +17,30 @@ import (
 // and DELETE on the append-only tables are left out: their triggers refuse
 // them whatever the grants.
 var runtimeNeeds = map[string][]string{
-	"lgpd_access_log":         {"SELECT", "INSERT"},
-	"lgpd_blocks":             {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_consents":           {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
-	"lgpd_export_chunks":      {"SELECT", "INSERT", "DELETE"},
-	"lgpd_exports":            {"SELECT", "INSERT", "DELETE"},
-	"lgpd_leases":             {"SELECT", "UPDATE"},
-	"lgpd_ledger_checkpoints": {"SELECT", "INSERT"},
-	"lgpd_ledger_entries":     {"SELECT", "INSERT"},
-	"lgpd_ledger_head":        {"SELECT", "UPDATE"},
-	"lgpd_ledger_nodes":       {"SELECT", "INSERT"},
-	"lgpd_ledger_pending":     {"SELECT", "INSERT", "DELETE"},
-	"lgpd_outbox":             {"SELECT", "INSERT"},
-	"lgpd_outbox_deliveries":  {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_purposes":           {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_request_events":     {"SELECT", "INSERT"},
-	"lgpd_requests":           {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_schema_migrations":  {"SELECT"},
-	"lgpd_subject_block_rows": {"SELECT", "INSERT"},
-	"lgpd_subject_blocks":     {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_subject_index":      {"SELECT", "INSERT", "UPDATE", "DELETE"}, // UPDATE: merging two references of one person
-	"lgpd_subject_locks":      {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_subject_merges":     {"SELECT", "INSERT", "UPDATE"},
-	"lgpd_terms":              {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_access_log":          {"SELECT", "INSERT"},
+	"lgpd_blocks":              {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_consents":            {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
+	"lgpd_export_chunks":       {"SELECT", "INSERT", "DELETE"},
+	"lgpd_exports":             {"SELECT", "INSERT", "DELETE"},
+	"lgpd_leases":              {"SELECT", "UPDATE"},
+	"lgpd_ledger_checkpoints":  {"SELECT", "INSERT"},
+	"lgpd_ledger_cosignatures": {"SELECT", "INSERT"},
+	"lgpd_ledger_entries":      {"SELECT", "INSERT"},
+	"lgpd_ledger_head":         {"SELECT", "UPDATE"},
+	"lgpd_ledger_nodes":        {"SELECT", "INSERT"},
+	"lgpd_ledger_pending":      {"SELECT", "INSERT", "DELETE"},
+	"lgpd_outbox":              {"SELECT", "INSERT"},
+	"lgpd_outbox_deliveries":   {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_purposes":            {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_request_events":      {"SELECT", "INSERT"},
+	"lgpd_requests":            {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_schema_migrations":   {"SELECT"},
+	"lgpd_subject_block_rows":  {"SELECT", "INSERT"},
+	"lgpd_subject_blocks":      {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_subject_index":       {"SELECT", "INSERT", "UPDATE", "DELETE"}, // UPDATE: merging two references of one person
+	"lgpd_subject_locks":       {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_subject_merges":      {"SELECT", "INSERT", "UPDATE"},
+	"lgpd_terms":               {"SELECT", "INSERT", "UPDATE"},
 }
 
 // CRMPrivileges are what titular does to the tables a data map names:

@@ -32,6 +32,7 @@ Usage:
   titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]
   titular ledger checkpoint --config FILE --tenant ID
   titular ledger keygen     --out PREFIX [--name HOST]
+  titular receipt verify FILE [--export FILE ...] [--key PUBKEY]
   titular token keygen   --out PREFIX
   titular token mint     --key FILE --tenant ID --issuer NAME --verified-by METHOD [--cpf C] [--email E] [--phone P] [--ttl D]
   titular bench          --dsn DSN [--subjects N] [--heavy N] [--duration D] [--runs N] [--scenario a,b] [--json] [--keep]
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, rest, os.Stdout, os.Stderr)
 	case "ledger":
 		return runLedger(ctx, rest, os.Stdout)
+	case "receipt":
+		return runReceipt(rest, os.Stdout)
 	case "token":
 		return runToken(rest, os.Stdout)
 	case "tenants":

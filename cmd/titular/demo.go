@@ -4,11 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 
+	"github.com/titular/titular/config"
 	"github.com/titular/titular/demo"
 	"github.com/titular/titular/examples/realestate"
 	"github.com/titular/titular/internal/logsafe"
+	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/server"
 	"github.com/titular/titular/service"
 )
@@ -52,6 +56,10 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("titular demo serving", "grpc", a.GRPCAddr(), "http", a.HTTPAddr(), "migrations", d.Migrations)
+	if err := writeDemoPublicKey(os.Stdout, d.Config, log); err != nil {
+		a.Stop()
+		return err
+	}
 	if err := d.WriteTour(os.Stdout, a.GRPCAddr(), a.HTTPAddr()); err != nil {
 		a.Stop()
 		return err
@@ -76,4 +84,20 @@ func loadEmbeddedPurposes(ctx context.Context, a *server.App, tenantID string) e
 		return fmt.Errorf("demo purposes: %w", err)
 	}
 	return nil
+}
+
+// writeDemoPublicKey prints the ledger's public key, with which a titular
+// checks a receipt offline (titular receipt verify --key).
+func writeDemoPublicKey(out io.Writer, cfg *config.Config, log *slog.Logger) error {
+	skey, err := server.LedgerSigningKey(cfg, log, false)
+	if err != nil {
+		return err
+	}
+	vkey, err := ledger.VerifierKey(skey)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "ledger public key (for titular receipt verify --key; also GET /v1/tenants/%s/ledger/public-key): %s\n",
+		cfg.Tenants[0].ID, vkey)
+	return err
 }

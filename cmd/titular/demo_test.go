@@ -59,6 +59,10 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("reading the demo's output: %v\nstderr:\n%s", err, stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	// The ledger's public key, for titular receipt verify --key.
+	if !regexp.MustCompile(`(?m)^ledger public key .*: titular\.local\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$`).MatchString(tour) {
+		t.Errorf("the demo does not print the ledger's public key:\n%s", tour)
+	}
 	calls := tourCalls(t, tour)
 	cpf := regexp.MustCompile(`CPF (\d{11})`).FindStringSubmatch(tour)
 	if cpf == nil {

@@ -88,6 +88,13 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer closeDB()
+	witnessed, err := cosignedCheckpoints(ctx, cfg, st, checks.Origin)
+	if err != nil {
+		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
+	}
+	for _, w := range witnessed {
+		checks.Checkpoints = append(checks.Checkpoints, []byte(w.Note))
+	}
 	rep, err := st.VerifyLedger(ctx, checks)
 	if err != nil {
 		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
@@ -103,7 +110,43 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "ledger of tenant %s verifies: %d entries, %d stored nodes, root %s\n",
 		*tenantID, rep.Size, rep.Nodes, base64.StdEncoding.EncodeToString(rep.Root))
 	fmt.Fprintf(out, "checkpoints verified: %d (%s); leaves awaiting integration: %d\n", len(rep.Checkpoints), largest, pending)
+	for _, w := range witnessed {
+		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends\n", w.Witness, w.Size)
+	}
+	if len(cfg.Ledger.Witnesses) == 0 {
+		fmt.Fprintln(out, "no witnesses configured: a rollback to an older consistent copy is caught only with --checkpoint")
+	}
 	return nil
+}
+
+// cosignedCheckpoints returns, for each configured witness, the latest
+// checkpoint it cosigned, its cosignature checked with the witness's key.
+// The ledger must not be shorter than any, nor hold another root at its
+// size: a witness cosigns only checkpoints that extend what it saw before.
+func cosignedCheckpoints(ctx context.Context, cfg *config.Config, st *store.Store, origin string) ([]store.Cosigned, error) {
+	var out []store.Cosigned
+	for i, w := range cfg.Ledger.Witnesses {
+		v, err := ledger.NewCosignatureVerifier(w.Key)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
+		}
+		c, err := st.LatestCosigned(ctx, w.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cp, err := ledger.OpenCosigned([]byte(c.Note), v)
+		if err != nil {
+			return nil, fmt.Errorf("the stored cosignature of witness %s at size %d: %w", w.Name, c.Size, err)
+		}
+		if cp.Origin != origin || cp.Size != c.Size {
+			return nil, fmt.Errorf("the stored cosignature of witness %s is of %s at size %d, not of this ledger at size %d", w.Name, cp.Origin, cp.Size, c.Size)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // runLedgerCheckpoint prints the latest signed checkpoint, signing a new
@@ -151,8 +194,9 @@ func runLedgerKeygen(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s.key (secret) and %s.pub\nverifier key: %s\nin the config: ledger: {host: %s, signing_key_file: %s.key}\n"+
+		"titulares check receipts with this public key: titular receipt verify RECEIPT --key %s.pub (serve also publishes it at GET /v1/tenants/{tenant}/ledger/public-key)\n"+
 		"replacing a key: also list the old key's .pub line in ledger.previous_verifier_keys, so its checkpoints still verify\n",
-		*prefix, *prefix, vkey, *name, *prefix)
+		*prefix, *prefix, vkey, *name, *prefix, *prefix)
 	return nil
 }
 

@@ -23,6 +23,115 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GetPublicKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPublicKeyRequest) Reset() {
+	*x = GetPublicKeyRequest{}
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPublicKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPublicKeyRequest) ProtoMessage() {}
+
+func (x *GetPublicKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPublicKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetPublicKeyRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetPublicKeyRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+// PublicKey is the signed-note verifier key of the ledger's checkpoints.
+type PublicKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "name+hash+key", as in the .pub file written by titular ledger keygen.
+	VerifierKey string `protobuf:"bytes,1,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	// The checkpoint origin line of this tenant's ledger.
+	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// Verifier keys of signing keys rotated out: older checkpoints (and the
+	// receipts holding them) are signed by one of these.
+	PreviousVerifierKeys []string `protobuf:"bytes,3,rep,name=previous_verifier_keys,json=previousVerifierKeys,proto3" json:"previous_verifier_keys,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *PublicKey) Reset() {
+	*x = PublicKey{}
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublicKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublicKey) ProtoMessage() {}
+
+func (x *PublicKey) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublicKey.ProtoReflect.Descriptor instead.
+func (*PublicKey) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PublicKey) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+func (x *PublicKey) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *PublicKey) GetPreviousVerifierKeys() []string {
+	if x != nil {
+		return x.PreviousVerifierKeys
+	}
+	return nil
+}
+
 type GetCheckpointRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -32,7 +141,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +153,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +166,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GetCheckpointRequest) GetTenant() string {
@@ -82,7 +191,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -94,7 +203,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -107,7 +216,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Checkpoint) GetOrigin() string {
@@ -156,7 +265,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +277,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +290,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{2}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListEntriesRequest) GetTenant() string {
@@ -217,7 +326,7 @@ type LedgerEntry struct {
 
 func (x *LedgerEntry) Reset() {
 	*x = LedgerEntry{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +338,7 @@ func (x *LedgerEntry) String() string {
 func (*LedgerEntry) ProtoMessage() {}
 
 func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +351,7 @@ func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
 func (*LedgerEntry) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{3}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LedgerEntry) GetIndex() uint64 {
@@ -275,7 +384,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[4]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +396,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[4]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +409,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*LedgerEntry {
@@ -321,7 +430,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +442,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +455,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetInclusionProofRequest) GetTenant() string {
@@ -381,7 +490,7 @@ type InclusionProof struct {
 
 func (x *InclusionProof) Reset() {
 	*x = InclusionProof{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -393,7 +502,7 @@ func (x *InclusionProof) String() string {
 func (*InclusionProof) ProtoMessage() {}
 
 func (x *InclusionProof) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -406,7 +515,7 @@ func (x *InclusionProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InclusionProof.ProtoReflect.Descriptor instead.
 func (*InclusionProof) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *InclusionProof) GetIndex() uint64 {
@@ -441,7 +550,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +562,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +575,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetConsistencyProofRequest) GetTenant() string {
@@ -501,7 +610,7 @@ type ConsistencyProof struct {
 
 func (x *ConsistencyProof) Reset() {
 	*x = ConsistencyProof{}
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +622,7 @@ func (x *ConsistencyProof) String() string {
 func (*ConsistencyProof) ProtoMessage() {}
 
 func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_ledger_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +635,7 @@ func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
 func (*ConsistencyProof) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_ledger_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ConsistencyProof) GetFirst() uint64 {
@@ -554,7 +663,13 @@ var File_lgpd_v1_ledger_service_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_ledger_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1clgpd/v1/ledger_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\".\n" +
+	"\x1clgpd/v1/ledger_service.proto\x12\algpd.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"-\n" +
+	"\x13GetPublicKeyRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\"|\n" +
+	"\tPublicKey\x12!\n" +
+	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x124\n" +
+	"\x16previous_verifier_keys\x18\x03 \x03(\tR\x14previousVerifierKeys\".\n" +
 	"\x14GetCheckpointRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\"\xa4\x01\n" +
 	"\n" +
@@ -590,12 +705,13 @@ const file_lgpd_v1_ledger_service_proto_rawDesc = "" +
 	"\x10ConsistencyProof\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x16\n" +
 	"\x06second\x18\x02 \x01(\x04R\x06second\x12\x16\n" +
-	"\x06hashes\x18\x03 \x03(\fR\x06hashes2\x91\x04\n" +
+	"\x06hashes\x18\x03 \x03(\fR\x06hashes2\x83\x05\n" +
 	"\rLedgerService\x12s\n" +
 	"\rGetCheckpoint\x12\x1d.lgpd.v1.GetCheckpointRequest\x1a\x13.lgpd.v1.Checkpoint\".\x82\xd3\xe4\x93\x02(\x12&/v1/tenants/{tenant}/ledger/checkpoint\x12u\n" +
 	"\vListEntries\x12\x1b.lgpd.v1.ListEntriesRequest\x1a\x1c.lgpd.v1.ListEntriesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/tenants/{tenant}/ledger/entries\x12\x8a\x01\n" +
 	"\x11GetInclusionProof\x12!.lgpd.v1.GetInclusionProofRequest\x1a\x17.lgpd.v1.InclusionProof\"9\x82\xd3\xe4\x93\x023\x121/v1/tenants/{tenant}/ledger/entries/{index}/proof\x12\x86\x01\n" +
-	"\x13GetConsistencyProof\x12#.lgpd.v1.GetConsistencyProofRequest\x1a\x19.lgpd.v1.ConsistencyProof\"/\x82\xd3\xe4\x93\x02)\x12'/v1/tenants/{tenant}/ledger/consistencyB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
+	"\x13GetConsistencyProof\x12#.lgpd.v1.GetConsistencyProofRequest\x1a\x19.lgpd.v1.ConsistencyProof\"/\x82\xd3\xe4\x93\x02)\x12'/v1/tenants/{tenant}/ledger/consistency\x12p\n" +
+	"\fGetPublicKey\x12\x1c.lgpd.v1.GetPublicKeyRequest\x1a\x12.lgpd.v1.PublicKey\".\x82\xd3\xe4\x93\x02(\x12&/v1/tenants/{tenant}/ledger/public-keyB/Z-github.com/titular/titular/api/lgpd/v1;lgpdv1b\x06proto3"
 
 var (
 	file_lgpd_v1_ledger_service_proto_rawDescOnce sync.Once
@@ -609,35 +725,39 @@ func file_lgpd_v1_ledger_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_ledger_service_proto_rawDescData
 }
 
-var file_lgpd_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_lgpd_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_lgpd_v1_ledger_service_proto_goTypes = []any{
-	(*GetCheckpointRequest)(nil),       // 0: lgpd.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),                 // 1: lgpd.v1.Checkpoint
-	(*ListEntriesRequest)(nil),         // 2: lgpd.v1.ListEntriesRequest
-	(*LedgerEntry)(nil),                // 3: lgpd.v1.LedgerEntry
-	(*ListEntriesResponse)(nil),        // 4: lgpd.v1.ListEntriesResponse
-	(*GetInclusionProofRequest)(nil),   // 5: lgpd.v1.GetInclusionProofRequest
-	(*InclusionProof)(nil),             // 6: lgpd.v1.InclusionProof
-	(*GetConsistencyProofRequest)(nil), // 7: lgpd.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 8: lgpd.v1.ConsistencyProof
-	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
+	(*GetPublicKeyRequest)(nil),        // 0: lgpd.v1.GetPublicKeyRequest
+	(*PublicKey)(nil),                  // 1: lgpd.v1.PublicKey
+	(*GetCheckpointRequest)(nil),       // 2: lgpd.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 3: lgpd.v1.Checkpoint
+	(*ListEntriesRequest)(nil),         // 4: lgpd.v1.ListEntriesRequest
+	(*LedgerEntry)(nil),                // 5: lgpd.v1.LedgerEntry
+	(*ListEntriesResponse)(nil),        // 6: lgpd.v1.ListEntriesResponse
+	(*GetInclusionProofRequest)(nil),   // 7: lgpd.v1.GetInclusionProofRequest
+	(*InclusionProof)(nil),             // 8: lgpd.v1.InclusionProof
+	(*GetConsistencyProofRequest)(nil), // 9: lgpd.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 10: lgpd.v1.ConsistencyProof
+	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
 }
 var file_lgpd_v1_ledger_service_proto_depIdxs = []int32{
-	9, // 0: lgpd.v1.Checkpoint.created_at:type_name -> google.protobuf.Timestamp
-	3, // 1: lgpd.v1.ListEntriesResponse.entries:type_name -> lgpd.v1.LedgerEntry
-	0, // 2: lgpd.v1.LedgerService.GetCheckpoint:input_type -> lgpd.v1.GetCheckpointRequest
-	2, // 3: lgpd.v1.LedgerService.ListEntries:input_type -> lgpd.v1.ListEntriesRequest
-	5, // 4: lgpd.v1.LedgerService.GetInclusionProof:input_type -> lgpd.v1.GetInclusionProofRequest
-	7, // 5: lgpd.v1.LedgerService.GetConsistencyProof:input_type -> lgpd.v1.GetConsistencyProofRequest
-	1, // 6: lgpd.v1.LedgerService.GetCheckpoint:output_type -> lgpd.v1.Checkpoint
-	4, // 7: lgpd.v1.LedgerService.ListEntries:output_type -> lgpd.v1.ListEntriesResponse
-	6, // 8: lgpd.v1.LedgerService.GetInclusionProof:output_type -> lgpd.v1.InclusionProof
-	8, // 9: lgpd.v1.LedgerService.GetConsistencyProof:output_type -> lgpd.v1.ConsistencyProof
-	6, // [6:10] is the sub-list for method output_type
-	2, // [2:6] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	11, // 0: lgpd.v1.Checkpoint.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 1: lgpd.v1.ListEntriesResponse.entries:type_name -> lgpd.v1.LedgerEntry
+	2,  // 2: lgpd.v1.LedgerService.GetCheckpoint:input_type -> lgpd.v1.GetCheckpointRequest
+	4,  // 3: lgpd.v1.LedgerService.ListEntries:input_type -> lgpd.v1.ListEntriesRequest
+	7,  // 4: lgpd.v1.LedgerService.GetInclusionProof:input_type -> lgpd.v1.GetInclusionProofRequest
+	9,  // 5: lgpd.v1.LedgerService.GetConsistencyProof:input_type -> lgpd.v1.GetConsistencyProofRequest
+	0,  // 6: lgpd.v1.LedgerService.GetPublicKey:input_type -> lgpd.v1.GetPublicKeyRequest
+	3,  // 7: lgpd.v1.LedgerService.GetCheckpoint:output_type -> lgpd.v1.Checkpoint
+	6,  // 8: lgpd.v1.LedgerService.ListEntries:output_type -> lgpd.v1.ListEntriesResponse
+	8,  // 9: lgpd.v1.LedgerService.GetInclusionProof:output_type -> lgpd.v1.InclusionProof
+	10, // 10: lgpd.v1.LedgerService.GetConsistencyProof:output_type -> lgpd.v1.ConsistencyProof
+	1,  // 11: lgpd.v1.LedgerService.GetPublicKey:output_type -> lgpd.v1.PublicKey
+	7,  // [7:12] is the sub-list for method output_type
+	2,  // [2:7] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_ledger_service_proto_init() }
@@ -651,7 +771,7 @@ func file_lgpd_v1_ledger_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_ledger_service_proto_rawDesc), len(file_lgpd_v1_ledger_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

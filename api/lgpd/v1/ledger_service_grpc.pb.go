@@ -23,6 +23,7 @@ const (
 	LedgerService_ListEntries_FullMethodName         = "/lgpd.v1.LedgerService/ListEntries"
 	LedgerService_GetInclusionProof_FullMethodName   = "/lgpd.v1.LedgerService/GetInclusionProof"
 	LedgerService_GetConsistencyProof_FullMethodName = "/lgpd.v1.LedgerService/GetConsistencyProof"
+	LedgerService_GetPublicKey_FullMethodName        = "/lgpd.v1.LedgerService/GetPublicKey"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -40,6 +41,10 @@ type LedgerServiceClient interface {
 	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*InclusionProof, error)
 	// Consistency proof between two tree sizes.
 	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error)
+	// The public key that signs the tenant's checkpoints, for a titular to
+	// check a receipt offline (titular receipt verify --key). Every role may
+	// read it, the titular portal included: it is public by design.
+	GetPublicKey(ctx context.Context, in *GetPublicKeyRequest, opts ...grpc.CallOption) (*PublicKey, error)
 }
 
 type ledgerServiceClient struct {
@@ -90,6 +95,16 @@ func (c *ledgerServiceClient) GetConsistencyProof(ctx context.Context, in *GetCo
 	return out, nil
 }
 
+func (c *ledgerServiceClient) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest, opts ...grpc.CallOption) (*PublicKey, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublicKey)
+	err := c.cc.Invoke(ctx, LedgerService_GetPublicKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations should embed UnimplementedLedgerServiceServer
 // for forward compatibility.
@@ -105,6 +120,10 @@ type LedgerServiceServer interface {
 	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*InclusionProof, error)
 	// Consistency proof between two tree sizes.
 	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
+	// The public key that signs the tenant's checkpoints, for a titular to
+	// check a receipt offline (titular receipt verify --key). Every role may
+	// read it, the titular portal included: it is public by design.
+	GetPublicKey(context.Context, *GetPublicKeyRequest) (*PublicKey, error)
 }
 
 // UnimplementedLedgerServiceServer should be embedded to have
@@ -125,6 +144,9 @@ func (UnimplementedLedgerServiceServer) GetInclusionProof(context.Context, *GetI
 }
 func (UnimplementedLedgerServiceServer) GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConsistencyProof not implemented")
+}
+func (UnimplementedLedgerServiceServer) GetPublicKey(context.Context, *GetPublicKeyRequest) (*PublicKey, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPublicKey not implemented")
 }
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue() {}
 
@@ -218,6 +240,24 @@ func _LedgerService_GetConsistencyProof_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_GetPublicKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPublicKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).GetPublicKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_GetPublicKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).GetPublicKey(ctx, req.(*GetPublicKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -240,6 +280,10 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConsistencyProof",
 			Handler:    _LedgerService_GetConsistencyProof_Handler,
+		},
+		{
+			MethodName: "GetPublicKey",
+			Handler:    _LedgerService_GetPublicKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
