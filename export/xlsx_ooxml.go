@@ -293,7 +293,8 @@ func escapeAttr(s string) string {
 	return b.String()
 }
 
-// quoteSheet quotes a sheet name for a formula reference: 'It''s'.
+// quoteSheet quotes a sheet name for a formula reference, doubling any
+// apostrophe in it.
 func quoteSheet(name string) string {
 	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
 }

@@ -86,7 +86,7 @@ func TestXLSXEntitySheet(t *testing.T) {
 		{"A2", "João da Conceição — ç ã <&>", text},
 		{"B2", "42", number},
 		{"C2", "3.75", number},
-		{"D2", "Sim", text}, // not TRUE/VERDADEIRO
+		{"D2", "Sim", text},                   // not TRUE/VERDADEIRO
 		{"E2", "31/12/2025 23:59:58", number}, // São Paulo wall clock
 		{"F2", "09/07/1987", number},
 		{"G2", "12345.67", number},
