@@ -47,7 +47,7 @@ type pdfWriter struct {
 	widths []float64 // table column widths; nil when the entity is written as blocks
 	// tableHeads is the heading repeated on each page of the open table.
 	tableHeads []string
-	count  int
+	count      int
 
 	done []entitySummary
 }
