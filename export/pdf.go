@@ -27,7 +27,7 @@ const (
 	pdfMargin     = 15.0
 	pdfBottom     = 18.0 // room for the footer
 	pdfLine       = 4.6  // line height of body text
-	pdfLabelWidth = 58.0 // label column of "label: value" lines
+	pdfLabelWidth = 64.0 // label column of "label: value" lines
 	pdfCellPad    = 1.2
 	// pdfMaxTableColumns is the most columns drawn as a table; wider
 	// entities read better as one block per record.

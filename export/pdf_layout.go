@@ -97,8 +97,8 @@ func (pw *pdfWriter) subsection(title string) {
 }
 
 // pairs writes "label: value" lines, labels in bold in a column of their
-// own and values wrapped beside them, in the current font size; a pair
-// breaks across pages only between lines. An empty value shows "—".
+// own and values wrapped beside them, in the current font size; only a
+// pair longer than a page breaks across pages, and then between lines. An empty value shows "—".
 func (pw *pdfWriter) pairs(lines [][2]string) {
 	d := pw.doc
 	size, _ := d.GetFontSize()
@@ -114,6 +114,9 @@ func (pw *pdfWriter) pairs(lines [][2]string) {
 		d.SetFont("Helvetica", "", size)
 		values := d.SplitLines([]byte(pdfText(value)), valueW)
 		n := max(len(labels), len(values), 1)
+		if h := float64(n) * lh; h < pw.bottom()-pdfMargin-20 {
+			pw.keep(h) // a short pair stays on one page
+		}
 		for i := range n {
 			pw.keep(lh)
 			y := d.GetY()

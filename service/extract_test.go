@@ -30,14 +30,16 @@ type exportDoc struct {
 		Kind       string `json:"kind"`
 		SubjectRef string `json:"subject_ref"`
 	} `json:"request"`
-	Entities []struct {
-		Name   string `json:"name"`
-		Fields []struct {
-			Name  string `json:"name"`
-			Label string `json:"label"`
-		} `json:"fields"`
-		Rows []map[string]any `json:"rows"`
-	} `json:"entities"`
+	Entities []exportDocEntity `json:"entities"`
+}
+
+type exportDocEntity struct {
+	Name   string `json:"name"`
+	Fields []struct {
+		Name  string `json:"name"`
+		Label string `json:"label"`
+	} `json:"fields"`
+	Rows []map[string]any `json:"rows"`
 }
 
 func (d exportDoc) rows(entity string) []map[string]any {
@@ -91,7 +93,7 @@ func TestExtractExportAndDownload(t *testing.T) {
 		t.Errorf("OnProcessed saw %+v", done)
 	}
 	x = f.get(x.GetId())
-	if x.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(x.GetExports()) != 2 {
+	if x.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(x.GetExports()) != 3 {
 		t.Fatalf("EXTRACT after the worker: %v", x)
 	}
 	if got := f.events(x.GetId()); !slices.Equal(got, []string{">RECEIVED", "RECEIVED>PROCESSING", "PROCESSING>COMPLETED"}) {
@@ -105,8 +107,8 @@ func TestExtractExportAndDownload(t *testing.T) {
 			t.Errorf("export %v: want a size, a digest, a filename naming the request and the 30-day TTL", e)
 		}
 	}
-	if formats["json"] == nil || formats["xlsx"] == nil {
-		t.Fatalf("exports %v, want json and xlsx", x.GetExports())
+	if formats["json"] == nil || formats["xlsx"] == nil || formats["pdf"] == nil {
+		t.Fatalf("exports %v, want json, xlsx and pdf", x.GetExports())
 	}
 
 	files := map[string][]byte{}
@@ -163,16 +165,17 @@ func TestExtractExportAndDownload(t *testing.T) {
 	if x.GetResult().GetExtract().GetTotalRows() != total {
 		t.Errorf("result total_rows %d, the export holds %d rows", x.GetResult().GetExtract().GetTotalRows(), total)
 	}
-	// The XLSX: the summary sheet, then one sheet per entity, labelled.
+	// The XLSX: the summary sheet, then one sheet per entity with rows, labelled.
 	book, err := excelize.OpenReader(bytes.NewReader(files["xlsx"]))
 	if err != nil {
 		t.Fatalf("XLSX export: %v", err)
 	}
 	defer book.Close()
-	if sheets := book.GetSheetList(); len(sheets) != len(doc.Entities)+1 || sheets[0] != "Resumo" {
-		t.Errorf("sheets %q: want Resumo then one per entity (%d)", sheets, len(doc.Entities))
+	withRows := slices.DeleteFunc(slices.Clone(doc.Entities), func(e exportDocEntity) bool { return len(e.Rows) == 0 })
+	if sheets := book.GetSheetList(); len(sheets) != len(withRows)+1 || sheets[0] != "Resumo" {
+		t.Errorf("sheets %q: want Resumo then one per entity with rows (%d)", sheets, len(withRows))
 	} else {
-		for i, e := range doc.Entities {
+		for i, e := range withRows {
 			rows, err := book.GetRows(sheets[i+1])
 			if err != nil || len(rows) != len(e.Rows)+1 || rows[0][0] != e.Fields[0].Label {
 				t.Errorf("sheet %s: %d rows, header %v; want a labelled header and %d rows", sheets[i+1], len(rows), rows, len(e.Rows))
@@ -180,10 +183,10 @@ func TestExtractExportAndDownload(t *testing.T) {
 		}
 	}
 
-	// Three state changes and two complete deliveries, each a leaf.
+	// Three state changes and three complete deliveries, each a leaf.
 	if n := f.count("SELECT (SELECT COUNT(*) FROM lgpd_ledger_entries WHERE request_id = ?) + (SELECT COUNT(*) FROM lgpd_ledger_pending WHERE request_id = ?)",
-		x.GetId(), x.GetId()); n != 5 {
-		t.Errorf("%d ledger leaves for the request, want 3 state changes and 2 deliveries", n)
+		x.GetId(), x.GetId()); n != 6 {
+		t.Errorf("%d ledger leaves for the request, want 3 state changes and 3 deliveries", n)
 	}
 	rc := must[*lgpdv1.Receipt](f.auditor, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: x.GetId()})
 	leaf := f.verifyReceipt(t, rc)
@@ -227,7 +230,7 @@ func TestExtractExportAndDownload(t *testing.T) {
 	_, _, _, err = f.download(f.dpo, &lgpdv1.DownloadExportRequest{Tenant: "demo", Id: x.GetId(), Format: "json"})
 	wantCode(t, err, codes.FailedPrecondition, "EXPORT_EXPIRED")
 	if n := f.count("SELECT COUNT(*) FROM lgpd_ledger_pending WHERE request_id = ?", x.GetId()) +
-		f.count("SELECT COUNT(*) FROM lgpd_ledger_entries WHERE request_id = ?", x.GetId()); n != 5 {
+		f.count("SELECT COUNT(*) FROM lgpd_ledger_entries WHERE request_id = ?", x.GetId()); n != 6 {
 		t.Errorf("refused downloads changed the ledger: %d leaves", n)
 	}
 }
