@@ -34,6 +34,8 @@ type xlsxWriter struct {
 	names *sheetNames
 	// sheets are the sheet names in workbook order; the first is Resumo.
 	sheets []string
+	// titles are what each sheet repeats on every printed page.
+	titles []string
 
 	// open entity: its sheet opens with its first sampleRows rows (or at
 	// EndEntity), once their widths are known; an entity with no rows gets
@@ -78,6 +80,7 @@ func (xw *xlsxWriter) Begin(m Meta) error {
 	xw.meta = m
 	xw.zw = zip.NewWriter(xw.out)
 	xw.sheets = []string{summarySheet}
+	xw.titles = []string{""}
 	return nil
 }
 
@@ -105,18 +108,26 @@ func (xw *xlsxWriter) BeginEntity(e Entity) error {
 }
 
 // openEntitySheet opens the current entity's sheet, sized by the rows
-// seen so far, and writes its header and those rows.
-func (xw *xlsxWriter) openEntitySheet() error {
+// seen so far, and writes its header and those rows. At the end of an
+// entity too wide for a page with only a few records, the records go
+// down the page as columns beside the labels instead (transposed).
+func (xw *xlsxWriter) openEntitySheet(atEnd bool) error {
 	e := xw.ent
 	label := e.Label
 	if label == "" {
 		label = e.Name
 	}
+	transpose := atEnd && len(xw.pending) <= maxTransposed && sum(xw.widths) > wideSheet
 	sheet := xw.names.name(label)
 	xw.sheets = append(xw.sheets, sheet)
 	xw.done[len(xw.done)-1].sheet = sheet
-	sw, err := openSheet(xw.zw, "xl/worksheets/sheet"+strconv.Itoa(len(xw.sheets))+".xml",
-		sheetOptions{widths: xw.widths, freezeHeader: true})
+	path := "xl/worksheets/sheet" + strconv.Itoa(len(xw.sheets)) + ".xml"
+	if transpose {
+		xw.titles = append(xw.titles, "$A:$A")
+		return xw.writeTransposed(path)
+	}
+	xw.titles = append(xw.titles, "$1:$1")
+	sw, err := openSheet(xw.zw, path, sheetOptions{widths: xw.widths, freezeHeader: true})
 	if err != nil {
 		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
 	}
@@ -131,6 +142,65 @@ func (xw *xlsxWriter) openEntitySheet() error {
 	}
 	xw.pending = nil
 	return nil
+}
+
+// Transposing: a sheet wider than wideSheet character units would print
+// too small fitted to a landscape page; with at most maxTransposed records
+// it reads better as "label | record 1 | record 2 …".
+const (
+	wideSheet     = 180
+	maxTransposed = 8
+)
+
+// writeTransposed writes the pending records as columns beside the
+// field labels, with a "Registro N" heading over each.
+func (xw *xlsxWriter) writeTransposed(path string) error {
+	e := xw.ent
+	widths := make([]float64, len(xw.pending)+1)
+	for _, h := range xw.header {
+		widths[0] = max(widths[0], clampWidth(valueWidth(h)+2))
+	}
+	for j, r := range xw.pending {
+		widths[j+1] = 14
+		for _, v := range r {
+			widths[j+1] = max(widths[j+1], min(valueWidth(v)+2, 60))
+		}
+	}
+	sw, err := openSheet(xw.zw, path, sheetOptions{widths: widths, freezeLabels: true})
+	if err != nil {
+		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
+	}
+	line := make([]any, len(widths))
+	line[0] = cell{style: styleHeader, v: "Campo"}
+	for j := range xw.pending {
+		line[j+1] = cell{style: styleHeader, v: "Registro " + strconv.Itoa(j+1)}
+	}
+	if err := sw.writeRow(line); err != nil {
+		return xw.fail(fmt.Errorf("export: header of entity %q: %w", e.Name, err))
+	}
+	for i, h := range xw.header {
+		line[0] = h // the header cell: bold, wrapped
+		for j, r := range xw.pending {
+			v := r[i]
+			if s, ok := v.(string); ok && textWidth(s) > widths[j+1]-2 {
+				v = cell{style: styleWrap, v: s}
+			}
+			line[j+1] = v
+		}
+		if err := sw.writeRow(line); err != nil {
+			return xw.fail(fmt.Errorf("export: row of entity %q: %w", e.Name, err))
+		}
+	}
+	xw.sw, xw.pending = sw, nil
+	return nil
+}
+
+func sum(ws []float64) float64 {
+	t := 0.0
+	for _, w := range ws {
+		t += w
+	}
+	return t
 }
 
 // writeSized writes a row into the open sheet, wrapping texts longer than
@@ -226,7 +296,7 @@ func (xw *xlsxWriter) WriteRow(values []any) error {
 	}
 	xw.pending = append(xw.pending, slices.Clone(xw.row))
 	if len(xw.pending) == sampleRows {
-		return xw.openEntitySheet()
+		return xw.openEntitySheet(false)
 	}
 	return nil
 }
@@ -279,7 +349,7 @@ func (xw *xlsxWriter) EndEntity() error {
 	}
 	xw.done[len(xw.done)-1].rows = xw.count
 	if xw.sw == nil && len(xw.pending) > 0 {
-		if err := xw.openEntitySheet(); err != nil {
+		if err := xw.openEntitySheet(true); err != nil {
 			return err
 		}
 	}
@@ -314,7 +384,7 @@ func (xw *xlsxWriter) finish() error {
 	if err := xw.writeSummary(); err != nil {
 		return err
 	}
-	if err := writePackage(xw.zw, xw.sheets, xw.meta); err != nil {
+	if err := writePackage(xw.zw, xw.sheets, xw.titles, xw.meta); err != nil {
 		return fmt.Errorf("export: writing workbook: %w", err)
 	}
 	if err := xw.zw.Close(); err != nil {

@@ -79,10 +79,17 @@ func TestXLSXEntitySheet(t *testing.T) {
 	}
 	wantHeader := []string{"Nome", "Código", "Pontuação", "Pessoa exposta politicamente", "Atualizado em", "Data de nascimento",
 		"Renda mensal", "Renda (texto)", "Foto", "Observação", "Patrimônio", "Protocolo"}
-	if len(rows) != 3 || !reflect.DeepEqual(rows[0], wantHeader) {
+	// 12 columns and 2 records: too wide for a page, so the records go
+	// down the page beside the labels.
+	if len(rows) != len(wantHeader)+1 || !reflect.DeepEqual(rows[0], []string{"Campo", "Registro 1", "Registro 2"}) {
 		t.Fatalf("rows = %d, header = %q", len(rows), rows[0])
 	}
-	checkCells(t, f, sheet, []cellCheck{
+	for i, h := range wantHeader {
+		if rows[i+1][0] != h {
+			t.Errorf("label of field %d = %q, want %q", i, rows[i+1][0], h)
+		}
+	}
+	checkCells(t, f, sheet, transposed([]cellCheck{
 		{"A2", "João da Conceição — ç ã <&>", text},
 		{"B2", "42", number},
 		{"C2", "3.75", number},
@@ -102,14 +109,14 @@ func TestXLSXEntitySheet(t *testing.T) {
 		{"J3", "texto com\nquebra", text},
 		{"K3", "0", number},
 		{"L3", "0", number},
-	})
+	}))
 	// Numbers are stored as numbers, not as formatted text.
-	if raw, _ := f.GetCellValue(sheet, "F2", excelize.Options{RawCellValue: true}); raw != "31967" {
-		t.Errorf("F2 raw = %q, want Excel serial 31967", raw)
+	if raw, _ := f.GetCellValue(sheet, "B7", excelize.Options{RawCellValue: true}); raw != "31967" {
+		t.Errorf("B7 raw = %q, want Excel serial 31967", raw)
 	}
 	panes, err := f.GetPanes(sheet)
-	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
-		t.Errorf("panes = %+v, %v; want header row frozen", panes, err)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 1 || panes.TopLeftCell != "B2" {
+		t.Errorf("panes = %+v, %v; want heading row and label column frozen", panes, err)
 	}
 	styleID, err := f.GetCellStyle(sheet, "A1")
 	if err != nil {
@@ -118,25 +125,48 @@ func TestXLSXEntitySheet(t *testing.T) {
 	if style, err := f.GetStyle(styleID); err != nil || style.Font == nil || !style.Font.Bold {
 		t.Errorf("header style = %+v, %v; want bold", style, err)
 	}
-	// The header wraps onto two lines, but no word of it is cut.
-	if w, _ := f.GetColWidth(sheet, "D"); w < float64(len("politicamente")) || w > float64(len("Pessoa exposta politicamente")) {
-		t.Errorf("column D width = %v, want the header on two lines", w)
-	}
-	// A column as wide as its longest value: "Maria Antônia" is not cut.
-	if w, _ := f.GetColWidth(sheet, "A"); w < float64(utf8.RuneCountInString("João da Conceição — ç ã <&>")) || w > maxColWidth {
-		t.Errorf("column A width = %v, want its longest value", w)
+	// A column as wide as its longest value: the name is not cut.
+	if w, _ := f.GetColWidth(sheet, "B"); w < float64(utf8.RuneCountInString("João da Conceição — ç ã <&>")) {
+		t.Errorf("column B width = %v, want its longest value", w)
 	}
 
 	leads, err := f.GetRows("Leads contatos interesse site")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" {
-		t.Errorf("lead sheet rows = %d, last = %q", len(leads), leads[len(leads)-1])
+	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" || !reflect.DeepEqual(leads[0], []string{"Código", "E-mail", "Criado em"}) {
+		t.Errorf("lead sheet rows = %d, header %q, last = %q", len(leads), leads[0], leads[len(leads)-1])
+	}
+	// A narrow sheet keeps a header row, frozen, its columns sized from
+	// the values: the e-mail is not cut.
+	if panes, err := f.GetPanes("Leads contatos interesse site"); err != nil || panes.YSplit != 1 || panes.XSplit != 0 {
+		t.Errorf("lead panes = %+v, %v", panes, err)
+	}
+	if w, _ := f.GetColWidth("Leads contatos interesse site", "B"); w < float64(len("lead999@example.com")) || w > maxColWidth {
+		t.Errorf("e-mail column width = %v", w)
 	}
 	if idx, _ := f.GetSheetIndex("Interações"); idx != -1 {
 		t.Errorf("the entity with no rows has sheet %d, want none", idx)
 	}
+}
+
+// transposed moves cell references of a records-as-rows layout to the
+// records-as-columns one: field column X of record row n goes to row
+// (index of X)+2 of column (n-1)+A.
+func transposed(cs []cellCheck) []cellCheck {
+	out := make([]cellCheck, len(cs))
+	for i, c := range cs {
+		col, row, err := excelize.CellNameToCoordinates(c.ref)
+		if err != nil {
+			panic(err)
+		}
+		ref, err := excelize.CoordinatesToCellName(row, col+1)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = cellCheck{ref: ref, text: c.text, typ: c.typ}
+	}
+	return out
 }
 
 func TestXLSXSummary(t *testing.T) {
