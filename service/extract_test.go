@@ -52,7 +52,7 @@ func (d exportDoc) rows(entity string) []map[string]any {
 }
 
 // TestExtractExportAndDownload: an EXTRACT is queued and wakes the workers;
-// the worker writes the JSON and XLSX exports (the titular's rows, the
+// the worker writes the JSON, XLSX and PDF exports (the titular's rows, the
 // consent receipt) and completes it; the exports stream back byte for byte
 // with their digest, each complete download is a ledger leaf, and the
 // receipt verifies against a signed checkpoint.
