@@ -47,6 +47,10 @@ type pdfWriter struct {
 	widths []float64 // table column widths; nil when the entity is written as blocks
 	// tableHeads is the heading repeated on each page of the open table.
 	tableHeads []string
+	// table: the open entity is drawn as a table; its first rows wait in
+	// pending until they have sized its columns.
+	table   bool
+	pending [][]string
 	count      int
 
 	done []entitySummary
@@ -137,31 +141,64 @@ func (pw *pdfWriter) BeginEntity(e Entity) error {
 		{"Compartilhado com", sharedText(e.SharedWith)},
 	})
 	pw.doc.Ln(1.5)
-	if len(e.Fields) <= pdfMaxTableColumns {
-		pw.widths, pw.tableHeads = pw.tableWidths(), pw.heads
-	}
+	pw.table = len(e.Fields) <= pdfMaxTableColumns
 	return pw.docErr()
 }
 
-// tableWidths shares the page width among the columns by their headings'
-// longest words, so no heading word is cut.
+// pdfSampleRows is how many rows of a table size its columns before the
+// table is drawn; later rows wrap within those widths.
+const pdfSampleRows = 50
+
+// flushTable sizes the open table's columns from its heading and the rows
+// held so far, then draws the heading and those rows.
+func (pw *pdfWriter) flushTable() {
+	pw.widths, pw.tableHeads = pw.tableWidths(), pw.heads
+	pw.tableRow(pw.heads, true)
+	for _, r := range pw.pending {
+		pw.tableRow(r, false)
+	}
+	pw.pending = nil
+}
+
+// tableWidths shares the page width among the columns: each needs its
+// heading's longest word (so no heading word is cut) and would like its
+// longest value on one line, up to 45% of the page; what is left over, or
+// missing, is shared in proportion.
 func (pw *pdfWriter) tableWidths() []float64 {
-	pw.font("B", 8.5)
-	total, _ := pw.doc.GetPageSize()
-	total -= 2 * pdfMargin
+	total := pw.usable()
 	need := make([]float64, len(pw.heads))
-	sum := 0.0
+	want := make([]float64, len(pw.heads))
+	pad := 2*pdfCellPad + 1
+	pw.font("B", 8.5)
 	for i, h := range pw.heads {
 		for _, w := range strings.Fields(h) {
-			need[i] = max(need[i], pw.doc.GetStringWidth(pdfText(w))+2*pdfCellPad+1)
+			need[i] = max(need[i], pw.doc.GetStringWidth(pdfText(w))+pad)
 		}
-		need[i] = max(need[i], 22)
-		sum += need[i]
+		need[i] = max(need[i], 14)
 	}
-	for i := range need {
-		need[i] = need[i] / sum * total
+	pw.font("", 8.5)
+	for i := range pw.heads {
+		want[i] = need[i]
+		for _, r := range pw.pending {
+			for line := range strings.SplitSeq(r[i], "\n") {
+				want[i] = max(want[i], min(pw.doc.GetStringWidth(pdfText(line))+pad, 0.45*total))
+			}
+		}
 	}
-	return need
+	sumNeed, sumWant := sum(need), sum(want)
+	out := make([]float64, len(want))
+	for i := range want {
+		if sumWant <= total {
+			out[i] = want[i] / sumWant * total
+		} else if sumNeed >= total {
+			out[i] = need[i] / sumNeed * total
+		} else {
+			// Every column gets its heading; the rest goes by how much more
+			// each would like.
+			out[i] = need[i] + (want[i]-need[i])/(sumWant-sumNeed)*(total-sumNeed)
+		}
+	}
+	return out
 }
 
 func (pw *pdfWriter) WriteRow(values []any) error {
@@ -179,11 +216,16 @@ func (pw *pdfWriter) WriteRow(values []any) error {
 		texts[i] = pw.value(v)
 	}
 	pw.count++
-	if pw.widths != nil {
-		if pw.count == 1 {
-			pw.tableRow(pw.heads, true)
+	if pw.table {
+		switch {
+		case pw.widths != nil:
+			pw.tableRow(texts, false)
+		default:
+			pw.pending = append(pw.pending, texts)
+			if len(pw.pending) == pdfSampleRows {
+				pw.flushTable()
+			}
 		}
-		pw.tableRow(texts, false)
 		return pw.docErr()
 	}
 	lines := make([][2]string, len(texts))
@@ -207,6 +249,9 @@ func (pw *pdfWriter) EndEntity() error {
 		return err
 	}
 	pw.done[len(pw.done)-1].rows = pw.count
+	if len(pw.pending) > 0 {
+		pw.flushTable()
+	}
 	pw.font("", 8.5)
 	if pw.count == 0 {
 		pw.doc.Ln(1)
@@ -216,7 +261,7 @@ func (pw *pdfWriter) EndEntity() error {
 	var xw xlsxWriter
 	pw.doc.Ln(1)
 	pw.pairs([][2]string{{"Guarda após pedido de eliminação", xw.retentionText(pw.ent)}})
-	pw.ent, pw.heads, pw.widths, pw.tableHeads = Entity{}, nil, nil, nil
+	pw.ent, pw.heads, pw.widths, pw.tableHeads, pw.table, pw.pending = Entity{}, nil, nil, nil, false, nil
 	return pw.docErr()
 }
 
