@@ -51,7 +51,7 @@ type pdfWriter struct {
 	// pending until they have sized its columns.
 	table   bool
 	pending [][]string
-	count      int
+	count   int
 
 	done []entitySummary
 }
