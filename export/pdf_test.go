@@ -128,3 +128,23 @@ func TestPDFNoDeadline(t *testing.T) {
 		t.Errorf("PDF text: %s", flat)
 	}
 }
+
+// A table cell taller than a page is not drawn past the bottom margin:
+// that row is written as label: value lines across pages, and every word
+// of it is there.
+func TestPDFCellTallerThanAPage(t *testing.T) {
+	fx := newFixture()
+	long := strings.Repeat("anotação longa do atendimento ", 600) + "fim-da-anotação"
+	fx.entities, fx.rows = fx.entities[1:2], [][][]any{{{"visita", long}, {"telefone", "curta"}}}
+	pdf := writePDF(t, fx)
+	flat := strings.Join(strings.Fields(printtest.Text(t, pdf)), " ")
+	if got := strings.Count(flat, "anotação longa do atendimento"); got != 600 || !strings.Contains(flat, "fim-da-anotação") {
+		t.Errorf("the long note shows %d of its 600 phrases", got)
+	}
+	if !strings.Contains(flat, "telefone curta") {
+		t.Error("the row after the long one is missing")
+	}
+	if n := printtest.Pages(t, pdf); n < 3 {
+		t.Errorf("%d pages for a note of some 18,000 characters", n)
+	}
+}
