@@ -1,6 +1,7 @@
 // Package export writes a titular's data export (LGPD Art. 18 II and V,
 // Art. 19 II) as JSON, the portable copy described by a published JSON
-// Schema, and as an XLSX workbook for people to read.
+// Schema, as an XLSX workbook for people to read, and as a PDF to print
+// (Art. 19 §2).
 //
 // Writers are fed one entity at a time, row by row, and stream to an
 // io.Writer, so memory does not grow with the number of rows. The package
@@ -13,9 +14,13 @@ import "strings"
 const (
 	FormatJSON = "json"
 	FormatXLSX = "xlsx"
+	FormatPDF  = "pdf"
 )
 
-// ContentType returns the media type of format ("json" or "xlsx"), or ""
+// Formats lists every format, in the order a request's exports are made.
+func Formats() []string { return []string{FormatJSON, FormatXLSX, FormatPDF} }
+
+// ContentType returns the media type of format ("json", "xlsx" or "pdf"), or ""
 // for a format this package does not write.
 func ContentType(format string) string {
 	switch strings.ToLower(format) {
@@ -23,6 +28,8 @@ func ContentType(format string) string {
 		return "application/json"
 	case FormatXLSX:
 		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case FormatPDF:
+		return "application/pdf"
 	}
 	return ""
 }

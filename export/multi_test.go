@@ -26,7 +26,7 @@ func TestMulti(t *testing.T) {
 		t.Fatalf("reopening workbook: %v", err)
 	}
 	defer func() { _ = f.Close() }()
-	if got := f.GetSheetList(); len(got) != 5 || got[0] != "Resumo" {
+	if got := f.GetSheetList(); len(got) != 4 || got[0] != "Resumo" { // no sheet for the entity with no rows
 		t.Errorf("sheets = %q", got)
 	}
 	rows, err := f.GetRows("Leads contatos interesse site")

@@ -21,7 +21,8 @@ func writers() map[string]func() Writer {
 	return map[string]func() Writer{
 		"json":  func() Writer { return NewJSON(io.Discard) },
 		"xlsx":  func() Writer { return NewXLSX(io.Discard) },
-		"multi": func() Writer { return Multi(NewJSON(io.Discard), NewXLSX(io.Discard)) },
+		"pdf":   func() Writer { return NewPDF(io.Discard) },
+		"multi": func() Writer { return Multi(NewJSON(io.Discard), NewXLSX(io.Discard), NewPDF(io.Discard)) },
 	}
 }
 
@@ -144,6 +145,7 @@ func TestContentTypeAndFilename(t *testing.T) {
 		{"json", "application/json", "titular-01JQ7Z3K9V.json"},
 		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "titular-01JQ7Z3K9V.xlsx"},
 		{"XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "titular-01JQ7Z3K9V.xlsx"},
+		{"pdf", "application/pdf", "titular-01JQ7Z3K9V.pdf"},
 		{"csv", "", "titular-01JQ7Z3K9V.csv"},
 	}
 	for _, c := range cases {

@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -32,12 +34,19 @@ type xlsxWriter struct {
 	names *sheetNames
 	// sheets are the sheet names in workbook order; the first is Resumo.
 	sheets []string
+	// titles are what each sheet repeats on every printed page.
+	titles []string
 
-	// open entity
-	ent   Entity
-	sw    *sheetWriter
-	row   []any
-	count int
+	// open entity: its sheet opens with its first sampleRows rows (or at
+	// EndEntity), once their widths are known; an entity with no rows gets
+	// no sheet.
+	ent     Entity
+	header  []any
+	widths  []float64
+	pending [][]any
+	sw      *sheetWriter
+	row     []any
+	count   int
 
 	done []entitySummary
 }
@@ -45,12 +54,14 @@ type xlsxWriter struct {
 // entitySummary is what the Resumo sheet needs of each finished entity.
 type entitySummary struct {
 	ent   Entity
-	sheet string
+	sheet string // "" when the entity had no rows and so no sheet
 	rows  int
 }
 
 // NewXLSX returns a Writer producing a pt-BR workbook: a "Resumo" sheet,
-// then one sheet per entity. Rows go into w as they come (compressed), so
+// then one sheet per entity that has rows (the Resumo says "sem registros"
+// for the others). Every sheet is set up to print on A4 landscape, fitted
+// to the page width, with the header row repeated on each page. Rows go into w as they come (compressed), so
 // memory does not grow with rows and no temporary file is written; Close
 // adds the Resumo sheet and the workbook's parts. Texts over Excel's
 // 32,767-character cell limit are truncated.
@@ -69,6 +80,7 @@ func (xw *xlsxWriter) Begin(m Meta) error {
 	xw.meta = m
 	xw.zw = zip.NewWriter(xw.out)
 	xw.sheets = []string{summarySheet}
+	xw.titles = []string{""}
 	return nil
 }
 
@@ -82,40 +94,184 @@ func (xw *xlsxWriter) BeginEntity(e Entity) error {
 	if err := xw.seq.beginEntity(e); err != nil {
 		return err
 	}
+	header := make([]any, len(e.Fields))
+	widths := make([]float64, len(e.Fields))
+	for i, f := range e.Fields {
+		text := fieldHeader(f)
+		header[i] = cell{style: styleHeader, v: text}
+		widths[i] = headerWidth(text)
+	}
+	xw.ent, xw.header, xw.widths, xw.sw, xw.count, xw.pending = e, header, widths, nil, 0, nil
+	xw.row = make([]any, len(e.Fields))
+	xw.done = append(xw.done, entitySummary{ent: e})
+	return nil
+}
+
+// openEntitySheet opens the current entity's sheet, sized by the rows
+// seen so far, and writes its header and those rows. At the end of an
+// entity too wide for a page with only a few records, the records go
+// down the page as columns beside the labels instead (transposed).
+func (xw *xlsxWriter) openEntitySheet(atEnd bool) error {
+	e := xw.ent
 	label := e.Label
 	if label == "" {
 		label = e.Name
 	}
+	transpose := atEnd && len(xw.pending) <= maxTransposed && sum(xw.widths) > wideSheet
 	sheet := xw.names.name(label)
 	xw.sheets = append(xw.sheets, sheet)
-	header := make([]any, len(e.Fields))
-	widths := make([]float64, len(e.Fields))
-	for i, f := range e.Fields {
-		text := f.Label
-		if text == "" {
-			text = f.Name
-		}
-		header[i] = cell{style: styleHeader, v: text}
-		widths[i] = columnWidth(text)
+	xw.done[len(xw.done)-1].sheet = sheet
+	path := "xl/worksheets/sheet" + strconv.Itoa(len(xw.sheets)) + ".xml"
+	if transpose {
+		xw.titles = append(xw.titles, "$A:$A")
+		return xw.writeTransposed(path)
 	}
-	sw, err := openSheet(xw.zw, "xl/worksheets/sheet"+strconv.Itoa(len(xw.sheets))+".xml", sheetOptions{widths: widths, freezeHeader: true})
+	xw.titles = append(xw.titles, "$1:$1")
+	sw, err := openSheet(xw.zw, path, sheetOptions{widths: xw.widths, freezeHeader: true})
 	if err != nil {
 		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
 	}
-	if err := sw.writeRow(header); err != nil {
+	if err := sw.writeRow(xw.header); err != nil {
 		return xw.fail(fmt.Errorf("export: header of entity %q: %w", e.Name, err))
 	}
-	xw.ent, xw.sw, xw.count = e, sw, 0
-	xw.row = make([]any, len(e.Fields))
-	xw.done = append(xw.done, entitySummary{ent: e, sheet: sheet})
+	xw.sw = sw
+	for _, r := range xw.pending {
+		if err := xw.writeSized(r); err != nil {
+			return err
+		}
+	}
+	xw.pending = nil
 	return nil
 }
 
-// columnWidth sizes a column from its header before any value is seen:
-// wide enough for the label, within bounds that keep the sheet usable.
-func columnWidth(label string) float64 {
-	w := float64(utf8.RuneCountInString(label) + 4)
-	return min(max(w, 12), 50)
+// Transposing: a sheet wider than wideSheet character units would print
+// too small fitted to a landscape page; with at most maxTransposed records
+// it reads better as "label | record 1 | record 2 …".
+const (
+	wideSheet     = 180
+	maxTransposed = 8
+)
+
+// writeTransposed writes the pending records as columns beside the
+// field labels, with a "Registro N" heading over each.
+func (xw *xlsxWriter) writeTransposed(path string) error {
+	e := xw.ent
+	widths := make([]float64, len(xw.pending)+1)
+	for _, h := range xw.header {
+		widths[0] = max(widths[0], clampWidth(valueWidth(h)+2))
+	}
+	for j, r := range xw.pending {
+		widths[j+1] = 14
+		for _, v := range r {
+			widths[j+1] = max(widths[j+1], min(valueWidth(v)+2, 60))
+		}
+	}
+	sw, err := openSheet(xw.zw, path, sheetOptions{widths: widths, freezeLabels: true})
+	if err != nil {
+		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
+	}
+	line := make([]any, len(widths))
+	line[0] = cell{style: styleHeader, v: "Campo"}
+	for j := range xw.pending {
+		line[j+1] = cell{style: styleHeader, v: "Registro " + strconv.Itoa(j+1)}
+	}
+	if err := sw.writeRow(line); err != nil {
+		return xw.fail(fmt.Errorf("export: header of entity %q: %w", e.Name, err))
+	}
+	for i, h := range xw.header {
+		line[0] = h // the header cell: bold, wrapped
+		for j, r := range xw.pending {
+			v := r[i]
+			if s, ok := v.(string); ok && textWidth(s) > widths[j+1]-2 {
+				v = cell{style: styleWrap, v: s}
+			}
+			line[j+1] = v
+		}
+		if err := sw.writeRow(line); err != nil {
+			return xw.fail(fmt.Errorf("export: row of entity %q: %w", e.Name, err))
+		}
+	}
+	xw.sw, xw.pending = sw, nil
+	return nil
+}
+
+func sum(ws []float64) float64 {
+	t := 0.0
+	for _, w := range ws {
+		t += w
+	}
+	return t
+}
+
+// writeSized writes a row into the open sheet, wrapping texts longer than
+// their column so nothing is cut or spills over the next column on paper.
+func (xw *xlsxWriter) writeSized(r []any) error {
+	for i, v := range r {
+		if s, ok := v.(string); ok && textWidth(s) > xw.widths[i]-2 {
+			r[i] = cell{style: styleWrap, v: s}
+		}
+	}
+	if err := xw.sw.writeRow(r); err != nil {
+		return xw.fail(fmt.Errorf("export: row of entity %q: %w", xw.ent.Name, err))
+	}
+	return nil
+}
+
+// sampleRows is how many rows of an entity size its columns before its
+// sheet is written: enough to see typical values, few enough that memory
+// stays flat however many rows follow.
+const sampleRows = 200
+
+// Column widths, in Excel's character units. maxColWidth keeps a sheet's
+// columns from pushing each other off the page: longer texts wrap.
+const (
+	minColWidth = 8
+	maxColWidth = 45
+)
+
+// headerWidth is a column's width before any value is seen: the label may
+// wrap onto two lines (the header style wraps), but no word is cut.
+func headerWidth(label string) float64 {
+	n := utf8.RuneCountInString(label)
+	w := (n + 1) / 2
+	for _, word := range strings.Fields(label) {
+		w = max(w, utf8.RuneCountInString(word))
+	}
+	return clampWidth(float64(w + 2))
+}
+
+func clampWidth(w float64) float64 { return min(max(w, minColWidth), maxColWidth) }
+
+// textWidth is the widest line of s, in characters.
+func textWidth(s string) float64 {
+	w := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		w = max(w, utf8.RuneCountInString(line))
+	}
+	return float64(w)
+}
+
+// valueWidth is how wide a converted cell value shows.
+func valueWidth(v any) float64 {
+	switch v := v.(type) {
+	case nil:
+		return 0
+	case cell:
+		switch v.style {
+		case styleDate:
+			return 10
+		case styleDateTime:
+			return 19
+		}
+		return valueWidth(v.v)
+	case string:
+		return textWidth(v)
+	case int64:
+		return float64(len(strconv.FormatInt(v, 10)))
+	case float64:
+		return float64(len(strconv.FormatFloat(v, 'f', -1, 64)))
+	}
+	return 10
 }
 
 func (xw *xlsxWriter) WriteRow(values []any) error {
@@ -131,10 +287,17 @@ func (xw *xlsxWriter) WriteRow(values []any) error {
 	for i, v := range values {
 		xw.row[i] = xw.cell(v)
 	}
-	if err := xw.sw.writeRow(xw.row); err != nil {
-		return xw.fail(fmt.Errorf("export: row of entity %q: %w", xw.ent.Name, err))
-	}
 	xw.count++
+	if xw.sw != nil {
+		return xw.writeSized(xw.row)
+	}
+	for i, v := range xw.row {
+		xw.widths[i] = max(xw.widths[i], clampWidth(valueWidth(v)+2))
+	}
+	xw.pending = append(xw.pending, slices.Clone(xw.row))
+	if len(xw.pending) == sampleRows {
+		return xw.openEntitySheet(false)
+	}
 	return nil
 }
 
@@ -168,7 +331,11 @@ func (xw *xlsxWriter) cell(v any) any {
 		return v
 	case []byte:
 		return "(binário, " + strconv.Itoa(len(v)) + " bytes)"
-	default: // nil, string, float64, bool
+	case bool:
+		// TRUE/FALSE (VERDADEIRO/FALSO in a pt-BR office) is a spreadsheet's
+		// word, not the titular's.
+		return yesNo(v)
+	default: // nil, string, float64
 		return v
 	}
 }
@@ -181,10 +348,17 @@ func (xw *xlsxWriter) EndEntity() error {
 		return err
 	}
 	xw.done[len(xw.done)-1].rows = xw.count
-	if err := xw.sw.close(); err != nil {
-		return xw.fail(fmt.Errorf("export: finishing sheet of entity %q: %w", xw.ent.Name, err))
+	if xw.sw == nil && len(xw.pending) > 0 {
+		if err := xw.openEntitySheet(true); err != nil {
+			return err
+		}
 	}
-	xw.ent, xw.sw, xw.row = Entity{}, nil, nil
+	if xw.sw != nil {
+		if err := xw.sw.close(); err != nil {
+			return xw.fail(fmt.Errorf("export: finishing sheet of entity %q: %w", xw.ent.Name, err))
+		}
+	}
+	xw.ent, xw.sw, xw.row, xw.pending, xw.header, xw.widths = Entity{}, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -210,7 +384,7 @@ func (xw *xlsxWriter) finish() error {
 	if err := xw.writeSummary(); err != nil {
 		return err
 	}
-	if err := writePackage(xw.zw, xw.sheets, xw.meta); err != nil {
+	if err := writePackage(xw.zw, xw.sheets, xw.titles, xw.meta); err != nil {
 		return fmt.Errorf("export: writing workbook: %w", err)
 	}
 	if err := xw.zw.Close(); err != nil {

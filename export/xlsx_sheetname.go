@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Excel's limits on sheet names: 31 UTF-16 units, none of []:*?/\, no
@@ -31,13 +32,13 @@ func (s *sheetNames) name(label string) string {
 	if base == "" {
 		base = fallbackSheet
 	}
-	name := truncateUTF16(base, maxSheetName)
+	name := truncateWords(base, maxSheetName)
 	for n := 2; ; n++ {
 		if _, taken := s.used[strings.ToLower(name)]; !taken {
 			break
 		}
 		suffix := " (" + strconv.Itoa(n) + ")"
-		name = strings.TrimRight(truncateUTF16(base, maxSheetName-len(suffix)), " ") + suffix
+		name = truncateWords(base, maxSheetName-len(suffix)) + suffix
 	}
 	s.used[strings.ToLower(name)] = struct{}{}
 	return name
@@ -73,4 +74,23 @@ func truncateUTF16(s string, n int) string {
 		}
 	}
 	return s
+}
+
+// truncateWords cuts s to at most n UTF-16 units at a word boundary, so a
+// tab reads "Documentos anexados pelo", not "Documentos anexados pelo corret";
+// a first word longer than n is cut where it must be. Separators left at
+// the end (" — ", ",") go too.
+func truncateWords(s string, n int) string {
+	cut := truncateUTF16(s, n)
+	if len(cut) == len(s) {
+		return s
+	}
+	if next, _ := utf8.DecodeRuneInString(s[len(cut):]); !unicode.IsSpace(next) {
+		if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > 0 {
+			cut = cut[:i]
+		}
+	}
+	return strings.TrimRightFunc(cut, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != ')' || r == '\''
+	})
 }

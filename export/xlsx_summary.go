@@ -46,7 +46,7 @@ func (xw *xlsxWriter) writeSummary() error {
 		}
 		lines = append(lines, []any{
 			text(name), text(e.Purpose), text(legalBasisText(e)), text(e.Origin),
-			text(sharedText(e.SharedWith)), text(xw.retentionText(e)), int64(d.rows),
+			text(sharedText(e.SharedWith)), text(xw.retentionText(e)), rowCount(d.rows),
 		})
 		total += d.rows
 	}

@@ -60,7 +60,8 @@ const (
 
 func TestXLSXSheets(t *testing.T) {
 	f := writeXLSX(t, newFixture())
-	want := []string{"Resumo", "Cadastro de pessoa — cônjuge", "Interações", "Leads contatos interesse site", "Leads contatos interesse si (2)"}
+	// Interações has no rows: no sheet (the Resumo says "sem registros").
+	want := []string{"Resumo", "Cadastro de pessoa — cônjuge", "Leads contatos interesse site", "Leads contatos interesse (2)"}
 	if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("sheets = %q\nwant %q", got, want)
 	}
@@ -78,14 +79,21 @@ func TestXLSXEntitySheet(t *testing.T) {
 	}
 	wantHeader := []string{"Nome", "Código", "Pontuação", "Pessoa exposta politicamente", "Atualizado em", "Data de nascimento",
 		"Renda mensal", "Renda (texto)", "Foto", "Observação", "Patrimônio", "Protocolo"}
-	if len(rows) != 3 || !reflect.DeepEqual(rows[0], wantHeader) {
+	// 12 columns and 2 records: too wide for a page, so the records go
+	// down the page beside the labels.
+	if len(rows) != len(wantHeader)+1 || !reflect.DeepEqual(rows[0], []string{"Campo", "Registro 1", "Registro 2"}) {
 		t.Fatalf("rows = %d, header = %q", len(rows), rows[0])
 	}
-	checkCells(t, f, sheet, []cellCheck{
+	for i, h := range wantHeader {
+		if rows[i+1][0] != h {
+			t.Errorf("label of field %d = %q, want %q", i, rows[i+1][0], h)
+		}
+	}
+	checkCells(t, f, sheet, transposed([]cellCheck{
 		{"A2", "João da Conceição — ç ã <&>", text},
 		{"B2", "42", number},
 		{"C2", "3.75", number},
-		{"D2", "TRUE", boolean},
+		{"D2", "Sim", text},                   // not TRUE/VERDADEIRO
 		{"E2", "31/12/2025 23:59:58", number}, // São Paulo wall clock
 		{"F2", "09/07/1987", number},
 		{"G2", "12345.67", number},
@@ -101,14 +109,14 @@ func TestXLSXEntitySheet(t *testing.T) {
 		{"J3", "texto com\nquebra", text},
 		{"K3", "0", number},
 		{"L3", "0", number},
-	})
+	}))
 	// Numbers are stored as numbers, not as formatted text.
-	if raw, _ := f.GetCellValue(sheet, "F2", excelize.Options{RawCellValue: true}); raw != "31967" {
-		t.Errorf("F2 raw = %q, want Excel serial 31967", raw)
+	if raw, _ := f.GetCellValue(sheet, "B7", excelize.Options{RawCellValue: true}); raw != "31967" {
+		t.Errorf("B7 raw = %q, want Excel serial 31967", raw)
 	}
 	panes, err := f.GetPanes(sheet)
-	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
-		t.Errorf("panes = %+v, %v; want header row frozen", panes, err)
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 1 || panes.TopLeftCell != "B2" {
+		t.Errorf("panes = %+v, %v; want heading row and label column frozen", panes, err)
 	}
 	styleID, err := f.GetCellStyle(sheet, "A1")
 	if err != nil {
@@ -117,21 +125,48 @@ func TestXLSXEntitySheet(t *testing.T) {
 	if style, err := f.GetStyle(styleID); err != nil || style.Font == nil || !style.Font.Bold {
 		t.Errorf("header style = %+v, %v; want bold", style, err)
 	}
-	if w, _ := f.GetColWidth(sheet, "D"); w < float64(len("Pessoa exposta politicamente")) {
-		t.Errorf("column D width = %v, narrower than its header", w)
+	// A column as wide as its longest value: the name is not cut.
+	if w, _ := f.GetColWidth(sheet, "B"); w < float64(utf8.RuneCountInString("João da Conceição — ç ã <&>")) {
+		t.Errorf("column B width = %v, want its longest value", w)
 	}
 
 	leads, err := f.GetRows("Leads contatos interesse site")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" {
-		t.Errorf("lead sheet rows = %d, last = %q", len(leads), leads[len(leads)-1])
+	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" || !reflect.DeepEqual(leads[0], []string{"Código", "E-mail", "Criado em"}) {
+		t.Errorf("lead sheet rows = %d, header %q, last = %q", len(leads), leads[0], leads[len(leads)-1])
 	}
-	empty, err := f.GetRows("Interações")
-	if err != nil || len(empty) != 1 || !reflect.DeepEqual(empty[0], []string{"Canal", "Descrição"}) {
-		t.Errorf("empty entity sheet = %q, %v; want only the header", empty, err)
+	// A narrow sheet keeps a header row, frozen, its columns sized from
+	// the values: the e-mail is not cut.
+	if panes, err := f.GetPanes("Leads contatos interesse site"); err != nil || panes.YSplit != 1 || panes.XSplit != 0 {
+		t.Errorf("lead panes = %+v, %v", panes, err)
 	}
+	if w, _ := f.GetColWidth("Leads contatos interesse site", "B"); w < float64(len("lead999@example.com")) || w > maxColWidth {
+		t.Errorf("e-mail column width = %v", w)
+	}
+	if idx, _ := f.GetSheetIndex("Interações"); idx != -1 {
+		t.Errorf("the entity with no rows has sheet %d, want none", idx)
+	}
+}
+
+// transposed moves cell references of a records-as-rows layout to the
+// records-as-columns one: field column X of record row n goes to row
+// (index of X)+2 of column (n-1)+A.
+func transposed(cs []cellCheck) []cellCheck {
+	out := make([]cellCheck, len(cs))
+	for i, c := range cs {
+		col, row, err := excelize.CellNameToCoordinates(c.ref)
+		if err != nil {
+			panic(err)
+		}
+		ref, err := excelize.CoordinatesToCellName(row, col+1)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = cellCheck{ref: ref, text: c.text, typ: c.typ}
+	}
+	return out
 }
 
 func TestXLSXSummary(t *testing.T) {
@@ -170,7 +205,7 @@ func TestXLSXSummary(t *testing.T) {
 	for _, r := range rows[header+1 : header+6] {
 		counts = append(counts, r[0]+"="+r[len(r)-1])
 	}
-	wantCounts := []string{"Cadastro de pessoa — cônjuge=2", "Interações=0", "Leads: contatos/interesse [site]*=1000",
+	wantCounts := []string{"Cadastro de pessoa — cônjuge=2", "Interações=sem registros", "Leads: contatos/interesse [site]*=1000",
 		"Leads: contatos/interesse [site]*=1", "Total=1003"}
 	if !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("counts = %q\nwant %q", counts, wantCounts)
@@ -228,10 +263,12 @@ func TestSheetNames(t *testing.T) {
 		{"", "Dados"},
 		{"[]:*?/\\", "Dados (2)"},
 		{"'Citação'", "Citação"},
-		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo corret"},
-		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo co (2)"},
+		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo"}, // not "… corret"
+		{"Documentos anexados pelo corretor ao cadastro", "Documentos anexados pelo (2)"},
+		{"Reservas e vendas — distratos, cessões", "Reservas e vendas — distratos"},
+		{"Anticonstitucionalissimamentemente longa", "Anticonstitucionalissimamenteme"},
 		{"Tab\tand\nnewline", "Tab and newline"},
-		{"Emoji 😀 dados pessoais do cliente!", "Emoji 😀 dados pessoais do clie"},
+		{"Emoji 😀 dados pessoais do cliente!", "Emoji 😀 dados pessoais do"},
 	}
 	for _, c := range cases {
 		got := names.name(c.label)

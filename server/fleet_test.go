@@ -280,8 +280,8 @@ func TestFleetReplicas(t *testing.T) {
 			t.Errorf("%s request %s: %s with events %v; want completed exactly once", fleetID(r.tenant), r.id, got.Status, counts)
 		}
 		var exports int
-		if err := f.tenants[r.tenant].DB.QueryRow("SELECT COUNT(*) FROM lgpd_exports WHERE request_id = ?", r.id).Scan(&exports); err != nil || exports != 2 {
-			t.Errorf("%s request %s has %d exports (%v); want JSON and XLSX once", fleetID(r.tenant), r.id, exports, err)
+		if err := f.tenants[r.tenant].DB.QueryRow("SELECT COUNT(*) FROM lgpd_exports WHERE request_id = ?", r.id).Scan(&exports); err != nil || exports != 3 {
+			t.Errorf("%s request %s has %d exports (%v); want JSON, XLSX and PDF once", fleetID(r.tenant), r.id, exports, err)
 		}
 	}
 }

@@ -114,7 +114,7 @@ func TestLedgerReceiptREST(t *testing.T) {
 	for _, d := range l.Digests {
 		digests[d.Name] = hex.EncodeToString(d.SHA256[:])
 	}
-	for _, format := range []string{"json", "xlsx"} {
+	for _, format := range []string{"json", "xlsx", "pdf"} {
 		file, _ := env.download(t, done, format)
 		if got := sha(string(file)); digests["export."+format] != got {
 			t.Errorf("receipt digest of export.%s is %q, the file's is %s", format, digests["export."+format], got)

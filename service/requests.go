@@ -416,8 +416,8 @@ func (s *Requests) GetReceipt(ctx context.Context, in *lgpdv1.GetReceiptRequest)
 func (s *Requests) DownloadExport(in *lgpdv1.DownloadExportRequest, stream grpc.ServerStreamingServer[httpbody.HttpBody]) error {
 	ctx := stream.Context()
 	format := in.GetFormat()
-	if !slices.Contains([]string{"json", "xlsx"}, format) {
-		return invalid("BAD_FORMAT", "format must be json or xlsx")
+	if !slices.Contains(export.Formats(), format) {
+		return invalid("BAD_FORMAT", "format must be json, xlsx or pdf")
 	}
 	t, r, err := s.lookup(ctx, in.GetTenant(), in.GetId())
 	if err != nil {

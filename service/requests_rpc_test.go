@@ -196,7 +196,7 @@ func TestCreateRequestIdempotency(t *testing.T) {
 		t.Fatalf("worker took %d requests, want 2", n)
 	}
 	again := f.create(f.backend, x)
-	if again.GetId() != a.GetId() || again.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(again.GetExports()) != 2 {
+	if again.GetId() != a.GetId() || again.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(again.GetExports()) != 3 {
 		t.Errorf("retry after completion: %v", again)
 	}
 	// The same key for another kind or another titular is refused.

@@ -137,8 +137,8 @@ func (w *Worker) nothingLeft(ctx context.Context, t *tenant.Tenant, r *store.Req
 	})
 }
 
-// extract builds the JSON and XLSX exports in one pass over a consistent
-// snapshot of the titular's rows, and stores both with the COMPLETED
+// extract builds the JSON, XLSX and PDF exports in one pass over a consistent
+// snapshot of the titular's rows, and stores the three with the COMPLETED
 // transition in one transaction: a crash leaves the request claimable and
 // nothing half-written.
 func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request) error {
@@ -152,15 +152,19 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 			return tx.NewExportWriter(ctx, t.ExportKey, r.ID, format,
 				export.ContentType(format), export.Filename(r.ID, format), w.ttl)
 		}
-		jsonOut, err := open("json")
+		jsonOut, err := open(export.FormatJSON)
 		if err != nil {
 			return err
 		}
-		xlsxOut, err := open("xlsx")
+		xlsxOut, err := open(export.FormatXLSX)
 		if err != nil {
 			return err
 		}
-		out := export.Multi(export.NewJSON(jsonOut), export.NewXLSX(xlsxOut))
+		pdfOut, err := open(export.FormatPDF)
+		if err != nil {
+			return err
+		}
+		out := export.Multi(export.NewJSON(jsonOut), export.NewXLSX(xlsxOut), export.NewPDF(pdfOut))
 		now := time.Now().UTC()
 		meta, err := exportMeta(ctx, read, t, r)
 		if err != nil {
@@ -183,7 +187,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		if err := out.Close(); err != nil {
 			return err
 		}
-		for _, ew := range []*store.ExportWriter{jsonOut, xlsxOut} {
+		for _, ew := range []*store.ExportWriter{jsonOut, xlsxOut, pdfOut} {
 			if _, err := ew.Finish(); err != nil {
 				return err
 			}

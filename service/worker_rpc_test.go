@@ -128,7 +128,7 @@ func TestWorkerLease(t *testing.T) {
 		t.Fatalf("worker took %d requests, want the abandoned one", n)
 	}
 	got := f.get(x.GetId())
-	if got.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(got.GetExports()) != 2 {
+	if got.GetStatus() != lgpdv1.RequestStatus_COMPLETED || len(got.GetExports()) != 3 {
 		t.Fatalf("abandoned request after the takeover: %v", got)
 	}
 	if n := f.count("SELECT COUNT(*) FROM lgpd_request_events WHERE request_id = ? AND from_status = 'PROCESSING' AND to_status = 'PROCESSING' AND note LIKE 'lease of a stopped worker expired%'",

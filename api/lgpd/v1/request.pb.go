@@ -965,7 +965,7 @@ func (x *EntityCount) GetRows() int64 {
 // ExportInfo describes a downloadable export of a request.
 type ExportInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "json" or "xlsx".
+	// "json", "xlsx" or "pdf" (a printable copy, LGPD art. 19 §2).
 	Format      string `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`
 	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	Filename    string `protobuf:"bytes,3,opt,name=filename,proto3" json:"filename,omitempty"`

@@ -1,0 +1,149 @@
+package export
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/titular/titular/export/printtest"
+)
+
+// xlsxParts writes fx as XLSX and returns the workbook's parts by name.
+func xlsxParts(t *testing.T, fx fixture) (map[string]string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := feed(NewXLSX(&buf), fx); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[f.Name] = string(b)
+	}
+	return parts, buf.Bytes()
+}
+
+// printFixture is the shape of the demo buyer's copy: a wide record
+// (12 columns) and a narrow entity with 13 rows, one with none.
+func printFixture() fixture {
+	fx := newFixture()
+	fx.rows[0] = fx.rows[0][:1]
+	fx.rows[2] = fx.rows[2][:13]
+	fx.entities, fx.rows = fx.entities[:3], fx.rows[:3]
+	return fx
+}
+
+// Every sheet prints on A4 landscape fitted to the page width with page
+// numbers; each entity sheet repeats its header row (or its label column)
+// on every page; a row whose texts wrap is as tall as its lines.
+func TestXLSXPrintSetup(t *testing.T) {
+	parts, _ := xlsxParts(t, printFixture())
+	for _, sheet := range []string{"xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"} {
+		x, ok := parts[sheet]
+		if !ok {
+			t.Fatalf("no %s", sheet)
+		}
+		for _, want := range []string{`<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`,
+			`<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>`,
+			`&amp;RPágina &amp;P de &amp;N`} {
+			if !strings.Contains(x, want) {
+				t.Errorf("%s lacks %s", sheet, want)
+			}
+		}
+	}
+	if _, ok := parts["xl/worksheets/sheet4.xml"]; ok {
+		t.Error("a sheet for the entity with no rows")
+	}
+	wb := parts["xl/workbook.xml"]
+	for _, want := range []string{
+		`<definedName name="_xlnm.Print_Titles" localSheetId="1">&apos;Cadastro de pessoa — cônjuge&apos;!$A:$A</definedName>`,
+		`<definedName name="_xlnm.Print_Titles" localSheetId="2">&apos;Leads contatos interesse site&apos;!$1:$1</definedName>`,
+	} {
+		want = strings.ReplaceAll(want, "&apos;", "'")
+		if !strings.Contains(wb, want) {
+			t.Errorf("workbook.xml lacks %s:\n%s", want, wb)
+		}
+	}
+	// The Resumo's legal basis (40 wide) and retention texts wrap: their
+	// rows are sized, the others keep the default height.
+	if !regexp.MustCompile(`<row r="\d+" ht="(30|45|60)" customHeight="1">`).MatchString(parts["xl/worksheets/sheet1.xml"]) {
+		t.Error("no sized row in the Resumo")
+	}
+}
+
+func TestWrappedLines(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		per  int
+		want int
+	}{
+		{"", 10, 1},
+		{"curto", 10, 1},
+		{"duas palavras", 10, 2},
+		{"exatamente", 10, 1},
+		{"a b c d e f", 3, 3},
+		{"linha um\nlinha dois", 40, 2},
+		{"pedro.freitas1@example.com", 10, 3}, // one word, broken
+		{"x pedro.freitas1@example.com", 10, 4},
+	} {
+		if got := wrappedLines(c.s, c.per); got != c.want {
+			t.Errorf("wrappedLines(%q, %d) = %d, want %d", c.s, c.per, got, c.want)
+		}
+	}
+}
+
+func TestFieldHeader(t *testing.T) {
+	for _, c := range []struct{ name, label, want string }{
+		{"idcorretor", "Corretor responsável", "Corretor responsável (código interno)"},
+		{"corretor_id", "Corretor", "Corretor (código interno)"},
+		{"idpessoa", "Código", "Código"},
+		{"idconjuge", "Cônjuge (referência ao cadastro do cônjuge)", "Cônjuge (referência ao cadastro do cônjuge)"},
+		{"idade", "Idade", "Idade"},
+		{"identidade", "RG", "RG"},
+		{"nome", "", "nome"},
+	} {
+		if got := fieldHeader(Field{Name: c.name, Label: c.label}); got != c.want {
+			t.Errorf("fieldHeader(%s, %q) = %q, want %q", c.name, c.label, got, c.want)
+		}
+	}
+}
+
+// The issue's complaint, checked by printing: LibreOffice printed 13 rows
+// as 59 pages, 4 or 5 columns a page, values cut, the Resumo's labels and
+// values on different pages. Now each sheet is one page, the wide record
+// reads down the page, and nothing is cut.
+func TestXLSXPrintsOnFewPages(t *testing.T) {
+	_, xlsx := xlsxParts(t, printFixture())
+	pdf := printtest.XLSXToPDF(t, xlsx)
+	if pages := printtest.Pages(t, pdf); pages != 3 {
+		t.Errorf("the workbook of 3 sheets prints on %d pages, want 3", pages)
+	}
+	text := printtest.Text(t, pdf)
+	for _, line := range []string{
+		`Protocolo da solicitação\s+01JQ7Z3K9V-req`,
+		`Interações\s+.*sem registros`,
+		`Pessoa exposta politicamente\s+Sim`,
+		`Nome\s+João da Conceição — ç ã <&>`,
+		`13\s+lead12@example\.com\s+02/03/2026 09:42:00`,
+		`Código\s+E-mail\s+Criado em`,
+		`Página 3 de 3`,
+	} {
+		if !regexp.MustCompile(line).MatchString(text) {
+			t.Errorf("the printed workbook has no line matching %q", line)
+		}
+	}
+}
