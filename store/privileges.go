@@ -22,6 +22,8 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_consents":           {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
 	"lgpd_export_chunks":      {"SELECT", "INSERT", "DELETE"},
 	"lgpd_exports":            {"SELECT", "INSERT", "DELETE"},
+	"lgpd_incident_subjects":  {"SELECT", "INSERT"},
+	"lgpd_incidents":          {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_leases":             {"SELECT", "UPDATE"},
 	"lgpd_ledger_checkpoints": {"SELECT", "INSERT"},
 	"lgpd_ledger_entries":     {"SELECT", "INSERT"},
