@@ -63,6 +63,8 @@ type Incident struct {
 
 	CreatedBy            string
 	CreatedAt, UpdatedAt time.Time
+	// UpdatedBy is the caller of the last UpdateIncident; empty if none.
+	UpdatedBy string
 }
 
 // Overdue reports whether a notification is still missing after DueAt.
@@ -75,11 +77,11 @@ func (i *Incident) Overdue(now time.Time) bool {
 func (i *Incident) recordDigest() ([32]byte, error) {
 	b, err := json.Marshal(struct {
 		ID, Title, Description, TitularNotice, Measures, RiskAssessment, DPOContact string
-		OccurredAt                                                                 *time.Time
-		KnownAt, DueAt                                                             time.Time
-		Categories, Entities                                                       []string
-		SubjectsAffected                                                           int
-		RelevantRisk                                                               bool
+		OccurredAt                                                                  *time.Time
+		KnownAt, DueAt                                                              time.Time
+		Categories, Entities                                                        []string
+		SubjectsAffected                                                            int
+		RelevantRisk                                                                bool
 	}{i.ID, i.Title, i.Description, i.TitularNotice, i.Measures, i.RiskAssessment, i.DPOContact,
 		i.OccurredAt, i.KnownAt, i.DueAt, i.Categories, i.Entities, i.SubjectsAffected, i.RelevantRisk})
 	if err != nil {
@@ -158,19 +160,19 @@ func nonNil(s []string) []string {
 }
 
 // UpdateIncident stores i's texts, categories and risk (as changed by the
-// caller after IncidentForUpdate) with an incident.updated leaf.
-func (x *Tx) UpdateIncident(ctx context.Context, i *Incident) error {
+// caller after IncidentForUpdate), by whom, with an incident.updated leaf.
+func (x *Tx) UpdateIncident(ctx context.Context, i *Incident, by string) error {
 	cats, err := json.Marshal(nonNil(i.Categories))
 	if err != nil {
 		return err
 	}
 	now := x.s.now()
 	if _, err := x.tx.ExecContext(ctx, `UPDATE lgpd_incidents SET title = ?, description = ?, titular_notice = ?, categories_json = ?,
- measures = ?, relevant_risk = ?, risk_assessment = ?, dpo_contact = ?, updated_at = ? WHERE id = ?`,
-		i.Title, i.Description, i.TitularNotice, string(cats), i.Measures, i.RelevantRisk, i.RiskAssessment, i.DPOContact, now, i.ID); err != nil {
+ measures = ?, relevant_risk = ?, risk_assessment = ?, dpo_contact = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
+		i.Title, i.Description, i.TitularNotice, string(cats), i.Measures, i.RelevantRisk, i.RiskAssessment, i.DPOContact, now, by, i.ID); err != nil {
 		return fmt.Errorf("update incident: %w", err)
 	}
-	i.UpdatedAt = now
+	i.UpdatedAt, i.UpdatedBy = now, by
 	return x.incidentLeaf(ctx, i, EventIncidentUpdated, "", "UPDATED", now, nil)
 }
 
@@ -240,16 +242,16 @@ func (r Reads) IncidentSubjects(ctx context.Context, id string) ([]string, error
 
 const incidentColumns = `id, title, description, titular_notice, occurred_at, known_at, due_at, categories_json, entities_json,
  subjects_affected, measures, relevant_risk, risk_assessment, dpo_contact, anpd_notified_at, anpd_protocol, anpd_notified_by,
- titulares_notified_at, titulares_notified_by, titulares_events, created_by, created_at, updated_at`
+ titulares_notified_at, titulares_notified_by, titulares_events, created_by, created_at, updated_at, updated_by`
 
 func scanIncident(sc interface{ Scan(...any) error }) (*Incident, error) {
 	var i Incident
 	var occurred, anpdAt, titAt sql.NullTime
-	var protocol, anpdBy, titBy sql.NullString
+	var protocol, anpdBy, titBy, updBy sql.NullString
 	var cats, ents string
 	err := sc.Scan(&i.ID, &i.Title, &i.Description, &i.TitularNotice, &occurred, &i.KnownAt, &i.DueAt, &cats, &ents,
 		&i.SubjectsAffected, &i.Measures, &i.RelevantRisk, &i.RiskAssessment, &i.DPOContact, &anpdAt, &protocol, &anpdBy,
-		&titAt, &titBy, &i.TitularesEvents, &i.CreatedBy, &i.CreatedAt, &i.UpdatedAt)
+		&titAt, &titBy, &i.TitularesEvents, &i.CreatedBy, &i.CreatedAt, &i.UpdatedAt, &updBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -270,7 +272,7 @@ func scanIncident(sc interface{ Scan(...any) error }) (*Incident, error) {
 		return &t
 	}
 	i.OccurredAt, i.ANPDNotifiedAt, i.TitularesNotifiedAt = utc(occurred), utc(anpdAt), utc(titAt)
-	i.ANPDProtocol, i.ANPDNotifiedBy, i.TitularesNotifiedBy = protocol.String, anpdBy.String, titBy.String
+	i.ANPDProtocol, i.ANPDNotifiedBy, i.TitularesNotifiedBy, i.UpdatedBy = protocol.String, anpdBy.String, titBy.String, updBy.String
 	i.KnownAt, i.DueAt, i.CreatedAt, i.UpdatedAt = i.KnownAt.UTC(), i.DueAt.UTC(), i.CreatedAt.UTC(), i.UpdatedAt.UTC()
 	return &i, nil
 }

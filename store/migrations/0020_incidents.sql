@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS lgpd_incidents (
   created_by            VARCHAR(100) NOT NULL,
   created_at            DATETIME(6)  NOT NULL,
   updated_at            DATETIME(6)  NOT NULL,
+  -- The DPO credential of the last update (UpdateIncident), if any.
+  updated_by            VARCHAR(100) NULL,
   PRIMARY KEY (id),
   KEY ix_lgpd_incidents_known (known_at, id),
   KEY ix_lgpd_incidents_due (due_at)

@@ -192,14 +192,16 @@ type Incident struct {
 	RiskAssessment string `protobuf:"bytes,14,opt,name=risk_assessment,json=riskAssessment,proto3" json:"risk_assessment,omitempty"`
 	// How titulares reach the encarregado (e-mail or page), told in the
 	// titulares' notification.
-	DpoContact            string                 `protobuf:"bytes,15,opt,name=dpo_contact,json=dpoContact,proto3" json:"dpo_contact,omitempty"`
-	AnpdNotification      *IncidentNotification  `protobuf:"bytes,16,opt,name=anpd_notification,json=anpdNotification,proto3" json:"anpd_notification,omitempty"`
-	TitularesNotification *IncidentNotification  `protobuf:"bytes,17,opt,name=titulares_notification,json=titularesNotification,proto3" json:"titulares_notification,omitempty"`
-	CreatedBy             string                 `protobuf:"bytes,18,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	CreatedAt             *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt             *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	DpoContact            string                `protobuf:"bytes,15,opt,name=dpo_contact,json=dpoContact,proto3" json:"dpo_contact,omitempty"`
+	AnpdNotification      *IncidentNotification `protobuf:"bytes,16,opt,name=anpd_notification,json=anpdNotification,proto3" json:"anpd_notification,omitempty"`
+	TitularesNotification *IncidentNotification `protobuf:"bytes,17,opt,name=titulares_notification,json=titularesNotification,proto3" json:"titulares_notification,omitempty"`
+	CreatedBy             string                `protobuf:"bytes,18,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// The DPO credential of the last UpdateIncident; empty if none.
+	UpdatedBy     string                 `protobuf:"bytes,21,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Incident) Reset() {
@@ -354,6 +356,13 @@ func (x *Incident) GetTitularesNotification() *IncidentNotification {
 func (x *Incident) GetCreatedBy() string {
 	if x != nil {
 		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Incident) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
 	}
 	return ""
 }
@@ -896,7 +905,7 @@ const file_lgpd_v1_incident_service_proto_rawDesc = "" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x1a\n" +
 	"\bprotocol\x18\x03 \x01(\tR\bprotocol\x12\x17\n" +
 	"\aon_time\x18\x04 \x01(\bR\x06onTime\x12\x16\n" +
-	"\x06events\x18\x05 \x01(\x05R\x06events\"\xe5\x06\n" +
+	"\x06events\x18\x05 \x01(\x05R\x06events\"\x84\a\n" +
 	"\bIncident\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -921,7 +930,9 @@ const file_lgpd_v1_incident_service_proto_rawDesc = "" +
 	"\x11anpd_notification\x18\x10 \x01(\v2\x1d.lgpd.v1.IncidentNotificationR\x10anpdNotification\x12T\n" +
 	"\x16titulares_notification\x18\x11 \x01(\v2\x1d.lgpd.v1.IncidentNotificationR\x15titularesNotification\x12\x1d\n" +
 	"\n" +
-	"created_by\x18\x12 \x01(\tR\tcreatedBy\x129\n" +
+	"created_by\x18\x12 \x01(\tR\tcreatedBy\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x15 \x01(\tR\tupdatedBy\x129\n" +
 	"\n" +
 	"created_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
