@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -207,8 +208,20 @@ func TestIncidentNotifiedWithinItsClock(t *testing.T) {
 	var events []string
 	for _, l := range incidentLeaves(t, db, inc.ID) {
 		events = append(events, l.Event+":"+l.To)
-		if l.Kind != store.KindIncident || l.SubjectRef != "" || len(l.Digests) == 0 {
+		digests := map[string][32]byte{}
+		for _, d := range l.Digests {
+			digests[d.Name] = d.SHA256
+		}
+		if _, ok := digests["incident.record"]; l.Kind != store.KindIncident || l.SubjectRef != "" || !ok {
 			t.Errorf("leaf %+v", l)
+		}
+		// The titulares' notification vouches for exactly the references
+		// told; the ANPD's for the protocol.
+		if l.To == "TITULARES_NOTIFIED" && digests["incident.subjects"] != sha256.Sum256([]byte(strings.Join(refs, "\n"))) {
+			t.Errorf("the titulares' notification leaf does not carry the digest of %v: %+v", refs, l.Digests)
+		}
+		if _, ok := digests["incident.anpd"]; l.To == "ANPD_NOTIFIED" && !ok {
+			t.Errorf("the ANPD's notification leaf has no incident.anpd digest: %+v", l.Digests)
 		}
 	}
 	slices.Sort(events)
@@ -300,6 +313,9 @@ func incidentRefs(t *testing.T, db *sql.DB, id string) []string {
 		}
 		out = append(out, r)
 	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -323,6 +339,9 @@ func incidentLeaves(t *testing.T, db *sql.DB, id string) []ledger.Leaf {
 			t.Fatal(err)
 		}
 		out = append(out, l)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

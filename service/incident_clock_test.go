@@ -9,7 +9,7 @@ import (
 // across weekends and national holidays, in Brasília time.
 func TestIncidentDueAt(t *testing.T) {
 	t.Parallel()
-	brt := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, brasilia) }
+	brt := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, brasilia) }
 	endOf := func(y int, m time.Month, d int) time.Time {
 		return time.Date(y, m, d, 23, 59, 59, 999999000, brasilia).UTC()
 	}

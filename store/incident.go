@@ -97,7 +97,10 @@ func refsDigest(refs []string) [32]byte {
 	return sha256.Sum256([]byte(strings.Join(s, "\n")))
 }
 
-func (x *Tx) incidentLeaf(ctx context.Context, i *Incident, event, from, to string, at time.Time, refs []string) error {
+// incidentLeaf appends an incident's leaf: To names the step (REGISTERED,
+// UPDATED, ANPD_NOTIFIED, TITULARES_NOTIFIED); an incident has no state
+// before it, so From stays empty.
+func (x *Tx) incidentLeaf(ctx context.Context, i *Incident, event, to string, at time.Time, refs []string, extra ...ledger.Digest) error {
 	rec, err := i.recordDigest()
 	if err != nil {
 		return err
@@ -106,7 +109,9 @@ func (x *Tx) incidentLeaf(ctx context.Context, i *Incident, event, from, to stri
 	if refs != nil {
 		ds = append(ds, ledger.Digest{Name: "incident.subjects", SHA256: refsDigest(refs)})
 	}
-	return x.s.appendLeaf(ctx, x.tx, ledger.Leaf{Event: event, Kind: KindIncident, RequestID: i.ID, From: from, To: to, At: at, Digests: ds})
+	ds = append(ds, extra...)
+	slices.SortFunc(ds, func(a, b ledger.Digest) int { return strings.Compare(a.Name, b.Name) })
+	return x.s.appendLeaf(ctx, x.tx, ledger.Leaf{Event: event, Kind: KindIncident, RequestID: i.ID, To: to, At: at, Digests: ds})
 }
 
 // ResolveSubject returns the subject reference of the titular identified
@@ -149,7 +154,7 @@ func (x *Tx) InsertIncident(ctx context.Context, i *Incident, refs []string) err
 			return fmt.Errorf("register incident subjects: %w", err)
 		}
 	}
-	return x.incidentLeaf(ctx, i, EventIncidentRegistered, "", "REGISTERED", now, refs)
+	return x.incidentLeaf(ctx, i, EventIncidentRegistered, "REGISTERED", now, refs)
 }
 
 func nonNil(s []string) []string {
@@ -173,7 +178,7 @@ func (x *Tx) UpdateIncident(ctx context.Context, i *Incident, by string) error {
 		return fmt.Errorf("update incident: %w", err)
 	}
 	i.UpdatedAt, i.UpdatedBy = now, by
-	return x.incidentLeaf(ctx, i, EventIncidentUpdated, "", "UPDATED", now, nil)
+	return x.incidentLeaf(ctx, i, EventIncidentUpdated, "UPDATED", now, nil)
 }
 
 // IncidentForUpdate reads incident id and locks its row until the
@@ -194,7 +199,10 @@ func (x *Tx) RecordANPDNotified(ctx context.Context, i *Incident, at time.Time, 
 		return fmt.Errorf("record ANPD notification: %w", err)
 	}
 	i.ANPDNotifiedAt, i.ANPDProtocol, i.ANPDNotifiedBy, i.UpdatedAt = &at, protocol, by, now
-	return x.incidentLeaf(ctx, i, EventIncidentNotified, "", "ANPD_NOTIFIED", at, nil)
+	// The leaf is dated when it is recorded; what the DPO declared (when it
+	// was sent, the protocol) is in its incident.anpd digest.
+	return x.incidentLeaf(ctx, i, EventIncidentNotified, "ANPD_NOTIFIED", now, nil,
+		ledger.Digest{Name: "incident.anpd", SHA256: sha256.Sum256([]byte(at.UTC().Format(time.RFC3339Nano) + "\n" + protocol))})
 }
 
 // NotifyTitulares enqueues one incident.notified event per subject
@@ -224,7 +232,7 @@ func (x *Tx) NotifyTitulares(ctx context.Context, i *Incident, data map[string]a
 		return fmt.Errorf("record titulares notification: %w", err)
 	}
 	i.TitularesNotifiedAt, i.TitularesNotifiedBy, i.TitularesEvents, i.UpdatedAt = &now, by, len(refs), now
-	return x.incidentLeaf(ctx, i, EventIncidentNotified, "", "TITULARES_NOTIFIED", now, refs)
+	return x.incidentLeaf(ctx, i, EventIncidentNotified, "TITULARES_NOTIFIED", now, refs)
 }
 
 // IncidentSubjects returns the subject references incident id affected,

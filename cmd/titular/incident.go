@@ -232,7 +232,7 @@ func readSubjects(path string) ([]*lgpdv1.Subject, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--subjects-file: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing cannot lose data
 	var out []*lgpdv1.Subject
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
