@@ -254,6 +254,14 @@ func TestIncidentEntitiesAndOverdue(t *testing.T) {
 		t.Errorf("usuario holds %d distinct CPFs; the incident counted %d titulares", distinct, byEntity.SubjectsAffected)
 	}
 
+	code, _, b = env.rest(t, "PATCH", "/v1/tenants/demo/incidents/"+byEntity.ID, keyDPO, map[string]any{"measures": "Senhas de todos os usuários redefinidas."})
+	if patched := decode[restIncident](t, b); code != http.StatusOK || patched.Measures != "Senhas de todos os usuários redefinidas." || patched.SubjectsAffected != distinct {
+		t.Errorf("PATCH measures: HTTP %d %s", code, b)
+	}
+	if code, _, b := env.rest(t, "PATCH", "/v1/tenants/demo/incidents/"+byEntity.ID, keyDPO, map[string]any{}); code != http.StatusBadRequest || !strings.Contains(string(b), "set at least one of") {
+		t.Errorf("an empty PATCH: HTTP %d %s", code, b)
+	}
+
 	old := time.Now().AddDate(0, 0, -10)
 	code, _, b = env.rest(t, "POST", "/v1/tenants/demo/incidents", keyDPO, incidentBody(old, map[string]any{"entities": []string{"usuario"}}))
 	if code != http.StatusOK {
