@@ -37,9 +37,12 @@ const (
 	// look-up in the subject index, all in one transaction.
 	maxIncidentSubjects = 10000
 	maxIncidentText     = 16 << 10
-	maxIncidentTitle    = 200
-	maxDPOContact       = 255
-	maxANPDProtocol     = 100
+	// maxNoticeText bounds the texts every titular's event carries (the
+	// notice and the measures): an e-mail's worth, repeated per titular.
+	maxNoticeText    = 4 << 10
+	maxIncidentTitle = 200
+	maxDPOContact    = 255
+	maxANPDProtocol  = 100
 )
 
 // CreateIncident registers an incident.
@@ -173,7 +176,7 @@ func setIncidentTexts(i *store.Incident, title, description, notice, measures, r
 		max         int
 	}{
 		{"title", title, maxIncidentTitle}, {"description", description, maxIncidentText},
-		{"titular_notice", notice, maxIncidentText}, {"measures", measures, maxIncidentText},
+		{"titular_notice", notice, maxNoticeText}, {"measures", measures, maxNoticeText},
 		{"risk_assessment", risk, maxIncidentText}, {"dpo_contact", contact, maxDPOContact},
 	} {
 		if strings.TrimSpace(f.value) == "" || len(f.value) > f.max || !utf8.ValidString(f.value) {

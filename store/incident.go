@@ -217,7 +217,14 @@ func (x *Tx) NotifyTitulares(ctx context.Context, i *Incident, data map[string]a
 	if err != nil {
 		return err
 	}
-	for chunk := range slices.Chunk(refs, 500) {
+	// Every event carries the same texts: statements are sized so that one
+	// stays well under max_allowed_packet (16 MiB by default on MariaDB).
+	size, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("incident event data: %w", err)
+	}
+	per := min(500, max(1, (4<<20)/(len(size)+200)))
+	for chunk := range slices.Chunk(refs, per) {
 		rows := make([]outboxRow, len(chunk))
 		for j, ref := range chunk {
 			rows[j] = outboxRow{event: &OutboxEvent{Type: EventIncidentNotified, SubjectRef: ref, Data: data}, endpoints: endpoints}

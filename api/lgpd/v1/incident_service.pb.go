@@ -381,6 +381,9 @@ func (x *Incident) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// Texts are required, UTF-8: title at most 200 bytes, dpo_contact 255,
+// titular_notice and measures 4 KiB (every titular's event carries them),
+// description and risk_assessment 16 KiB.
 type CreateIncidentRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
