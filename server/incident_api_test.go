@@ -353,3 +353,62 @@ func incidentLeaves(t *testing.T, db *sql.DB, id string) []ledger.Leaf {
 	}
 	return out
 }
+
+// TestIncidentRoleMatrix calls every IncidentService RPC over gRPC with
+// each API key: only the tenant's DPO gets past authorization (to a
+// validation or not-found answer, as the calls are empty), on its own
+// tenant only; no key is UNAUTHENTICATED.
+func TestIncidentRoleMatrix(t *testing.T) {
+	env := newTestEnv(t, 20)
+	client := lgpdv1.NewIncidentServiceClient(env.grpc)
+	id := "00000000-0000-0000-0000-000000000000"
+	calls := map[string]func(context.Context, string) error{
+		"CreateIncident": func(ctx context.Context, tn string) error {
+			_, err := client.CreateIncident(ctx, &lgpdv1.CreateIncidentRequest{Tenant: tn})
+			return err
+		},
+		"GetIncident": func(ctx context.Context, tn string) error {
+			_, err := client.GetIncident(ctx, &lgpdv1.GetIncidentRequest{Tenant: tn, Id: id})
+			return err
+		},
+		"ListIncidents": func(ctx context.Context, tn string) error {
+			_, err := client.ListIncidents(ctx, &lgpdv1.ListIncidentsRequest{Tenant: tn})
+			return err
+		},
+		"UpdateIncident": func(ctx context.Context, tn string) error {
+			m := "x"
+			_, err := client.UpdateIncident(ctx, &lgpdv1.UpdateIncidentRequest{Tenant: tn, Id: id, Measures: &m})
+			return err
+		},
+		"NotifyIncident": func(ctx context.Context, tn string) error {
+			_, err := client.NotifyIncident(ctx, &lgpdv1.NotifyIncidentRequest{Tenant: tn, Id: id, Target: lgpdv1.NotifyTarget_TITULARES})
+			return err
+		},
+	}
+	if len(calls) != len(lgpdv1.IncidentService_ServiceDesc.Methods) {
+		t.Fatalf("the matrix covers %d RPCs, IncidentService has %d", len(calls), len(lgpdv1.IncidentService_ServiceDesc.Methods))
+	}
+	allowed := map[string]codes.Code{"ListIncidents": codes.OK, "CreateIncident": codes.InvalidArgument,
+		"GetIncident": codes.NotFound, "UpdateIncident": codes.NotFound, "NotifyIncident": codes.NotFound}
+	for method, call := range calls {
+		for _, key := range []string{keyDPO, keyBackend, keyAuditor, keyOther} {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
+			err := call(ctx, "demo")
+			want := codes.PermissionDenied
+			if key == keyDPO {
+				want = allowed[method]
+			}
+			if status.Code(err) != want {
+				t.Errorf("%s with %s on demo: %v; want %s", method, key, err, want)
+			}
+			if key == keyDPO {
+				if err := call(ctx, "other"); status.Code(err) != codes.PermissionDenied {
+					t.Errorf("%s by demo's DPO on another tenant: %v; want PERMISSION_DENIED", method, err)
+				}
+			}
+		}
+		if err := call(context.Background(), "demo"); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s without a key: %v; want UNAUTHENTICATED", method, err)
+		}
+	}
+}
