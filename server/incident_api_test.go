@@ -412,3 +412,41 @@ func TestIncidentRoleMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentNotifyOnceUnderRace: two DPOs notifying the titulares at the
+// same moment enqueue the events once; the other is told it was done.
+func TestIncidentNotifyOnceUnderRace(t *testing.T) {
+	env := newTestEnv(t, 20)
+	code, _, b := env.rest(t, "POST", "/v1/tenants/demo/incidents", keyDPO, incidentBody(time.Now().Add(-time.Hour), map[string]any{"entities": []string{"usuario"}}))
+	if code != http.StatusOK {
+		t.Fatalf("create: HTTP %d %s", code, b)
+	}
+	inc := decode[restIncident](t, b)
+	client := lgpdv1.NewIncidentServiceClient(env.grpc)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+keyDPO)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := client.NotifyIncident(ctx, &lgpdv1.NotifyIncidentRequest{Tenant: "demo", Id: inc.ID, Target: lgpdv1.NotifyTarget_TITULARES})
+			errs <- err
+		}()
+	}
+	var ok, refused int
+	for range 2 {
+		switch err := <-errs; status.Code(err) {
+		case codes.OK:
+			ok++
+		case codes.FailedPrecondition:
+			refused++
+		default:
+			t.Errorf("concurrent notification: %v", err)
+		}
+	}
+	var events int
+	if err := env.demoDB(t).QueryRow("SELECT COUNT(*) FROM lgpd_outbox WHERE type = ?", store.EventIncidentNotified).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || refused != 1 || events != inc.SubjectsAffected || events == 0 {
+		t.Errorf("%d notifications passed, %d refused, %d events for %d titulares; want 1, 1 and one event each", ok, refused, events, inc.SubjectsAffected)
+	}
+}
