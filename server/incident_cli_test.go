@@ -69,4 +69,20 @@ func TestIncidentCLI(t *testing.T) {
 	if _, err := incident("create", "--title", "x"); err == nil || !strings.Contains(err.Error(), "--known-at is required") {
 		t.Errorf("create without --known-at: %v", err)
 	}
+
+	// The CLI's leaves join the tenant's tree, which still verifies.
+	waitFor(t, "the incident's leaves integrated", func() bool {
+		var pending int
+		if err := db.QueryRow("SELECT COUNT(*) FROM lgpd_ledger_pending").Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		return pending == 0
+	})
+	if leaves := incidentLeaves(t, db, id[1]); len(leaves) != 2 {
+		t.Errorf("the incident has %d ledger leaves, want registered and ANPD notified", len(leaves))
+	}
+	var buf strings.Builder
+	if err := runCLI(t, &buf, "ledger", "verify", "--config", cfg, "--tenant", "demo"); err != nil {
+		t.Errorf("ledger verify: %v\n%s", err, buf.String())
+	}
 }
