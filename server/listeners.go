@@ -86,6 +86,7 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		{&lgpdv1.RequestService_ServiceDesc, service.NewRequests(tenants, log, wake).WithLedger(led)},
 		{&lgpdv1.ConsentService_ServiceDesc, service.NewConsent(tenants)},
 		{&lgpdv1.LedgerService_ServiceDesc, led},
+		{&lgpdv1.IncidentService_ServiceDesc, service.NewIncidents(tenants)},
 	} {
 		gs.RegisterService(decodeErrors(svc.desc, log, undecodable), svc.impl) //nolint:contextcheck // a stream handler has no ctx parameter: it uses its call's, ss.Context(), not newServer's
 	}
@@ -157,6 +158,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, log *slog.Logger) (*
 		lgpdv1.RegisterRequestServiceHandler,
 		lgpdv1.RegisterConsentServiceHandler,
 		lgpdv1.RegisterLedgerServiceHandler,
+		lgpdv1.RegisterIncidentServiceHandler,
 	} {
 		if err := reg(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)

@@ -20,8 +20,11 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_access_log":          {"SELECT", "INSERT"},
 	"lgpd_blocks":              {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_consents":            {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
+	"lgpd_decision_reviews":    {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_export_chunks":       {"SELECT", "INSERT", "DELETE"},
 	"lgpd_exports":             {"SELECT", "INSERT", "DELETE"},
+	"lgpd_incident_subjects":   {"SELECT", "INSERT"},
+	"lgpd_incidents":           {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_leases":              {"SELECT", "UPDATE"},
 	"lgpd_ledger_checkpoints":  {"SELECT", "INSERT"},
 	"lgpd_ledger_cosignatures": {"SELECT", "INSERT"},

@@ -23,6 +23,7 @@ Usage:
   titular serve          --config FILE [--grpc-addr ADDR] [--http-addr ADDR] [--migrate]
   titular migrate        --config FILE [--concurrency N] [--tenant ID]
   titular purposes load --config FILE --tenant ID --file FILE
+  titular incident create|list|show|notify --config FILE --tenant ID … (titular incident for its flags)
   titular sweep          --config FILE [--tenant ID] [--dry-run [--as-of YYYY-MM-DD]]
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE [--samples N]
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string) error {
 		return runSeed(ctx, rest)
 	case "purposes":
 		return runPurposes(ctx, rest, os.Stdout)
+	case "incident":
+		return runIncident(ctx, rest, os.Stdout)
 	case "bench":
 		return runBench(ctx, rest, os.Stdout, os.Stderr)
 	case "ledger":
