@@ -74,15 +74,22 @@ type OutboxEvent struct {
 
 // EnqueueEvent records a propagation event in tx, the transaction making the
 // change it reports, and one pending delivery per endpoint (the names of the
-// tenant's webhooks subscribed to e.Type: config.Tenant.WebhooksFor). A
-// rolled-back change therefore never emits its event and a committed one
-// always does; the dispatcher delivers it after commit, at least once.
+// tenant's webhooks subscribed to e.Type: tenant.Tenant.Subscribers, which
+// also routes by the entities an event is about to the endpoints tied to a
+// recipient they are shared with; config.Tenant.WebhooksFor leaves those
+// out). A rolled-back change therefore never emits its event and a
+// committed one always does; the dispatcher delivers it after commit, at
+// least once. Each delivery records the recipient its endpoint stands for
+// and the identifier kinds of e.Private it will carry (sealed at rest).
 //
 // Other kinds call it like this, inside their transaction:
 //
-//	t.Store.EnqueueEvent(ctx, tx, store.OutboxEvent{Type: store.EventSubjectDeleted,
+//	tx.EnqueueEvent(ctx, store.OutboxEvent{Type: store.EventSubjectDeleted,
 //		SubjectRef: r.SubjectRef, RequestID: r.ID, Data: map[string]any{"entities": names}},
-//		t.Config.WebhooksFor(store.EventSubjectDeleted))
+//		t.Subscribers(store.EventSubjectDeleted, names))
+//
+// Completion events (request.completed and the others) are enqueued by the
+// store itself on each transition; nobody calls this for them.
 func (s *Store) enqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, endpoints []string) (*OutboxEvent, error) {
 	if err := s.insertOutbox(ctx, tx, []outboxRow{{event: &e, endpoints: endpoints}}); err != nil {
 		return nil, err
