@@ -28,7 +28,22 @@ type Webhook struct {
 	// Events the endpoint receives, e.g. [consent.revoked, subject.deleted];
 	// empty or ["*"] means all.
 	Events []string `yaml:"events"`
+	// Recipient ties the endpoint to a recipient the data map's entities
+	// are shared with (a shared_with value, e.g. "Banco X"): it then
+	// receives only the events about entities shared with that recipient,
+	// and the DPO's delivery list names the recipient told (Art. 18 §6).
+	// Checked against the data map when the tenant opens.
+	Recipient string `yaml:"recipient"`
+	// Identifiers opts the endpoint in to receive, inside the signed body,
+	// the identifiers the request was made with, of these kinds (cpf,
+	// email, phone), and for subject.corrected the corrected fields' new
+	// values: what a recipient that never saw the subject reference needs
+	// to repeat a correction or an erasure. Only over TLS (an https URL).
+	Identifiers []string `yaml:"identifiers"`
 }
+
+// IdentifierKinds are the identifier kinds an endpoint may opt in to.
+var IdentifierKinds = []string{"cpf", "email", "phone"}
 
 // WebhookDelivery tunes the dispatcher that delivers webhook events.
 type WebhookDelivery struct {
@@ -103,8 +118,38 @@ func (t Tenant) validateWebhooks(at string) []error {
 				errs = append(errs, fmt.Errorf("%s.events: %q is not an event name, e.g. consent.revoked", at, e))
 			}
 		}
+		errs = append(errs, w.validateRecipient(at)...)
 	}
 	return errs
+}
+
+// validateRecipient checks the recipient and identifiers options: the
+// identifiers are personal data, so they travel only over TLS; loopback
+// http (development, tests) is the one exception, as for the URL itself.
+func (w Webhook) validateRecipient(at string) []error {
+	var errs []error
+	if len(w.Recipient) > 100 || strings.TrimSpace(w.Recipient) != w.Recipient {
+		errs = append(errs, fmt.Errorf("%s.recipient: name a shared_with recipient of the data map, at most 100 characters, no surrounding spaces", at))
+	}
+	if len(w.Identifiers) == 0 {
+		return errs
+	}
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && !isLoopback(u.Hostname())) {
+		errs = append(errs, fmt.Errorf("%s.identifiers: identifiers are personal data and are sent only over TLS; use an https URL or remove identifiers", at))
+	}
+	seen := map[string]bool{}
+	for _, k := range w.Identifiers {
+		if !slices.Contains(IdentifierKinds, k) || seen[k] {
+			errs = append(errs, fmt.Errorf("%s.identifiers: %q is not an identifier kind, or is repeated; use some of %s", at, k, strings.Join(IdentifierKinds, ", ")))
+		}
+		seen[k] = true
+	}
+	return errs
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func checkWebhookURL(raw string) error {
@@ -116,8 +161,7 @@ func checkWebhookURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		if isLoopback(u.Hostname()) {
 			return nil
 		}
 		return errors.New("http is allowed only on a loopback address; use https")
@@ -152,11 +196,13 @@ func (w Webhook) Wants(event string) bool {
 }
 
 // WebhooksFor names the tenant's endpoints subscribed to event, for
-// store.EnqueueEvent.
+// store.EnqueueEvent. Endpoints tied to a recipient are left out: they
+// receive only events about the entities shared with their recipient, which
+// the tenant routes knowing the data map (tenant.Tenant.Subscribers).
 func (t Tenant) WebhooksFor(event string) []string {
 	var out []string
 	for _, w := range t.Webhooks {
-		if w.Wants(event) {
+		if w.Wants(event) && w.Recipient == "" {
 			out = append(out, w.Name)
 		}
 	}

@@ -74,3 +74,43 @@ tenants:
 		t.Errorf("max_backoff below min_backoff: %v", err)
 	}
 }
+
+// TestWebhookIdentifiersOnlyOverTLS: identifiers are personal data, so an
+// endpoint opting in to them must be https (loopback http is development);
+// the message says which option and how to fix it. An endpoint tied to a
+// recipient is not among WebhooksFor: the tenant routes it by the data map.
+func TestWebhookIdentifiersOnlyOverTLS(t *testing.T) {
+	for name, tc := range map[string]struct{ hooks, want string }{
+		"plain http": {`[{url: "http://banco.example.com/hook", secret_env: X, identifiers: [cpf]}]`,
+			"webhooks[0].identifiers: identifiers are personal data and are sent only over TLS; use an https URL"},
+		"unknown kind": {`[{url: "https://banco.example.com/hook", secret_env: X, identifiers: [rg]}]`,
+			`webhooks[0].identifiers: "rg" is not an identifier kind, or is repeated; use some of cpf, email, phone`},
+		"padded recipient": {`[{url: "https://banco.example.com/hook", secret_env: X, recipient: " Banco X"}]`,
+			"webhooks[0].recipient: name a shared_with recipient"},
+	} {
+		_, err := Parse("/etc/titular.yaml", []byte(`
+tenants:
+  - {id: demo, dsn_env: D, datamap: m.yaml, webhooks: `+tc.hooks+`}
+`))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", name, err, tc.want)
+		}
+	}
+	c, err := Parse("/etc/titular.yaml", []byte(`
+tenants:
+  - id: demo
+    dsn_env: D
+    datamap: m.yaml
+    webhooks:
+      - {name: banco, url: "https://banco.example.com/hook", secret_env: X, recipient: "Banco X", identifiers: [cpf, email]}
+      - {name: dev, url: "http://127.0.0.1:8080/hook", secret_env: X, identifiers: [cpf]}
+      - {name: crm, url: "https://crm.example.com/hook", secret_env: X}
+`))
+	if err != nil {
+		t.Fatalf("https and loopback endpoints with identifiers: %v", err)
+	}
+	tn, _ := c.Tenant("demo")
+	if got := tn.WebhooksFor("subject.deleted"); strings.Join(got, ",") != "dev,crm" {
+		t.Errorf("WebhooksFor(subject.deleted) = %v; the recipient's endpoint is routed by the data map", got)
+	}
+}

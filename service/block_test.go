@@ -109,8 +109,9 @@ func TestBlockRequest(t *testing.T) {
 	if n := f.count(inView, s.Email); n == 0 {
 		t.Error("the titular's blocked lead is not in lgpd_blocked_rows")
 	}
-	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.blocked"}) {
-		t.Errorf("outbox %v, want subject.blocked", got)
+	// The block, then its completion (request.completed, for the portal).
+	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.blocked", "request.completed"}) {
+		t.Errorf("outbox %v, want subject.blocked then request.completed", got)
 	}
 	if after := f.crmChecksum(); after != before {
 		t.Error("a BLOCK changed CRM rows")
@@ -156,8 +157,8 @@ func TestBlockRequest(t *testing.T) {
 	if n := f.count("SELECT COUNT(*) FROM lgpd_request_events WHERE request_id = ? AND actor = 'dpo' AND note LIKE 'block lifted: titular pediu%'", b.GetId()); n != 1 {
 		t.Errorf("the lift is not in the request's history: %v", f.events(b.GetId()))
 	}
-	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.blocked", "subject.unblocked"}) {
-		t.Errorf("outbox %v, want subject.blocked then subject.unblocked", got)
+	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.blocked", "request.completed", "subject.unblocked"}) {
+		t.Errorf("outbox %v, want subject.blocked, request.completed, then subject.unblocked", got)
 	}
 	if n := f.count("SELECT COUNT(*) FROM lgpd_ledger_pending") + f.count("SELECT COUNT(*) FROM lgpd_ledger_entries"); n == 0 {
 		t.Error("nothing in the ledger")

@@ -39,8 +39,9 @@ func (f *fixture) erasureRevocations(ref string) map[string]string {
 		if got := f.events(id); !slices.Equal(got, []string{">COMPLETED"}) {
 			f.t.Errorf("revocation by erasure %s: events %v", id, got)
 		}
-		if got := f.outbox(id); !slices.Equal(got, []string{"consent.revoked"}) {
-			f.t.Errorf("revocation by erasure %s: outbox %v, want consent.revoked for the recipients", id, got)
+		// The revocation for the recipients, then the request's completion.
+		if got := f.outbox(id); !slices.Equal(got, []string{"consent.revoked", "request.completed"}) {
+			f.t.Errorf("revocation by erasure %s: outbox %v, want consent.revoked for the recipients and request.completed", id, got)
 		}
 	}
 	return out

@@ -206,11 +206,12 @@ func TestConsentRequestsAndSearch(t *testing.T) {
 		t.Errorf("one titular, several refs: %s %s %s", grant.GetSubjectRef(), revoke.GetSubjectRef(), refuse.GetSubjectRef())
 	}
 	// A revocation tells the purpose's recipients (Art. 18 §6).
-	if got := f.outbox(revoke.GetId()); !slices.Equal(got, []string{"consent.revoked"}) {
+	// Every CONSENT completes at once and says so (request.completed).
+	if got := f.outbox(revoke.GetId()); !slices.Equal(got, []string{"consent.revoked", "request.completed"}) {
 		t.Errorf("outbox of a revocation: %v", got)
 	}
-	if got := f.outbox(refuse.GetId()); len(got) != 0 {
-		t.Errorf("outbox of a refusal: %v", got)
+	if got := f.outbox(refuse.GetId()); !slices.Equal(got, []string{"request.completed"}) {
+		t.Errorf("outbox of a refusal: %v, want only its completion", got)
 	}
 	rc := must[*lgpdv1.Receipt](f.backend, f, lgpdv1.RequestService_GetReceipt_FullMethodName, &lgpdv1.GetReceiptRequest{Tenant: "demo", Id: revoke.GetId()})
 	if leaf := f.verifyReceipt(t, rc); leaf.Kind != "CONSENT" || leaf.To != "COMPLETED" || leaf.RequestID != revoke.GetId() {

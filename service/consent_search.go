@@ -144,6 +144,7 @@ func (c *Consent) ListDeliveries(ctx context.Context, in *lgpdv1.ListDeliveriesR
 			State:      lgpdv1.DeliveryState(lgpdv1.DeliveryState_value["DELIVERY_"+d.State]),
 			SubjectRef: d.Event.SubjectRef, RequestId: d.Event.RequestID, Attempts: int32(d.Attempts), //nolint:gosec // G115: attempts are bounded by max_attempts
 			CreatedAt: ts(d.Event.CreatedAt), NextAttemptAt: ts(d.NextAttemptAt), LastError: d.LastError,
+			Recipient: d.Recipient, IdentifiersSent: d.IdentifiersSent,
 		}
 		if d.DeliveredAt != nil {
 			pd.DeliveredAt = ts(*d.DeliveredAt)

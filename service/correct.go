@@ -105,6 +105,6 @@ func correct(ctx context.Context, t *tenant.Tenant, tx *store.Tx, r *store.Reque
 			res.Correct.TotalRows += c.Rows
 		}
 		fields := slices.Sorted(maps.Keys(values))
-		return res, "", propagate(ctx, t, tx, r, store.EventSubjectCorrected, map[string]any{"fields": fields, "entities": touched(counts)})
+		return res, "", propagateWith(ctx, t, tx, r, store.EventSubjectCorrected, map[string]any{"fields": fields, "entities": touched(counts)}, values)
 	})
 }

@@ -102,8 +102,14 @@ func TestDispatcherDeliversAndRetries(t *testing.T) {
 	lead := f.scenario(seed.ScenarioSameCPF)
 	revoke := f.create(f.backend, consentReq(&lgpdv1.Subject{Cpf: lead.CPF, Email: lead.Email}, "partner_sharing", lgpdv1.ConsentAction_REVOKE, "1", ""))
 
+	// The endpoint takes every event: the revocation and the CONSENT
+	// request's completion (request.completed), newest first.
 	pending := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_STATE_UNSPECIFIED)
-	if len(pending) != 1 || pending[0].GetType() != "consent.revoked" || pending[0].GetEndpoint() != "crm" || pending[0].GetAttempts() != 0 ||
+	if len(pending) != 2 || pending[0].GetType() != "request.completed" || pending[0].GetRequestId() != revoke.GetId() {
+		t.Fatalf("pending deliveries: %v; want the revocation and its request's completion", pending)
+	}
+	pending = pending[1:]
+	if pending[0].GetType() != "consent.revoked" || pending[0].GetEndpoint() != "crm" || pending[0].GetAttempts() != 0 ||
 		pending[0].GetState() != lgpdv1.DeliveryState_DELIVERY_PENDING || pending[0].GetRequestId() != revoke.GetId() ||
 		pending[0].GetSubjectRef() != revoke.GetSubjectRef() || pending[0].GetEventId() == "" {
 		t.Fatalf("pending deliveries: %v", pending)
@@ -113,37 +119,57 @@ func TestDispatcherDeliversAndRetries(t *testing.T) {
 	if more || retryAt.IsZero() || time.Until(retryAt) > 400*time.Millisecond {
 		t.Fatalf("failed attempt: more %v, retry at %s; want a retry within the backoff", more, retryAt)
 	}
-	if failures.Load() != 1 {
-		t.Errorf("OnFailure counted %d failures", failures.Load())
+	if failures.Load() != 2 {
+		t.Errorf("OnFailure counted %d failures, want one per event", failures.Load())
 	}
 	d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_PENDING)
-	if len(d) != 1 || d[0].GetAttempts() != 1 || d[0].GetLastError() != "HTTP 503" || d[0].GetNextAttemptAt() == nil {
+	if len(d) != 2 {
 		t.Fatalf("after a 503: %v", d)
 	}
+	for _, d := range d {
+		if d.GetAttempts() != 1 || d.GetLastError() != "HTTP 503" || d.GetNextAttemptAt() == nil {
+			t.Fatalf("after a 503: %v", d)
+		}
+	}
 	// Not due yet: nothing is sent.
-	if _, at := f.dispatch(); len(rcv.deliveries()) != 1 || !at.IsZero() {
+	if _, at := f.dispatch(); len(rcv.deliveries()) != 2 || !at.IsZero() {
 		t.Errorf("a delivery in backoff was sent again (%d received)", len(rcv.deliveries()))
 	}
 	rcv.status.Store(http.StatusNoContent)
+	// Each event's retry has its own jitter: wait for the later one.
+	for _, d := range d {
+		if at := d.GetNextAttemptAt().AsTime(); at.After(retryAt) {
+			retryAt = at
+		}
+	}
 	waitUntil(t, retryAt)
 	if more, retryAt := f.dispatch(); more || !retryAt.IsZero() {
 		t.Errorf("delivered: more %v retry %s", more, retryAt)
 	}
-	got := rcv.deliveries()
-	if len(got) != 2 {
-		t.Fatalf("the endpoint received %d posts, want 2", len(got))
+	all := rcv.deliveries()
+	if len(all) != 4 {
+		t.Fatalf("the endpoint received %d posts, want 4 (two events, two attempts each)", len(all))
 	}
-	for i, g := range got {
+	var got []received
+	for i, g := range all {
 		if !webhook.Verify([]byte(webhookSecret), g.body, g.header.Get(webhook.HeaderSignature)) {
 			t.Errorf("post %d: the signature does not verify", i)
-		}
-		if g.header.Get(webhook.HeaderEventID) != pending[0].GetEventId() || g.header.Get(webhook.HeaderEventType) != "consent.revoked" ||
-			g.header.Get(webhook.HeaderAttempt) != []string{"1", "2"}[i] || g.header.Get("Content-Type") != "application/json" {
-			t.Errorf("post %d headers: %v", i, g.header)
 		}
 		low := strings.ToLower(string(g.body))
 		if strings.Contains(low, lead.CPF) || strings.Contains(low, lead.Email) || strings.Contains(low, evidenceIP) {
 			t.Errorf("post %d carries personal data: %s", i, g.body)
+		}
+		if g.header.Get(webhook.HeaderEventType) == "consent.revoked" {
+			got = append(got, g)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("the revocation was posted %d times, want 2", len(got))
+	}
+	for i, g := range got {
+		if g.header.Get(webhook.HeaderEventID) != pending[0].GetEventId() ||
+			g.header.Get(webhook.HeaderAttempt) != []string{"1", "2"}[i] || g.header.Get("Content-Type") != "application/json" {
+			t.Errorf("post %d headers: %v", i, g.header)
 		}
 	}
 	if string(got[0].body) != string(got[1].body) {
@@ -165,13 +191,18 @@ func TestDispatcherDeliversAndRetries(t *testing.T) {
 		t.Errorf("event %+v data %+v: want the purpose and its recipients (LGPD art. 18 §6)", ev, data)
 	}
 	done := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_DELIVERED)
-	if len(done) != 1 || done[0].GetDeliveredAt() == nil || done[0].GetNextAttemptAt() != nil || done[0].GetAttempts() != 2 {
+	if len(done) != 2 {
 		t.Errorf("delivered: %v", done)
+	}
+	for _, d := range done {
+		if d.GetDeliveredAt() == nil || d.GetNextAttemptAt() != nil || d.GetAttempts() != 2 {
+			t.Errorf("delivered: %v", d)
+		}
 	}
 	if left := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_STATE_UNSPECIFIED); len(left) != 0 {
 		t.Errorf("pending or failed after delivery: %v", left)
 	}
-	if more, retryAt := f.dispatch(); more || !retryAt.IsZero() || len(rcv.deliveries()) != 2 {
+	if more, retryAt := f.dispatch(); more || !retryAt.IsZero() || len(rcv.deliveries()) != 4 {
 		t.Error("an empty outbox sent something")
 	}
 }
@@ -198,8 +229,9 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 	if _, retryAt := f.dispatch(); !retryAt.IsZero() {
 		t.Errorf("deliveries failed for good are retried at %s", retryAt)
 	}
+	// Each request's propagation event and its completion event.
 	failed := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_FAILED)
-	if len(failed) != 2 {
+	if len(failed) != 4 {
 		t.Fatalf("failed deliveries: %v", failed)
 	}
 	types := map[string]string{}
@@ -209,10 +241,10 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 			t.Errorf("failed delivery %v", d)
 		}
 	}
-	if types["consent.revoked"] == "" || types["subject.corrected"] == "" {
-		t.Fatalf("failed deliveries %v: want the revocation and the correction", types)
+	if types["consent.revoked"] == "" || types["subject.corrected"] == "" || types["request.completed"] == "" {
+		t.Fatalf("failed deliveries %v: want the revocation, the correction and their completions", types)
 	}
-	if _, at := f.dispatch(); !at.IsZero() || len(rcv.deliveries()) != 4 {
+	if _, at := f.dispatch(); !at.IsZero() || len(rcv.deliveries()) != 8 {
 		t.Errorf("a failed delivery was sent again: %d posts", len(rcv.deliveries()))
 	}
 	// Pages of one.
@@ -266,11 +298,11 @@ func TestDispatcherGivesUpThenRetried(t *testing.T) {
 		t.Errorf("after retrying the revocation: %v", d)
 	}
 	rest := must[*lgpdv1.RetryDeliveriesResponse](f.dpo, f, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo", Endpoint: "crm"})
-	if rest.GetRequeued() != 1 {
-		t.Errorf("requeued %d by endpoint, want the correction", rest.GetRequeued())
+	if rest.GetRequeued() != 3 {
+		t.Errorf("requeued %d by endpoint, want the correction and both completions", rest.GetRequeued())
 	}
 	f.dispatch()
-	if d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_DELIVERED); len(d) != 2 {
+	if d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_DELIVERED); len(d) != 4 {
 		t.Errorf("delivered after the retries: %v", d)
 	}
 	if none := must[*lgpdv1.RetryDeliveriesResponse](f.dpo, f, retryMethod, &lgpdv1.RetryDeliveriesRequest{Tenant: "demo"}); none.GetRequeued() != 0 {
@@ -292,10 +324,16 @@ func TestDispatcherUnreachableAndRemovedEndpoint(t *testing.T) {
 	if _, retryAt := f.dispatch(); retryAt.IsZero() {
 		t.Error("a network failure must be retried")
 	}
+	// The revocation and its request's completion.
 	d := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_PENDING)
-	if len(d) != 1 || !strings.HasPrefix(d[0].GetLastError(), "network: ") || strings.Contains(d[0].GetLastError(), "s3cr3t") ||
-		strings.Contains(d[0].GetLastError(), "127.0.0.1") {
+	if len(d) != 2 {
 		t.Fatalf("after a refused connection: %v", d)
+	}
+	for _, d := range d {
+		if !strings.HasPrefix(d.GetLastError(), "network: ") || strings.Contains(d.GetLastError(), "s3cr3t") ||
+			strings.Contains(d.GetLastError(), "127.0.0.1") {
+			t.Fatalf("after a refused connection: %v", d)
+		}
 	}
 	if strings.Contains(f.logs.String(), "s3cr3t") {
 		t.Error("the endpoint's token reached the logs")
@@ -309,7 +347,7 @@ func TestDispatcherUnreachableAndRemovedEndpoint(t *testing.T) {
 		t.Errorf("deliveries to a removed endpoint are retried at %s", retryAt)
 	}
 	failed := f.listDeliveries(lgpdv1.DeliveryState_DELIVERY_FAILED)
-	if len(failed) != 2 {
+	if len(failed) != 4 {
 		t.Fatalf("failed deliveries: %v", failed)
 	}
 	for _, d := range failed {

@@ -121,7 +121,7 @@ func (d *Dispatcher) attempt(ctx context.Context, t *tenant.Tenant, dl store.Del
 	if !ok {
 		reason = "endpoint is no longer configured for this tenant"
 	} else {
-		reason = d.post(ctx, t.Config.ID, ep, dl)
+		reason = d.post(ctx, t.Config.ID, t.Store, ep, dl)
 	}
 	attrs := func() []any {
 		return []any{"tenant", t.Config.ID, "endpoint", dl.Endpoint, "event_id", dl.Event.ID, "type", dl.Event.Type, "attempt", dl.Attempts}
@@ -165,17 +165,27 @@ func (d *Dispatcher) backoff(attempt int) time.Duration {
 
 // post sends the signed event and returns "" on a 2xx, else why it failed.
 // The reason names an HTTP status or a network error class, never the body.
-func (d *Dispatcher) post(ctx context.Context, tenantID string, ep tenant.Endpoint, dl store.Delivery) string {
+func (d *Dispatcher) post(ctx context.Context, tenantID string, st *store.Store, ep tenant.Endpoint, dl store.Delivery) string {
 	data, _ := dl.Event.Data.(json.RawMessage) // as ClaimDeliveries reads it
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
 	// The body is rebuilt from stored columns on every attempt; encoding/json
 	// is deterministic, so retries carry the same bytes and signature.
-	body, err := json.Marshal(webhook.Event{
+	ev := webhook.Event{
 		ID: dl.Event.ID, Seq: dl.Event.Seq, Type: dl.Event.Type, Tenant: tenantID, OccurredAt: dl.Event.CreatedAt,
-		SubjectRef: dl.Event.SubjectRef, RequestID: dl.Event.RequestID, Data: data,
-	})
+		SubjectRef: dl.Event.SubjectRef, RequestID: dl.Event.RequestID, Recipient: dl.Recipient, Data: data,
+	}
+	// Identifiers only for the kinds recorded on the delivery; the reason
+	// returned on failure names the event, never a value.
+	p, err := st.OpenPrivate(dl)
+	if err != nil {
+		return err.Error()
+	}
+	if p != nil {
+		ev.Subject = &webhook.Subject{CPF: p.Identifiers.CPF, Email: p.Identifiers.Email, Phone: p.Identifiers.Phone, NewValues: p.NewValues}
+	}
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return "encode event: " + err.Error()
 	}

@@ -70,8 +70,9 @@ func TestDeleteRequest(t *testing.T) {
 	if n := f.count("SELECT COUNT(*) FROM leads WHERE email = ?", lead.Email); n != 0 {
 		t.Errorf("%d leads rows of the titular remain", n)
 	}
-	if got := f.outbox(d.GetId()); !slices.Equal(got, []string{"subject.deleted"}) {
-		t.Errorf("outbox %v, want subject.deleted", got)
+	// The recipients' event, then the request's completion for the portal.
+	if got := f.outbox(d.GetId()); !slices.Equal(got, []string{"subject.deleted", "request.completed"}) {
+		t.Errorf("outbox %v, want subject.deleted then request.completed", got)
 	}
 	c := f.create(f.backend, &lgpdv1.CreateRequestRequest{Kind: lgpdv1.RequestKind_CONFIRM, Subject: &lgpdv1.Subject{Cpf: lead.CPF}})
 	if c.GetResult().GetConfirm().GetHasPersonalData() {
@@ -119,8 +120,8 @@ func TestDeleteRequest(t *testing.T) {
 	if n := f.count("SELECT COUNT(*) FROM reservas WHERE cliente_cpf IN "+shapes, args...); n == 0 {
 		t.Error("the held sale was deleted")
 	}
-	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.deleted", "subject.blocked"}) {
-		t.Errorf("outbox %v, want subject.deleted and subject.blocked", got)
+	if got := f.outbox(b.GetId()); !slices.Equal(got, []string{"subject.deleted", "subject.blocked", "request.completed"}) {
+		t.Errorf("outbox %v, want subject.deleted, subject.blocked and request.completed", got)
 	}
 	for _, r := range b.GetReasons() {
 		if strings.Contains(r.GetMessage(), buyer.CPF) || strings.Contains(r.GetMessage(), buyer.Email) {
@@ -200,8 +201,8 @@ func TestAnonymizeRequest(t *testing.T) {
 	if norms[0] == s.CPF || norms[0] != norms[1] || norms[1] != norms[2] {
 		t.Error("pessoas, leads and reservas must share one fake CPF after anonymization")
 	}
-	if got := f.outbox(a.GetId()); !slices.Equal(got, []string{"subject.anonymized"}) {
-		t.Errorf("outbox %v, want subject.anonymized", got)
+	if got := f.outbox(a.GetId()); !slices.Equal(got, []string{"subject.anonymized", "request.completed"}) {
+		t.Errorf("outbox %v, want subject.anonymized then request.completed", got)
 	}
 	if again := anonymize(&lgpdv1.Subject{Cpf: s.CPF, Email: s.Email}); again.GetResult().GetAnonymize().GetTotalRows() != 0 {
 		t.Errorf("a second ANONYMIZE changed %d rows", again.GetResult().GetAnonymize().GetTotalRows())

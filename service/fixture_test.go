@@ -87,6 +87,9 @@ type fixtureOptions struct {
 	verify     []string // kinds whose titular's identity must be verified
 	evidence   bool     // exports of the backend's requests carry consent evidence
 	webhookURL string   // a webhook "crm" for every event, when set
+	// webhooks, when set, writes the demo tenant's webhooks list (YAML)
+	// given the path of the signing secret's file; it replaces webhookURL.
+	webhooks func(secretFile string) string
 	workers    string   // YAML of the workers section
 	delivery   string   // YAML of the webhook_delivery section
 	noPurposes bool
@@ -114,6 +117,12 @@ func withVerification(kinds ...string) fixtureOption {
 }
 
 func withWebhook(url string) fixtureOption { return func(o *fixtureOptions) { o.webhookURL = url } }
+
+// withWebhooks writes the demo tenant's webhooks list: list gets the
+// secret file's path and returns the YAML sequence.
+func withWebhooks(list func(secretFile string) string) fixtureOption {
+	return func(o *fixtureOptions) { o.webhooks = list }
+}
 
 func withWorkers(yaml string) fixtureOption { return func(o *fixtureOptions) { o.workers = yaml } }
 
@@ -210,6 +219,9 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	webhooks := ""
 	if o.webhookURL != "" {
 		webhooks = fmt.Sprintf(", webhooks: [{name: crm, url: %q, secret_file: %q}]", o.webhookURL, secretFile)
+	}
+	if o.webhooks != nil {
+		webhooks = ", webhooks: " + o.webhooks(secretFile)
 	}
 	cfgYAML := fmt.Sprintf(`state_dir: %q
 workers: %s

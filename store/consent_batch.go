@@ -247,6 +247,9 @@ func (s *Store) writeConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 			w.Event.SubjectRef, w.Event.RequestID = r.SubjectRef, r.ID
 			outbox = append(outbox, outboxRow{event: w.Event, endpoints: w.Endpoints})
 		}
+		if row, ok := s.completionRow(r, StatusCompleted, now); ok {
+			outbox = append(outbox, row)
+		}
 	}
 	if err := insertRequests(ctx, tx, out); err != nil {
 		if sqlq.IsDuplicate(err) {

@@ -66,19 +66,30 @@ type OutboxEvent struct {
 	// SubjectRef. For a correction, name the fields changed, not the values.
 	Data      any
 	CreatedAt time.Time
+	// Private is the event's personal part (the request's identifiers, a
+	// correction's new values), for endpoints that opted in to it: sealed
+	// at rest, and only when some endpoint of the event opted in.
+	Private *EventPrivate `json:"-"`
 }
 
 // EnqueueEvent records a propagation event in tx, the transaction making the
 // change it reports, and one pending delivery per endpoint (the names of the
-// tenant's webhooks subscribed to e.Type: config.Tenant.WebhooksFor). A
-// rolled-back change therefore never emits its event and a committed one
-// always does; the dispatcher delivers it after commit, at least once.
+// tenant's webhooks subscribed to e.Type: tenant.Tenant.Subscribers, which
+// also routes by the entities an event is about to the endpoints tied to a
+// recipient they are shared with; config.Tenant.WebhooksFor leaves those
+// out). A rolled-back change therefore never emits its event and a
+// committed one always does; the dispatcher delivers it after commit, at
+// least once. Each delivery records the recipient its endpoint stands for
+// and the identifier kinds of e.Private it will carry (sealed at rest).
 //
 // Other kinds call it like this, inside their transaction:
 //
-//	t.Store.EnqueueEvent(ctx, tx, store.OutboxEvent{Type: store.EventSubjectDeleted,
+//	tx.EnqueueEvent(ctx, store.OutboxEvent{Type: store.EventSubjectDeleted,
 //		SubjectRef: r.SubjectRef, RequestID: r.ID, Data: map[string]any{"entities": names}},
-//		t.Config.WebhooksFor(store.EventSubjectDeleted))
+//		t.Subscribers(store.EventSubjectDeleted, names))
+//
+// Completion events (request.completed and the others) are enqueued by the
+// store itself on each transition; nobody calls this for them.
 func (s *Store) enqueueEvent(ctx context.Context, tx *sql.Tx, e OutboxEvent, endpoints []string) (*OutboxEvent, error) {
 	if err := s.insertOutbox(ctx, tx, []outboxRow{{event: &e, endpoints: endpoints}}); err != nil {
 		return nil, err
@@ -102,10 +113,18 @@ type Delivery struct {
 	NextAttemptAt time.Time
 	DeliveredAt   *time.Time
 	LastError     string
+	// Recipient is the shared_with recipient the endpoint stood for when
+	// the event was recorded; empty when none.
+	Recipient string
+	// IdentifiersSent are the identifier kinds (never values) the delivery
+	// carries inside its signed body; OpenPrivate reads them.
+	IdentifiersSent []string
+	// sealed is the event's private part as stored (private_enc).
+	sealed []byte
 }
 
 const deliveryColumns = `d.seq, o.event_id, o.type, o.subject_ref, o.request_id, o.data_json, o.created_at,
- d.endpoint, d.state, d.attempts, d.next_attempt_at, d.delivered_at, d.last_error`
+ d.endpoint, d.state, d.attempts, d.next_attempt_at, d.delivered_at, d.last_error, d.recipient, d.identifiers_sent, o.private_enc`
 
 const deliveryFrom = ` FROM lgpd_outbox_deliveries d JOIN lgpd_outbox o ON o.seq = d.seq`
 
@@ -114,14 +133,15 @@ func scanDeliveryRow(rows *sql.Rows) (Delivery, error) { return scanDelivery(row
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
-	var subj, req, lastErr sql.NullString
+	var subj, req, lastErr, recipient, kinds sql.NullString
 	var data string
 	var delivered sql.NullTime
 	if err := sc.Scan(&d.Event.Seq, &d.Event.ID, &d.Event.Type, &subj, &req, &data, &d.Event.CreatedAt,
-		&d.Endpoint, &d.State, &d.Attempts, &d.NextAttemptAt, &delivered, &lastErr); err != nil {
+		&d.Endpoint, &d.State, &d.Attempts, &d.NextAttemptAt, &delivered, &lastErr, &recipient, &kinds, &d.sealed); err != nil {
 		return d, err
 	}
 	d.Event.SubjectRef, d.Event.RequestID, d.LastError = subj.String, req.String, lastErr.String
+	d.Recipient, d.IdentifiersSent = recipient.String, splitKinds(kinds.String)
 	d.Event.Data = json.RawMessage(data)
 	d.Event.CreatedAt, d.NextAttemptAt = d.Event.CreatedAt.UTC(), d.NextAttemptAt.UTC()
 	if delivered.Valid {
@@ -226,6 +246,25 @@ func (s *Store) DeliveriesSucceeded(ctx context.Context, keys []DeliveryKey) err
  WHERE state = ? AND (seq, endpoint) IN (`+sqlq.RowsOf(len(keys), 2)+")", args...)
 	if err != nil {
 		return fmt.Errorf("mark deliveries delivered: %w", err)
+	}
+	return s.dropDeliveredPrivate(ctx, keys)
+}
+
+// dropDeliveredPrivate clears the sealed identifiers of the events whose
+// every delivery is now DELIVERED: nothing will send them again, so they
+// are not kept (a FAILED delivery keeps them for the DPO's retry).
+func (s *Store) dropDeliveredPrivate(ctx context.Context, keys []DeliveryKey) error {
+	seqs := make([]any, 0, len(keys)+1)
+	seqs = append(seqs, DeliveryDelivered)
+	for _, k := range keys {
+		seqs = append(seqs, k.Seq)
+	}
+	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+	_, err := s.db.ExecContext(ctx, `UPDATE lgpd_outbox o SET o.private_enc = NULL
+ WHERE o.private_enc IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lgpd_outbox_deliveries d WHERE d.seq = o.seq AND d.state <> ?)
+ AND o.seq IN (`+sqlq.Placeholders(len(keys))+")", seqs...)
+	if err != nil {
+		return fmt.Errorf("clear delivered identifiers: %w", err)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_ledger_head":         {"SELECT", "UPDATE"},
 	"lgpd_ledger_nodes":        {"SELECT", "INSERT"},
 	"lgpd_ledger_pending":      {"SELECT", "INSERT", "DELETE"},
-	"lgpd_outbox":              {"SELECT", "INSERT"},
+	"lgpd_outbox":              {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing a delivered event's encrypted identifiers
 	"lgpd_outbox_deliveries":   {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_purposes":            {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_request_events":      {"SELECT", "INSERT"},

@@ -147,6 +147,7 @@ func (s *Store) Release(ctx context.Context, id, owner, errClass string, backoff
 			if _, err := tx.ExecContext(ctx, "UPDATE lgpd_requests SET last_error = ? WHERE id = ?", sqlq.Truncate(errClass, 500), id); err != nil {
 				return fmt.Errorf("release request: %w", err)
 			}
+			r.Reasons = reasons // read before they were stored; the FAILED event names them
 			_, err := s.transition(ctx, tx, r, []Status{StatusProcessing}, StatusFailed, "worker", sqlq.Truncate(errClass, 500))
 			return err
 		}

@@ -361,6 +361,10 @@ func (s *Store) transition(ctx context.Context, tx *sql.Tx, r *Request, allowed 
 	if err := s.addEvent(ctx, tx, id, r.Status, to, actor, note, now); err != nil {
 		return nil, err
 	}
+	// The completion event commits with the state it announces.
+	if err := s.announce(ctx, tx, r, to, now); err != nil {
+		return nil, err
+	}
 	r.Status, r.UpdatedAt, r.LeaseOwner = to, now, ""
 	if to == StatusReceived {
 		leaveWork(ctx, WorkRequests)

@@ -31,6 +31,10 @@ type Store struct {
 	subjectKey, ledgerKey []byte
 	// onCommit learns what background work each committed change left.
 	onCommit func(Work)
+	// routes and eventKey: where the store's own events go and the key
+	// that seals their identifiers (WithEvents).
+	routes   EventRoutes
+	eventKey []byte
 }
 
 // Option configures a Store.

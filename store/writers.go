@@ -152,10 +152,17 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 		return nil
 	}
 	now := s.now()
-	args := make([]any, 0, 6*len(rows))
+	args := make([]any, 0, 7*len(rows))
 	ids := make([]any, 0, len(rows))
+	// What each delivery carries beyond the subject reference, decided now
+	// and recorded with it, so the DPO sees what each recipient was told.
+	type told struct {
+		recipient string
+		kinds     []string
+	}
+	tells := make([][]told, len(rows))
 	byID := make(map[string]*OutboxEvent, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
 		e := r.event
 		data := e.Data
 		if data == nil {
@@ -166,12 +173,22 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 			return fmt.Errorf("encode event data: %w", err)
 		}
 		e.ID, e.CreatedAt, e.Data = uuid.NewString(), now, json.RawMessage(b)
-		args = append(args, e.ID, e.Type, nullable(e.SubjectRef), nullable(e.RequestID), string(b), e.CreatedAt)
+		var sealed any
+		for _, ep := range r.endpoints {
+			kinds, recipient := s.privateKinds(e.Private, ep)
+			tells[i] = append(tells[i], told{recipient, kinds})
+			if len(kinds) > 0 && sealed == nil {
+				if sealed, err = s.sealPrivate(e.ID, e.Private); err != nil {
+					return err
+				}
+			}
+		}
+		args = append(args, e.ID, e.Type, nullable(e.SubjectRef), nullable(e.RequestID), string(b), e.CreatedAt, sealed)
 		ids = append(ids, e.ID)
 		byID[e.ID] = e
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
-		sqlq.RowsOf(len(rows), 6), args...)
+	res, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox (event_id, type, subject_ref, request_id, data_json, created_at, private_enc) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
+		sqlq.RowsOf(len(rows), 7), args...)
 	if err != nil {
 		return fmt.Errorf("enqueue events: %w", err)
 	}
@@ -199,16 +216,16 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, rows []outboxRow) 
 		}
 	}
 	var dels []any
-	for _, r := range rows {
-		for _, ep := range r.endpoints {
-			dels = append(dels, r.event.Seq, ep, DeliveryPending, now)
+	for i, r := range rows {
+		for j, ep := range r.endpoints {
+			dels = append(dels, r.event.Seq, ep, DeliveryPending, now, nullable(tells[i][j].recipient), joinKinds(tells[i][j].kinds))
 		}
 	}
 	if len(dels) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
-		sqlq.RowsOf(len(dels)/4, 4), dels...); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO lgpd_outbox_deliveries (seq, endpoint, state, next_attempt_at, recipient, identifiers_sent) VALUES "+ //nolint:gosec // G202: only placeholders and quoted names are concatenated; every value is a bound parameter
+		sqlq.RowsOf(len(dels)/6, 6), dels...); err != nil {
 		return fmt.Errorf("enqueue deliveries: %w", err)
 	}
 	leaveWork(ctx, WorkOutbox)

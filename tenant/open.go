@@ -61,6 +61,9 @@ func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, e
 	if t.Endpoints, err = endpoints(tc); err != nil {
 		return nil, err
 	}
+	if err := t.checkRecipients(); err != nil {
+		return nil, err
+	}
 	dsn, err := tc.ResolveDSN()
 	if err != nil {
 		return nil, err
@@ -82,7 +85,8 @@ func (r *Registry) openTenant(ctx context.Context, tc config.Tenant) (*Tenant, e
 			r.OnCommit(tc.ID, w)
 		}
 	}
-	t.Store = store.New(db, store.WithSubjectKey(subjectKey), store.WithLedgerKey(ledgerKey), store.WithOnCommit(onCommit))
+	t.Store = store.New(db, store.WithSubjectKey(subjectKey), store.WithLedgerKey(ledgerKey), store.WithOnCommit(onCommit),
+		store.WithEvents(t, t.ExportKey))
 	if err := r.checkDatabase(ctx, t); err != nil {
 		_ = db.Close()
 		return nil, err

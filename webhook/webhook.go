@@ -32,18 +32,36 @@ const (
 
 const signaturePrefix = "sha256="
 
-// Event is the JSON body of a delivery. It never carries personal data: the
-// titular appears only as SubjectRef, the reference the CRM received when it
-// recorded the titular's request.
+// Event is the JSON body of a delivery. The titular appears as SubjectRef,
+// the reference the CRM received when it recorded the titular's request;
+// only an endpoint that opted in to identifiers (a recipient that never saw
+// that reference, LGPD Art. 18 §6) also gets Subject.
 type Event struct {
-	ID         string          `json:"id"`
-	Seq        int64           `json:"seq"`
-	Type       string          `json:"type"`
-	Tenant     string          `json:"tenant"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	SubjectRef string          `json:"subject_ref,omitempty"`
-	RequestID  string          `json:"request_id,omitempty"`
-	Data       json.RawMessage `json:"data"`
+	ID         string    `json:"id"`
+	Seq        int64     `json:"seq"`
+	Type       string    `json:"type"`
+	Tenant     string    `json:"tenant"`
+	OccurredAt time.Time `json:"occurred_at"`
+	SubjectRef string    `json:"subject_ref,omitempty"`
+	RequestID  string    `json:"request_id,omitempty"`
+	// Recipient is the data map's shared_with recipient the endpoint stands
+	// for, when it is tied to one.
+	Recipient string          `json:"recipient,omitempty"`
+	Data      json.RawMessage `json:"data"`
+	// Subject is the titular as the request named them, for endpoints that
+	// opted in (the kinds they chose); absent otherwise.
+	Subject *Subject `json:"subject,omitempty"`
+}
+
+// Subject is what a recipient needs to find the titular in its own
+// records and repeat a change: the identifiers the request was made with
+// and, for subject.corrected, the corrected fields' new values (by the data
+// map's field names).
+type Subject struct {
+	CPF       string            `json:"cpf,omitempty"`
+	Email     string            `json:"email,omitempty"`
+	Phone     string            `json:"phone,omitempty"`
+	NewValues map[string]string `json:"new_values,omitempty"`
 }
 
 // Sign returns the HeaderSignature value for body.

@@ -982,9 +982,16 @@ type Delivery struct {
 	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
 	DeliveredAt   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=delivered_at,json=deliveredAt,proto3" json:"delivered_at,omitempty"`
 	// Why the last attempt failed (HTTP status or network error class).
-	LastError     string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LastError string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// The data map's shared_with recipient the endpoint stands for (LGPD
+	// art. 18 §6), so the DPO sees which recipient was told what; empty when
+	// the endpoint is tied to none.
+	Recipient string `protobuf:"bytes,13,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The identifier kinds ("cpf", "email", "phone") the delivery carries in
+	// its signed body, for an endpoint that opted in; never their values.
+	IdentifiersSent []string `protobuf:"bytes,14,rep,name=identifiers_sent,json=identifiersSent,proto3" json:"identifiers_sent,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Delivery) Reset() {
@@ -1099,6 +1106,20 @@ func (x *Delivery) GetLastError() string {
 		return x.LastError
 	}
 	return ""
+}
+
+func (x *Delivery) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *Delivery) GetIdentifiersSent() []string {
+	if x != nil {
+		return x.IdentifiersSent
+	}
+	return nil
 }
 
 type ListDeliveriesResponse struct {
@@ -1335,7 +1356,7 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.lgpd.v1.DeliveryStateR\x05state\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\xce\x03\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x97\x04\n" +
 	"\bDelivery\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x12\n" +
@@ -1353,7 +1374,9 @@ const file_lgpd_v1_consent_service_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12=\n" +
 	"\fdelivered_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vdeliveredAt\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\f \x01(\tR\tlastError\"s\n" +
+	"last_error\x18\f \x01(\tR\tlastError\x12\x1c\n" +
+	"\trecipient\x18\r \x01(\tR\trecipient\x12)\n" +
+	"\x10identifiers_sent\x18\x0e \x03(\tR\x0fidentifiersSent\"s\n" +
 	"\x16ListDeliveriesResponse\x121\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x11.lgpd.v1.DeliveryR\n" +
