@@ -131,7 +131,8 @@ type Policy struct {
 	// VerificationRequired lists the kinds whose requests wait, when the
 	// caller has not verified the titular's identity (any caller but a
 	// titular-bound token), for a DPO to verify it (AWAITING_VERIFICATION,
-	// Art. 18 §3) before anything else: EXTRACT, DELETE or ANONYMIZE.
+	// Art. 18 §3) before anything else: EXTRACT, DELETE, ANONYMIZE, BLOCK or
+	// REVIEW.
 	VerificationRequired []string `yaml:"verification_required"`
 	// AccessReasonRequired makes staff callers (dpo, backend, auditor) give
 	// a reason (the X-Access-Reason header) for the reads the access log
@@ -149,6 +150,12 @@ type Policy struct {
 // worker runs. CONFIRM must be immediate (Art. 19 I), CONSENT revocations
 // free and as easy as granting (Art. 8 §5), and CORRECT runs in the call.
 var approvableKinds = []string{"EXTRACT", "DELETE", "ANONYMIZE", "BLOCK"}
+
+// verifiableKinds are the kinds a policy may hold for identity
+// verification: those a worker runs, and REVIEW (its answer tells the
+// criteria of a decision about the titular, Art. 20 §1), which then
+// reaches the DPO's queue once verified.
+var verifiableKinds = append(slices.Clone(approvableKinds), "REVIEW")
 
 // NeedsApproval reports whether requests of kind wait for the DPO.
 func (p Policy) NeedsApproval(kind string) bool { return slices.Contains(p.ApprovalRequired, kind) }
@@ -407,9 +414,9 @@ func (t Tenant) validate(at string) []error {
 		}
 	}
 	for _, k := range t.Policy.VerificationRequired {
-		if !slices.Contains(approvableKinds, k) {
+		if !slices.Contains(verifiableKinds, k) {
 			errs = append(errs, fmt.Errorf("%s.policy.verification_required: %q cannot wait for verification; list only %s "+
-				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(approvableKinds, ", ")))
+				"(CONFIRM is immediate, CONSENT is free to revoke, CORRECT runs in the call)", at, k, strings.Join(verifiableKinds, ", ")))
 		}
 	}
 	errs = append(errs, t.validateTitularTokens(at)...)
