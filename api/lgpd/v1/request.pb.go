@@ -249,8 +249,12 @@ type Request struct {
 	// (each is safe to run twice); follow the linked one to avoid answering
 	// the titular twice. Empty when there was none.
 	LinkedRequestId string `protobuf:"bytes,16,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when the titular was under 18 when the request arrived (LGPD art.
+	// 14), from the date of birth the tenant's data map names in the CRM;
+	// unset for an adult or when the CRM holds no date of birth.
+	Minor         *Minor `protobuf:"bytes,17,opt,name=minor,proto3" json:"minor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -395,12 +399,71 @@ func (x *Request) GetLinkedRequestId() string {
 	return ""
 }
 
+func (x *Request) GetMinor() *Minor {
+	if x != nil {
+		return x.Minor
+	}
+	return nil
+}
+
+// Minor says a titular is a child or an adolescent (LGPD art. 14). Who acted
+// for them is Request.representative.
+type Minor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "crianca" (under 12, ECA art. 2): a consent (GRANT) for them is accepted
+	// only from a parent or legal guardian named as the representative (art.
+	// 14 §1); or "adolescente" (12 to 17), who may consent in person.
+	Band          string `protobuf:"bytes,1,opt,name=band,proto3" json:"band,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Minor) Reset() {
+	*x = Minor{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Minor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Minor) ProtoMessage() {}
+
+func (x *Minor) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Minor.ProtoReflect.Descriptor instead.
+func (*Minor) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Minor) GetBand() string {
+	if x != nil {
+		return x.Band
+	}
+	return ""
+}
+
 // Representative is who asks for a titular who does not ask in person:
-// an attorney ("procurador", with a power of attorney) or a legal guardian
-// ("responsavel_legal", for a minor or a person under guardianship).
+// an attorney ("procurador", with a power of attorney), a parent ("mae",
+// "pai"), a court-appointed tutor ("tutor") or another legal guardian
+// ("responsavel_legal", for a minor or a person under guardianship). A
+// consent (GRANT) for a child is accepted only from a parent or guardian:
+// "mae", "pai", "tutor" or "responsavel_legal" (LGPD art. 14 §1).
 type Representative struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "procurador" or "responsavel_legal".
+	// "procurador", "mae", "pai", "tutor" or "responsavel_legal".
 	Relation string `protobuf:"bytes,1,opt,name=relation,proto3" json:"relation,omitempty"`
 	// The representative's name, as on the document. Required.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
@@ -414,7 +477,7 @@ type Representative struct {
 
 func (x *Representative) Reset() {
 	*x = Representative{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +489,7 @@ func (x *Representative) String() string {
 func (*Representative) ProtoMessage() {}
 
 func (x *Representative) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[1]
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +502,7 @@ func (x *Representative) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Representative.ProtoReflect.Descriptor instead.
 func (*Representative) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{1}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Representative) GetRelation() string {
@@ -478,7 +541,7 @@ type RequestResult struct {
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +553,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +566,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RequestResult) GetConfirm() *ConfirmResult {
@@ -562,7 +625,7 @@ type ConfirmResult struct {
 
 func (x *ConfirmResult) Reset() {
 	*x = ConfirmResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +637,7 @@ func (x *ConfirmResult) String() string {
 func (*ConfirmResult) ProtoMessage() {}
 
 func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +650,7 @@ func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResult.ProtoReflect.Descriptor instead.
 func (*ConfirmResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConfirmResult) GetHasPersonalData() bool {
@@ -622,7 +685,7 @@ type ExtractResult struct {
 
 func (x *ExtractResult) Reset() {
 	*x = ExtractResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +697,7 @@ func (x *ExtractResult) String() string {
 func (*ExtractResult) ProtoMessage() {}
 
 func (x *ExtractResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +710,7 @@ func (x *ExtractResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtractResult.ProtoReflect.Descriptor instead.
 func (*ExtractResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExtractResult) GetEntities() []*EntityCount {
@@ -675,7 +738,7 @@ type EntityCount struct {
 
 func (x *EntityCount) Reset() {
 	*x = EntityCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +750,7 @@ func (x *EntityCount) String() string {
 func (*EntityCount) ProtoMessage() {}
 
 func (x *EntityCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +763,7 @@ func (x *EntityCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityCount.ProtoReflect.Descriptor instead.
 func (*EntityCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EntityCount) GetEntity() string {
@@ -734,7 +797,7 @@ type ExportInfo struct {
 
 func (x *ExportInfo) Reset() {
 	*x = ExportInfo{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -746,7 +809,7 @@ func (x *ExportInfo) String() string {
 func (*ExportInfo) ProtoMessage() {}
 
 func (x *ExportInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -759,7 +822,7 @@ func (x *ExportInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportInfo.ProtoReflect.Descriptor instead.
 func (*ExportInfo) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExportInfo) GetFormat() string {
@@ -815,7 +878,7 @@ type Correction struct {
 
 func (x *Correction) Reset() {
 	*x = Correction{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +890,7 @@ func (x *Correction) String() string {
 func (*Correction) ProtoMessage() {}
 
 func (x *Correction) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +903,7 @@ func (x *Correction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correction.ProtoReflect.Descriptor instead.
 func (*Correction) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Correction) GetFields() map[string]string {
@@ -865,7 +928,7 @@ type ConsentChange struct {
 
 func (x *ConsentChange) Reset() {
 	*x = ConsentChange{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +940,7 @@ func (x *ConsentChange) String() string {
 func (*ConsentChange) ProtoMessage() {}
 
 func (x *ConsentChange) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +953,7 @@ func (x *ConsentChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentChange.ProtoReflect.Descriptor instead.
 func (*ConsentChange) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConsentChange) GetPurpose() string {
@@ -935,7 +998,7 @@ type ConsentEvidence struct {
 
 func (x *ConsentEvidence) Reset() {
 	*x = ConsentEvidence{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1010,7 @@ func (x *ConsentEvidence) String() string {
 func (*ConsentEvidence) ProtoMessage() {}
 
 func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1023,7 @@ func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvidence.ProtoReflect.Descriptor instead.
 func (*ConsentEvidence) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ConsentEvidence) GetChannel() string {
@@ -1007,7 +1070,7 @@ type DeleteResult struct {
 
 func (x *DeleteResult) Reset() {
 	*x = DeleteResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1082,7 @@ func (x *DeleteResult) String() string {
 func (*DeleteResult) ProtoMessage() {}
 
 func (x *DeleteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1095,7 @@ func (x *DeleteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResult.ProtoReflect.Descriptor instead.
 func (*DeleteResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteResult) GetEntities() []*DeleteCount {
@@ -1079,7 +1142,7 @@ type DeleteCount struct {
 
 func (x *DeleteCount) Reset() {
 	*x = DeleteCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1154,7 @@ func (x *DeleteCount) String() string {
 func (*DeleteCount) ProtoMessage() {}
 
 func (x *DeleteCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1167,7 @@ func (x *DeleteCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCount.ProtoReflect.Descriptor instead.
 func (*DeleteCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteCount) GetEntity() string {
@@ -1157,7 +1220,7 @@ type RetentionHold struct {
 
 func (x *RetentionHold) Reset() {
 	*x = RetentionHold{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1232,7 @@ func (x *RetentionHold) String() string {
 func (*RetentionHold) ProtoMessage() {}
 
 func (x *RetentionHold) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1245,7 @@ func (x *RetentionHold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetentionHold.ProtoReflect.Descriptor instead.
 func (*RetentionHold) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RetentionHold) GetEntity() string {
@@ -1241,7 +1304,7 @@ type AttachmentRef struct {
 
 func (x *AttachmentRef) Reset() {
 	*x = AttachmentRef{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1316,7 @@ func (x *AttachmentRef) String() string {
 func (*AttachmentRef) ProtoMessage() {}
 
 func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1329,7 @@ func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
 func (*AttachmentRef) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AttachmentRef) GetEntity() string {
@@ -1301,7 +1364,7 @@ type CorrectResult struct {
 
 func (x *CorrectResult) Reset() {
 	*x = CorrectResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1376,7 @@ func (x *CorrectResult) String() string {
 func (*CorrectResult) ProtoMessage() {}
 
 func (x *CorrectResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1389,7 @@ func (x *CorrectResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResult.ProtoReflect.Descriptor instead.
 func (*CorrectResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CorrectResult) GetEntities() []*EntityCount {
@@ -1359,7 +1422,7 @@ type AnonymizeResult struct {
 
 func (x *AnonymizeResult) Reset() {
 	*x = AnonymizeResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1434,7 @@ func (x *AnonymizeResult) String() string {
 func (*AnonymizeResult) ProtoMessage() {}
 
 func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1447,7 @@ func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeResult.ProtoReflect.Descriptor instead.
 func (*AnonymizeResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AnonymizeResult) GetEntities() []*AnonymizeCount {
@@ -1424,7 +1487,7 @@ type AnonymizeCount struct {
 
 func (x *AnonymizeCount) Reset() {
 	*x = AnonymizeCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1499,7 @@ func (x *AnonymizeCount) String() string {
 func (*AnonymizeCount) ProtoMessage() {}
 
 func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1512,7 @@ func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeCount.ProtoReflect.Descriptor instead.
 func (*AnonymizeCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AnonymizeCount) GetEntity() string {
@@ -1495,7 +1558,7 @@ type BlockResult struct {
 
 func (x *BlockResult) Reset() {
 	*x = BlockResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1570,7 @@ func (x *BlockResult) String() string {
 func (*BlockResult) ProtoMessage() {}
 
 func (x *BlockResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1583,7 @@ func (x *BlockResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockResult.ProtoReflect.Descriptor instead.
 func (*BlockResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BlockResult) GetEntities() []*EntityCount {
@@ -1548,7 +1611,7 @@ var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xd5\x05\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xfb\x05\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1570,7 +1633,10 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
 	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\x12?\n" +
 	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12*\n" +
-	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\"c\n" +
+	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\x12$\n" +
+	"\x05minor\x18\x11 \x01(\v2\x0e.lgpd.v1.MinorR\x05minor\"\x1b\n" +
+	"\x05Minor\x12\x12\n" +
+	"\x04band\x18\x01 \x01(\tR\x04band\"c\n" +
 	"\x0eRepresentative\x12\x1a\n" +
 	"\brelation\x18\x01 \x01(\tR\brelation\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1709,69 +1775,71 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
 	(ConsentAction)(0),            // 2: lgpd.v1.ConsentAction
 	(*Request)(nil),               // 3: lgpd.v1.Request
-	(*Representative)(nil),        // 4: lgpd.v1.Representative
-	(*RequestResult)(nil),         // 5: lgpd.v1.RequestResult
-	(*ConfirmResult)(nil),         // 6: lgpd.v1.ConfirmResult
-	(*ExtractResult)(nil),         // 7: lgpd.v1.ExtractResult
-	(*EntityCount)(nil),           // 8: lgpd.v1.EntityCount
-	(*ExportInfo)(nil),            // 9: lgpd.v1.ExportInfo
-	(*Correction)(nil),            // 10: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 11: lgpd.v1.ConsentChange
-	(*ConsentEvidence)(nil),       // 12: lgpd.v1.ConsentEvidence
-	(*DeleteResult)(nil),          // 13: lgpd.v1.DeleteResult
-	(*DeleteCount)(nil),           // 14: lgpd.v1.DeleteCount
-	(*RetentionHold)(nil),         // 15: lgpd.v1.RetentionHold
-	(*AttachmentRef)(nil),         // 16: lgpd.v1.AttachmentRef
-	(*CorrectResult)(nil),         // 17: lgpd.v1.CorrectResult
-	(*AnonymizeResult)(nil),       // 18: lgpd.v1.AnonymizeResult
-	(*AnonymizeCount)(nil),        // 19: lgpd.v1.AnonymizeCount
-	(*BlockResult)(nil),           // 20: lgpd.v1.BlockResult
-	nil,                           // 21: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*Reason)(nil),                // 23: lgpd.v1.Reason
+	(*Minor)(nil),                 // 4: lgpd.v1.Minor
+	(*Representative)(nil),        // 5: lgpd.v1.Representative
+	(*RequestResult)(nil),         // 6: lgpd.v1.RequestResult
+	(*ConfirmResult)(nil),         // 7: lgpd.v1.ConfirmResult
+	(*ExtractResult)(nil),         // 8: lgpd.v1.ExtractResult
+	(*EntityCount)(nil),           // 9: lgpd.v1.EntityCount
+	(*ExportInfo)(nil),            // 10: lgpd.v1.ExportInfo
+	(*Correction)(nil),            // 11: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 12: lgpd.v1.ConsentChange
+	(*ConsentEvidence)(nil),       // 13: lgpd.v1.ConsentEvidence
+	(*DeleteResult)(nil),          // 14: lgpd.v1.DeleteResult
+	(*DeleteCount)(nil),           // 15: lgpd.v1.DeleteCount
+	(*RetentionHold)(nil),         // 16: lgpd.v1.RetentionHold
+	(*AttachmentRef)(nil),         // 17: lgpd.v1.AttachmentRef
+	(*CorrectResult)(nil),         // 18: lgpd.v1.CorrectResult
+	(*AnonymizeResult)(nil),       // 19: lgpd.v1.AnonymizeResult
+	(*AnonymizeCount)(nil),        // 20: lgpd.v1.AnonymizeCount
+	(*BlockResult)(nil),           // 21: lgpd.v1.BlockResult
+	nil,                           // 22: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*Reason)(nil),                // 24: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	22, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	22, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	22, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	22, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
-	5,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	23, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
-	9,  // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
-	4,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
-	6,  // 10: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
-	7,  // 11: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	18, // 12: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
-	13, // 13: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
-	17, // 14: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	20, // 15: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
-	8,  // 16: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	22, // 17: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	21, // 18: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 19: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	12, // 20: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	14, // 21: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	15, // 22: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	16, // 23: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	22, // 24: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	8,  // 25: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	19, // 26: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	15, // 27: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	8,  // 28: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
-	22, // 29: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	23, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	23, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	23, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	23, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	6,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
+	24, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	10, // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
+	5,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
+	4,  // 10: lgpd.v1.Request.minor:type_name -> lgpd.v1.Minor
+	7,  // 11: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
+	8,  // 12: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
+	19, // 13: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
+	14, // 14: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	18, // 15: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	21, // 16: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
+	9,  // 17: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	23, // 18: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	22, // 19: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 20: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	13, // 21: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	15, // 22: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	16, // 23: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	17, // 24: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	23, // 25: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	9,  // 26: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	20, // 27: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	16, // 28: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	9,  // 29: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
+	23, // 30: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -1786,7 +1854,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
