@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -59,17 +60,13 @@ func BirthDate(ctx context.Context, q Querier, m *datamap.Map, ids Identifiers) 
 	return d, ok, nil
 }
 
-func collectDates(rows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
-}) ([]Date, error) {
-	defer rows.Close()
+// collectDates reads the formatted dates of rows and closes it.
+func collectDates(rows *sql.Rows) ([]Date, error) {
 	var out []Date
 	for rows.Next() {
 		var s *string
 		if err := rows.Scan(&s); err != nil {
+			_ = rows.Close()
 			return nil, err
 		}
 		if s == nil {
@@ -81,7 +78,11 @@ func collectDates(rows interface {
 		}
 		out = append(out, Date{Year: t.Year(), Month: t.Month(), Day: t.Day()})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		_ = rows.Close()
+		return nil, err
+	}
+	return out, rows.Close()
 }
 
 func (d Date) after(o Date) bool {
