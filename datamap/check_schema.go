@@ -91,6 +91,9 @@ func (c *schemaCheck) entity(e *Entity) {
 		if ok {
 			c.anonymizer(t, f, col, path)
 		}
+		if ok && f.BirthDate {
+			c.birthDate(f, col, path)
+		}
 	}
 	c.holds(e, t, base)
 	if e.AttachmentPath != "" {

@@ -181,6 +181,9 @@ func (f Field) node() (*yaml.Node, error) {
 		n.add("correctable", str(f.Correctable))
 	}
 	n.addStr("validate", f.Validate)
+	if f.BirthDate {
+		n.add("birth_date", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+	}
 	if f.Label != humanize(f.Column) {
 		n.addStr("label", f.Label)
 	}

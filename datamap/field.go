@@ -7,7 +7,7 @@ import (
 )
 
 var (
-	fieldKeys      = []string{"category", "anonymizer", "correctable", "validate", "label"}
+	fieldKeys      = []string{"category", "anonymizer", "correctable", "validate", "label", "birth_date"}
 	anonymizerKeys = []string{"name", "params"}
 )
 
@@ -55,6 +55,9 @@ func (p *parser) field(n *yaml.Node, path, column string, line int) (Field, bool
 	}
 	if v := o.get("label"); v != nil {
 		f.Label, _ = p.str(v, child(path, "label"))
+	}
+	if v := o.get("birth_date"); v != nil {
+		f.BirthDate = p.birthDate(v, child(path, "birth_date"))
 	}
 	if f.Label == "" {
 		f.Label = humanize(column)

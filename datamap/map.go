@@ -91,8 +91,12 @@ type Field struct {
 	// column (its own name when the map says `correctable: true`); "" when the
 	// column cannot be corrected.
 	Correctable string
-	Anonymizer  *AnonymizerRef
-	Line        int
+	// BirthDate marks the column holding the titular's own date of birth
+	// (`birth_date: true`), from which titular tells a child or adolescent
+	// (LGPD art. 14). Only a root entity's field may say so, one per entity.
+	BirthDate  bool
+	Anonymizer *AnonymizerRef
+	Line       int
 }
 
 // AnonymizerRef names an anonymizer and its parameters.

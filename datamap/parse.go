@@ -62,6 +62,7 @@ func Parse(file string, data []byte, opts ...Option) (*Map, error) {
 	if len(m.Entities) > 0 {
 		p.graph(m)
 		p.correctables(m)
+		p.birthDates(m)
 	}
 	if err := d.probs.asError(); err != nil {
 		return nil, err

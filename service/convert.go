@@ -27,6 +27,7 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 		CreatedBy:       r.CreatedBy,
 		IdempotencyKey:  r.IdempotencyKey,
 		LinkedRequestId: r.LinkedRequestID,
+		Minor:           minorToProto(r.MinorBand),
 		ReceivedAt:      ts(r.ReceivedAt),
 		DueAt:           ts(r.DueAt),
 		UpdatedAt:       ts(r.UpdatedAt),

@@ -95,12 +95,19 @@ func (s *Requests) CreateRequest(ctx context.Context, in *lgpdv1.CreateRequestRe
 	if err := linkPerson(ctx, t, &n); err != nil {
 		return nil, err
 	}
+	if n.MinorBand, err = minorBand(ctx, t, ids); err != nil {
+		return nil, err
+	}
 	if kind == lgpdv1.RequestKind_CONSENT {
 		// Recorded in one step, batched with concurrent ones.
 		ch, err := validateConsent(in.GetConsent())
 		if err != nil {
 			return nil, err
 		}
+		if err := minorConsentRule(n, ch); err != nil {
+			return nil, err
+		}
+		ch.evidence.Representative = n.Representative
 		n.Payload = ch.payload()
 		req, err := s.createConsent(ctx, t, n, ch)
 		if err != nil {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -37,8 +38,8 @@ func representativeOf(in *lgpdv1.Representative) (*store.Representative, error) 
 	if in == nil {
 		return nil, nil
 	}
-	if in.GetRelation() != RelationAttorney && in.GetRelation() != RelationGuardian {
-		return nil, invalid("BAD_REPRESENTATIVE", "representative.relation must be %s or %s", RelationAttorney, RelationGuardian)
+	if !slices.Contains(representativeRelations, in.GetRelation()) {
+		return nil, invalid("BAD_REPRESENTATIVE", "representative.relation must be one of %s", strings.Join(representativeRelations, ", "))
 	}
 	if name := strings.TrimSpace(in.GetName()); name == "" || len(name) > 200 || !utf8.ValidString(name) {
 		return nil, invalid("BAD_REPRESENTATIVE", "representative.name is required: the representative's name as on the document, UTF-8 of at most 200 bytes")

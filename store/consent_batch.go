@@ -233,13 +233,14 @@ func (s *Store) writeConsentBatch(ctx context.Context, tx *sql.Tx, ws []ConsentW
 		w := &ws[i]
 		done := now
 		r := &Request{ID: uuid.NewString(), Kind: w.New.Kind, Status: StatusCompleted, CreatedBy: w.New.CreatedBy, CreatedRole: w.New.CreatedRole,
-			IdempotencyKey: w.New.IdempotencyKey, SubjectRef: refs[i], Subject: w.New.Subject,
+			Representative: w.New.Representative, MinorBand: w.New.MinorBand, IdempotencyKey: w.New.IdempotencyKey, SubjectRef: refs[i], Subject: w.New.Subject,
 			ReceivedAt: now, DueAt: now.Add(w.New.Deadline), UpdatedAt: now, CompletedAt: &done, digest: s.requestDigest(w.New)}
 		out[i] = r
 		// The note binds what was recorded to the event and its leaf; it
 		// carries no personal data.
 		events[i] = eventRow{requestID: r.ID, to: StatusCompleted, actor: w.New.CreatedBy, note: w.Note, at: now}
-		leaves[i] = requestLeaf(r.ID, r.Kind, r.SubjectRef, "", StatusCompleted, now, sql.NullString{}, sql.NullString{}, nil)
+		leaves[i] = requestLeaf(r.ID, r.Kind, r.SubjectRef, "", StatusCompleted, now, sql.NullString{}, sql.NullString{},
+			s.representationDigests(r.MinorBand, r.Representative))
 		rec := &w.Record
 		rec.SubjectRef, rec.RequestID, rec.At = r.SubjectRef, r.ID, now
 		recs[i] = rec

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,7 +36,10 @@ type ConsentEvidence struct {
 	IP         string
 	UserAgent  string
 	CapturedBy string
-	ClearedAt  *time.Time
+	// Representative is the parent or guardian who gave a child's consent
+	// (Art. 14 §1); nil when the titular consented.
+	Representative *Representative
+	ClearedAt      *time.Time
 }
 
 // RecordConsent appends rec to the history in tx, stamping its time.
@@ -56,7 +60,7 @@ func (r Reads) ConsentHistory(ctx context.Context, refs []string) ([]ConsentReco
 		args[i] = r
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, subject_ref, purpose_id, action, term_version, term_sha256, at, channel,
- request_id, evidence_ip, evidence_user_agent, evidence_captured_by, evidence_cleared_at
+ request_id, evidence_ip, evidence_user_agent, evidence_captured_by, evidence_cleared_at, evidence_representative_json
  FROM lgpd_consents WHERE subject_ref IN (`+sqlq.Placeholders(len(refs))+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("consent history: %w", err)
@@ -65,14 +69,20 @@ func (r Reads) ConsentHistory(ctx context.Context, refs []string) ([]ConsentReco
 	var out []ConsentRecord
 	for rows.Next() {
 		var c ConsentRecord
-		var version, sum, ip, ua, by sql.NullString
+		var version, sum, ip, ua, by, rep sql.NullString
 		var cleared sql.NullTime
 		if err := rows.Scan(&c.ID, &c.SubjectRef, &c.PurposeID, &c.Action, &version, &sum, &c.At, &c.Channel,
-			&c.RequestID, &ip, &ua, &by, &cleared); err != nil {
+			&c.RequestID, &ip, &ua, &by, &cleared, &rep); err != nil {
 			return nil, fmt.Errorf("consent history: %w", err)
 		}
 		c.TermVersion, c.TermSHA256, c.At = version.String, sum.String, c.At.UTC()
 		c.Evidence = ConsentEvidence{IP: ip.String, UserAgent: ua.String, CapturedBy: by.String}
+		if rep.Valid && rep.String != "" {
+			c.Evidence.Representative = &Representative{}
+			if err := json.Unmarshal([]byte(rep.String), c.Evidence.Representative); err != nil {
+				return nil, fmt.Errorf("consent history: decode representative: %w", err)
+			}
+		}
 		if cleared.Valid {
 			t := cleared.Time.UTC()
 			c.Evidence.ClearedAt = &t
@@ -212,7 +222,7 @@ func (s *Store) clearConsentEvidence(ctx context.Context, tx *sql.Tx, refs []str
 func (s *Store) clearEvidence(ctx context.Context, tx *sql.Tx, where string, args ...any) (int64, error) {
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	res, err := tx.ExecContext(ctx, `UPDATE lgpd_consents SET evidence_ip = NULL, evidence_user_agent = NULL,
- evidence_captured_by = NULL, evidence_cleared_at = ?, evidence_release_at = NULL WHERE evidence_cleared_at IS NULL AND `+where,
+ evidence_captured_by = NULL, evidence_representative_json = NULL, evidence_cleared_at = ?, evidence_release_at = NULL WHERE evidence_cleared_at IS NULL AND `+where,
 		append([]any{s.now()}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("clear consent evidence: %w", err)
@@ -256,7 +266,7 @@ func (s *Store) releaseConsentEvidence(ctx context.Context, tx *sql.Tx, ref stri
 		return nil, fmt.Errorf("keep consent evidence: %w", err)
 	}
 	if _, err := s.clearEvidence(ctx, tx, in+` AND (evidence_release_at <= ?
- OR (evidence_ip IS NULL AND evidence_user_agent IS NULL AND evidence_captured_by IS NULL))`, append(slices.Clone(args), s.now())...); err != nil {
+ OR (evidence_ip IS NULL AND evidence_user_agent IS NULL AND evidence_captured_by IS NULL AND evidence_representative_json IS NULL))`, append(slices.Clone(args), s.now())...); err != nil {
 		return nil, err
 	}
 	var n int64

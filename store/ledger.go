@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -30,19 +31,31 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l ledger.Leaf) error
 func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id string, from, to Status, at time.Time) error {
 	var kind Kind
 	var ref string
-	var result, reasons sql.NullString
-	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref, result_json, reasons_json FROM lgpd_requests WHERE id = ?", id).
-		Scan(&kind, &ref, &result, &reasons)
+	var result, reasons, band, rep sql.NullString
+	err := tx.QueryRowContext(ctx, "SELECT kind, subject_ref, result_json, reasons_json, minor_band, representative_json FROM lgpd_requests WHERE id = ?", id).
+		Scan(&kind, &ref, &result, &reasons, &band, &rep)
 	if err != nil {
 		return fmt.Errorf("ledger leaf of request: %w", err)
 	}
-	var exports []ledger.Digest
+	var digests []ledger.Digest
+	if from == "" {
+		// The first leaf commits to who acted for the titular. The digest
+		// is of the fields, never of the JSON read back.
+		var r *Representative
+		if rep.Valid && rep.String != "" {
+			r = &Representative{}
+			if err := json.Unmarshal([]byte(rep.String), r); err != nil {
+				return fmt.Errorf("ledger leaf of request: decode representative: %w", err)
+			}
+		}
+		digests = s.representationDigests(band.String, r)
+	}
 	if to == StatusCompleted {
 		rows, err := tx.QueryContext(ctx, "SELECT format, sha256 FROM lgpd_exports WHERE request_id = ? ORDER BY format", id)
 		if err != nil {
 			return fmt.Errorf("ledger leaf: export digests: %w", err)
 		}
-		exports, err = collect(rows, "ledger leaf: export digests", func(rows *sql.Rows) (ledger.Digest, error) {
+		delivered, err := collect(rows, "ledger leaf: export digests", func(rows *sql.Rows) (ledger.Digest, error) {
 			var format, sum string
 			if err := rows.Scan(&format, &sum); err != nil {
 				return ledger.Digest{}, err
@@ -58,8 +71,9 @@ func (s *Store) appendRequestLeaf(ctx context.Context, tx *sql.Tx, id string, fr
 		if err != nil {
 			return err
 		}
+		digests = append(digests, delivered...)
 	}
-	return s.insertLeaves(ctx, tx, []ledger.Leaf{requestLeaf(id, kind, ref, from, to, at, result, reasons, exports)})
+	return s.insertLeaves(ctx, tx, []ledger.Leaf{requestLeaf(id, kind, ref, from, to, at, result, reasons, digests)})
 }
 
 // EventErasureReleased is a blocked row erased (or, still referenced by

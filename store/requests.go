@@ -139,6 +139,9 @@ type Request struct {
 	CreatedRole string
 	// Representative is who asked for the titular, when not in person.
 	Representative *Representative
+	// MinorBand is MinorChild or MinorAdolescent when the titular was under
+	// 18 when the request arrived (Art. 14); empty otherwise.
+	MinorBand      string
 	IdempotencyKey string
 	SubjectRef     string
 	Subject        Identifiers
@@ -166,6 +169,8 @@ type NewRequest struct {
 	CreatedBy      string
 	CreatedRole    string
 	Representative *Representative
+	// MinorBand is the titular's age band when under 18 (Request.MinorBand).
+	MinorBand      string
 	IdempotencyKey string
 	Subject        Identifiers
 	// Linked are the person's other identifiers, found where Subject's
@@ -185,7 +190,7 @@ type NewRequest struct {
 }
 
 const requestColumns = `id, kind, status, created_by, idempotency_key, subject_ref, subject_json,
- result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role, representative_json, linked_request_id`
+ result_json, reasons_json, received_at, due_at, updated_at, completed_at, attempts, last_error, lease_owner, request_digest, created_role, representative_json, linked_request_id, minor_band`
 
 func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 	var (
@@ -193,14 +198,15 @@ func scanRequest(sc interface{ Scan(...any) error }) (*Request, error) {
 		idem, subj, res, reasons sql.NullString
 		lastErr, owner, role     sql.NullString
 		representative, linked   sql.NullString
+		minor                    sql.NullString
 		completed                sql.NullTime
 	)
 	if err := sc.Scan(&r.ID, &r.Kind, &r.Status, &r.CreatedBy, &idem, &r.SubjectRef, &subj,
-		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role, &representative, &linked); err != nil {
+		&res, &reasons, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &completed, &r.Attempts, &lastErr, &owner, &r.digest, &role, &representative, &linked, &minor); err != nil {
 		return nil, err
 	}
 	r.IdempotencyKey, r.LastError, r.LeaseOwner, r.CreatedRole = idem.String, lastErr.String, owner.String, role.String
-	r.LinkedRequestID = linked.String
+	r.LinkedRequestID, r.MinorBand = linked.String, minor.String
 	if completed.Valid {
 		t := completed.Time.UTC()
 		r.CompletedAt = &t
@@ -260,7 +266,7 @@ func (s *Store) insertRequest(ctx context.Context, tx *sql.Tx, n NewRequest) (re
 	}
 	r := &Request{
 		ID: uuid.NewString(), Kind: n.Kind, Status: StatusReceived, CreatedBy: n.CreatedBy, CreatedRole: n.CreatedRole, Representative: n.Representative,
-		IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
+		MinorBand: n.MinorBand, IdempotencyKey: n.IdempotencyKey, SubjectRef: ref, Subject: n.Subject,
 		ReceivedAt: now, DueAt: now.Add(n.Deadline), UpdatedAt: now, digest: s.requestDigest(n),
 	}
 	if r.LinkedRequestID, err = openRequestOf(ctx, tx, ref, n.Kind); err != nil {

@@ -26,7 +26,7 @@ import (
 // duplicate idempotency key is returned as the driver's error: the caller
 // decides what a lost race means (sqlq.IsDuplicate).
 func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
-	args := make([]any, 0, 15*len(rs))
+	args := make([]any, 0, 16*len(rs))
 	for _, r := range rs {
 		subj, err := json.Marshal(r.Subject)
 		if err != nil {
@@ -41,12 +41,12 @@ func insertRequests(ctx context.Context, tx *sql.Tx, rs []*Request) error {
 			representative = string(b)
 		}
 		args = append(args, r.ID, r.Kind, r.Status, r.CreatedBy, nullable(r.IdempotencyKey), r.SubjectRef,
-			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole), representative, nullable(r.LinkedRequestID))
+			string(subj), r.ReceivedAt, r.DueAt, r.UpdatedAt, r.CompletedAt, r.digest, nullable(r.CreatedRole), representative, nullable(r.LinkedRequestID), nullable(r.MinorBand))
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_requests
- (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role, representative_json, linked_request_id)
- VALUES `+sqlq.RowsOf(len(rs), 15), args...); err != nil {
+ (id, kind, status, created_by, idempotency_key, subject_ref, subject_json, received_at, due_at, updated_at, completed_at, request_digest, created_role, representative_json, linked_request_id, minor_band)
+ VALUES `+sqlq.RowsOf(len(rs), 16), args...); err != nil {
 		if sqlq.IsDuplicate(err) {
 			return err
 		}
@@ -80,15 +80,16 @@ func insertEvents(ctx context.Context, tx *sql.Tx, evs []eventRow) error {
 // requestLeaf is the one builder of a request's state-change leaf. A final
 // leaf commits to the request's recorded outcome (result and reasons: the
 // holds a DELETE names, a denial's reasons) when there is one, and a
-// COMPLETED one to every export it delivers (exports, any order).
-func requestLeaf(id string, kind Kind, ref string, from, to Status, at time.Time, result, reasons sql.NullString, exports []ledger.Digest) ledger.Leaf {
+// COMPLETED one to every export it delivers, and a first one to who acted
+// for a minor (digests, any order: export and minor digests).
+func requestLeaf(id string, kind Kind, ref string, from, to Status, at time.Time, result, reasons sql.NullString, digests []ledger.Digest) ledger.Leaf {
 	l := ledger.Leaf{Event: ledger.EventRequestStatus, RequestID: id, Kind: string(kind), SubjectRef: ref, From: string(from), To: string(to), At: at}
 	if isFinal(to) && (result.Valid || reasons.Valid) {
 		// Canonical bytes: the JSON titular itself wrote, never re-read JSON
 		// from a column MySQL may have normalized (both are TEXT here).
 		l.Digests = append(l.Digests, ledger.Digest{Name: "outcome", SHA256: sha256.Sum256([]byte(result.String + "\n" + reasons.String))})
 	}
-	l.Digests = append(l.Digests, exports...)
+	l.Digests = append(l.Digests, digests...)
 	slices.SortFunc(l.Digests, func(a, b ledger.Digest) int { return strings.Compare(a.Name, b.Name) })
 	return l
 }
@@ -117,15 +118,22 @@ func (s *Store) insertLeaves(ctx context.Context, tx *sql.Tx, ls []ledger.Leaf) 
 // (rec.ID); a multi-row insert's ids are not read (InnoDB promises nothing
 // about their order under concurrent inserts), and no caller needs them.
 func insertConsents(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) error {
-	args := make([]any, 0, 11*len(recs))
+	args := make([]any, 0, 12*len(recs))
 	for _, rec := range recs {
 		ev := rec.Evidence
 		args = append(args, rec.SubjectRef, rec.PurposeID, rec.Action, nullable(rec.TermVersion), nullable(rec.TermSHA256), rec.At,
-			rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy))
+			rec.Channel, rec.RequestID, nullable(ev.IP), nullable(ev.UserAgent), nullable(ev.CapturedBy), nil)
+		if ev.Representative != nil {
+			b, err := json.Marshal(ev.Representative)
+			if err != nil {
+				return fmt.Errorf("encode consent representative: %w", err)
+			}
+			args[len(args)-1] = string(b)
+		}
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
 	res, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consents (subject_ref, purpose_id, action, term_version, term_sha256, at,
- channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by) VALUES `+sqlq.RowsOf(len(recs), 11), args...)
+ channel, request_id, evidence_ip, evidence_user_agent, evidence_captured_by, evidence_representative_json) VALUES `+sqlq.RowsOf(len(recs), 12), args...)
 	if err != nil {
 		return fmt.Errorf("record consents: %w", err)
 	}

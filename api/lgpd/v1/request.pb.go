@@ -272,7 +272,7 @@ func (x ReviewResult_Outcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReviewResult_Outcome.Descriptor instead.
 func (ReviewResult_Outcome) EnumDescriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4, 0}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5, 0}
 }
 
 // Request is one exercise of a titular right, in one tenant.
@@ -308,6 +308,10 @@ type Request struct {
 	// (each is safe to run twice); follow the linked one to avoid answering
 	// the titular twice. Empty when there was none.
 	LinkedRequestId string `protobuf:"bytes,16,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	// Set when the titular was under 18 when the request arrived (LGPD art.
+	// 14), from the date of birth the tenant's data map names in the CRM;
+	// unset for an adult or when the CRM holds no date of birth.
+	Minor *Minor `protobuf:"bytes,17,opt,name=minor,proto3" json:"minor,omitempty"`
 	// The decision a REVIEW asks to be reviewed.
 	Decision      *Decision `protobuf:"bytes,18,opt,name=decision,proto3" json:"decision,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -456,6 +460,13 @@ func (x *Request) GetLinkedRequestId() string {
 	return ""
 }
 
+func (x *Request) GetMinor() *Minor {
+	if x != nil {
+		return x.Minor
+	}
+	return nil
+}
+
 func (x *Request) GetDecision() *Decision {
 	if x != nil {
 		return x.Decision
@@ -530,12 +541,64 @@ func (x *Decision) GetDecidedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// Minor says a titular is a child or an adolescent (LGPD art. 14). Who acted
+// for them is Request.representative.
+type Minor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "crianca" (under 12, ECA art. 2): a consent (GRANT) for them is accepted
+	// only from a parent or legal guardian named as the representative (art.
+	// 14 §1); or "adolescente" (12 to 17), who may consent in person.
+	Band          string `protobuf:"bytes,1,opt,name=band,proto3" json:"band,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Minor) Reset() {
+	*x = Minor{}
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Minor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Minor) ProtoMessage() {}
+
+func (x *Minor) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Minor.ProtoReflect.Descriptor instead.
+func (*Minor) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Minor) GetBand() string {
+	if x != nil {
+		return x.Band
+	}
+	return ""
+}
+
 // Representative is who asks for a titular who does not ask in person:
-// an attorney ("procurador", with a power of attorney) or a legal guardian
-// ("responsavel_legal", for a minor or a person under guardianship).
+// an attorney ("procurador", with a power of attorney), a parent ("mae",
+// "pai"), a court-appointed tutor ("tutor") or another legal guardian
+// ("responsavel_legal", for a minor or a person under guardianship). A
+// consent (GRANT) for a child is accepted only from a parent or guardian:
+// "mae", "pai", "tutor" or "responsavel_legal" (LGPD art. 14 §1).
 type Representative struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "procurador" or "responsavel_legal".
+	// "procurador", "mae", "pai", "tutor" or "responsavel_legal".
 	Relation string `protobuf:"bytes,1,opt,name=relation,proto3" json:"relation,omitempty"`
 	// The representative's name, as on the document. Required.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
@@ -549,7 +612,7 @@ type Representative struct {
 
 func (x *Representative) Reset() {
 	*x = Representative{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +624,7 @@ func (x *Representative) String() string {
 func (*Representative) ProtoMessage() {}
 
 func (x *Representative) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[2]
+	mi := &file_lgpd_v1_request_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +637,7 @@ func (x *Representative) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Representative.ProtoReflect.Descriptor instead.
 func (*Representative) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{2}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Representative) GetRelation() string {
@@ -614,7 +677,7 @@ type RequestResult struct {
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +689,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[3]
+	mi := &file_lgpd_v1_request_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +702,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{3}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RequestResult) GetConfirm() *ConfirmResult {
@@ -716,7 +779,7 @@ type ReviewResult struct {
 
 func (x *ReviewResult) Reset() {
 	*x = ReviewResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +791,7 @@ func (x *ReviewResult) String() string {
 func (*ReviewResult) ProtoMessage() {}
 
 func (x *ReviewResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +804,7 @@ func (x *ReviewResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewResult.ProtoReflect.Descriptor instead.
 func (*ReviewResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReviewResult) GetOutcome() ReviewResult_Outcome {
@@ -807,7 +870,7 @@ type ConfirmResult struct {
 
 func (x *ConfirmResult) Reset() {
 	*x = ConfirmResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +882,7 @@ func (x *ConfirmResult) String() string {
 func (*ConfirmResult) ProtoMessage() {}
 
 func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +895,7 @@ func (x *ConfirmResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResult.ProtoReflect.Descriptor instead.
 func (*ConfirmResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConfirmResult) GetHasPersonalData() bool {
@@ -867,7 +930,7 @@ type ExtractResult struct {
 
 func (x *ExtractResult) Reset() {
 	*x = ExtractResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +942,7 @@ func (x *ExtractResult) String() string {
 func (*ExtractResult) ProtoMessage() {}
 
 func (x *ExtractResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +955,7 @@ func (x *ExtractResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtractResult.ProtoReflect.Descriptor instead.
 func (*ExtractResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExtractResult) GetEntities() []*EntityCount {
@@ -920,7 +983,7 @@ type EntityCount struct {
 
 func (x *EntityCount) Reset() {
 	*x = EntityCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -932,7 +995,7 @@ func (x *EntityCount) String() string {
 func (*EntityCount) ProtoMessage() {}
 
 func (x *EntityCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -945,7 +1008,7 @@ func (x *EntityCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityCount.ProtoReflect.Descriptor instead.
 func (*EntityCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EntityCount) GetEntity() string {
@@ -979,7 +1042,7 @@ type ExportInfo struct {
 
 func (x *ExportInfo) Reset() {
 	*x = ExportInfo{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1054,7 @@ func (x *ExportInfo) String() string {
 func (*ExportInfo) ProtoMessage() {}
 
 func (x *ExportInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1067,7 @@ func (x *ExportInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportInfo.ProtoReflect.Descriptor instead.
 func (*ExportInfo) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExportInfo) GetFormat() string {
@@ -1060,7 +1123,7 @@ type Correction struct {
 
 func (x *Correction) Reset() {
 	*x = Correction{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1135,7 @@ func (x *Correction) String() string {
 func (*Correction) ProtoMessage() {}
 
 func (x *Correction) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1148,7 @@ func (x *Correction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correction.ProtoReflect.Descriptor instead.
 func (*Correction) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Correction) GetFields() map[string]string {
@@ -1110,7 +1173,7 @@ type ConsentChange struct {
 
 func (x *ConsentChange) Reset() {
 	*x = ConsentChange{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1185,7 @@ func (x *ConsentChange) String() string {
 func (*ConsentChange) ProtoMessage() {}
 
 func (x *ConsentChange) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1198,7 @@ func (x *ConsentChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentChange.ProtoReflect.Descriptor instead.
 func (*ConsentChange) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConsentChange) GetPurpose() string {
@@ -1180,7 +1243,7 @@ type ConsentEvidence struct {
 
 func (x *ConsentEvidence) Reset() {
 	*x = ConsentEvidence{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1255,7 @@ func (x *ConsentEvidence) String() string {
 func (*ConsentEvidence) ProtoMessage() {}
 
 func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1268,7 @@ func (x *ConsentEvidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvidence.ProtoReflect.Descriptor instead.
 func (*ConsentEvidence) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConsentEvidence) GetChannel() string {
@@ -1252,7 +1315,7 @@ type DeleteResult struct {
 
 func (x *DeleteResult) Reset() {
 	*x = DeleteResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1327,7 @@ func (x *DeleteResult) String() string {
 func (*DeleteResult) ProtoMessage() {}
 
 func (x *DeleteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1340,7 @@ func (x *DeleteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResult.ProtoReflect.Descriptor instead.
 func (*DeleteResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteResult) GetEntities() []*DeleteCount {
@@ -1324,7 +1387,7 @@ type DeleteCount struct {
 
 func (x *DeleteCount) Reset() {
 	*x = DeleteCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1336,7 +1399,7 @@ func (x *DeleteCount) String() string {
 func (*DeleteCount) ProtoMessage() {}
 
 func (x *DeleteCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1349,7 +1412,7 @@ func (x *DeleteCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCount.ProtoReflect.Descriptor instead.
 func (*DeleteCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteCount) GetEntity() string {
@@ -1402,7 +1465,7 @@ type RetentionHold struct {
 
 func (x *RetentionHold) Reset() {
 	*x = RetentionHold{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1477,7 @@ func (x *RetentionHold) String() string {
 func (*RetentionHold) ProtoMessage() {}
 
 func (x *RetentionHold) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1490,7 @@ func (x *RetentionHold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetentionHold.ProtoReflect.Descriptor instead.
 func (*RetentionHold) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RetentionHold) GetEntity() string {
@@ -1486,7 +1549,7 @@ type AttachmentRef struct {
 
 func (x *AttachmentRef) Reset() {
 	*x = AttachmentRef{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1561,7 @@ func (x *AttachmentRef) String() string {
 func (*AttachmentRef) ProtoMessage() {}
 
 func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1574,7 @@ func (x *AttachmentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachmentRef.ProtoReflect.Descriptor instead.
 func (*AttachmentRef) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{15}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AttachmentRef) GetEntity() string {
@@ -1546,7 +1609,7 @@ type CorrectResult struct {
 
 func (x *CorrectResult) Reset() {
 	*x = CorrectResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1558,7 +1621,7 @@ func (x *CorrectResult) String() string {
 func (*CorrectResult) ProtoMessage() {}
 
 func (x *CorrectResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[16]
+	mi := &file_lgpd_v1_request_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1571,7 +1634,7 @@ func (x *CorrectResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResult.ProtoReflect.Descriptor instead.
 func (*CorrectResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{16}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CorrectResult) GetEntities() []*EntityCount {
@@ -1604,7 +1667,7 @@ type AnonymizeResult struct {
 
 func (x *AnonymizeResult) Reset() {
 	*x = AnonymizeResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +1679,7 @@ func (x *AnonymizeResult) String() string {
 func (*AnonymizeResult) ProtoMessage() {}
 
 func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[17]
+	mi := &file_lgpd_v1_request_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +1692,7 @@ func (x *AnonymizeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeResult.ProtoReflect.Descriptor instead.
 func (*AnonymizeResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{17}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AnonymizeResult) GetEntities() []*AnonymizeCount {
@@ -1669,7 +1732,7 @@ type AnonymizeCount struct {
 
 func (x *AnonymizeCount) Reset() {
 	*x = AnonymizeCount{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[18]
+	mi := &file_lgpd_v1_request_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1744,7 @@ func (x *AnonymizeCount) String() string {
 func (*AnonymizeCount) ProtoMessage() {}
 
 func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[18]
+	mi := &file_lgpd_v1_request_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1757,7 @@ func (x *AnonymizeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnonymizeCount.ProtoReflect.Descriptor instead.
 func (*AnonymizeCount) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{18}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AnonymizeCount) GetEntity() string {
@@ -1740,7 +1803,7 @@ type BlockResult struct {
 
 func (x *BlockResult) Reset() {
 	*x = BlockResult{}
-	mi := &file_lgpd_v1_request_proto_msgTypes[19]
+	mi := &file_lgpd_v1_request_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1752,7 +1815,7 @@ func (x *BlockResult) String() string {
 func (*BlockResult) ProtoMessage() {}
 
 func (x *BlockResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_proto_msgTypes[19]
+	mi := &file_lgpd_v1_request_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1765,7 +1828,7 @@ func (x *BlockResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockResult.ProtoReflect.Descriptor instead.
 func (*BlockResult) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{19}
+	return file_lgpd_v1_request_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BlockResult) GetEntities() []*EntityCount {
@@ -1793,7 +1856,7 @@ var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\x84\x06\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xaa\x06\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1815,13 +1878,16 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\areasons\x18\r \x03(\v2\x0f.lgpd.v1.ReasonR\areasons\x12-\n" +
 	"\aexports\x18\x0e \x03(\v2\x13.lgpd.v1.ExportInfoR\aexports\x12?\n" +
 	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12*\n" +
-	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\x12-\n" +
+	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\x12$\n" +
+	"\x05minor\x18\x11 \x01(\v2\x0e.lgpd.v1.MinorR\x05minor\x12-\n" +
 	"\bdecision\x18\x12 \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\"}\n" +
 	"\bDecision\x12\x18\n" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"decided_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"c\n" +
+	"decided_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"\x1b\n" +
+	"\x05Minor\x12\x12\n" +
+	"\x04band\x18\x01 \x01(\tR\x04band\"c\n" +
 	"\x0eRepresentative\x12\x1a\n" +
 	"\brelation\x18\x01 \x01(\tR\brelation\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1978,7 +2044,7 @@ func file_lgpd_v1_request_proto_rawDescGZIP() []byte {
 }
 
 var file_lgpd_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_lgpd_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_lgpd_v1_request_proto_goTypes = []any{
 	(RequestKind)(0),              // 0: lgpd.v1.RequestKind
 	(RequestStatus)(0),            // 1: lgpd.v1.RequestStatus
@@ -1986,69 +2052,71 @@ var file_lgpd_v1_request_proto_goTypes = []any{
 	(ReviewResult_Outcome)(0),     // 3: lgpd.v1.ReviewResult.Outcome
 	(*Request)(nil),               // 4: lgpd.v1.Request
 	(*Decision)(nil),              // 5: lgpd.v1.Decision
-	(*Representative)(nil),        // 6: lgpd.v1.Representative
-	(*RequestResult)(nil),         // 7: lgpd.v1.RequestResult
-	(*ReviewResult)(nil),          // 8: lgpd.v1.ReviewResult
-	(*ConfirmResult)(nil),         // 9: lgpd.v1.ConfirmResult
-	(*ExtractResult)(nil),         // 10: lgpd.v1.ExtractResult
-	(*EntityCount)(nil),           // 11: lgpd.v1.EntityCount
-	(*ExportInfo)(nil),            // 12: lgpd.v1.ExportInfo
-	(*Correction)(nil),            // 13: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 14: lgpd.v1.ConsentChange
-	(*ConsentEvidence)(nil),       // 15: lgpd.v1.ConsentEvidence
-	(*DeleteResult)(nil),          // 16: lgpd.v1.DeleteResult
-	(*DeleteCount)(nil),           // 17: lgpd.v1.DeleteCount
-	(*RetentionHold)(nil),         // 18: lgpd.v1.RetentionHold
-	(*AttachmentRef)(nil),         // 19: lgpd.v1.AttachmentRef
-	(*CorrectResult)(nil),         // 20: lgpd.v1.CorrectResult
-	(*AnonymizeResult)(nil),       // 21: lgpd.v1.AnonymizeResult
-	(*AnonymizeCount)(nil),        // 22: lgpd.v1.AnonymizeCount
-	(*BlockResult)(nil),           // 23: lgpd.v1.BlockResult
-	nil,                           // 24: lgpd.v1.Correction.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
-	(*Reason)(nil),                // 26: lgpd.v1.Reason
+	(*Minor)(nil),                 // 6: lgpd.v1.Minor
+	(*Representative)(nil),        // 7: lgpd.v1.Representative
+	(*RequestResult)(nil),         // 8: lgpd.v1.RequestResult
+	(*ReviewResult)(nil),          // 9: lgpd.v1.ReviewResult
+	(*ConfirmResult)(nil),         // 10: lgpd.v1.ConfirmResult
+	(*ExtractResult)(nil),         // 11: lgpd.v1.ExtractResult
+	(*EntityCount)(nil),           // 12: lgpd.v1.EntityCount
+	(*ExportInfo)(nil),            // 13: lgpd.v1.ExportInfo
+	(*Correction)(nil),            // 14: lgpd.v1.Correction
+	(*ConsentChange)(nil),         // 15: lgpd.v1.ConsentChange
+	(*ConsentEvidence)(nil),       // 16: lgpd.v1.ConsentEvidence
+	(*DeleteResult)(nil),          // 17: lgpd.v1.DeleteResult
+	(*DeleteCount)(nil),           // 18: lgpd.v1.DeleteCount
+	(*RetentionHold)(nil),         // 19: lgpd.v1.RetentionHold
+	(*AttachmentRef)(nil),         // 20: lgpd.v1.AttachmentRef
+	(*CorrectResult)(nil),         // 21: lgpd.v1.CorrectResult
+	(*AnonymizeResult)(nil),       // 22: lgpd.v1.AnonymizeResult
+	(*AnonymizeCount)(nil),        // 23: lgpd.v1.AnonymizeCount
+	(*BlockResult)(nil),           // 24: lgpd.v1.BlockResult
+	nil,                           // 25: lgpd.v1.Correction.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*Reason)(nil),                // 27: lgpd.v1.Reason
 }
 var file_lgpd_v1_request_proto_depIdxs = []int32{
 	0,  // 0: lgpd.v1.Request.kind:type_name -> lgpd.v1.RequestKind
 	1,  // 1: lgpd.v1.Request.status:type_name -> lgpd.v1.RequestStatus
-	25, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	25, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
-	25, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	25, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
-	7,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
-	26, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
-	12, // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
-	6,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
-	5,  // 10: lgpd.v1.Request.decision:type_name -> lgpd.v1.Decision
-	25, // 11: lgpd.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
-	9,  // 12: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
-	10, // 13: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
-	21, // 14: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
-	16, // 15: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
-	20, // 16: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
-	23, // 17: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
-	8,  // 18: lgpd.v1.RequestResult.review:type_name -> lgpd.v1.ReviewResult
-	3,  // 19: lgpd.v1.ReviewResult.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
-	25, // 20: lgpd.v1.ReviewResult.reviewed_at:type_name -> google.protobuf.Timestamp
-	11, // 21: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
-	25, // 22: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 23: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
-	2,  // 24: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
-	15, // 25: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	17, // 26: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	18, // 27: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	19, // 28: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	25, // 29: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	11, // 30: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	22, // 31: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	18, // 32: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	11, // 33: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
-	25, // 34: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	26, // 2: lgpd.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	26, // 3: lgpd.v1.Request.due_at:type_name -> google.protobuf.Timestamp
+	26, // 4: lgpd.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 5: lgpd.v1.Request.completed_at:type_name -> google.protobuf.Timestamp
+	8,  // 6: lgpd.v1.Request.result:type_name -> lgpd.v1.RequestResult
+	27, // 7: lgpd.v1.Request.reasons:type_name -> lgpd.v1.Reason
+	13, // 8: lgpd.v1.Request.exports:type_name -> lgpd.v1.ExportInfo
+	7,  // 9: lgpd.v1.Request.representative:type_name -> lgpd.v1.Representative
+	6,  // 10: lgpd.v1.Request.minor:type_name -> lgpd.v1.Minor
+	5,  // 11: lgpd.v1.Request.decision:type_name -> lgpd.v1.Decision
+	26, // 12: lgpd.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
+	10, // 13: lgpd.v1.RequestResult.confirm:type_name -> lgpd.v1.ConfirmResult
+	11, // 14: lgpd.v1.RequestResult.extract:type_name -> lgpd.v1.ExtractResult
+	22, // 15: lgpd.v1.RequestResult.anonymize:type_name -> lgpd.v1.AnonymizeResult
+	17, // 16: lgpd.v1.RequestResult.delete:type_name -> lgpd.v1.DeleteResult
+	21, // 17: lgpd.v1.RequestResult.correct:type_name -> lgpd.v1.CorrectResult
+	24, // 18: lgpd.v1.RequestResult.block:type_name -> lgpd.v1.BlockResult
+	9,  // 19: lgpd.v1.RequestResult.review:type_name -> lgpd.v1.ReviewResult
+	3,  // 20: lgpd.v1.ReviewResult.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
+	26, // 21: lgpd.v1.ReviewResult.reviewed_at:type_name -> google.protobuf.Timestamp
+	12, // 22: lgpd.v1.ExtractResult.entities:type_name -> lgpd.v1.EntityCount
+	26, // 23: lgpd.v1.ExportInfo.expires_at:type_name -> google.protobuf.Timestamp
+	25, // 24: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
+	2,  // 25: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
+	16, // 26: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
+	18, // 27: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	19, // 28: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	20, // 29: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	26, // 30: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	12, // 31: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	23, // 32: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	19, // 33: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	12, // 34: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
+	26, // 35: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
@@ -2063,7 +2131,7 @@ func file_lgpd_v1_request_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_proto_rawDesc), len(file_lgpd_v1_request_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
