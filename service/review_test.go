@@ -148,8 +148,9 @@ func TestReviewThroughQueue(t *testing.T) {
 	if got := f.get(r.GetId()); got.GetStatus() != lgpdv1.RequestStatus_AWAITING_APPROVAL {
 		t.Fatalf("a refused approval moved the REVIEW to %s", got.GetStatus())
 	}
-	if got := f.outbox(r.GetId()); !slices.Equal(got, []string{store.EventDecisionReviewRequested}) {
-		t.Errorf("outbox before the answer %v, want decision.review_requested", got)
+	// The completion events (request.*) come with the REVIEW's own as for any kind.
+	if got := f.outbox(r.GetId()); !slices.Equal(got, []string{store.EventRequestAwaitingApproval, store.EventDecisionReviewRequested}) {
+		t.Errorf("outbox before the answer %v, want request.awaiting_approval, decision.review_requested", got)
 	}
 
 	// The DPO answers.
@@ -195,8 +196,9 @@ func TestReviewThroughQueue(t *testing.T) {
 			t.Errorf("a review leaf holds personal data: %+v", l)
 		}
 	}
-	if got := f.outbox(r.GetId()); !slices.Equal(got, []string{store.EventDecisionReviewRequested, store.EventDecisionReviewCompleted}) {
-		t.Errorf("outbox %v, want decision.review_requested then decision.review_completed", got)
+	if got := f.outbox(r.GetId()); !slices.Equal(got, []string{store.EventRequestAwaitingApproval, store.EventDecisionReviewRequested,
+		store.EventRequestCompleted, store.EventDecisionReviewCompleted}) {
+		t.Errorf("outbox %v, want request.awaiting_approval, decision.review_requested, request.completed, decision.review_completed", got)
 	}
 	want := map[string]any{"purpose": "credit_analysis", "reference": "ANALISE-CRED-7731", "decided_at": "2026-11-20T14:30:00Z", "outcome": "UPHELD"}
 	if got := f.outboxData(r.GetId(), store.EventDecisionReviewCompleted); !mapsEqual(got, want) {
