@@ -221,7 +221,8 @@ func askWitnesses(ctx context.Context, cfg *config.Config, st *store.Store, chec
 			}
 			switch {
 			case errors.As(err, &rolled):
-				return nil, err
+				rolled.Witness = w.Name // the configured name, as serve's logs say it
+				return nil, rolled
 			case err != nil:
 				return nil, fmt.Errorf("could not ask witness %s what it cosigned: %w; check that it is reachable, or pass --offline to verify without asking", w.Name, err)
 			}
