@@ -193,6 +193,13 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	if cp, _ := w.Latest(origin); cp.Size != newer {
 		t.Errorf("asking moved the witness to size %d, from %d", cp.Size, newer)
 	}
+	// A witness that cannot be asked fails verify, saying how to go on.
+	ws.Close()
+	out.Reset()
+	err = runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo")
+	if err == nil || !strings.Contains(err.Error(), "could not ask witness test-witness") || !strings.Contains(err.Error(), "--offline") {
+		t.Errorf("verify with the witness down: %v, want it to name the witness and --offline", err)
+	}
 }
 
 // ledgerTables are the tables an older copy of the database restores.
