@@ -32,9 +32,11 @@ type Ledger struct {
 	PreviousVerifierKeys []string `yaml:"previous_verifier_keys"`
 	// Witnesses cosign each new checkpoint (C2SP tlog-witness): serve
 	// submits it with a consistency proof from the size the witness last
-	// cosigned and keeps the cosignature; `titular ledger verify` then
-	// fails a ledger rolled back below a cosigned size. Without witnesses,
-	// only checkpoints published elsewhere catch such a rollback.
+	// cosigned and keeps the cosignature (in the database and in
+	// WitnessedDir); `titular ledger verify` then asks each witness the
+	// size it cosigned and fails a ledger rolled back below it, even with
+	// the whole database restored. Without witnesses, only checkpoints
+	// published elsewhere catch such a rollback.
 	Witnesses []Witness `yaml:"witnesses"`
 	// WitnessedDir is where serve keeps, per tenant and witness, the latest
 	// cosigned checkpoint (default <state_dir>/witnessed): evidence outside
