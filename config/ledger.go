@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -31,10 +32,24 @@ type Ledger struct {
 	PreviousVerifierKeys []string `yaml:"previous_verifier_keys"`
 	// Witnesses cosign each new checkpoint (C2SP tlog-witness): serve
 	// submits it with a consistency proof from the size the witness last
-	// cosigned and keeps the cosignature; `titular ledger verify` then
-	// fails a ledger rolled back below a cosigned size. Without witnesses,
-	// only checkpoints published elsewhere catch such a rollback.
+	// cosigned and keeps the cosignature (in the database and in
+	// WitnessedDir); `titular ledger verify` then asks each witness the
+	// size it cosigned and fails a ledger rolled back below it, even with
+	// the whole database restored. Without witnesses, only checkpoints
+	// published elsewhere catch such a rollback.
 	Witnesses []Witness `yaml:"witnesses"`
+	// WitnessedDir is where serve keeps, per tenant and witness, the latest
+	// cosigned checkpoint (default <state_dir>/witnessed): evidence outside
+	// the database, which `ledger verify` reads too. Back it up apart from
+	// the database; a restore of the database does not roll it back.
+	WitnessedDir string `yaml:"witnessed_dir"`
+}
+
+// WitnessedFile is the file holding the latest checkpoint witness cosigned
+// for tenant's ledger. Tenant ids and witness names are validated as path
+// safe (letters, digits, '.', '_', '-', not starting with '.').
+func (c *Config) WitnessedFile(tenant, witness string) string {
+	return filepath.Join(c.Ledger.WitnessedDir, tenant, witness+".cosigned")
 }
 
 // Witness is one outside witness of the ledger's checkpoints.
@@ -65,6 +80,10 @@ func (c *Config) ledgerDefaults() {
 	if c.Ledger.CheckpointInterval == 0 {
 		c.Ledger.CheckpointInterval = time.Minute
 	}
+	if c.Ledger.WitnessedDir == "" {
+		c.Ledger.WitnessedDir = filepath.Join(c.StateDir, "witnessed")
+	}
+	c.Ledger.WitnessedDir = c.Resolve(c.Ledger.WitnessedDir)
 	if c.Ledger.SigningKeyFile != "" {
 		c.Ledger.SigningKeyFile = c.Resolve(c.Ledger.SigningKeyFile)
 	}

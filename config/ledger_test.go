@@ -38,6 +38,19 @@ tenants:
 	if err != nil || len(w.Ledger.Witnesses) != 2 || w.Ledger.Witnesses[0].URL != "https://witness.example/w" {
 		t.Errorf("witnesses: %v %+v", err, w)
 	}
+	// The cosigned checkpoints kept outside the database: under state_dir
+	// by default, or where configured, relative to the config file.
+	if got := w.WitnessedFile("demo", "armored-witness"); got != "/etc/titular/.titular/witnessed/demo/armored-witness.cosigned" {
+		t.Errorf("default witnessed file: %s", got)
+	}
+	if d, err := Parse("/etc/titular/titular.yaml", []byte(base+"ledger: {witnessed_dir: /backup/witnessed}\n")); err != nil ||
+		d.WitnessedFile("demo", "w") != "/backup/witnessed/demo/w.cosigned" {
+		t.Errorf("ledger.witnessed_dir: %v %+v", err, d)
+	}
+	if d, err := Parse("/etc/titular/titular.yaml", []byte(base+"ledger: {witnessed_dir: evidence}\n")); err != nil ||
+		d.Ledger.WitnessedDir != "/etc/titular/evidence" {
+		t.Errorf("a relative ledger.witnessed_dir resolves from the config file: %v %+v", err, d)
+	}
 	if c.Ledger.SigningKeyFile != "/etc/titular/ledger.key" || c.Ledger.CheckpointInterval != 5*time.Minute {
 		t.Errorf("ledger settings: %+v", c.Ledger)
 	}

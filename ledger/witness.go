@@ -28,6 +28,19 @@ func (e *ErrWitnessConflict) Error() string {
 	return fmt.Sprintf("the witness last cosigned this ledger at size %d", e.Size)
 }
 
+// ErrWitnessRefused is a witness's answer other than 200 or 409: 422 means
+// the consistency proof (or, at the same size, the root) does not match
+// what the witness cosigned before.
+type ErrWitnessRefused struct {
+	Witness string
+	Status  int
+	Text    string // the witness's own words, never the ledger's contents
+}
+
+func (e *ErrWitnessRefused) Error() string {
+	return fmt.Sprintf("witness %s refused the checkpoint: HTTP %d: %.200s", e.Witness, e.Status, e.Text)
+}
+
 // AddCheckpointBody is the request body of POST /add-checkpoint: "old N",
 // one base64 consistency proof hash a line, a blank line, then the signed
 // checkpoint.
@@ -97,7 +110,7 @@ func AddCheckpoint(ctx context.Context, client *http.Client, baseURL string, wit
 		return nil, &ErrWitnessConflict{Size: size}
 	default:
 		// The witness's text is its own, never the ledger's contents.
-		return nil, fmt.Errorf("witness %s refused the checkpoint: HTTP %d: %.200s", witness.Name(), resp.StatusCode, strings.TrimSpace(string(body)))
+		return nil, &ErrWitnessRefused{Witness: witness.Name(), Status: resp.StatusCode, Text: strings.TrimSpace(string(body))}
 	}
 	cosigned := append(bytes.TrimRight(bytes.Clone(signed), "\n"), '\n')
 	for _, l := range strings.Split(strings.TrimSpace(string(body)), "\n") {

@@ -147,3 +147,72 @@ func TestWitnessProtocol(t *testing.T) {
 		t.Errorf("cosignature/v1 encoding: %x %x", a, b)
 	}
 }
+
+// TestAskWitness: what ledger verify asks a witness. A witness that never
+// saw the log cosigns it (size 0 before); one at the same size agrees on the
+// same root; one behind agrees given a consistency proof; one ahead, or
+// holding another history at its size or below, yields ErrRolledBack. The
+// test witness also answers per the spec a checkpoint smaller than the old
+// size (400) and a proof sent with old size 0 (422).
+func TestAskWitness(t *testing.T) {
+	skey, vkey, _ := ledger.GenerateKey("titular.test")
+	signer, _ := ledger.NewSigner(skey)
+	logKey, _ := ledger.NewVerifier(vkey)
+	m := &memLog{signer: signer, origin: ledger.Origin("titular.test", "demo")}
+	forked := &memLog{signer: signer, origin: m.origin}
+	for i := range 20 {
+		m.hashes = append(m.hashes, ledger.HashLeaf([]byte{byte(i)}))
+		forked.hashes = append(forked.hashes, ledger.HashLeaf([]byte{byte(i), 'x'}))
+	}
+	w, err := witnesstest.New("witness.test", map[string]note.Verifier{m.origin: logKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	wkey, _ := ledger.NewCosignatureVerifier(w.VerifierKey())
+	ask := func(l *memLog, size int) (ledger.WitnessView, error) {
+		signed, _ := l.checkpoint(t, size)
+		return ledger.AskWitness(context.Background(), http.DefaultClient, srv.URL, wkey, signed, uint64(size), func(old uint64) ([][]byte, error) { //nolint:gosec // G115: test sizes
+			return l.proof(t, int(old), size), nil //nolint:gosec // G115: test sizes
+		})
+	}
+	if v, err := ask(m, 8); err != nil || v.Size != 0 {
+		t.Fatalf("a witness that never saw the log: %+v %v, want size 0 before", v, err)
+	} else if cp, err := ledger.OpenCosigned(v.Cosigned, wkey); err != nil || cp.Size != 8 {
+		t.Fatalf("its cosignature: %+v %v", cp, err)
+	}
+	if v, err := ask(m, 8); err != nil || v.Size != 8 {
+		t.Fatalf("same size, same root: %+v %v", v, err)
+	}
+	if v, err := ask(m, 13); err != nil || v.Size != 8 {
+		t.Fatalf("a consistent larger checkpoint: %+v %v", v, err)
+	}
+	var rolled *ledger.ErrRolledBack
+	if _, err := ask(m, 5); !errors.As(err, &rolled) || rolled.Forked || rolled.WitnessSize != 13 || rolled.Size != 5 ||
+		!strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("a checkpoint below the witness's size: %v, want ErrRolledBack at 13", err)
+	}
+	if _, err := ask(forked, 13); !errors.As(err, &rolled) || !rolled.Forked || rolled.WitnessSize != 13 {
+		t.Fatalf("another root at the witness's size: %v, want a forked ErrRolledBack", err)
+	}
+	if _, err := ask(forked, 20); !errors.As(err, &rolled) || !rolled.Forked || rolled.WitnessSize != 13 {
+		t.Fatalf("another history grown past the witness's size: %v, want a forked ErrRolledBack", err)
+	}
+	if cp, _ := w.Latest(m.origin); cp.Size != 13 {
+		t.Errorf("the refused checkpoints moved the witness to size %d", cp.Size)
+	}
+	var refused *ledger.ErrWitnessRefused
+	cp5, _ := m.checkpoint(t, 5)
+	if _, err := ledger.AddCheckpoint(context.Background(), http.DefaultClient, srv.URL, wkey, 13, nil, cp5); !errors.As(err, &refused) || refused.Status != http.StatusBadRequest {
+		t.Errorf("a checkpoint smaller than the old size: %v, want HTTP 400", err)
+	}
+	other, _ := witnesstest.New("other.test", map[string]note.Verifier{m.origin: logKey})
+	osrv := httptest.NewServer(other)
+	defer osrv.Close()
+	okey, _ := ledger.NewCosignatureVerifier(other.VerifierKey())
+	cp13, _ := m.checkpoint(t, 13)
+	if _, err := ledger.AddCheckpoint(context.Background(), http.DefaultClient, osrv.URL, okey, 0, m.proof(t, 5, 13), cp13); !errors.As(err, &refused) || refused.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a proof with old size 0: %v, want HTTP 422", err)
+	}
+}

@@ -26,6 +26,7 @@ const witnessTimeout = 15 * time.Second
 // witnesses (C2SP tlog-witness) and stores their cosignatures, which
 // `titular ledger verify` then holds the ledger to.
 type witnessPusher struct {
+	cfg       *config.Config
 	witnesses []witness
 	client    *http.Client
 	log       *slog.Logger
@@ -56,7 +57,7 @@ func newWitnessPusher(cfg *config.Config, log *slog.Logger) *witnessPusher {
 		// Unreachable after config validation; kept loud rather than silent.
 		log.Error("ledger witnesses disabled", "error", logsafe.Error(err))
 	}
-	return &witnessPusher{witnesses: ws, client: &http.Client{Timeout: witnessTimeout}, log: log}
+	return &witnessPusher{cfg: cfg, witnesses: ws, client: &http.Client{Timeout: witnessTimeout}, log: log}
 }
 
 // push submits cp to every witness that has not cosigned its size yet. A
@@ -81,7 +82,8 @@ func (p *witnessPusher) pushOne(ctx context.Context, t *tenant.Tenant, w witness
 	case err != nil:
 		return err
 	case last.Size == cp.Size && bytes.Equal(last.Root, cp.Root):
-		return nil
+		// Cosigned already; the file may predate witnessed_dir or be lost.
+		return p.keep(t, w, last.Size, []byte(last.Note))
 	case last.Size >= cp.Size:
 		return fmt.Errorf("witness %s cosigned the ledger at size %d and the tree now has %d entries, or another root: the ledger was rolled back or rewritten; run titular ledger verify",
 			w.name, last.Size, cp.Size)
@@ -109,6 +111,20 @@ func (p *witnessPusher) pushOne(ctx context.Context, t *tenant.Tenant, w witness
 		case err != nil:
 			return err
 		}
-		return t.Store.SaveCosigned(ctx, store.Cosigned{Witness: w.name, Size: cp.Size, Root: cp.Root, Note: string(cosigned)})
+		if err := t.Store.SaveCosigned(ctx, store.Cosigned{Witness: w.name, Size: cp.Size, Root: cp.Root, Note: string(cosigned)}); err != nil {
+			return err
+		}
+		// The copy outside the database, which a restore of the database
+		// does not roll back.
+		return p.keep(t, w, cp.Size, cosigned)
 	}
+}
+
+// keep writes the cosigned checkpoint to its file in ledger.witnessed_dir.
+func (p *witnessPusher) keep(t *tenant.Tenant, w witness, size uint64, cosigned []byte) error {
+	if err := writeWitnessedFile(p.cfg.WitnessedFile(t.Config.ID, w.name), w.key,
+		ledger.Origin(p.cfg.Ledger.Host, t.Config.ID), size, cosigned); err != nil {
+		return fmt.Errorf("witness %s: keep the cosigned checkpoint in ledger.witnessed_dir: %w", w.name, err)
+	}
+	return nil
 }

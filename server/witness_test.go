@@ -21,10 +21,13 @@ import (
 
 // TestWitnessCatchesRollback: serve pushes each new checkpoint to a
 // witness (C2SP tlog-witness, the test witness checking consistency and
-// cosigning); the ledger tables are then rolled back to an older copy that
-// is consistent in itself, older checkpoint included. `titular ledger
-// verify` passes on it without witnesses, and fails with them, through the
-// cosigned checkpoint the rollback went below.
+// cosigning), keeps each cosignature in the database and in a file under
+// ledger.witnessed_dir, and `titular ledger verify` passes on the honest
+// ledger asking the witness online. The database is then restored from an
+// older copy, consistent in itself, older checkpoint and cosignatures
+// included: verify fails through the kept file; with state_dir restored too
+// it passes offline and without witnesses (the gap), and fails asking the
+// witness, which remembers the newer size.
 func TestWitnessCatchesRollback(t *testing.T) {
 	dir := t.TempDir()
 	skey, vkey, err := ledger.GenerateKey("titular.local")
@@ -87,9 +90,14 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	older := waitCosigned()
 	// The older copy: the ledger tables as they were at the first
 	// cosigned size, consistent with themselves and their checkpoint.
-	for _, tbl := range []string{"entries", "nodes", "head", "checkpoints"} {
+	// The older copy is of the whole database: the cosignatures too.
+	for _, tbl := range ledgerTables {
 		mustExec(t, db, "CREATE TABLE dump_"+tbl+" AS SELECT * FROM lgpd_ledger_"+tbl)
 	}
+	// serve keeps the latest cosigned checkpoint outside the database too,
+	// byte for byte the one in the cosignatures table.
+	keptFile := env.cfg.WitnessedFile("demo", "test-witness")
+	olderKept := keptCosigned(t, db, keptFile, older)
 	var dumped, pending uint64
 	if err := db.QueryRow("SELECT (SELECT size FROM dump_head), (SELECT COUNT(*) FROM lgpd_ledger_pending)").Scan(&dumped, &pending); err != nil ||
 		dumped != older || pending != 0 {
@@ -101,19 +109,58 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	}
 	// The witness was asked with a consistency proof from its last size,
 	// not from scratch: it cosigned two sizes in order.
+	newerKept := keptCosigned(t, db, keptFile, newer)
 	cfgPath := filepath.Join(env.cfg.Dir, "titular.yaml")
 	var out bytes.Buffer
+	asked := w.Requests()
 	if err := runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo"); err != nil {
-		t.Fatalf("the untouched ledger does not verify with its witness: %v", err)
+		t.Fatalf("the untouched ledger does not verify with its witness online: %v", err)
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("witness test-witness: cosigned size %d", newer)) {
-		t.Errorf("verify does not report the witness:\n%s", out.String())
+	for _, want := range []string{
+		fmt.Sprintf("witness test-witness: cosigned size %d, which the ledger extends (copy in the database)", newer),
+		fmt.Sprintf("witness test-witness: cosigned size %d, which the ledger extends (copy in %s)", newer, keptFile),
+		fmt.Sprintf("witness test-witness (asked now): last cosigned size %d, which the ledger's checkpoint of size %d extends", newer, newer),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("verify does not report %q:\n%s", want, out.String())
+		}
+	}
+	if w.Requests() <= asked {
+		t.Error("verify did not ask the witness")
 	}
 
-	env.app.Stop() // nothing may write while the tables are rolled back
-	for _, tbl := range []string{"entries", "nodes", "head", "checkpoints"} {
+	env.app.Stop() // nothing may write while the database is rolled back
+	for _, tbl := range ledgerTables {
 		mustExec(t, db, "TRUNCATE TABLE lgpd_ledger_"+tbl)
 		mustExec(t, db, "INSERT INTO lgpd_ledger_"+tbl+" SELECT * FROM dump_"+tbl)
+	}
+	var cosignedSize uint64
+	if err := db.QueryRow("SELECT MAX(size) FROM lgpd_ledger_cosignatures").Scan(&cosignedSize); err != nil || cosignedSize != older {
+		t.Fatalf("the restored cosignatures table holds size %d (err %v), not the older %d", cosignedSize, err, older)
+	}
+
+	// The copy kept outside the database still remembers the newer size:
+	// verify fails through it, even offline.
+	out.Reset()
+	err = runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo", "--offline")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the ledger has %d entries but checkpoint", older)) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("commits to %d", newer)) {
+		t.Fatalf("verify --offline on the restored database with the kept checkpoint of size %d: %v\n%s", newer, err, out.String())
+	}
+	// Restore state_dir from the same old backup: now nothing titular
+	// keeps remembers, and offline the rollback goes unnoticed.
+	if err := os.WriteFile(keptFile, olderKept, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo", "--offline"); err != nil {
+		t.Fatalf("offline, a restore of the database and of state_dir leaves nothing to compare with, but verify failed: %v", err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("verifies: %d entries", older)) || !strings.Contains(out.String(), "witnesses not asked (--offline)") {
+		t.Errorf("verify --offline does not say it saw %d entries without asking the witnesses:\n%s", older, out.String())
+	}
+	if bytes.Equal(olderKept, newerKept) {
+		t.Fatal("the kept checkpoint did not change between the two sizes")
 	}
 
 	// Without witnesses the rolled-back copy passes: nothing outside the
@@ -133,15 +180,48 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	if !strings.Contains(out.String(), fmt.Sprintf("verifies: %d entries", older)) {
 		t.Errorf("verify without witnesses did not see the rolled-back size %d:\n%s", older, out.String())
 	}
-	// With the witness, it fails through the cosigned checkpoint.
+	// Asking the witness, it fails: the witness remembers the newer size.
 	out.Reset()
 	err = runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo")
 	if err == nil {
-		t.Fatalf("verify passed a ledger rolled back from %d to %d entries:\n%s", newer, older, out.String())
+		t.Fatalf("verify passed a database restored from %d to %d entries, cosignatures included:\n%s", newer, older, out.String())
 	}
-	if want := fmt.Sprintf("the ledger has %d entries but checkpoint", older); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("commits to %d", newer)) {
-		t.Errorf("verify failed for another reason than the rollback: %v", err)
+	want := fmt.Sprintf("witness test-witness has cosigned this ledger at size %d, but its latest checkpoint here is of size %d: the ledger was rolled back", newer, older)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("verify failed for another reason than the witness's size: %v", err)
 	}
+	if cp, _ := w.Latest(origin); cp.Size != newer {
+		t.Errorf("asking moved the witness to size %d, from %d", cp.Size, newer)
+	}
+	// A witness that cannot be asked fails verify, saying how to go on.
+	ws.Close()
+	out.Reset()
+	err = runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo")
+	if err == nil || !strings.Contains(err.Error(), "could not ask witness test-witness") || !strings.Contains(err.Error(), "--offline") {
+		t.Errorf("verify with the witness down: %v, want it to name the witness and --offline", err)
+	}
+}
+
+// ledgerTables are the tables an older copy of the database restores.
+var ledgerTables = []string{"entries", "nodes", "head", "checkpoints", "cosignatures"}
+
+// keptCosigned waits for serve's file in witnessed_dir to hold the
+// checkpoint of size, and checks it is byte for byte the cosigned note in
+// the database.
+func keptCosigned(t *testing.T, db *sql.DB, path string, size uint64) []byte {
+	t.Helper()
+	var stored string
+	if err := db.QueryRow("SELECT note FROM lgpd_ledger_cosignatures WHERE witness = 'test-witness' AND size = ?", size).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	for until := time.Now().Add(deadline); time.Now().Before(until); time.Sleep(50 * time.Millisecond) {
+		if b, _ = os.ReadFile(path); bytes.Equal(b, []byte(stored)) { //nolint:gosec // G304: a test path
+			return b
+		}
+	}
+	t.Fatalf("%s holds %q, not the cosigned checkpoint of size %d %q", path, b, size, stored)
+	return nil
 }
 
 func mustExec(t *testing.T, db *sql.DB, q string) {

@@ -30,7 +30,7 @@ Usage:
   titular datamap coverage --config FILE --tenant ID [--samples N] [--scan-rows N] [--format text|json]
   titular tenants list   --config FILE [--concurrency N] [--json]
   titular tenants check  --config FILE [--concurrency N] [--tenant ID]
-  titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE]
+  titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE] [--offline]
   titular ledger checkpoint --config FILE --tenant ID
   titular ledger keygen     --out PREFIX [--name HOST]
   titular receipt verify FILE [--export FILE ...] [--key PUBKEY]

@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/keyring"
@@ -37,11 +41,14 @@ func runLedger(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // runLedgerVerify recomputes a tenant's ledger from its leaves and checks it
-// against the stored head, the latest stored checkpoint and the given ones.
+// against the stored head, the latest stored checkpoint, the given ones, the
+// cosigned checkpoints kept in the database and in ledger.witnessed_dir, and
+// what each configured witness answers now.
 func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 	cmd := newConfigCommand("ledger verify")
 	tenantID := cmd.fs.String("tenant", "", "tenant id (required)")
 	pubKey := cmd.fs.String("public-key", "", "verifier key file (.pub); default: derived from the configured signing key")
+	offline := cmd.fs.Bool("offline", false, "do not ask the configured witnesses what they cosigned (a restore of the whole database then goes unnoticed unless ledger.witnessed_dir or --checkpoint remembers)")
 	var cpFiles []string
 	cmd.fs.Func("checkpoint", "a signed checkpoint published earlier (repeatable)", func(v string) error {
 		cpFiles = append(cpFiles, v)
@@ -52,6 +59,7 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var vkey string
+	var signer note.Signer // nil with --public-key: an auditor without the signing key
 	if *pubKey != "" {
 		b, err := os.ReadFile(*pubKey)
 		if err != nil {
@@ -64,6 +72,9 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		if vkey, err = ledger.VerifierKey(skey); err != nil {
+			return err
+		}
+		if signer, err = ledger.NewSigner(skey); err != nil {
 			return err
 		}
 	}
@@ -88,16 +99,50 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer closeDB()
+	fail := func(err error) error {
+		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
+	}
 	witnessed, err := cosignedCheckpoints(ctx, cfg, st, checks.Origin)
 	if err != nil {
-		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
+		return fail(err)
 	}
 	for _, w := range witnessed {
 		checks.Checkpoints = append(checks.Checkpoints, []byte(w.Note))
 	}
+	kept, err := keptCheckpoints(cfg, *tenantID, checks.Origin)
+	if err != nil {
+		return fail(err)
+	}
+	for _, k := range kept {
+		checks.Checkpoints = append(checks.Checkpoints, k.note)
+	}
+	// The checkpoint shown to the witnesses: the latest stored one, read
+	// before the tree so that the tree is checked against it.
+	latest, latestErr := st.LatestCheckpoint(ctx)
+	if latestErr != nil && !errors.Is(latestErr, store.ErrNotFound) {
+		return latestErr
+	}
 	rep, err := st.VerifyLedger(ctx, checks)
 	if err != nil {
-		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
+		return fail(err)
+	}
+	var asked []askedWitness
+	if !*offline && len(cfg.Ledger.Witnesses) > 0 {
+		show := shownCheckpoint{note: []byte(latest.Note), size: latest.Size}
+		if latestErr != nil { // no checkpoint stored: sign one of the verified tree, not stored
+			if signer == nil {
+				return fail(errors.New("no checkpoint is stored to show the witnesses and --public-key gives no signing key; " +
+					"run titular ledger checkpoint first, or pass --offline"))
+			}
+			n, err := ledger.SignCheckpoint(signer, checks.Origin, rep.Size, rep.Root)
+			if err != nil {
+				return err
+			}
+			show = shownCheckpoint{note: n, size: rep.Size}
+		}
+		if asked, err = askWitnesses(ctx, cfg, st, checks, show); err != nil {
+			return fail(err)
+		}
 	}
 	pending, err := st.PendingLeaves(ctx)
 	if err != nil {
@@ -111,12 +156,109 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		*tenantID, rep.Size, rep.Nodes, base64.StdEncoding.EncodeToString(rep.Root))
 	fmt.Fprintf(out, "checkpoints verified: %d (%s); leaves awaiting integration: %d\n", len(rep.Checkpoints), largest, pending)
 	for _, w := range witnessed {
-		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends\n", w.Witness, w.Size)
+		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends (copy in the database)\n", w.Witness, w.Size)
 	}
-	if len(cfg.Ledger.Witnesses) == 0 {
+	for _, k := range kept {
+		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends (copy in %s)\n", k.witness, k.size, k.path)
+	}
+	for _, a := range asked {
+		if a.before == 0 {
+			fmt.Fprintf(out, "witness %s (asked now): had not cosigned this ledger before; it cosigned size %d now\n", a.witness, a.size)
+		} else {
+			fmt.Fprintf(out, "witness %s (asked now): last cosigned size %d, which the ledger's checkpoint of size %d extends\n", a.witness, a.before, a.size)
+		}
+	}
+	switch {
+	case len(cfg.Ledger.Witnesses) == 0:
 		fmt.Fprintln(out, "no witnesses configured: a rollback to an older consistent copy is caught only with --checkpoint")
+	case *offline:
+		fmt.Fprintf(out, "witnesses not asked (--offline): a restore of the whole database is caught only by the copies in %s and --checkpoint\n", cfg.Ledger.WitnessedDir)
 	}
 	return nil
+}
+
+// shownCheckpoint is the signed checkpoint shown to the witnesses.
+type shownCheckpoint struct {
+	note []byte
+	size uint64
+}
+
+// askedWitness is a witness's answer: the size it had cosigned before and
+// the size it agreed the ledger extends that to.
+type askedWitness struct {
+	witness      string
+	before, size uint64
+}
+
+// askWitnesses asks every configured witness what it cosigned for this
+// ledger (ledger.AskWitness). The witnesses' memory is outside the database:
+// a restore of an older copy, cosignatures table included, still disagrees
+// with it. A witness that moved past the shown checkpoint while verify ran
+// (serve pushing a newer one) is asked again once with the newer checkpoint.
+func askWitnesses(ctx context.Context, cfg *config.Config, st *store.Store, checks ledger.Checks, show shownCheckpoint) ([]askedWitness, error) {
+	client := &http.Client{Timeout: 15 * time.Second}
+	var out []askedWitness
+	for i, w := range cfg.Ledger.Witnesses {
+		v, err := ledger.NewCosignatureVerifier(w.Key)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
+		}
+		for again := true; ; again = false {
+			size := show.size
+			view, err := ledger.AskWitness(ctx, client, w.URL, v, show.note, size, func(old uint64) ([][]byte, error) {
+				return st.ConsistencyProof(ctx, old, size)
+			})
+			var rolled *ledger.ErrRolledBack
+			if errors.As(err, &rolled) && !rolled.Forked && again {
+				newer, err := st.LatestCheckpoint(ctx)
+				if err == nil && newer.Size >= rolled.WitnessSize {
+					if _, err := ledger.OpenCheckpoint([]byte(newer.Note), checks.Origin, checks.Verifier, checks.Previous...); err != nil {
+						return nil, fmt.Errorf("the latest stored checkpoint: %w", err)
+					}
+					show = shownCheckpoint{note: []byte(newer.Note), size: newer.Size}
+					continue
+				}
+			}
+			switch {
+			case errors.As(err, &rolled):
+				rolled.Witness = w.Name // the configured name, as serve's logs say it
+				return nil, rolled
+			case err != nil:
+				return nil, fmt.Errorf("could not ask witness %s what it cosigned: %w; check that it is reachable, or pass --offline to verify without asking", w.Name, err)
+			}
+			out = append(out, askedWitness{witness: w.Name, before: view.Size, size: size})
+			break
+		}
+	}
+	return out, nil
+}
+
+// keptCheckpoint is a cosigned checkpoint kept in ledger.witnessed_dir.
+type keptCheckpoint struct {
+	witness, path string
+	size          uint64
+	note          []byte
+}
+
+// keptCheckpoints reads the cosigned checkpoints serve keeps outside the
+// database, one per witness, each cosignature checked with its key.
+func keptCheckpoints(cfg *config.Config, tenantID, origin string) ([]keptCheckpoint, error) {
+	var out []keptCheckpoint
+	for i, w := range cfg.Ledger.Witnesses {
+		v, err := ledger.NewCosignatureVerifier(w.Key)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
+		}
+		path := cfg.WitnessedFile(tenantID, w.Name)
+		b, cp, err := server.ReadWitnessedFile(path, v, origin)
+		if err != nil {
+			return nil, fmt.Errorf("the cosigned checkpoint of witness %s kept outside the database: %w", w.Name, err)
+		}
+		if b != nil {
+			out = append(out, keptCheckpoint{witness: w.Name, path: path, size: cp.Size, note: b})
+		}
+	}
+	return out, nil
 }
 
 // cosignedCheckpoints returns, for each configured witness, the latest

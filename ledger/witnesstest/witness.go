@@ -90,6 +90,14 @@ func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "the log's signature does not verify", http.StatusForbidden)
 		return
 	}
+	// The order of the checks is the spec's (c2sp.org/tlog-witness): the
+	// size against the old size (400), the old size against the latest
+	// cosigned (409, naming that size), then the consistency proof (422),
+	// which at an equal size is an empty proof and the same root.
+	if cp.Size < old {
+		http.Error(rw, "checkpoint smaller than the old size", http.StatusBadRequest)
+		return
+	}
 	prev, seen := w.latest[string(origin)]
 	if !seen {
 		prev = ledger.Checkpoint{Origin: string(origin), Size: 0, Hash: ledger.EmptyRoot()}
@@ -100,15 +108,9 @@ func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(rw, "%d\n", prev.Size)
 		return
 	}
-	if cp.Size < old {
-		http.Error(rw, "checkpoint smaller than the old size", http.StatusBadRequest)
+	if err := ledger.VerifyConsistency(old, cp.Size, proof, prev.Hash, cp.Hash); err != nil {
+		http.Error(rw, "the consistency proof does not verify", http.StatusUnprocessableEntity)
 		return
-	}
-	if old > 0 {
-		if err := ledger.VerifyConsistency(old, cp.Size, proof, prev.Hash, cp.Hash); err != nil {
-			http.Error(rw, "the consistency proof does not verify", http.StatusUnprocessableEntity)
-			return
-		}
 	}
 	n, err := note.Open(signed, note.VerifierList(key))
 	if err != nil {
