@@ -370,11 +370,16 @@ func quoteSheet(name string) string {
 	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
 }
 
-// writePackage writes every part but the worksheets: sheets lists the
-// sheet names in workbook order, the n-th being xl/worksheets/sheet<n>.xml,
-// and titles the rows or columns each repeats on every printed page
-// ("$1:$1", "$A:$A"; "" for none).
-func writePackage(zw *zip.Writer, sheets, titles []string, m Meta) error {
+// sheetEntry is one sheet of the workbook: its name, its worksheet part
+// and the rows or columns it repeats on every printed page ("$1:$1",
+// "$A:$A"; "" for none).
+type sheetEntry struct {
+	name, path, title string
+}
+
+// writePackage writes every part but the worksheets, listing sheets in
+// workbook order.
+func writePackage(zw *zip.Writer, sheets []sheetEntry, m Meta) error {
 	var types, wb, rels strings.Builder
 	types.WriteString(xmlHeader + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
@@ -384,21 +389,21 @@ func writePackage(zw *zip.Writer, sheets, titles []string, m Meta) error {
 		`<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>`)
 	wb.WriteString(xmlHeader + `<workbook xmlns="` + nsMain + `" xmlns:r="` + nsRels + `"><bookViews><workbookView activeTab="0"/></bookViews><sheets>`)
 	rels.WriteString(xmlHeader + `<Relationships xmlns="` + nsPkgRels + `">`)
-	for i, name := range sheets {
+	for i, sh := range sheets {
 		n := strconv.Itoa(i + 1)
-		types.WriteString(`<Override PartName="/xl/worksheets/sheet` + n + `.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
-		wb.WriteString(`<sheet name="` + escapeAttr(name) + `" sheetId="` + n + `" r:id="rId` + n + `"/>`)
-		rels.WriteString(`<Relationship Id="rId` + n + `" Type="` + nsRels + `/worksheet" Target="worksheets/sheet` + n + `.xml"/>`)
+		types.WriteString(`<Override PartName="/` + sh.path + `" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
+		wb.WriteString(`<sheet name="` + escapeAttr(sh.name) + `" sheetId="` + n + `" r:id="rId` + n + `"/>`)
+		rels.WriteString(`<Relationship Id="rId` + n + `" Type="` + nsRels + `/worksheet" Target="` + strings.TrimPrefix(sh.path, "xl/") + `"/>`)
 	}
 	types.WriteString(`</Types>`)
 	wb.WriteString(`</sheets>`)
 	// Each entity sheet repeats its header row (or label column) on every
 	// printed page.
 	names := ""
-	for i, name := range sheets {
-		if i < len(titles) && titles[i] != "" {
+	for i, sh := range sheets {
+		if sh.title != "" {
 			names += `<definedName name="_xlnm.Print_Titles" localSheetId="` + strconv.Itoa(i) + `">` +
-				escapeAttr(quoteSheet(name)) + `!` + titles[i] + `</definedName>`
+				escapeAttr(quoteSheet(sh.name)) + `!` + sh.title + `</definedName>`
 		}
 	}
 	if names != "" {

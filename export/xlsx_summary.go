@@ -14,7 +14,7 @@ const summaryTitle = "Relatório de dados pessoais — LGPD art. 18, II e art. 1
 // writeSummary writes the Resumo sheet, first in the workbook and written
 // last, since it needs every entity's row count.
 func (xw *xlsxWriter) writeSummary() error {
-	sw, err := openSheet(xw.zw, "xl/worksheets/sheet1.xml", sheetOptions{widths: []float64{32, 40, 40, 28, 28, 40, 12}, selected: true})
+	sw, err := openSheet(xw.zw, xw.sheets[0].path, sheetOptions{widths: []float64{32, 40, 40, 28, 28, 40, 12}, selected: true})
 	if err != nil {
 		return fmt.Errorf("export: summary sheet: %w", err)
 	}
