@@ -3,6 +3,8 @@ package export
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // dataSheet is the sheet where the entities with a few rows print one
@@ -59,19 +61,9 @@ func blockTitle(e Entity, rows int) string {
 }
 
 // writeBlocks writes the "Seus dados" sheet: the blocks in data-map order,
-// a blank row between them. The sheet's columns are as wide as the widest
-// block needs each, capped so no block's column pushes the others off the
-// page; a text wider than its column wraps.
+// a blank row between them. A text wider than its column wraps.
 func (xw *xlsxWriter) writeBlocks(path string) error {
-	var widths []float64
-	for _, b := range xw.blocks {
-		for i, w := range b.widths {
-			if i == len(widths) {
-				widths = append(widths, minColWidth)
-			}
-			widths[i] = max(widths[i], w)
-		}
-	}
+	widths := blockWidths(xw.blocks)
 	sw, err := openSheet(xw.zw, path, sheetOptions{widths: widths})
 	if err != nil {
 		return fmt.Errorf("export: %s sheet: %w", dataSheet, err)
@@ -99,3 +91,58 @@ func (xw *xlsxWriter) writeBlocks(path string) error {
 	}
 	return nil
 }
+
+// blockWidths sizes the columns "Seus dados" shares among its blocks: each
+// as wide as the widest block needs it. Blocks differ in their columns, so
+// those widths may add up to more than a page holds, and fitted to the
+// page width the sheet would print too small to read: the columns then
+// narrow, together, to about wideSheet, their texts wrapping, but none
+// below what a number, a date or a word in it needs (a word is not broken,
+// an e-mail stays whole).
+func blockWidths(blocks []dataBlock) []float64 {
+	var widths, least []float64
+	for _, b := range blocks {
+		for i, w := range b.widths {
+			if i == len(widths) {
+				widths, least = append(widths, minColWidth), append(least, minColWidth)
+			}
+			widths[i] = max(widths[i], w)
+		}
+		for _, line := range b.lines {
+			for i, v := range line {
+				least[i] = max(least[i], unbreakableWidth(v))
+			}
+		}
+	}
+	total := sum(widths)
+	if total <= wideSheet {
+		return widths
+	}
+	f := wideSheet / total
+	for i, w := range widths {
+		widths[i] = min(w, max(least[i], float64(int(w*f))))
+	}
+	return widths
+}
+
+// unbreakableWidth is the narrowest column v shows in without being cut:
+// a number or a date whole, a text's longest word up to maxWordWidth (an
+// e-mail stays whole; a digest breaks).
+func unbreakableWidth(v any) float64 {
+	if c, ok := v.(cell); ok && c.style != styleDate && c.style != styleDateTime {
+		v = c.v
+	}
+	s, ok := v.(string)
+	if !ok {
+		return clampWidth(valueWidth(v) + 2)
+	}
+	w := 0
+	for _, word := range strings.Fields(s) {
+		w = max(w, utf8.RuneCountInString(word))
+	}
+	return clampWidth(float64(min(w, maxWordWidth) + 2))
+}
+
+// maxWordWidth is the longest word a column of "Seus dados" keeps whole
+// when the sheet narrows.
+const maxWordWidth = 32

@@ -43,6 +43,10 @@ const (
 type cell struct {
 	style int
 	v     any
+	// span, when over 1, merges the cell with the next span-1 cells of its
+	// row, so a long text wraps across their width instead of one
+	// column's; those cells must be nil.
+	span int
 }
 
 // sheetWriter writes one worksheet part.
@@ -51,6 +55,7 @@ type sheetWriter struct {
 	row    int
 	ref    []byte    // scratch for cell references
 	widths []float64 // column widths, to size rows whose texts wrap
+	merged []string  // ranges of spanning cells, "B3:G3"
 }
 
 // sheetOptions shape a worksheet before its first row.
@@ -96,8 +101,15 @@ func openSheet(zw *zip.Writer, path string, o sheetOptions) (*sheetWriter, error
 	return s, nil
 }
 
-// skipRow leaves a blank row.
-func (s *sheetWriter) skipRow() { s.row++ }
+// skipRow leaves a blank row, half a line high: enough to set sections
+// apart on paper without spending a line of the page on it.
+func (s *sheetWriter) skipRow() {
+	s.row++
+	s.w.WriteString(`<row r="` + strconv.Itoa(s.row) + `" ht="` + strconv.Itoa(gapHeight) + `" customHeight="1"/>`)
+}
+
+// gapHeight is the height of a blank row between sections, in points.
+const gapHeight = 8
 
 // writeRow writes the next row; values are plain values or cells, and nil
 // leaves a cell empty.
@@ -115,6 +127,10 @@ func (s *sheetWriter) writeRow(values []any) error {
 		style := styleNone
 		if c, ok := v.(cell); ok {
 			style, v = c.style, c.v
+			if c.span > 1 {
+				last := append(appendColumn(nil, i+c.span-1), rowNo...)
+				s.merged = append(s.merged, string(appendColumn(nil, i))+rowNo+":"+string(last))
+			}
 		}
 		if v == nil {
 			continue
@@ -153,9 +169,13 @@ func (s *sheetWriter) rowLines(values []any) int {
 		if !ok {
 			continue
 		}
-		w := defaultColWidth
-		if i < len(s.widths) {
-			w = s.widths[i]
+		w := 0.0
+		for j := i; j < i+max(c.span, 1); j++ {
+			if j < len(s.widths) {
+				w += s.widths[j]
+			} else {
+				w += defaultColWidth
+			}
 		}
 		// A width unit is a digit of the default font; a text's average
 		// letter is narrower, a bold one less so.
@@ -290,7 +310,15 @@ const printSetup = `<printOptions gridLines="1"/>` +
 
 // close ends the worksheet part.
 func (s *sheetWriter) close() error {
-	s.w.WriteString(`</sheetData>` + printSetup + `</worksheet>`)
+	s.w.WriteString(`</sheetData>`)
+	if len(s.merged) > 0 {
+		s.w.WriteString(`<mergeCells count="` + strconv.Itoa(len(s.merged)) + `">`)
+		for _, m := range s.merged {
+			s.w.WriteString(`<mergeCell ref="` + m + `"/>`)
+		}
+		s.w.WriteString(`</mergeCells>`)
+	}
+	s.w.WriteString(printSetup + `</worksheet>`)
 	return s.w.Flush()
 }
 

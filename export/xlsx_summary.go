@@ -55,10 +55,23 @@ func (xw *xlsxWriter) writeSummary() error {
 	if cats := xw.categories(); len(cats) == 0 {
 		lines = append(lines, []any{"Nenhum registro de dados pessoais foi encontrado para este titular."})
 	} else {
-		lines = append(lines, []any{head("Categoria"), head("Código"), head("Dado sensível (art. 5º, II)")})
+		// Two lines however many categories: the names, wrapped across
+		// the page, then those that are sensitive data.
+		var all, sensitive []string
 		for _, c := range cats {
-			lines = append(lines, []any{c.label, c.code, yesNo(c.sensitive)})
+			all = append(all, c.label)
+			if c.sensitive {
+				all[len(all)-1] += " (dado sensível)"
+				sensitive = append(sensitive, c.label)
+			}
 		}
+		none := "Nenhuma"
+		if len(sensitive) > 0 {
+			none = strings.Join(sensitive, "; ")
+		}
+		lines = append(lines,
+			[]any{label("Categorias"), cell{style: styleWrap, v: strings.Join(all, "; "), span: 6}},
+			[]any{label("Dados sensíveis (art. 5º, II)"), cell{style: styleWrap, v: none, span: 6}})
 	}
 	lines = append(lines, xw.noticeLines(m)...)
 	for _, line := range lines {
