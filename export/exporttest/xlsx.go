@@ -77,3 +77,37 @@ func XLSXEntities(t testing.TB, f *excelize.File) []XLSXEntity {
 	}
 	return out
 }
+
+// XLSXEntitiesFor pairs the entities with records, given by their labels
+// in data-map order, with what the workbook shows of each: the block
+// titled with the label, or else the next sheet of its own (a sheet name
+// is the label shortened to Excel's limits). It fails the test when the
+// workbook holds more or fewer entities.
+func XLSXEntitiesFor(t testing.TB, f *excelize.File, labels []string) []XLSXEntity {
+	t.Helper()
+	all := XLSXEntities(t, f)
+	var own []XLSXEntity
+	blocks := map[string]XLSXEntity{}
+	for _, e := range all {
+		if e.Sheet == "Seus dados" {
+			blocks[e.Label] = e
+		} else {
+			own = append(own, e)
+		}
+	}
+	if len(all) != len(labels) {
+		t.Fatalf("the workbook shows %d entities, want %d (%q)", len(all), len(labels), labels)
+	}
+	out := make([]XLSXEntity, len(labels))
+	for i, l := range labels {
+		if b, ok := blocks[l]; ok {
+			out[i] = b
+			continue
+		}
+		if len(own) == 0 {
+			t.Fatalf("entity %q has neither a block in \"Seus dados\" nor a sheet", l)
+		}
+		out[i], own = own[0], own[1:]
+	}
+	return out
+}
