@@ -45,7 +45,7 @@ func (xw *xlsxWriter) writeSummary() error {
 			name = e.Name
 		}
 		lines = append(lines, []any{
-			text(name), text(e.Purpose), text(legalBasisText(e)), text(e.Origin),
+			text(name), text(purposeText(e)), text(legalBasisText(e)), text(e.Origin),
 			text(sharedText(e.SharedWith)), text(xw.retentionText(e)), rowCount(d.rows),
 		})
 		total += d.rows
