@@ -78,6 +78,9 @@ func TestPrintDemoBuyerREST(t *testing.T) {
 		`Protocolo da solicitação\s+` + regexp.QuoteMeta(created.ID),
 		`Controlador\s+Incorporadora Teste Ltda`,
 		`Página 1 de ` + strconv.Itoa(pages),
+		// The Resumo's data table names each purpose, not its code
+		// (cadastro_cliente).
+		`Cadastro de cliente\s+Cadastro de clientes\s+Execução de contrato`,
 	}
 	// Each kind of data is titled with its count, in full on paper.
 	for _, e := range entities {
@@ -102,6 +105,9 @@ func TestPrintDemoBuyerREST(t *testing.T) {
 	keep(t, "copia.pdf", pdf)
 	copyText := printtest.Text(t, pdf)
 	flat := strings.Join(strings.Fields(copyText), " ")
+	if strings.Contains(flat, "cadastro_cliente") || !strings.Contains(flat, "Finalidade Cadastro de clientes") {
+		t.Error("the PDF copy names the buyer's record's purpose by its code")
+	}
 	n := printtest.Pages(t, pdf)
 	for _, want := range []string{
 		"Protocolo da solicitação " + created.ID,
