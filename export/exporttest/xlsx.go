@@ -63,8 +63,10 @@ func XLSXEntities(t testing.TB, f *excelize.File) []XLSXEntity {
 			e := XLSXEntity{Label: m[1], Sheet: sheet, Row: i + 2, Count: n}
 			e.Transposed = len(rows[i+1]) > 0 && rows[i+1][0] == "Campo"
 			end := i + 2 + n
-			if e.Transposed {
-				for end = i + 2; end < len(rows) && len(rows[end]) > 0; end++ {
+			if e.Transposed { // a line per field, up to the gap
+				end = i + 2
+				for end < len(rows) && len(rows[end]) > 0 {
+					end++
 				}
 			}
 			if end > len(rows) {
