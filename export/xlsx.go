@@ -20,9 +20,10 @@ const saoPaulo = "America/Sao_Paulo"
 // earlier dates are written as text in the same pt-BR layout.
 const excelFirstYear = 1900
 
-// xlsxWriter streams one sheet per entity straight into the zip archive
-// (xlsx_ooxml.go) and writes the "Resumo" sheet, first in the workbook, at
-// Close once the counts are known.
+// xlsxWriter streams the sheet of each entity with many rows straight into
+// the zip archive (xlsx_ooxml.go), keeps the few rows of the others as
+// blocks (xlsx_blocks.go), and writes the "Resumo" sheet, first in the
+// workbook, and "Seus dados" at Close once the counts are known.
 type xlsxWriter struct {
 	seq  sequence
 	out  io.Writer
