@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,31 @@ func TestXLSXPrintsOnFewPages(t *testing.T) {
 		if !regexp.MustCompile(line).MatchString(text) {
 			t.Errorf("the printed workbook has no line matching %q", line)
 		}
+	}
+}
+
+// Blocks whose columns add up to more than a page narrow together, their
+// texts wrapping, but no column below a date, a number or a word it holds
+// (up to maxWordWidth): an e-mail stays whole, a digest breaks.
+func TestBlockWidths(t *testing.T) {
+	email := "comprador.exemplo@example.com"
+	digest := strings.Repeat("ab", 32)
+	blocks := []dataBlock{
+		{widths: []float64{45, 45, 45, 45}, lines: [][]any{{email, "uma frase longa que pode quebrar em linhas", digest, int64(1234567890123)}}},
+		{widths: []float64{20, 60, 60, 60, 21}, lines: [][]any{{"Campo", "x", "y", "z", cell{style: styleDateTime}}}},
+	}
+	got := blockWidths(blocks)
+	if len(got) != 5 {
+		t.Fatalf("widths %v", got)
+	}
+	if s := sum(got); s > wideSheet+10 {
+		t.Errorf("widths %v add up to %v, want about %v", got, s, float64(wideSheet))
+	}
+	if got[0] < float64(len(email)+2) || got[2] >= 60 || got[3] < 15 || got[4] < 21 {
+		t.Errorf("widths %v: want the e-mail whole, the digest broken, the number and the date whole", got)
+	}
+	narrow := []dataBlock{{widths: []float64{12, 30}, lines: [][]any{{"a", "b"}}}}
+	if got := blockWidths(narrow); !slices.Equal(got, []float64{12, 30}) {
+		t.Errorf("a sheet that fits keeps its widths: %v", got)
 	}
 }
