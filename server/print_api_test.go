@@ -19,18 +19,17 @@ import (
 )
 
 // maxPrintedPages bounds the demo buyer's copy on paper: once it took 59
-// A4 pages for 13 rows, 4 or 5 columns a page, values cut; then 9, a page
-// for each sheet (a spreadsheet starts each sheet on a new page): the
-// Resumo's 2 and one per kind of data the buyer has (7). Now the kinds of
-// data flow one after another on "Seus dados": 2 pages of Resumo (its
-// Art. 9 notice included) and 2 of data.
+// A4 pages for 13 rows, 4 or 5 columns a page, values cut; then 11, a page
+// for each sheet (a spreadsheet starts each sheet on a new page) and 4 for
+// the Resumo with its Art. 9 notice. Now the kinds of data flow one after
+// another on "Seus dados": 2 pages of Resumo and 2 of data.
 const maxPrintedPages = 4
 
 // TestPrintDemoBuyerREST: the demo buyer's EXTRACT, downloaded over REST as
 // a titular gets it. LibreOffice prints the XLSX in a few pages, with the
 // Resumo's labels beside their values and no value cut; the PDF copy,
 // read by poppler, holds the same answer with its accents and page numbers.
-// The XLSX printed on 9 pages before the data kinds shared "Seus dados"
+// The XLSX printed on 11 pages before the data kinds shared "Seus dados"
 // and 5 before the Resumo's notice spread across the page; now 4.
 func TestPrintDemoBuyerREST(t *testing.T) {
 	env := newTestEnv(t, 50)
