@@ -61,15 +61,18 @@ type jsonRequest struct {
 
 // jsonEntityHead is an entity object without its rows and row_count.
 type jsonEntityHead struct {
-	Name       string         `json:"name"`
-	Label      string         `json:"label"`
-	Table      string         `json:"table"`
-	Purpose    string         `json:"purpose"`
-	LegalBasis jsonLegalBasis `json:"legal_basis"`
-	Origin     string         `json:"origin"`
-	SharedWith []string       `json:"shared_with"`
-	Retention  *jsonRetention `json:"retention"`
-	Fields     []jsonField    `json:"fields"`
+	Name    string `json:"name"`
+	Label   string `json:"label"`
+	Table   string `json:"table"`
+	Purpose string `json:"purpose"`
+	// PurposeLabel names the purpose code for the titular; omitted when
+	// nothing names it.
+	PurposeLabel string         `json:"purpose_label,omitempty"`
+	LegalBasis   jsonLegalBasis `json:"legal_basis"`
+	Origin       string         `json:"origin"`
+	SharedWith   []string       `json:"shared_with"`
+	Retention    *jsonRetention `json:"retention"`
+	Fields       []jsonField    `json:"fields"`
 }
 
 type jsonLegalBasis struct {
@@ -137,7 +140,7 @@ func (jw *jsonWriter) BeginEntity(e Entity) error {
 		return err
 	}
 	head := jsonEntityHead{
-		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose,
+		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose, PurposeLabel: e.PurposeLabel,
 		LegalBasis: jsonLegalBasis{Code: e.LegalBasis, Label: e.LegalBasisLabel, Article: e.LegalBasisArticle},
 		Origin:     e.Origin,
 		SharedWith: e.SharedWith,

@@ -124,10 +124,14 @@ type DecisionReview struct {
 // Entity describes one kind of record held about the titular, as the data
 // map declares it, with the legal context Art. 19 II asks the answer to carry.
 type Entity struct {
-	Name              string // data-map entity name, e.g. "reserva"
-	Label             string // pt-BR label, e.g. "Reservas e vendas"
-	Table             string
-	Purpose           string
+	Name    string // data-map entity name, e.g. "reserva"
+	Label   string // pt-BR label, e.g. "Reservas e vendas"
+	Table   string
+	Purpose string // code, e.g. "cadastro_cliente"
+	// PurposeLabel is the purpose as the titular reads it (the data map's
+	// purposes section names it, e.g. "Cadastro de clientes"); the copy
+	// shows it instead of the code, and the code when it is empty.
+	PurposeLabel      string
 	LegalBasis        string // code, e.g. "obrigacao_legal"
 	LegalBasisLabel   string // pt-BR, e.g. "Cumprimento de obrigação legal"
 	LegalBasisArticle string // e.g. "art. 7º, II"

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/titular/titular/export/exporttest"
 )
 
@@ -147,7 +149,8 @@ func TestXLSXSummaryHeaderSections(t *testing.T) {
 	}
 	var got []string
 	for _, r := range rows[start:] {
-		got = append(got, strings.Join(r, " | "))
+		// A text spread over merged cells leaves the cells it covers empty.
+		got = append(got, strings.Join(slices.DeleteFunc(r, func(c string) bool { return c == "" }), " | "))
 	}
 	want := []string{
 		"Informações sobre o tratamento dos seus dados (LGPD art. 9º)",
@@ -186,13 +189,25 @@ func TestXLSXSummaryHeaderSections(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Resumo notice sections:\ngot  %q\nwant %q", got, want)
 	}
+	// The retention rule spreads over the six columns right of its label,
+	// so it wraps across the page.
+	merged, err := f.GetMergeCells("Resumo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := slices.IndexFunc(merged, func(m excelize.MergeCell) bool {
+		return strings.HasPrefix(m.GetCellValue(), "Guarda legal, mesmo após")
+	})
+	if rule < 0 || !strings.HasPrefix(merged[rule].GetStartAxis(), "B") || !strings.HasPrefix(merged[rule].GetEndAxis(), "G") {
+		t.Errorf("merged cells %v: want the retention rule over B:G", merged)
+	}
 	// Without a notice the Resumo ends as before, with the categories.
 	plain := writeXLSX(t, newFixture())
 	prow, err := plain.GetRows("Resumo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := strings.Join(prow[len(prow)-1], "/"); last != "Registro de atividade/registro/Não" {
+	if last := strings.Join(prow[len(prow)-1], "/"); last != "Dados sensíveis (art. 5º, II)/Biométrico" {
 		t.Errorf("last line without a notice = %q", last)
 	}
 }

@@ -135,7 +135,7 @@ func (pw *pdfWriter) BeginEntity(e Entity) error {
 	pw.section(label)
 	pw.font("", 8.5)
 	pw.pairs([][2]string{
-		{"Finalidade", e.Purpose},
+		{"Finalidade", purposeText(e)},
 		{"Base legal", legalBasisText(e)},
 		{"Origem", e.Origin},
 		{"Compartilhado com", sharedText(e.SharedWith)},

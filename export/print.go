@@ -52,6 +52,15 @@ func explainsItself(label string) bool {
 	return false
 }
 
+// purposeText is an entity's purpose as the titular reads it: its name,
+// or the code when nothing names it.
+func purposeText(e Entity) string {
+	if e.PurposeLabel != "" {
+		return e.PurposeLabel
+	}
+	return e.Purpose
+}
+
 // noRecords is what the copy says of an entity with nothing about the
 // titular (Art. 19 II: the answer states that too).
 const noRecords = "sem registros"

@@ -20,9 +20,10 @@ const saoPaulo = "America/Sao_Paulo"
 // earlier dates are written as text in the same pt-BR layout.
 const excelFirstYear = 1900
 
-// xlsxWriter streams one sheet per entity straight into the zip archive
-// (xlsx_ooxml.go) and writes the "Resumo" sheet, first in the workbook, at
-// Close once the counts are known.
+// xlsxWriter streams the sheet of each entity with many rows straight into
+// the zip archive (xlsx_ooxml.go), keeps the few rows of the others as
+// blocks (xlsx_blocks.go), and writes the "Resumo" sheet, first in the
+// workbook, and "Seus dados" at Close once the counts are known.
 type xlsxWriter struct {
 	seq  sequence
 	out  io.Writer
@@ -32,10 +33,14 @@ type xlsxWriter struct {
 	err  error // first write error; every later call returns it
 
 	names *sheetNames
-	// sheets are the sheet names in workbook order; the first is Resumo.
-	sheets []string
-	// titles are what each sheet repeats on every printed page.
-	titles []string
+	// sheets are the workbook's sheets in order; the first is Resumo. The
+	// "Seus dados" sheet goes second at Close, when it has blocks.
+	sheets []sheetEntry
+	// parts counts the worksheet parts written so far.
+	parts int
+	// blocks are the entities printed together on "Seus dados": those
+	// with a few rows, kept until Close (at most ownSheetRows rows each).
+	blocks []dataBlock
 
 	// open entity: its sheet opens with its first sampleRows rows (or at
 	// EndEntity), once their widths are known; an entity with no rows gets
@@ -54,17 +59,22 @@ type xlsxWriter struct {
 // entitySummary is what the Resumo sheet needs of each finished entity.
 type entitySummary struct {
 	ent   Entity
-	sheet string // "" when the entity had no rows and so no sheet
+	sheet string // "" when the entity had no rows and so no sheet; "Seus dados" for a block there
 	rows  int
 }
 
 // NewXLSX returns a Writer producing a pt-BR workbook: a "Resumo" sheet,
-// then one sheet per entity that has rows (the Resumo says "sem registros"
-// for the others). Every sheet is set up to print on A4 landscape, fitted
-// to the page width, with the header row repeated on each page. Rows go into w as they come (compressed), so
-// memory does not grow with rows and no temporary file is written; Close
-// adds the Resumo sheet and the workbook's parts. Texts over Excel's
-// 32,767-character cell limit are truncated.
+// then a "Seus dados" sheet holding, one titled block after another, every
+// entity with a few rows (at most ownSheetRows), then one sheet for each
+// entity with more (the Resumo says "sem registros" for entities with
+// none). A spreadsheet prints each sheet from a new page: one sheet for the
+// small entities lets them flow down the pages instead of taking a page
+// each. Every sheet is set up to print on A4 landscape, fitted to the page
+// width; an entity's own sheet repeats its header row on each page. The
+// rows of large entities go into w as they come (compressed), so memory
+// does not grow with rows and no temporary file is written; Close adds the
+// Resumo and "Seus dados" sheets and the workbook's parts. Texts over
+// Excel's 32,767-character cell limit are truncated.
 func NewXLSX(w io.Writer) Writer {
 	loc, err := time.LoadLocation(saoPaulo)
 	if err != nil {
@@ -79,8 +89,7 @@ func (xw *xlsxWriter) Begin(m Meta) error {
 	}
 	xw.meta = m
 	xw.zw = zip.NewWriter(xw.out)
-	xw.sheets = []string{summarySheet}
-	xw.titles = []string{""}
+	xw.sheets = []sheetEntry{{name: summarySheet, path: xw.nextPart()}}
 	return nil
 }
 
@@ -119,14 +128,13 @@ func (xw *xlsxWriter) openEntitySheet(atEnd bool) error {
 	}
 	transpose := atEnd && len(xw.pending) <= maxTransposed && sum(xw.widths) > wideSheet
 	sheet := xw.names.name(label)
-	xw.sheets = append(xw.sheets, sheet)
 	xw.done[len(xw.done)-1].sheet = sheet
-	path := "xl/worksheets/sheet" + strconv.Itoa(len(xw.sheets)) + ".xml"
+	path := xw.nextPart()
 	if transpose {
-		xw.titles = append(xw.titles, "$A:$A")
+		xw.sheets = append(xw.sheets, sheetEntry{name: sheet, path: path, title: "$A:$A"})
 		return xw.writeTransposed(path)
 	}
-	xw.titles = append(xw.titles, "$1:$1")
+	xw.sheets = append(xw.sheets, sheetEntry{name: sheet, path: path, title: "$1:$1"})
 	sw, err := openSheet(xw.zw, path, sheetOptions{widths: xw.widths, freezeHeader: true})
 	if err != nil {
 		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
@@ -156,43 +164,54 @@ const (
 // field labels, with a "Registro N" heading over each.
 func (xw *xlsxWriter) writeTransposed(path string) error {
 	e := xw.ent
-	widths := make([]float64, len(xw.pending)+1)
-	for _, h := range xw.header {
-		widths[0] = max(widths[0], clampWidth(valueWidth(h)+2))
-	}
-	for j, r := range xw.pending {
-		widths[j+1] = 14
-		for _, v := range r {
-			widths[j+1] = max(widths[j+1], min(valueWidth(v)+2, 60))
-		}
-	}
+	widths, lines := transpose(xw.header, xw.pending)
 	sw, err := openSheet(xw.zw, path, sheetOptions{widths: widths, freezeLabels: true})
 	if err != nil {
 		return xw.fail(fmt.Errorf("export: sheet of entity %q: %w", e.Name, err))
 	}
-	line := make([]any, len(widths))
-	line[0] = cell{style: styleHeader, v: "Campo"}
-	for j := range xw.pending {
-		line[j+1] = cell{style: styleHeader, v: "Registro " + strconv.Itoa(j+1)}
-	}
-	if err := sw.writeRow(line); err != nil {
-		return xw.fail(fmt.Errorf("export: header of entity %q: %w", e.Name, err))
-	}
-	for i, h := range xw.header {
-		line[0] = h // the header cell: bold, wrapped
-		for j, r := range xw.pending {
-			v := r[i]
-			if s, ok := v.(string); ok && textWidth(s) > widths[j+1]-2 {
-				v = cell{style: styleWrap, v: s}
-			}
-			line[j+1] = v
-		}
+	for _, line := range lines {
 		if err := sw.writeRow(line); err != nil {
 			return xw.fail(fmt.Errorf("export: row of entity %q: %w", e.Name, err))
 		}
 	}
 	xw.sw, xw.pending = sw, nil
 	return nil
+}
+
+// transpose lays records out as columns beside the field labels: a
+// "Campo | Registro 1 | Registro 2 …" heading, then a line per field, with
+// the columns' widths. Texts wider than their column wrap.
+func transpose(header []any, records [][]any) ([]float64, [][]any) {
+	widths := make([]float64, len(records)+1)
+	for _, h := range header {
+		widths[0] = max(widths[0], clampWidth(valueWidth(h)+2))
+	}
+	for j, r := range records {
+		widths[j+1] = 14
+		for _, v := range r {
+			widths[j+1] = max(widths[j+1], min(valueWidth(v)+2, 60))
+		}
+	}
+	lines := make([][]any, 0, len(header)+1)
+	line := make([]any, len(widths))
+	line[0] = cell{style: styleHeader, v: "Campo"}
+	for j := range records {
+		line[j+1] = cell{style: styleHeader, v: "Registro " + strconv.Itoa(j+1)}
+	}
+	lines = append(lines, line)
+	for i, h := range header {
+		line := make([]any, len(widths))
+		line[0] = h // the header cell: bold, wrapped
+		for j, r := range records {
+			v := r[i]
+			if s, ok := v.(string); ok && textWidth(s) > widths[j+1]-2 {
+				v = cell{style: styleWrap, v: s}
+			}
+			line[j+1] = v
+		}
+		lines = append(lines, line)
+	}
+	return widths, lines
 }
 
 func sum(ws []float64) float64 {
@@ -349,7 +368,10 @@ func (xw *xlsxWriter) EndEntity() error {
 	}
 	xw.done[len(xw.done)-1].rows = xw.count
 	if xw.sw == nil && len(xw.pending) > 0 {
-		if err := xw.openEntitySheet(true); err != nil {
+		if b, ok := xw.block(); ok {
+			xw.blocks = append(xw.blocks, b)
+			xw.done[len(xw.done)-1].sheet = dataSheet
+		} else if err := xw.openEntitySheet(true); err != nil {
 			return err
 		}
 	}
@@ -384,13 +406,26 @@ func (xw *xlsxWriter) finish() error {
 	if err := xw.writeSummary(); err != nil {
 		return err
 	}
-	if err := writePackage(xw.zw, xw.sheets, xw.titles, xw.meta); err != nil {
+	if len(xw.blocks) > 0 {
+		path := xw.nextPart()
+		if err := xw.writeBlocks(path); err != nil {
+			return err
+		}
+		xw.sheets = slices.Insert(xw.sheets, 1, sheetEntry{name: dataSheet, path: path})
+	}
+	if err := writePackage(xw.zw, xw.sheets, xw.meta); err != nil {
 		return fmt.Errorf("export: writing workbook: %w", err)
 	}
 	if err := xw.zw.Close(); err != nil {
 		return fmt.Errorf("export: writing workbook: %w", err)
 	}
 	return nil
+}
+
+// nextPart names the next worksheet part of the archive.
+func (xw *xlsxWriter) nextPart() string {
+	xw.parts++
+	return "xl/worksheets/sheet" + strconv.Itoa(xw.parts) + ".xml"
 }
 
 // fail records the first write error; the workbook is unusable after it.

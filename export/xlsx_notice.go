@@ -10,41 +10,46 @@ func (xw *xlsxWriter) noticeLines(m Meta) [][]any {
 	label := func(s string) cell { return cell{style: styleLabel, v: s} }
 	head := func(s string) cell { return cell{style: styleHeader, v: s} }
 	text := func(s string) cell { return cell{style: styleWrap, v: s} }
+	// The Resumo's columns are those of its 7-column data table; the
+	// notice's tables of 2 or 3 columns spread over them (merged cells)
+	// so their long texts wrap across the page, not down a narrow column.
+	spanHead := func(s string, n int) cell { return cell{style: styleHeader, v: s, span: n} }
+	spanText := func(s string, n int) cell { return cell{style: styleWrap, v: s, span: n} }
 	var lines [][]any
 	section := func(title string) { lines = append(lines, []any{}, []any{label(title)}) }
 	if n := m.Notice; n != nil {
 		section("Informações sobre o tratamento dos seus dados (LGPD art. 9º)")
 		lines = append(lines,
-			[]any{head("Quem"), head("Nome"), head("Contato")},
-			[]any{label("Controlador"), text(n.Controller.Name), text(n.Controller.Contact)},
-			[]any{label("Encarregado (art. 41)"), text(n.DPO.Name), text(n.DPO.Contact)})
+			[]any{head("Quem"), spanHead("Nome", 2), nil, spanHead("Contato", 4)},
+			[]any{label("Controlador"), spanText(n.Controller.Name, 2), nil, spanText(n.Controller.Contact, 4)},
+			[]any{label("Encarregado (art. 41)"), spanText(n.DPO.Name, 2), nil, spanText(n.DPO.Contact, 4)})
 		section("Finalidades e bases legais")
-		lines = append(lines, []any{head("Finalidade"), head("Descrição"), head("Base legal")})
+		lines = append(lines, []any{head("Finalidade"), spanHead("Descrição", 3), nil, nil, spanHead("Base legal", 3)})
 		for _, p := range n.Purposes {
 			basis := p.LegalBasisLabel
 			if p.LegalBasisArticle != "" {
 				basis += " (" + p.LegalBasisArticle + ")"
 			}
-			lines = append(lines, []any{text(p.Name), text(p.Description), text(basis)})
+			lines = append(lines, []any{text(p.Name), spanText(p.Description, 3), nil, nil, spanText(basis, 3)})
 		}
 		section("Por quanto tempo os dados são guardados")
-		lines = append(lines, []any{head("Dados"), head("Prazo ou critério")})
+		lines = append(lines, []any{head("Dados"), spanHead("Prazo ou critério", 6)})
 		for _, r := range n.Retention {
-			lines = append(lines, []any{text(r.What), text(r.Rule)})
+			lines = append(lines, []any{text(r.What), spanText(r.Rule, 6)})
 		}
 		section("Com quem os dados são compartilhados (art. 18, VII)")
 		if len(n.Recipients) == 0 {
 			lines = append(lines, []any{"Os dados não são compartilhados com terceiros."})
 		} else {
-			lines = append(lines, []any{head("Destinatário"), head("Dados"), head("Motivo")})
+			lines = append(lines, []any{spanHead("Destinatário", 2), nil, spanHead("Dados", 2), nil, spanHead("Motivo", 3)})
 			for _, r := range n.Recipients {
-				lines = append(lines, []any{text(r.Name), text(strings.Join(r.What, "; ")), text(r.Purpose)})
+				lines = append(lines, []any{spanText(r.Name, 2), nil, spanText(strings.Join(r.What, "; "), 2), nil, spanText(r.Purpose, 3)})
 			}
 		}
 		section("Seus direitos e como exercê-los (art. 18)")
-		lines = append(lines, []any{head("Direito"), head("Como exercer")})
+		lines = append(lines, []any{spanHead("Direito", 2), nil, spanHead("Como exercer", 5)})
 		for _, r := range n.Rights {
-			lines = append(lines, []any{text(r.Right), text(r.How)})
+			lines = append(lines, []any{spanText(r.Right, 2), nil, spanText(r.How, 5)})
 		}
 	}
 	if mi := m.Minor; mi != nil {

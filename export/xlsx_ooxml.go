@@ -43,6 +43,10 @@ const (
 type cell struct {
 	style int
 	v     any
+	// span, when over 1, merges the cell with the next span-1 cells of its
+	// row, so a long text wraps across their width instead of one
+	// column's; those cells must be nil.
+	span int
 }
 
 // sheetWriter writes one worksheet part.
@@ -51,6 +55,7 @@ type sheetWriter struct {
 	row    int
 	ref    []byte    // scratch for cell references
 	widths []float64 // column widths, to size rows whose texts wrap
+	merged []string  // ranges of spanning cells, "B3:G3"
 }
 
 // sheetOptions shape a worksheet before its first row.
@@ -96,8 +101,15 @@ func openSheet(zw *zip.Writer, path string, o sheetOptions) (*sheetWriter, error
 	return s, nil
 }
 
-// skipRow leaves a blank row.
-func (s *sheetWriter) skipRow() { s.row++ }
+// skipRow leaves a blank row, half a line high: enough to set sections
+// apart on paper without spending a line of the page on it.
+func (s *sheetWriter) skipRow() {
+	s.row++
+	s.w.WriteString(`<row r="` + strconv.Itoa(s.row) + `" ht="` + strconv.Itoa(gapHeight) + `" customHeight="1"/>`)
+}
+
+// gapHeight is the height of a blank row between sections, in points.
+const gapHeight = 8
 
 // writeRow writes the next row; values are plain values or cells, and nil
 // leaves a cell empty.
@@ -115,6 +127,10 @@ func (s *sheetWriter) writeRow(values []any) error {
 		style := styleNone
 		if c, ok := v.(cell); ok {
 			style, v = c.style, c.v
+			if c.span > 1 {
+				last := append(appendColumn(nil, i+c.span-1), rowNo...)
+				s.merged = append(s.merged, string(appendColumn(nil, i))+rowNo+":"+string(last))
+			}
 		}
 		if v == nil {
 			continue
@@ -153,9 +169,13 @@ func (s *sheetWriter) rowLines(values []any) int {
 		if !ok {
 			continue
 		}
-		w := defaultColWidth
-		if i < len(s.widths) {
-			w = s.widths[i]
+		w := 0.0
+		for j := i; j < i+max(c.span, 1); j++ {
+			if j < len(s.widths) {
+				w += s.widths[j]
+			} else {
+				w += defaultColWidth
+			}
 		}
 		// A width unit is a digit of the default font; a text's average
 		// letter is narrower, a bold one less so.
@@ -290,7 +310,15 @@ const printSetup = `<printOptions gridLines="1"/>` +
 
 // close ends the worksheet part.
 func (s *sheetWriter) close() error {
-	s.w.WriteString(`</sheetData>` + printSetup + `</worksheet>`)
+	s.w.WriteString(`</sheetData>`)
+	if len(s.merged) > 0 {
+		s.w.WriteString(`<mergeCells count="` + strconv.Itoa(len(s.merged)) + `">`)
+		for _, m := range s.merged {
+			s.w.WriteString(`<mergeCell ref="` + m + `"/>`)
+		}
+		s.w.WriteString(`</mergeCells>`)
+	}
+	s.w.WriteString(printSetup + `</worksheet>`)
 	return s.w.Flush()
 }
 
@@ -370,11 +398,16 @@ func quoteSheet(name string) string {
 	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
 }
 
-// writePackage writes every part but the worksheets: sheets lists the
-// sheet names in workbook order, the n-th being xl/worksheets/sheet<n>.xml,
-// and titles the rows or columns each repeats on every printed page
-// ("$1:$1", "$A:$A"; "" for none).
-func writePackage(zw *zip.Writer, sheets, titles []string, m Meta) error {
+// sheetEntry is one sheet of the workbook: its name, its worksheet part
+// and the rows or columns it repeats on every printed page ("$1:$1",
+// "$A:$A"; "" for none).
+type sheetEntry struct {
+	name, path, title string
+}
+
+// writePackage writes every part but the worksheets, listing sheets in
+// workbook order.
+func writePackage(zw *zip.Writer, sheets []sheetEntry, m Meta) error {
 	var types, wb, rels strings.Builder
 	types.WriteString(xmlHeader + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
@@ -384,21 +417,21 @@ func writePackage(zw *zip.Writer, sheets, titles []string, m Meta) error {
 		`<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>`)
 	wb.WriteString(xmlHeader + `<workbook xmlns="` + nsMain + `" xmlns:r="` + nsRels + `"><bookViews><workbookView activeTab="0"/></bookViews><sheets>`)
 	rels.WriteString(xmlHeader + `<Relationships xmlns="` + nsPkgRels + `">`)
-	for i, name := range sheets {
+	for i, sh := range sheets {
 		n := strconv.Itoa(i + 1)
-		types.WriteString(`<Override PartName="/xl/worksheets/sheet` + n + `.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
-		wb.WriteString(`<sheet name="` + escapeAttr(name) + `" sheetId="` + n + `" r:id="rId` + n + `"/>`)
-		rels.WriteString(`<Relationship Id="rId` + n + `" Type="` + nsRels + `/worksheet" Target="worksheets/sheet` + n + `.xml"/>`)
+		types.WriteString(`<Override PartName="/` + sh.path + `" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
+		wb.WriteString(`<sheet name="` + escapeAttr(sh.name) + `" sheetId="` + n + `" r:id="rId` + n + `"/>`)
+		rels.WriteString(`<Relationship Id="rId` + n + `" Type="` + nsRels + `/worksheet" Target="` + strings.TrimPrefix(sh.path, "xl/") + `"/>`)
 	}
 	types.WriteString(`</Types>`)
 	wb.WriteString(`</sheets>`)
 	// Each entity sheet repeats its header row (or label column) on every
 	// printed page.
 	names := ""
-	for i, name := range sheets {
-		if i < len(titles) && titles[i] != "" {
+	for i, sh := range sheets {
+		if sh.title != "" {
 			names += `<definedName name="_xlnm.Print_Titles" localSheetId="` + strconv.Itoa(i) + `">` +
-				escapeAttr(quoteSheet(name)) + `!` + titles[i] + `</definedName>`
+				escapeAttr(quoteSheet(sh.name)) + `!` + sh.title + `</definedName>`
 		}
 	}
 	if names != "" {

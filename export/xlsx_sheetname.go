@@ -23,7 +23,7 @@ type sheetNames struct {
 }
 
 func newSheetNames() *sheetNames {
-	return &sheetNames{used: map[string]struct{}{strings.ToLower(summarySheet): {}}}
+	return &sheetNames{used: map[string]struct{}{strings.ToLower(summarySheet): {}, strings.ToLower(dataSheet): {}}}
 }
 
 // name returns a sheet name for label, deduplicated with " (2)", " (3)", ...

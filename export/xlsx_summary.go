@@ -14,7 +14,7 @@ const summaryTitle = "Relatório de dados pessoais — LGPD art. 18, II e art. 1
 // writeSummary writes the Resumo sheet, first in the workbook and written
 // last, since it needs every entity's row count.
 func (xw *xlsxWriter) writeSummary() error {
-	sw, err := openSheet(xw.zw, "xl/worksheets/sheet1.xml", sheetOptions{widths: []float64{32, 40, 40, 28, 28, 40, 12}, selected: true})
+	sw, err := openSheet(xw.zw, xw.sheets[0].path, sheetOptions{widths: []float64{32, 40, 40, 28, 28, 40, 12}, selected: true})
 	if err != nil {
 		return fmt.Errorf("export: summary sheet: %w", err)
 	}
@@ -45,7 +45,7 @@ func (xw *xlsxWriter) writeSummary() error {
 			name = e.Name
 		}
 		lines = append(lines, []any{
-			text(name), text(e.Purpose), text(legalBasisText(e)), text(e.Origin),
+			text(name), text(purposeText(e)), text(legalBasisText(e)), text(e.Origin),
 			text(sharedText(e.SharedWith)), text(xw.retentionText(e)), rowCount(d.rows),
 		})
 		total += d.rows
@@ -55,10 +55,23 @@ func (xw *xlsxWriter) writeSummary() error {
 	if cats := xw.categories(); len(cats) == 0 {
 		lines = append(lines, []any{"Nenhum registro de dados pessoais foi encontrado para este titular."})
 	} else {
-		lines = append(lines, []any{head("Categoria"), head("Código"), head("Dado sensível (art. 5º, II)")})
+		// Two lines however many categories: the names, wrapped across
+		// the page, then those that are sensitive data.
+		var all, sensitive []string
 		for _, c := range cats {
-			lines = append(lines, []any{c.label, c.code, yesNo(c.sensitive)})
+			all = append(all, c.label)
+			if c.sensitive {
+				all[len(all)-1] += " (dado sensível)"
+				sensitive = append(sensitive, c.label)
+			}
 		}
+		none := "Nenhuma"
+		if len(sensitive) > 0 {
+			none = strings.Join(sensitive, "; ")
+		}
+		lines = append(lines,
+			[]any{label("Categorias"), cell{style: styleWrap, v: strings.Join(all, "; "), span: 6}},
+			[]any{label("Dados sensíveis (art. 5º, II)"), cell{style: styleWrap, v: none, span: 6}})
 	}
 	lines = append(lines, xw.noticeLines(m)...)
 	for _, line := range lines {

@@ -6,12 +6,15 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/titular/titular/export/exporttest"
 )
 
 func writeXLSX(t *testing.T, fx fixture) *excelize.File {
@@ -60,36 +63,52 @@ const (
 
 func TestXLSXSheets(t *testing.T) {
 	f := writeXLSX(t, newFixture())
-	// Interações has no rows: no sheet (the Resumo says "sem registros").
-	want := []string{"Resumo", "Cadastro de pessoa — cônjuge", "Leads contatos interesse site", "Leads contatos interesse (2)"}
+	// Interações has no rows: nothing (the Resumo says "sem registros").
+	// The entities with few rows share "Seus dados"; the one with 1000
+	// rows has a sheet of its own.
+	want := []string{"Resumo", "Seus dados", "Leads contatos interesse site"}
 	if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("sheets = %q\nwant %q", got, want)
 	}
 	if f.GetActiveSheetIndex() != 0 {
 		t.Errorf("active sheet = %d, want the summary", f.GetActiveSheetIndex())
 	}
+	var got []string
+	for _, e := range exporttest.XLSXEntities(t, f) {
+		got = append(got, e.Sheet+"/"+e.Label+"/"+strconv.Itoa(e.Count))
+	}
+	wantEntities := []string{"Seus dados/Cadastro de pessoa — cônjuge/2", "Seus dados/Leads: contatos/interesse [site]*/1",
+		"Leads contatos interesse site/Leads contatos interesse site/1000"}
+	if !reflect.DeepEqual(got, wantEntities) {
+		t.Errorf("entities = %q\nwant %q", got, wantEntities)
+	}
 }
 
 func TestXLSXEntitySheet(t *testing.T) {
 	f := writeXLSX(t, newFixture())
-	const sheet = "Cadastro de pessoa — cônjuge"
+	const sheet = dataSheet
 	rows, err := f.GetRows(sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !reflect.DeepEqual(rows[0], []string{"Cadastro de pessoa — cônjuge (2 registros)"}) {
+		t.Fatalf("first block title = %q", rows[0])
+	}
+	rows = rows[1:] // the block, from its heading
 	wantHeader := []string{"Nome", "Código", "Pontuação", "Pessoa exposta politicamente", "Atualizado em", "Data de nascimento",
 		"Renda mensal", "Renda (texto)", "Foto", "Observação", "Patrimônio", "Protocolo"}
 	// 12 columns and 2 records: too wide for a page, so the records go
 	// down the page beside the labels.
-	if len(rows) != len(wantHeader)+1 || !reflect.DeepEqual(rows[0], []string{"Campo", "Registro 1", "Registro 2"}) {
-		t.Fatalf("rows = %d, header = %q", len(rows), rows[0])
+	if !reflect.DeepEqual(rows[0], []string{"Campo", "Registro 1", "Registro 2"}) || len(rows[len(wantHeader)+1]) != 0 {
+		t.Fatalf("block heading = %q, %d lines", rows[0], len(rows))
 	}
 	for i, h := range wantHeader {
 		if rows[i+1][0] != h {
 			t.Errorf("label of field %d = %q, want %q", i, rows[i+1][0], h)
 		}
 	}
-	checkCells(t, f, sheet, transposed([]cellCheck{
+	// The block starts on row 2, below its title.
+	checkCells(t, f, sheet, down(transposed([]cellCheck{
 		{"A2", "João da Conceição — ç ã <&>", text},
 		{"B2", "42", number},
 		{"C2", "3.75", number},
@@ -109,25 +128,28 @@ func TestXLSXEntitySheet(t *testing.T) {
 		{"J3", "texto com\nquebra", text},
 		{"K3", "0", number},
 		{"L3", "0", number},
-	}))
+	}), 1))
 	// Numbers are stored as numbers, not as formatted text.
-	if raw, _ := f.GetCellValue(sheet, "B7", excelize.Options{RawCellValue: true}); raw != "31967" {
-		t.Errorf("B7 raw = %q, want Excel serial 31967", raw)
+	if raw, _ := f.GetCellValue(sheet, "B8", excelize.Options{RawCellValue: true}); raw != "31967" {
+		t.Errorf("B8 raw = %q, want Excel serial 31967", raw)
 	}
-	panes, err := f.GetPanes(sheet)
-	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 1 || panes.TopLeftCell != "B2" {
-		t.Errorf("panes = %+v, %v; want heading row and label column frozen", panes, err)
-	}
-	styleID, err := f.GetCellStyle(sheet, "A1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if style, err := f.GetStyle(styleID); err != nil || style.Font == nil || !style.Font.Bold {
-		t.Errorf("header style = %+v, %v; want bold", style, err)
+	for _, ref := range []string{"A1", "A2"} { // the title and the heading
+		styleID, err := f.GetCellStyle(sheet, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if style, err := f.GetStyle(styleID); err != nil || style.Font == nil || !style.Font.Bold {
+			t.Errorf("%s style = %+v, %v; want bold", ref, style, err)
+		}
 	}
 	// A column as wide as its longest value: the name is not cut.
 	if w, _ := f.GetColWidth(sheet, "B"); w < float64(utf8.RuneCountInString("João da Conceição — ç ã <&>")) {
 		t.Errorf("column B width = %v, want its longest value", w)
+	}
+	// The second block, after a gap: a narrow entity keeps its header row.
+	small := rows[len(wantHeader)+2:]
+	if want := [][]string{{"Leads: contatos/interesse [site]* (1 registro)"}, {"Código", "E-mail", "Criado em"}}; !reflect.DeepEqual(small[:2], want) || len(small) != 3 {
+		t.Errorf("second block = %q", small)
 	}
 
 	leads, err := f.GetRows("Leads contatos interesse site")
@@ -137,17 +159,49 @@ func TestXLSXEntitySheet(t *testing.T) {
 	if len(leads) != manyRows+1 || leads[manyRows][1] != "lead999@example.com" || !reflect.DeepEqual(leads[0], []string{"Código", "E-mail", "Criado em"}) {
 		t.Errorf("lead sheet rows = %d, header %q, last = %q", len(leads), leads[0], leads[len(leads)-1])
 	}
-	// A narrow sheet keeps a header row, frozen, its columns sized from
-	// the values: the e-mail is not cut.
+	// A sheet of its own keeps a header row, frozen, its columns sized
+	// from the values: the e-mail is not cut.
 	if panes, err := f.GetPanes("Leads contatos interesse site"); err != nil || panes.YSplit != 1 || panes.XSplit != 0 {
 		t.Errorf("lead panes = %+v, %v", panes, err)
 	}
 	if w, _ := f.GetColWidth("Leads contatos interesse site", "B"); w < float64(len("lead999@example.com")) || w > maxColWidth {
 		t.Errorf("e-mail column width = %v", w)
 	}
-	if idx, _ := f.GetSheetIndex("Interações"); idx != -1 {
-		t.Errorf("the entity with no rows has sheet %d, want none", idx)
+	for _, r := range rows {
+		if len(r) > 0 && strings.HasPrefix(r[0], "Interações") {
+			t.Errorf("the entity with no rows has a block: %q", r)
+		}
 	}
+}
+
+// A wide entity with more records than go down a page beside the labels,
+// or any entity with more than ownSheetRows, gets a sheet of its own.
+func TestXLSXOwnSheet(t *testing.T) {
+	fx := newFixture()
+	fx.entities, fx.rows = fx.entities[:1], fx.rows[:1]
+	for len(fx.rows[0]) <= maxTransposed {
+		fx.rows[0] = append(fx.rows[0], fx.rows[0][0])
+	}
+	f := writeXLSX(t, fx)
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Resumo", "Cadastro de pessoa — cônjuge"}) {
+		t.Fatalf("sheets %q", got)
+	}
+	es := exporttest.XLSXEntities(t, f)
+	if len(es) != 1 || es[0].Transposed || es[0].Count != maxTransposed+1 || es[0].Lines[0][0] != "Nome" {
+		t.Errorf("entities %+v", es)
+	}
+}
+
+// down moves cell references n rows down.
+func down(cs []cellCheck, n int) []cellCheck {
+	for i, c := range cs {
+		col, row, err := excelize.CellNameToCoordinates(c.ref)
+		if err != nil {
+			panic(err)
+		}
+		cs[i].ref, _ = excelize.CoordinatesToCellName(col, row+n)
+	}
+	return cs
 }
 
 // transposed moves cell references of a records-as-rows layout to the
@@ -214,17 +268,15 @@ func TestXLSXSummary(t *testing.T) {
 		t.Errorf("interações sharing/retention = %q", got)
 	}
 
-	cats := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Categoria" })
-	if cats < 0 {
-		t.Fatal("no category table")
+	cats := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Categorias" })
+	if cats < 0 || len(rows) < cats+2 {
+		t.Fatal("no categories")
 	}
-	var got []string
-	for _, r := range rows[cats+1:] {
-		got = append(got, strings.Join(r, "/"))
+	got := [][]string{rows[cats], rows[cats+1]}
+	want := [][]string{
+		{"Categorias", "Biométrico (dado sensível); Contato; Financeiro; Identificação; Outros; Perfil de consumo; Registro de atividade"},
+		{"Dados sensíveis (art. 5º, II)", "Biométrico"},
 	}
-	want := []string{"Biométrico/biometrico/Sim", "Contato/contato/Não", "Financeiro/financeiro/Não",
-		"Identificação/identificacao/Não", "Outros/outros/Não", "Perfil de consumo/perfil/Não",
-		"Registro de atividade/registro/Não"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("categories = %q\nwant %q", got, want)
 	}
@@ -368,14 +420,15 @@ func TestXLSXAwkwardText(t *testing.T) {
 	long := strings.Repeat("ç", maxCellChars+10)
 	f := writeXLSX(t, fixture{meta: newFixture().meta, entities: []Entity{e},
 		rows: [][][]any{{{"nul\x00 bell\x07 bad\xff ok", " <b>&amp; \"q\"\r\n", long}}}})
-	if got := f.GetSheetList(); !slices.Equal(got, []string{"Resumo", "Sócios & <cia>"}) {
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Resumo", dataSheet}) {
 		t.Fatalf("sheets %q", got)
 	}
-	checkCells(t, f, "Sócios & <cia>", []cellCheck{
-		{"A2", "nul\uFFFD bell\uFFFD bad\uFFFD ok", text},
-		{"B2", " <b>&amp; \"q\"\r\n", text},
+	checkCells(t, f, dataSheet, []cellCheck{
+		{"A1", "Sócios & <cia> (1 registro)", text},
+		{"A3", "nul\uFFFD bell\uFFFD bad\uFFFD ok", text},
+		{"B3", " <b>&amp; \"q\"\r\n", text},
 	})
-	if got, _ := f.GetCellValue("Sócios & <cia>", "C2"); got != long[:len(strings.Repeat("ç", maxCellChars))] {
+	if got, _ := f.GetCellValue(dataSheet, "C3"); got != long[:len(strings.Repeat("ç", maxCellChars))] {
 		t.Errorf("long text kept %d characters, want %d", utf8.RuneCountInString(got), maxCellChars)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/datamap"
+	"github.com/titular/titular/export/exporttest"
 	"github.com/titular/titular/seed"
 	"github.com/titular/titular/tenant"
 )
@@ -160,41 +161,38 @@ func checkXLSX(t *testing.T, b []byte, doc exportDoc) {
 		t.Fatalf("open xlsx: %v", err)
 	}
 	defer f.Close()
-	// A sheet per entity with rows (the Resumo says "sem registros" for
-	// the others), labelled: a header row, or, for an entity too wide for
-	// a page with few records, a label column beside the records.
+	// Each entity with rows (the Resumo says "sem registros" for the
+	// others) is a titled block of "Seus dados" (or, with many rows, a
+	// sheet of its own), labelled: a header row, or, for an entity too
+	// wide for a page with few records, a label column beside the records.
 	var withRows []int
+	var labels []string
 	for i, e := range doc.Entities {
 		if len(e.Rows) > 0 {
 			withRows = append(withRows, i)
+			labels = append(labels, e.Label)
 		}
 	}
-	sheets := f.GetSheetList()
-	if len(sheets) != len(withRows)+1 || sheets[0] != "Resumo" {
-		t.Fatalf("sheets %q: want Resumo then one per entity with rows (%d)", sheets, len(withRows))
+	if sheets := f.GetSheetList(); len(sheets) < 2 || sheets[0] != "Resumo" || sheets[1] != "Seus dados" {
+		t.Fatalf("sheets %q: want Resumo then Seus dados", sheets)
 	}
-	for k, i := range withRows {
-		e := doc.Entities[i]
-		sheet := sheets[k+1]
-		rows, err := f.GetRows(sheet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		transposed := len(rows) > 0 && len(rows[0]) > 0 && rows[0][0] == "Campo"
-		if transposed && len(rows) != len(e.Fields)+1 || !transposed && len(rows) != len(e.Rows)+1 {
-			t.Errorf("sheet %s has %d rows for %d records of %d fields", sheet, len(rows), len(e.Rows), len(e.Fields))
+	for k, x := range exporttest.XLSXEntitiesFor(t, f, labels) {
+		e := doc.Entities[withRows[k]]
+		rows := x.Lines
+		if x.Count != len(e.Rows) || x.Transposed && len(rows) != len(e.Fields)+1 || !x.Transposed && len(rows) != len(e.Rows)+1 {
+			t.Errorf("%s %q has %d lines (%d announced) for %d records of %d fields", x.Sheet, x.Label, len(rows), x.Count, len(e.Rows), len(e.Fields))
 			continue
 		}
 		for j, fld := range e.Fields {
 			// A column holding an internal key says so after its label.
 			got := ""
-			if transposed && len(rows[j+1]) > 0 {
+			if x.Transposed && len(rows[j+1]) > 0 {
 				got = rows[j+1][0]
-			} else if !transposed && j < len(rows[0]) {
+			} else if !x.Transposed && j < len(rows[0]) {
 				got = rows[0][j]
 			}
 			if got != fld.Label && got != fld.Label+" (código interno)" {
-				t.Errorf("sheet %s label %d = %q, want %q", sheet, j, got, fld.Label)
+				t.Errorf("%s %q label %d = %q, want %q", x.Sheet, x.Label, j, got, fld.Label)
 				break
 			}
 		}

@@ -25,6 +25,7 @@ type exportDoc struct {
 	} `json:"request"`
 	Entities []struct {
 		Name   string `json:"name"`
+		Label  string `json:"label"`
 		Table  string `json:"table"`
 		Fields []struct {
 			Name     string `json:"name"`

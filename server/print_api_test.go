@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,20 +13,24 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/export/exporttest"
 	"github.com/titular/titular/export/printtest"
 	"github.com/titular/titular/seed"
 )
 
 // maxPrintedPages bounds the demo buyer's copy on paper: once it took 59
-// A4 pages for 13 rows, 4 or 5 columns a page, values cut. A spreadsheet
-// starts each sheet on a new page, so the floor is one page per sheet:
-// the Resumo and one per kind of data the buyer has (7 in the demo).
-const maxPrintedPages = 10
+// A4 pages for 13 rows, 4 or 5 columns a page, values cut; then 11, a page
+// for each sheet (a spreadsheet starts each sheet on a new page) and 4 for
+// the Resumo with its Art. 9 notice. Now the kinds of data flow one after
+// another on "Seus dados": 2 pages of Resumo and 2 of data.
+const maxPrintedPages = 4
 
 // TestPrintDemoBuyerREST: the demo buyer's EXTRACT, downloaded over REST as
 // a titular gets it. LibreOffice prints the XLSX in a few pages, with the
 // Resumo's labels beside their values and no value cut; the PDF copy,
 // read by poppler, holds the same answer with its accents and page numbers.
+// The XLSX printed on 11 pages before the data kinds shared "Seus dados"
+// and 5 before the Resumo's notice spread across the page; now 4.
 func TestPrintDemoBuyerREST(t *testing.T) {
 	env := newTestEnv(t, 50)
 	buyer := env.scenario(t, seed.ScenarioBuyer2023)
@@ -54,23 +59,33 @@ func TestPrintDemoBuyerREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sheets := len(book.GetSheetList())
+	sheets := book.GetSheetList()
+	entities := exporttest.XLSXEntities(t, book)
 	_ = book.Close()
-	// Every column of a sheet is on its page: a page per sheet, and one
-	// more for the Resumo, whose table lists every kind of data the map
-	// knows (13 in the demo) with its retention rules.
-	if pages > maxPrintedPages || pages > sheets+1 {
-		t.Errorf("LibreOffice prints the XLSX of %d rows (%d sheets) on %d pages, want at most %d and a page per sheet",
-			total, sheets, pages, min(maxPrintedPages, sheets+1))
+	// The buyer's few rows of each kind are blocks of one sheet, which
+	// prints across pages instead of a page per kind.
+	if !slices.Equal(sheets, []string{"Resumo", "Seus dados"}) || len(entities) < 5 {
+		t.Errorf("sheets %q with %d entities: want Resumo and Seus dados holding each kind of data the buyer has", sheets, len(entities))
+	}
+	if pages > maxPrintedPages {
+		t.Errorf("LibreOffice prints the XLSX of %d rows on %d pages, want at most %d", total, pages, maxPrintedPages)
 	}
 	keep(t, "copia.xlsx", xlsx)
 	keep(t, "copia-xlsx-impressa.pdf", printed)
 	paper := printtest.Text(t, printed)
-	for _, line := range []string{
+	lines := []string{
 		`Protocolo da solicitação\s+` + regexp.QuoteMeta(created.ID),
 		`Controlador\s+Incorporadora Teste Ltda`,
 		`Página 1 de ` + strconv.Itoa(pages),
-	} {
+		// The Resumo's data table names each purpose, not its code
+		// (cadastro_cliente).
+		`Cadastro de cliente\s+Cadastro de clientes\s+Execução de contrato`,
+	}
+	// Each kind of data is titled with its count, in full on paper.
+	for _, e := range entities {
+		lines = append(lines, regexp.QuoteMeta(e.Label)+` \(`+strconv.Itoa(e.Count)+` registros?\)`)
+	}
+	for _, line := range lines {
 		if !regexp.MustCompile(line).MatchString(paper) {
 			t.Errorf("the printed XLSX has no line matching %q", line)
 		}
@@ -89,6 +104,9 @@ func TestPrintDemoBuyerREST(t *testing.T) {
 	keep(t, "copia.pdf", pdf)
 	copyText := printtest.Text(t, pdf)
 	flat := strings.Join(strings.Fields(copyText), " ")
+	if strings.Contains(flat, "cadastro_cliente") || !strings.Contains(flat, "Finalidade Cadastro de clientes") {
+		t.Error("the PDF copy names the buyer's record's purpose by its code")
+	}
 	n := printtest.Pages(t, pdf)
 	for _, want := range []string{
 		"Protocolo da solicitação " + created.ID,

@@ -29,14 +29,14 @@ func exportsEvidence(t *tenant.Tenant, r *store.Request) bool {
 	return t.Config.Policy.BackendConsentEvidence
 }
 
-func consentReceiptDescription(withEvidence bool) export.Entity {
+func consentReceiptDescription(m *datamap.Map, withEvidence bool) export.Entity {
 	label, article := datamap.LegalBasisLabel("obrigacao_legal")
 	field := func(name, label, category string) export.Field {
 		return export.Field{Name: name, Label: label, Category: category, CategoryLabel: datamap.CategoryLabel(category)}
 	}
 	e := export.Entity{
 		Name: consentReceiptEntity, Label: "Recibo de consentimentos", Table: "lgpd_consents",
-		Purpose:    "prova_consentimento",
+		Purpose: "prova_consentimento", PurposeLabel: purposeLabel(m, "prova_consentimento"),
 		LegalBasis: "obrigacao_legal", LegalBasisLabel: label, LegalBasisArticle: article,
 		Origin: "Registrado pelo controlador a cada concessão, recusa ou revogação de consentimento do titular",
 		Fields: []export.Field{
@@ -87,7 +87,7 @@ func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant
 			names[p.ID] = p.Name
 		}
 	}
-	if err := w.BeginEntity(consentReceiptDescription(withEvidence)); err != nil {
+	if err := w.BeginEntity(consentReceiptDescription(t.Map, withEvidence)); err != nil {
 		return count, err
 	}
 	for _, c := range history {

@@ -47,10 +47,10 @@ func exportNotice(ctx context.Context, read *store.Snapshot, t *tenant.Tenant, r
 	}
 	for _, e := range t.Map.Entities {
 		if slices.Contains(held.entities, e.Name) {
-			b.entity(exportEntity(e))
+			b.entity(exportEntity(t.Map, e))
 		}
 	}
-	b.entity(consentReceiptDescription(false))
+	b.entity(consentReceiptDescription(t.Map, false))
 	b.n.Retention[len(b.n.Retention)-1].Rule = consentRetentionRule(t.Map.ConsentEvidence)
 	for _, c := range store.CurrentConsents(history) {
 		if c.Action == store.ConsentGrant {

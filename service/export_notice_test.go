@@ -83,7 +83,10 @@ func extractNotice(t *testing.T, f *fixture) noticeDoc {
 			doc.Notice.Purposes[0].LegalBasis.Label + " (" + doc.Notice.Purposes[0].LegalBasis.Article + ")"},
 		{doc.Notice.Rights[0].Right, doc.Notice.Rights[0].How},
 	} {
-		if !slices.ContainsFunc(rows, func(r []string) bool { return slices.Equal(r, want) }) {
+		// A text spread over merged cells leaves the cells it covers empty.
+		if !slices.ContainsFunc(rows, func(r []string) bool {
+			return slices.Equal(slices.DeleteFunc(slices.Clone(r), func(c string) bool { return c == "" }), want)
+		}) {
 			t.Errorf("the Resumo lacks the line %q", want)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/brdoc"
+	"github.com/titular/titular/export/exporttest"
 	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/seed"
 )
@@ -35,6 +36,7 @@ type exportDoc struct {
 
 type exportDocEntity struct {
 	Name   string `json:"name"`
+	Label  string `json:"label"`
 	Fields []struct {
 		Name  string `json:"name"`
 		Label string `json:"label"`
@@ -165,28 +167,31 @@ func TestExtractExportAndDownload(t *testing.T) {
 	if x.GetResult().GetExtract().GetTotalRows() != total {
 		t.Errorf("result total_rows %d, the export holds %d rows", x.GetResult().GetExtract().GetTotalRows(), total)
 	}
-	// The XLSX: the summary sheet, then one sheet per entity with rows, labelled.
+	// The XLSX: the summary sheet, then "Seus dados" with a titled block
+	// per entity with rows, labelled.
 	book, err := excelize.OpenReader(bytes.NewReader(files["xlsx"]))
 	if err != nil {
 		t.Fatalf("XLSX export: %v", err)
 	}
 	defer book.Close()
 	withRows := slices.DeleteFunc(slices.Clone(doc.Entities), func(e exportDocEntity) bool { return len(e.Rows) == 0 })
-	if sheets := book.GetSheetList(); len(sheets) != len(withRows)+1 || sheets[0] != "Resumo" {
-		t.Errorf("sheets %q: want Resumo then one per entity with rows (%d)", sheets, len(withRows))
+	labels := make([]string, len(withRows))
+	for i, e := range withRows {
+		labels[i] = e.Label
+	}
+	if sheets := book.GetSheetList(); len(sheets) < 2 || sheets[0] != "Resumo" || sheets[1] != "Seus dados" {
+		t.Errorf("sheets %q: want Resumo then Seus dados", sheets)
 	} else {
-		for i, e := range withRows {
-			rows, err := book.GetRows(sheets[i+1])
+		for i, x := range exporttest.XLSXEntitiesFor(t, book, labels) {
+			e, rows := withRows[i], x.Lines
 			switch {
-			case err != nil:
-				t.Errorf("sheet %s: %v", sheets[i+1], err)
-			case len(rows) > 0 && len(rows[0]) > 0 && rows[0][0] == "Campo":
+			case x.Transposed:
 				// Too wide for a page: the records are columns beside the labels.
 				if len(rows) != len(e.Fields)+1 || len(rows[0]) != len(e.Rows)+1 || !strings.HasPrefix(rows[1][0], e.Fields[0].Label) {
-					t.Errorf("sheet %s: %d rows, heading %v; want a label per field and %d records", sheets[i+1], len(rows), rows[0], len(e.Rows))
+					t.Errorf("%s %q: %d lines, heading %v; want a label per field and %d records", x.Sheet, x.Label, len(rows), rows[0], len(e.Rows))
 				}
 			case len(rows) != len(e.Rows)+1 || !strings.HasPrefix(rows[0][0], e.Fields[0].Label):
-				t.Errorf("sheet %s: %d rows, header %v; want a labelled header and %d rows", sheets[i+1], len(rows), rows, len(e.Rows))
+				t.Errorf("%s %q: %d lines, header %v; want a labelled header and %d rows", x.Sheet, x.Label, len(rows), rows, len(e.Rows))
 			}
 		}
 	}

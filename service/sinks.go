@@ -14,9 +14,12 @@ import (
 // exportSink feeds the data-map walk into export writers.
 type exportSink struct {
 	w export.Writer
+	m *datamap.Map // names the entities' purposes; nil leaves the codes
 }
 
-func (s *exportSink) BeginEntity(e *datamap.Entity) error { return s.w.BeginEntity(exportEntity(e)) }
+func (s *exportSink) BeginEntity(e *datamap.Entity) error {
+	return s.w.BeginEntity(exportEntity(s.m, e))
+}
 
 func (s *exportSink) Row(values []any) error {
 	for i, v := range values {
@@ -45,7 +48,7 @@ type holdExportSink struct {
 var _ crm.KeyedSink = (*holdExportSink)(nil)
 
 func (s *holdExportSink) BeginEntity(e *datamap.Entity) error {
-	ent := exportEntity(e)
+	ent := exportEntity(s.m, e)
 	s.cur, s.holds = e, ent.Holds
 	return s.w.BeginEntity(ent)
 }
@@ -62,9 +65,10 @@ func (s *holdExportSink) KeyedRow(_, values, extra []any) error {
 
 // exportEntity describes an entity for the titular: pt-BR labels, purpose,
 // legal basis, origin, recipients and retention (Art. 9, 18 VII, 19 II).
-func exportEntity(e *datamap.Entity) export.Entity {
+// m names the purpose code for the titular.
+func exportEntity(m *datamap.Map, e *datamap.Entity) export.Entity {
 	out := export.Entity{
-		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose,
+		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose, PurposeLabel: purposeLabel(m, e.Purpose),
 		LegalBasis: e.LegalBasis, Origin: e.Origin, SharedWith: e.SharedWith,
 	}
 	if out.Label == "" {
@@ -84,6 +88,18 @@ func exportEntity(e *datamap.Entity) export.Entity {
 		})
 	}
 	return out
+}
+
+// purposeLabel is the data map's name for a purpose code, "" when the map
+// does not name it.
+func purposeLabel(m *datamap.Map, code string) string {
+	if m == nil {
+		return ""
+	}
+	if p, ok := m.Purpose(code); ok {
+		return p.Name
+	}
+	return ""
 }
 
 // confirmSink answers CONFIRM: whether rows exist, and which categories of

@@ -174,7 +174,7 @@ func (w *Worker) extract(ctx context.Context, t *tenant.Tenant, r *store.Request
 		if err := out.Begin(meta); err != nil {
 			return err
 		}
-		counts, err := crm.WalkWith(ctx, read.CRM(), t.Map, r.Subject, &holdExportSink{exportSink: exportSink{w: out}, now: now},
+		counts, err := crm.WalkWith(ctx, read.CRM(), t.Map, r.Subject, &holdExportSink{exportSink: exportSink{w: out, m: t.Map}, now: now},
 			crm.WalkOptions{Extra: crm.RetentionExtra})
 		if err != nil {
 			return err
