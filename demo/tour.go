@@ -36,7 +36,7 @@ Copy these into a shell:
   ID=$(curl -s %s -d '%s' %s | grep -o '"id": *"[^"]*"' | head -1 | cut -d'"' -f4); echo "$ID"
   # 2. poll it until "status" is "COMPLETED" (a second or two)
   curl -s %s %s/$ID
-  # 3. download the XLSX copy (Portuguese, one sheet per kind of data)
+  # 3. download the XLSX copy (Portuguese, a summary and your data, ready to print; format=pdf for a PDF)
   curl -s %s -o extrato.xlsx "%s/$ID/export?format=xlsx"
 
 The same over gRPC:

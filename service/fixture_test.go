@@ -89,9 +89,9 @@ type fixtureOptions struct {
 	webhookURL string   // a webhook "crm" for every event, when set
 	// webhooks, when set, writes the demo tenant's webhooks list (YAML)
 	// given the path of the signing secret's file; it replaces webhookURL.
-	webhooks func(secretFile string) string
-	workers    string   // YAML of the workers section
-	delivery   string   // YAML of the webhook_delivery section
+	webhooks   func(secretFile string) string
+	workers    string // YAML of the workers section
+	delivery   string // YAML of the webhook_delivery section
 	noPurposes bool
 	smallAgent bool                // the tenant is a small agent: deadlines double
 	editMap    func(string) string // edits the demo data map's YAML
