@@ -35,7 +35,7 @@ func checkReflection(t *testing.T, env *testEnv) {
 	for _, s := range resp.GetListServicesResponse().GetService() {
 		names = append(names, s.GetName())
 	}
-	for _, want := range []string{"lgpd.v1.RequestService", "lgpd.v1.ConsentService", "lgpd.v1.LedgerService", "grpc.health.v1.Health"} {
+	for _, want := range []string{"lgpd.v1.RequestService", "lgpd.v1.ConsentService", "lgpd.v1.LedgerService", "lgpd.v1.IncidentService", "grpc.health.v1.Health"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("reflection lists %v, missing %s", names, want)
 		}
@@ -52,6 +52,7 @@ func allRPCs() []rpcCall {
 	req := func(c *grpc.ClientConn) lgpdv1.RequestServiceClient { return lgpdv1.NewRequestServiceClient(c) }
 	con := func(c *grpc.ClientConn) lgpdv1.ConsentServiceClient { return lgpdv1.NewConsentServiceClient(c) }
 	led := func(c *grpc.ClientConn) lgpdv1.LedgerServiceClient { return lgpdv1.NewLedgerServiceClient(c) }
+	inc := func(c *grpc.ClientConn) lgpdv1.IncidentServiceClient { return lgpdv1.NewIncidentServiceClient(c) }
 	id := "00000000-0000-0000-0000-000000000000"
 	subj := &lgpdv1.Subject{Cpf: "52998224725"}
 	return []rpcCall{
@@ -163,6 +164,30 @@ func allRPCs() []rpcCall {
 			_, err := led(c).GetPublicKey(ctx, &lgpdv1.GetPublicKeyRequest{Tenant: t})
 			return err
 		}},
+		// The incident calls are incomplete or name no incident: the DPO
+		// gets past authorization to a validation or NOT_FOUND answer and
+		// nothing is registered.
+		{"CreateIncident", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := inc(c).CreateIncident(ctx, &lgpdv1.CreateIncidentRequest{Tenant: t})
+			return err
+		}},
+		{"GetIncident", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := inc(c).GetIncident(ctx, &lgpdv1.GetIncidentRequest{Tenant: t, Id: id})
+			return err
+		}},
+		{"ListIncidents", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := inc(c).ListIncidents(ctx, &lgpdv1.ListIncidentsRequest{Tenant: t})
+			return err
+		}},
+		{"UpdateIncident", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			measures := "senhas redefinidas"
+			_, err := inc(c).UpdateIncident(ctx, &lgpdv1.UpdateIncidentRequest{Tenant: t, Id: id, Measures: &measures})
+			return err
+		}},
+		{"NotifyIncident", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := inc(c).NotifyIncident(ctx, &lgpdv1.NotifyIncidentRequest{Tenant: t, Id: id, Target: lgpdv1.NotifyTarget_ANPD, Protocol: "ANPD-1"})
+			return err
+		}},
 	}
 }
 
@@ -187,6 +212,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	rpcs := allRPCs()
 	if len(rpcs) != len(methodNames()) {
 		t.Fatalf("matrix covers %d RPCs, the contract has %d", len(rpcs), len(methodNames()))
+	}
+	for _, full := range methodNames() {
+		name := full[strings.LastIndex(full, "/")+1:]
+		if !slices.ContainsFunc(rpcs, func(rc rpcCall) bool { return rc.method == name }) {
+			t.Errorf("the matrix does not call %s: add it to allRPCs and wantRoles", full)
+		}
 	}
 	// The matrix's fixed subject is not the token's titular: these answer
 	// the titular role NOT_THIS_TITULAR, checked below on its own titular.
@@ -268,7 +299,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 func methodNames() []string {
 	var out []string
-	for _, sd := range []grpc.ServiceDesc{lgpdv1.RequestService_ServiceDesc, lgpdv1.ConsentService_ServiceDesc, lgpdv1.LedgerService_ServiceDesc} {
+	for _, sd := range []grpc.ServiceDesc{lgpdv1.RequestService_ServiceDesc, lgpdv1.ConsentService_ServiceDesc,
+		lgpdv1.LedgerService_ServiceDesc, lgpdv1.IncidentService_ServiceDesc} {
 		for _, m := range sd.Methods {
 			out = append(out, "/"+sd.ServiceName+"/"+m.MethodName)
 		}
@@ -292,6 +324,7 @@ var wantRoles = map[string][]string{
 	"ListDeliveries": {"dpo"}, "RetryDeliveries": {"dpo"}, "GetCheckpoint": {"dpo", "backend", "auditor"},
 	"ListEntries": {"dpo", "auditor"}, "GetInclusionProof": {"dpo", "backend", "auditor"},
 	"GetConsistencyProof": {"dpo", "backend", "auditor"}, "GetPublicKey": {"dpo", "backend", "auditor", "titular"},
+	"CreateIncident": {"dpo"}, "GetIncident": {"dpo"}, "ListIncidents": {"dpo"}, "UpdateIncident": {"dpo"}, "NotifyIncident": {"dpo"},
 }
 
 func roleAllowed(t *testing.T, method, role string) bool {

@@ -15,7 +15,7 @@ import (
 )
 
 // TestAuthorizationRules calls the authenticator's interceptors for every
-// RPC of the three services with every role, on the key's own tenant, a
+// RPC of the four services with every role, on the key's own tenant, a
 // foreign one, an unknown one and none: only the roles DESIGN.md gives an
 // RPC reach its handler, with the caller in the context; every other call
 // is refused before it. An RPC added without a rule is refused (NO_RULE),
@@ -33,6 +33,10 @@ func TestAuthorizationRules(t *testing.T) {
 		"ListConsentSubjects": {dpo, backend}, "GetTerm": {dpo, backend, auditor}, "ListDeliveries": {dpo}, "RetryDeliveries": {dpo},
 		"GetCheckpoint": {dpo, auditor, backend}, "ListEntries": {dpo, auditor},
 		"GetInclusionProof": {dpo, auditor, backend}, "GetConsistencyProof": {dpo, auditor, backend},
+		// The public key is what a titular checks a receipt with; the role
+		// has no key here, so only the three key roles are tried.
+		"GetPublicKey":   {dpo, auditor, backend},
+		"CreateIncident": {dpo}, "GetIncident": {dpo}, "ListIncidents": {dpo}, "UpdateIncident": {dpo}, "NotifyIncident": {dpo},
 	}
 	keys := []config.APIKey{
 		{Name: "dpo", Role: dpo, Tenants: []string{"demo"}, KeySHA256: sha(keyDPO)},
@@ -75,7 +79,8 @@ func TestAuthorizationRules(t *testing.T) {
 		return seen, err
 	}
 	byRole := map[string]string{dpo: keyDPO, backend: keyBackend, auditor: keyAuditor}
-	for _, desc := range []*grpc.ServiceDesc{&lgpdv1.RequestService_ServiceDesc, &lgpdv1.ConsentService_ServiceDesc, &lgpdv1.LedgerService_ServiceDesc} {
+	for _, desc := range []*grpc.ServiceDesc{&lgpdv1.RequestService_ServiceDesc, &lgpdv1.ConsentService_ServiceDesc,
+		&lgpdv1.LedgerService_ServiceDesc, &lgpdv1.IncidentService_ServiceDesc} {
 		var methods []string
 		for _, m := range desc.Methods {
 			methods = append(methods, m.MethodName)

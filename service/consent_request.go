@@ -53,6 +53,9 @@ func validateConsent(in *lgpdv1.ConsentChange) (consentChange, error) {
 		return ch, invalid("BAD_EVIDENCE", "consent.evidence.user_agent holds at most 512 bytes of UTF-8")
 	case len(ev.GetCapturedBy()) > 200 || !utf8.ValidString(ev.GetCapturedBy()):
 		return ch, invalid("BAD_EVIDENCE", "consent.evidence.captured_by holds at most 200 bytes of UTF-8")
+	case ev.GetRepresentative() != nil:
+		// Output only: left unread here, a guardian would be silently lost.
+		return ch, invalid("BAD_EVIDENCE", "consent.evidence.representative is filled by titular when it shows the evidence; name the parent or guardian who gave a child's consent in the request's representative field")
 	}
 	ip := ev.GetIp()
 	if ip != "" {

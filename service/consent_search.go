@@ -19,13 +19,19 @@ func consentRecordToProto(c store.ConsentRecord, withEvidence bool) *lgpdv1.Cons
 	}
 	if withEvidence {
 		out.Evidence = &lgpdv1.ConsentEvidence{Channel: c.Channel, Ip: c.Evidence.IP, UserAgent: c.Evidence.UserAgent, CapturedBy: c.Evidence.CapturedBy}
+		// A child's consent is the guardian's (Art. 14 §1): the DPO proving
+		// it must see who gave it, under the same rule as the rest of the
+		// evidence.
+		if r := c.Evidence.Representative; r != nil {
+			out.Evidence.Representative = &lgpdv1.Representative{Relation: r.Relation, Name: r.Name, DocumentRef: r.DocumentRef}
+		}
 	}
 	return out
 }
 
 // SearchConsents returns a titular's current status per purpose and full
-// history. The identifiers travel in the body; the evidence (IP, user agent)
-// is returned to the DPO only, who carries the burden of proof (Art. 8 §2).
+// history. The identifiers travel in the body; the evidence (IP, user agent,
+// the guardian who gave a child's consent) is returned to the DPO only, who carries the burden of proof (Art. 8 §2).
 func (c *Consent) SearchConsents(ctx context.Context, in *lgpdv1.SearchConsentsRequest) (*lgpdv1.SearchConsentsResponse, error) {
 	p, _ := PrincipalFrom(ctx)
 	t, err := c.tenants.Get(ctx, in.GetTenant())

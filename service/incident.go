@@ -149,8 +149,12 @@ func incidentFromProto(t *tenant.Tenant, in *lgpdv1.CreateIncidentRequest, now t
 		}
 		i.OccurredAt = &o
 	}
+	contact, err := incidentDPOContact(t, in.GetDpoContact())
+	if err != nil {
+		return nil, err
+	}
 	if err := setIncidentTexts(i, in.GetTitle(), in.GetDescription(), in.GetTitularNotice(), in.GetMeasures(),
-		in.GetRiskAssessment(), in.GetDpoContact()); err != nil {
+		in.GetRiskAssessment(), contact); err != nil {
 		return nil, err
 	}
 	cats, err := incidentCategories(t.Map, in.GetCategories())
@@ -167,6 +171,25 @@ func incidentFromProto(t *tenant.Tenant, in *lgpdv1.CreateIncidentRequest, now t
 	}
 	i.Entities = ents
 	return i, nil
+}
+
+// incidentDPOContact is the dpo_contact a new incident records: the one
+// given, else the tenant config's dpo.contact — the encarregado's contact
+// the titular's copy already names (Art. 41 §1), so the DPO need not type
+// it into every incident. Neither set, or a config value longer than the
+// register keeps, is an error saying which to fix.
+func incidentDPOContact(t *tenant.Tenant, given string) (string, error) {
+	if strings.TrimSpace(given) != "" {
+		return given, nil
+	}
+	def := strings.TrimSpace(t.Config.DPO.Contact)
+	switch {
+	case def == "":
+		return "", invalid("BAD_INCIDENT", "dpo_contact is required: %s; give it here, or set dpo.contact in the tenant config and incidents use it", incidentFieldHelp["dpo_contact"])
+	case len(def) > maxDPOContact:
+		return "", invalid("BAD_INCIDENT", "the tenant config's dpo.contact is longer than the %d bytes an incident keeps; give a shorter dpo_contact here", maxDPOContact)
+	}
+	return def, nil
 }
 
 // setIncidentTexts checks and sets the texts of an incident.

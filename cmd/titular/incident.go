@@ -24,7 +24,7 @@ const incidentActor = "titular incident (CLI)"
 
 const incidentUsage = `Usage:
   titular incident create --config FILE --tenant ID --title T --description D --notice N --known-at TIME
-                          --categories c1,c2 --measures M --risk-assessment R --dpo-contact C [--relevant-risk]
+                          --categories c1,c2 --measures M --risk-assessment R [--dpo-contact C] [--relevant-risk]
                           [--occurred-at TIME] [--subjects-file FILE] [--entities e1,e2]
   titular incident list   --config FILE --tenant ID [--overdue]
   titular incident show   --config FILE --tenant ID --id ID
@@ -99,7 +99,7 @@ func incidentCreate(cmd *configCommand, stdout io.Writer) func(context.Context, 
 	fs.StringVar(&in.Measures, "measures", "", "measures taken or planned")
 	fs.StringVar(&in.RiskAssessment, "risk-assessment", "", "why the incident does or does not bring relevant risk")
 	fs.BoolVar(&in.RelevantRisk, "relevant-risk", false, "the incident may bring relevant risk or damage to the titulares")
-	fs.StringVar(&in.DpoContact, "dpo-contact", "", "how titulares reach the encarregado")
+	fs.StringVar(&in.DpoContact, "dpo-contact", "", "how titulares reach the encarregado (default: the tenant config's dpo.contact)")
 	known := fs.String("known-at", "", "when the controller learned of it, RFC 3339 (required)")
 	occurred := fs.String("occurred-at", "", "when it happened, RFC 3339, if known")
 	cats := fs.String("categories", "", "categories of personal data affected, comma-separated (data-map codes)")

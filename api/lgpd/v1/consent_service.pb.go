@@ -546,8 +546,9 @@ type ConsentRecord struct {
 	At          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
 	Channel     string                 `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
 	RequestId   string                 `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Evidence captured with the record (Art. 8 §2). Returned to the dpo role
-	// only; IP and user agent are empty once the titular's data was deleted.
+	// Evidence captured with the record (Art. 8 §2), with the guardian who
+	// gave a child's consent (Art. 14 §1). Returned to the dpo role only; IP,
+	// user agent and guardian are empty once the titular's data was deleted.
 	Evidence      *ConsentEvidence `protobuf:"bytes,8,opt,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -403,9 +403,11 @@ type CreateIncidentRequest struct {
 	Measures       string   `protobuf:"bytes,10,opt,name=measures,proto3" json:"measures,omitempty"`
 	RelevantRisk   bool     `protobuf:"varint,11,opt,name=relevant_risk,json=relevantRisk,proto3" json:"relevant_risk,omitempty"`
 	RiskAssessment string   `protobuf:"bytes,12,opt,name=risk_assessment,json=riskAssessment,proto3" json:"risk_assessment,omitempty"`
-	DpoContact     string   `protobuf:"bytes,13,opt,name=dpo_contact,json=dpoContact,proto3" json:"dpo_contact,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Default: the tenant config's dpo.contact (the encarregado's contact
+	// the titular's copy names); required when the config has none.
+	DpoContact    string `protobuf:"bytes,13,opt,name=dpo_contact,json=dpoContact,proto3" json:"dpo_contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateIncidentRequest) Reset() {

@@ -1233,12 +1233,18 @@ func (x *ConsentChange) GetEvidence() *ConsentEvidence {
 type ConsentEvidence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// e.g. "portal", "crm", "whatsapp".
-	Channel       string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
-	Ip            string `protobuf:"bytes,2,opt,name=ip,proto3" json:"ip,omitempty"`
-	UserAgent     string `protobuf:"bytes,3,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
-	CapturedBy    string `protobuf:"bytes,4,opt,name=captured_by,json=capturedBy,proto3" json:"captured_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Channel    string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Ip         string `protobuf:"bytes,2,opt,name=ip,proto3" json:"ip,omitempty"`
+	UserAgent  string `protobuf:"bytes,3,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	CapturedBy string `protobuf:"bytes,4,opt,name=captured_by,json=capturedBy,proto3" json:"captured_by,omitempty"`
+	// The parent or legal guardian who gave a child's consent (Art. 14 §1),
+	// as recorded with it; unset when the titular consented. Output only
+	// (SearchConsents, to the dpo role): a CONSENT request names the
+	// guardian in its own representative field, and one set here is
+	// refused. Empty once the titular's data was deleted.
+	Representative *Representative `protobuf:"bytes,5,opt,name=representative,proto3" json:"representative,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ConsentEvidence) Reset() {
@@ -1297,6 +1303,13 @@ func (x *ConsentEvidence) GetCapturedBy() string {
 		return x.CapturedBy
 	}
 	return ""
+}
+
+func (x *ConsentEvidence) GetRepresentative() *Representative {
+	if x != nil {
+		return x.Representative
+	}
+	return nil
 }
 
 // DeleteResult is what an erasure did (Art. 18 IV and VI). Rows under a
@@ -1948,14 +1961,15 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x12.\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x16.lgpd.v1.ConsentActionR\x06action\x12!\n" +
 	"\fterm_version\x18\x03 \x01(\tR\vtermVersion\x124\n" +
-	"\bevidence\x18\x04 \x01(\v2\x18.lgpd.v1.ConsentEvidenceR\bevidence\"{\n" +
+	"\bevidence\x18\x04 \x01(\v2\x18.lgpd.v1.ConsentEvidenceR\bevidence\"\xbc\x01\n" +
 	"\x0fConsentEvidence\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\x0e\n" +
 	"\x02ip\x18\x02 \x01(\tR\x02ip\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\x03 \x01(\tR\tuserAgent\x12\x1f\n" +
 	"\vcaptured_by\x18\x04 \x01(\tR\n" +
-	"capturedBy\"\xc4\x01\n" +
+	"capturedBy\x12?\n" +
+	"\x0erepresentative\x18\x05 \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\"\xc4\x01\n" +
 	"\fDeleteResult\x120\n" +
 	"\bentities\x18\x01 \x03(\v2\x14.lgpd.v1.DeleteCountR\bentities\x12,\n" +
 	"\x05holds\x18\x02 \x03(\v2\x16.lgpd.v1.RetentionHoldR\x05holds\x128\n" +
@@ -2103,20 +2117,21 @@ var file_lgpd_v1_request_proto_depIdxs = []int32{
 	25, // 24: lgpd.v1.Correction.fields:type_name -> lgpd.v1.Correction.FieldsEntry
 	2,  // 25: lgpd.v1.ConsentChange.action:type_name -> lgpd.v1.ConsentAction
 	16, // 26: lgpd.v1.ConsentChange.evidence:type_name -> lgpd.v1.ConsentEvidence
-	18, // 27: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
-	19, // 28: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
-	20, // 29: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
-	26, // 30: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
-	12, // 31: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
-	23, // 32: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
-	19, // 33: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
-	12, // 34: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
-	26, // 35: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	7,  // 27: lgpd.v1.ConsentEvidence.representative:type_name -> lgpd.v1.Representative
+	18, // 28: lgpd.v1.DeleteResult.entities:type_name -> lgpd.v1.DeleteCount
+	19, // 29: lgpd.v1.DeleteResult.holds:type_name -> lgpd.v1.RetentionHold
+	20, // 30: lgpd.v1.DeleteResult.attachments:type_name -> lgpd.v1.AttachmentRef
+	26, // 31: lgpd.v1.RetentionHold.until:type_name -> google.protobuf.Timestamp
+	12, // 32: lgpd.v1.CorrectResult.entities:type_name -> lgpd.v1.EntityCount
+	23, // 33: lgpd.v1.AnonymizeResult.entities:type_name -> lgpd.v1.AnonymizeCount
+	19, // 34: lgpd.v1.AnonymizeResult.holds:type_name -> lgpd.v1.RetentionHold
+	12, // 35: lgpd.v1.BlockResult.entities:type_name -> lgpd.v1.EntityCount
+	26, // 36: lgpd.v1.BlockResult.lifted_at:type_name -> google.protobuf.Timestamp
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_proto_init() }
