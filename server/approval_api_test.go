@@ -26,7 +26,13 @@ func withApproval(y string) string {
 // history is a request's recorded state changes, oldest first.
 func history(t *testing.T, db *sql.DB, id string) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT to_status FROM lgpd_request_events WHERE request_id = ? ORDER BY id", id)
+	return queryStrings(t, db, "SELECT to_status FROM lgpd_request_events WHERE request_id = ? ORDER BY id", id)
+}
+
+// queryStrings is the one string column of every row query returns, in order.
+func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

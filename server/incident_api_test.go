@@ -308,23 +308,7 @@ func TestIncidentEntitiesAndOverdue(t *testing.T) {
 // incidentRefs reads an incident's subject references with the test's own SQL.
 func incidentRefs(t *testing.T, db *sql.DB, id string) []string {
 	t.Helper()
-	rs, err := db.Query("SELECT subject_ref FROM lgpd_incident_subjects WHERE incident_id = ? ORDER BY subject_ref", id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	var out []string
-	for rs.Next() {
-		var r string
-		if err := rs.Scan(&r); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return queryStrings(t, db, "SELECT subject_ref FROM lgpd_incident_subjects WHERE incident_id = ? ORDER BY subject_ref", id)
 }
 
 // incidentLeaves decodes the ledger leaves naming an incident, integrated

@@ -372,6 +372,8 @@ func (f *fixture) server(method string) (*grpc.ServiceDesc, any) {
 		return &lgpdv1.ConsentService_ServiceDesc, f.consent
 	case strings.HasPrefix(method, "/lgpd.v1.LedgerService/"):
 		return &lgpdv1.LedgerService_ServiceDesc, f.ledger
+	case strings.HasPrefix(method, "/lgpd.v1.IncidentService/"):
+		return &lgpdv1.IncidentService_ServiceDesc, NewIncidents(f.reg)
 	}
 	f.t.Fatalf("no server for %s", method)
 	return nil, nil

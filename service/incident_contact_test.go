@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
@@ -19,37 +17,6 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-// callIncident runs an IncidentService RPC as the gRPC server would (the
-// generated handler, the authenticator, the error mapping), as call does
-// for the services the fixture routes.
-func callIncident[Resp proto.Message](ctx context.Context, f *fixture, method string, req proto.Message) (Resp, error) {
-	f.t.Helper()
-	var zero Resp
-	desc, srv := &lgpdv1.IncidentService_ServiceDesc, NewIncidents(f.reg)
-	name := method[strings.LastIndex(method, "/")+1:]
-	for _, m := range desc.Methods {
-		if m.MethodName != name {
-			continue
-		}
-		dec := func(in any) error {
-			proto.Merge(in.(proto.Message), req)
-			return nil
-		}
-		errs := ErrorUnary(f.log)
-		chain := func(ctx context.Context, in any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			return f.auth.Unary()(ctx, in, info, func(ctx context.Context, in any) (any, error) {
-				return errs(ctx, in, info, h)
-			})
-		}
-		out, err := m.Handler(srv, ctx, dec, chain)
-		if err != nil {
-			return zero, status.Convert(err).Err()
-		}
-		return out.(Resp), nil
-	}
-	f.t.Fatalf("IncidentService has no method %s", name)
-	return zero, nil
-}
 
 func newIncidentRequest(s seed.Scenario, contact string) *lgpdv1.CreateIncidentRequest {
 	return &lgpdv1.CreateIncidentRequest{Tenant: "demo", Title: "Acesso indevido ao CRM",
@@ -78,14 +45,14 @@ func TestIncidentDPOContactDefault(t *testing.T) {
 		{"given", "https://incorporadora-teste.example/privacidade", "https://incorporadora-teste.example/privacidade"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			inc, err := callIncident[*lgpdv1.Incident](f.dpo, f, create, newIncidentRequest(s, c.given))
+			inc, err := call[*lgpdv1.Incident](f.dpo, f, create, newIncidentRequest(s, c.given))
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
 			if inc.GetDpoContact() != c.want {
 				t.Errorf("dpo_contact %q, want %q", inc.GetDpoContact(), c.want)
 			}
-			got, err := callIncident[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_GetIncident_FullMethodName,
+			got, err := call[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_GetIncident_FullMethodName,
 				&lgpdv1.GetIncidentRequest{Tenant: "demo", Id: inc.GetId()})
 			if err != nil || got.GetDpoContact() != c.want {
 				t.Errorf("GetIncident: dpo_contact %q (%v), want %q", got.GetDpoContact(), err, c.want)
@@ -98,11 +65,11 @@ func TestIncidentDPOContactDefault(t *testing.T) {
 	}
 
 	// The titulares' notification of a defaulted incident carries it.
-	inc, err := callIncident[*lgpdv1.Incident](f.dpo, f, create, newIncidentRequest(s, ""))
+	inc, err := call[*lgpdv1.Incident](f.dpo, f, create, newIncidentRequest(s, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := callIncident[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_NotifyIncident_FullMethodName,
+	n, err := call[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_NotifyIncident_FullMethodName,
 		&lgpdv1.NotifyIncidentRequest{Tenant: "demo", Id: inc.GetId(), Target: lgpdv1.NotifyTarget_TITULARES})
 	if err != nil || n.GetTitularesNotification().GetEvents() != 1 {
 		t.Fatalf("notify the titulares: %v (%v), want one event", n, err)
@@ -130,7 +97,7 @@ func TestIncidentDPOContactRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t) // the demo tenant's config names no encarregado
 	s := f.scenario(seed.ScenarioBuyer2023)
-	_, err := callIncident[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_CreateIncident_FullMethodName, newIncidentRequest(s, ""))
+	_, err := call[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_CreateIncident_FullMethodName, newIncidentRequest(s, ""))
 	wantCode(t, err, codes.InvalidArgument, "BAD_INCIDENT", s.CPF)
 	if msg := status.Convert(err).Message(); !strings.Contains(msg, "dpo_contact is required") || !strings.Contains(msg, "dpo.contact in the tenant config") {
 		t.Errorf("refusal %q does not say how to fix it", msg)
@@ -138,7 +105,7 @@ func TestIncidentDPOContactRefused(t *testing.T) {
 	if n := f.count("SELECT COUNT(*) FROM lgpd_incidents"); n != 0 {
 		t.Errorf("a refused incident left %d rows", n)
 	}
-	if _, err := callIncident[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_CreateIncident_FullMethodName,
+	if _, err := call[*lgpdv1.Incident](f.dpo, f, lgpdv1.IncidentService_CreateIncident_FullMethodName,
 		newIncidentRequest(s, "dpo@teste.example")); err != nil {
 		t.Errorf("with dpo_contact given and none configured: %v", err)
 	}
