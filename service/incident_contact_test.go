@@ -17,7 +17,6 @@ import (
 	"github.com/titular/titular/tenant"
 )
 
-
 func newIncidentRequest(s seed.Scenario, contact string) *lgpdv1.CreateIncidentRequest {
 	return &lgpdv1.CreateIncidentRequest{Tenant: "demo", Title: "Acesso indevido ao CRM",
 		Description:   "Credencial de um corretor usada por terceiro para consultar fichas de clientes.",
