@@ -62,11 +62,11 @@ type RequestServiceClient interface {
 	// titular's rows may be processed again. DPO only; the reason is kept in
 	// the request's history and the lift is propagated as subject.unblocked.
 	LiftBlock(ctx context.Context, in *LiftBlockRequest, opts ...grpc.CallOption) (*Request, error)
-	// Streams an export of a completed request, byte-exact.
 	// Records the DPO's answer to a REVIEW waiting in the queue (Art. 20): the
 	// outcome, the reviewer and the criteria used or the trade-secret reason.
 	// The request becomes COMPLETED with result.review. DPO role only.
 	CompleteReview(ctx context.Context, in *CompleteReviewRequest, opts ...grpc.CallOption) (*Request, error)
+	// Streams an export of a completed request, byte-exact.
 	DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error)
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
@@ -242,11 +242,11 @@ type RequestServiceServer interface {
 	// titular's rows may be processed again. DPO only; the reason is kept in
 	// the request's history and the lift is propagated as subject.unblocked.
 	LiftBlock(context.Context, *LiftBlockRequest) (*Request, error)
-	// Streams an export of a completed request, byte-exact.
 	// Records the DPO's answer to a REVIEW waiting in the queue (Art. 20): the
 	// outcome, the reviewer and the criteria used or the trade-secret reason.
 	// The request becomes COMPLETED with result.review. DPO role only.
 	CompleteReview(context.Context, *CompleteReviewRequest) (*Request, error)
+	// Streams an export of a completed request, byte-exact.
 	DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error
 	// Returns the ledger receipt of a request: its final leaf, a signed
 	// checkpoint and the inclusion proof.
