@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,6 +294,44 @@ func TestValidate(t *testing.T) {
 		}
 		if buf.Len() != 0 {
 			t.Errorf("%s: %d bytes written for a refused report", name, buf.Len())
+		}
+	}
+}
+
+// A year of months widens the chart rather than crowd it: month labels
+// stand at least 64 units apart, and the viewBox holds them all.
+func TestYearChartSpacing(t *testing.T) {
+	r := report.Report{}
+	for m := time.January; m <= time.December; m++ {
+		r.Months = append(r.Months, report.Month{Year: 2025, Month: m, Kinds: []report.KindCount{
+			{Kind: "EXTRACT", Received: int64(m) * 3, Completed: int64(m), CompletedWithin15Days: int64(m) / 2}}})
+	}
+	for _, draw := range []func(io.Writer, report.Report) error{report.ReceivedChart, report.Within15Chart} {
+		var buf bytes.Buffer
+		if err := draw(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		root := parse(t, buf.Bytes())
+		if got := root.attr("viewBox"); got != "0 0 1014 360" {
+			t.Errorf("viewBox %q: want 12 months × 64 + margins", got)
+		}
+		var xs []float64
+		for _, n := range root.walk() {
+			if n.XMLName.Local == "text" && n.attr("class") == "month" {
+				x, err := strconv.ParseFloat(n.attr("x"), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				xs = append(xs, x)
+			}
+		}
+		if len(xs) != 12 {
+			t.Fatalf("%d month labels", len(xs))
+		}
+		for i := 1; i < len(xs); i++ {
+			if xs[i]-xs[i-1] < 64 {
+				t.Errorf("labels %d and %d are %.1f apart", i-1, i, xs[i]-xs[i-1])
+			}
 		}
 	}
 }

@@ -12,11 +12,12 @@ import (
 
 // Chart geometry, in SVG user units (the viewBox scales it to the page).
 const (
-	chartW, chartH   = 760, 360
+	chartH           = 360
 	padLeft, padTop  = 56, 44
 	padBottom        = 48
 	legendW          = 190 // right of the plot, for the kinds' legend
-	plotW            = chartW - padLeft - legendW
+	minPlotW         = 514 // the plot of a chart 760 wide
+	monthW           = 64  // the least a month takes, so "set/2026" labels never touch
 	plotH            = chartH - padTop - padBottom
 	barShare         = 0.6 // of a month's slot
 	fontFamily       = "system-ui, sans-serif"
@@ -25,9 +26,17 @@ const (
 
 // svg builds one chart document.
 type svg struct {
-	b  bytes.Buffer
-	id string
+	b     bytes.Buffer
+	id    string
+	plotW float64 // the plot's width: wider with many months
 }
+
+// newSVG sizes a chart of months months.
+func newSVG(months int) *svg {
+	return &svg{plotW: math.Max(minPlotW, float64(months*monthW))}
+}
+
+func (s *svg) chartW() int { return int(padLeft + s.plotW + legendW) }
 
 // esc escapes text for XML content and attribute values.
 func esc(s string) string {
@@ -44,7 +53,7 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 func (s *svg) open(id, title, desc string) {
 	s.id = id
 	fmt.Fprintf(&s.b, `<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 %d %d" width="%d" height="%d" `+
-		`aria-labelledby="%s-title %s-desc" font-family="%s" font-size="12">`+"\n", chartW, chartH, chartW, chartH, id, id, fontFamily)
+		`aria-labelledby="%s-title %s-desc" font-family="%s" font-size="12">`+"\n", s.chartW(), chartH, s.chartW(), chartH, id, id, fontFamily)
 	fmt.Fprintf(&s.b, `<title id="%s-title">%s</title>`+"\n", id, esc(title))
 	fmt.Fprintf(&s.b, `<desc id="%s-desc">%s</desc>`+"\n", id, esc(desc))
 	fmt.Fprintf(&s.b, `<text x="%d" y="24" font-size="15" font-weight="bold">%s</text>`+"\n", padLeft, esc(title))
@@ -64,10 +73,10 @@ func (s *svg) bar(x, y, w, h float64, fill, class, title string) {
 func (s *svg) yAxis(top, step float64, label func(float64) string) {
 	for v := 0.0; v <= top+step/2; v += step {
 		y := padTop + plotH - v/top*plotH
-		fmt.Fprintf(&s.b, `<line x1="%d" y1="%s" x2="%d" y2="%s" stroke="#dddddd"/>`+"\n", padLeft, num(y), padLeft+plotW, num(y))
+		fmt.Fprintf(&s.b, `<line x1="%d" y1="%s" x2="%s" y2="%s" stroke="#dddddd"/>`+"\n", padLeft, num(y), num(padLeft+s.plotW), num(y))
 		s.text(padLeft-6, y+4, "end", "tick", label(v))
 	}
-	fmt.Fprintf(&s.b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333333"/>`+"\n", padLeft, padTop+plotH, padLeft+plotW, padTop+plotH)
+	fmt.Fprintf(&s.b, `<line x1="%d" y1="%d" x2="%s" y2="%d" stroke="#333333"/>`+"\n", padLeft, padTop+plotH, num(padLeft+s.plotW), padTop+plotH)
 }
 
 func (s *svg) close(w io.Writer) error {
@@ -95,8 +104,8 @@ func niceTop(max int64) (top, step float64) {
 
 // slot is where month i of n sits on the x axis: the bar's left edge and
 // its width, and the slot's centre.
-func slot(i, n int) (x, w, centre float64) {
-	sw := float64(plotW) / float64(n)
+func (s *svg) slot(i, n int) (x, w, centre float64) {
+	sw := s.plotW / float64(n)
 	w = sw * barShare
 	centre = padLeft + sw*float64(i) + sw/2
 	return centre - w/2, w, centre
@@ -152,10 +161,10 @@ func ReceivedChart(w io.Writer, r Report) error {
 		}
 		desc += ". Por mês: " + strings.Join(parts, "; ") + "."
 	}
-	var s svg
+	s := newSVG(len(r.Months))
 	s.open(ReceivedChartID, title, desc)
 	if len(r.Months) == 0 {
-		s.text(padLeft+plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
+		s.text(padLeft+s.plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
 		return s.close(w)
 	}
 	var max int64
@@ -165,7 +174,7 @@ func ReceivedChart(w io.Writer, r Report) error {
 	top, step := niceTop(max)
 	s.yAxis(top, step, func(v float64) string { return strconv.Itoa(int(v)) })
 	for i, m := range r.Months {
-		x, bw, centre := slot(i, len(r.Months))
+		x, bw, centre := s.slot(i, len(r.Months))
 		y := float64(padTop + plotH)
 		for _, k := range m.sortedKinds() {
 			if k.Received == 0 {
@@ -181,7 +190,7 @@ func ReceivedChart(w io.Writer, r Report) error {
 	}
 	for i, k := range kinds {
 		y := float64(padTop + i*20)
-		lx := float64(padLeft + plotW + 16)
+		lx := padLeft + s.plotW + 16
 		fmt.Fprintf(&s.b, `<rect x="%s" y="%s" width="12" height="12" fill="%s"/>`+"\n", num(lx), num(y), kindColor(k))
 		s.text(lx+18, y+11, "start", "legend", KindName(k))
 	}
@@ -220,15 +229,15 @@ func Within15Chart(w io.Writer, r Report) error {
 		}
 		desc += ". Por mês: " + strings.Join(parts, "; ") + "."
 	}
-	var s svg
+	s := newSVG(len(r.Months))
 	s.open(Within15ChartID, title, desc)
 	if len(r.Months) == 0 {
-		s.text(padLeft+plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
+		s.text(padLeft+s.plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
 		return s.close(w)
 	}
 	s.yAxis(1, 0.25, percent)
 	for i, m := range r.Months {
-		x, bw, centre := slot(i, len(r.Months))
+		x, bw, centre := s.slot(i, len(r.Months))
 		t := m.Total()
 		s.text(centre, padTop+plotH+18, "middle", "month", m.Label())
 		sh, ok := t.Share15()
