@@ -85,13 +85,13 @@ func (s *svg) close(w io.Writer) error {
 	return err
 }
 
-// niceTop rounds max up to a value whose fifths are round numbers, and
+// niceTop rounds highest up to a value whose fifths are round numbers, and
 // returns it with its step (at least 1 each).
-func niceTop(max int64) (top, step float64) {
-	if max <= 0 {
+func niceTop(highest int64) (top, step float64) {
+	if highest <= 0 {
 		return 5, 1
 	}
-	raw := float64(max) / 5
+	raw := float64(highest) / 5
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
 		if step = m * mag; step >= raw {
@@ -167,11 +167,11 @@ func ReceivedChart(w io.Writer, r Report) error {
 		s.text(padLeft+s.plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
 		return s.close(w)
 	}
-	var max int64
+	var highest int64
 	for _, m := range r.Months {
-		max = maxInt(max, m.Total().Received)
+		highest = max(highest, m.Total().Received)
 	}
-	top, step := niceTop(max)
+	top, step := niceTop(highest)
 	s.yAxis(top, step, func(v float64) string { return strconv.Itoa(int(v)) })
 	for i, m := range r.Months {
 		x, bw, centre := s.slot(i, len(r.Months))
@@ -256,10 +256,3 @@ func Within15Chart(w io.Writer, r Report) error {
 
 // percent writes a share from 0 to 1 as a whole percentage: "87%".
 func percent(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + "%" }
-
-func maxInt(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
-}

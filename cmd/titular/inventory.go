@@ -54,7 +54,7 @@ func runDatamapInventory(args []string, stdout io.Writer) error {
 		return fmt.Errorf("data map %s: %w", tc.Datamap, err)
 	}
 	rec := inventory.Build(m, tc, time.Now())
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
