@@ -24,7 +24,8 @@ type Record struct {
 	Controller, DPO config.Contact
 	// Generated is when the record was drawn up.
 	Generated time.Time
-	// Entries are the data map's entities, in document order.
+	// Entries are the data map's entities, in document order, then the
+	// consent records titular itself keeps (lgpd_consents).
 	Entries []Entry
 }
 
@@ -108,6 +109,7 @@ func Build(m *datamap.Map, t config.Tenant, now time.Time) *Record {
 	for _, e := range m.Entities {
 		r.Entries = append(r.Entries, entry(m, e))
 	}
+	r.Entries = append(r.Entries, consentEntry(m))
 	return r
 }
 

@@ -140,8 +140,19 @@ func TestDemoInventoryXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 6+len(rec.Entries) || len(rec.Entries) != 13 {
-		t.Errorf("%d rows for %d entries: want the 6 heading rows and one per entity of the demo map (13)", len(rows), len(rec.Entries))
+	if len(rows) != 6+len(rec.Entries) || len(rec.Entries) != 14 {
+		t.Errorf("%d rows for %d entries: want the 6 heading rows and one per entity of the demo map (13) and the consent records", len(rows), len(rec.Entries))
+	}
+	// Last, the consent records titular keeps, their evidence held 5 years
+	// by the map's consent_evidence.
+	for ref, want := range map[string]string{
+		"A20": "Recibo de consentimentos", "B20": "lgpd_consents", "F20": "Prova dos consentimentos",
+		"J20": "Os registros de consentimento são guardados como prova do consentimento (LGPD art. 8º, §2º); as evidências (endereço IP, navegador) " +
+			"são guardadas por 5 anos a contar de cada registro, mesmo após um pedido de eliminação (LGPD art. 7 VI e art. 8 §2; CDC art. 27 (prescrição quinquenal))",
+	} {
+		if got := cell(ref); got != want {
+			t.Errorf("%s = %q, want %q", ref, got, want)
+		}
 	}
 	// Printable: landscape A4 fitted to the width, heading row repeated.
 	layout, err := f.GetPageLayout(inventory.SheetName)
@@ -197,6 +208,7 @@ func TestInventoryCSV(t *testing.T) {
 	want := "\uFEFF" + `Dados (entidade),Tabela no CRM,Categorias de dados,"Dados sensíveis (art. 5º, II)",Dados pessoais tratados,Finalidade,Base legal,Origem dos dados,Compartilhado com,Retenção
 Prontuário,pacientes,Identificação; Saúde (dado sensível),Sim: Saúde,CPF; Alergias,Atendimento clínico,"Consentimento do titular (LGPD art. 7º, I); dados sensíveis: LGPD art. 11, I",Informado pelo paciente na consulta,Não compartilhado,"Enquanto for necessário à finalidade; eliminados ao fim do tratamento ou a pedido do titular, sem prazo legal de guarda (LGPD arts. 15 e 16)"
 acesso,acessos,Dado biométrico (dado sensível),Sim: Dado biométrico,Impressão digital,portaria (não informado no mapa de dados),"Legítimo interesse do controlador ou de terceiro (LGPD art. 7º, IX); esta base não autoriza o tratamento de dados sensíveis (LGPD art. 11)",não informado,Não compartilhado,"Enquanto for necessário à finalidade; eliminados ao fim do tratamento ou a pedido do titular, sem prazo legal de guarda (LGPD arts. 15 e 16)"
+Recibo de consentimentos,lgpd_consents,Comportamental; Identificação,Não,Manifestação; Endereço IP; Navegador ou aplicativo,Prova dos consentimentos,"Cumprimento de obrigação legal ou regulatória (LGPD art. 7º, II)","Registrado pelo controlador a cada concessão, recusa ou revogação de consentimento do titular",Não compartilhado,"Os registros de consentimento são guardados como prova do consentimento (LGPD art. 8º, §2º); as evidências (endereço IP, navegador) são apagadas quando o titular pede a eliminação"
 `
 	if got := buf.String(); got != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", got, want)
@@ -206,7 +218,7 @@ acesso,acessos,Dado biométrico (dado sensível),Sim: Dado biométrico,Impressã
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lines) != 3 || strings.Join(lines[0], "|") != strings.Join(inventory.Header(), "|") || lines[2][3] != "Sim: Dado biométrico" {
+	if len(lines) != 4 || strings.Join(lines[0], "|") != strings.Join(inventory.Header(), "|") || lines[2][3] != "Sim: Dado biométrico" {
 		t.Errorf("read back %q", lines)
 	}
 }

@@ -69,6 +69,6 @@ func runDatamapInventory(args []string, stdout io.Writer) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote the record of processing (%d entities) to %s\n", len(rec.Entries), *out)
+	fmt.Fprintf(stdout, "wrote the record of processing (%d entries) to %s\n", len(rec.Entries), *out)
 	return nil
 }

@@ -42,7 +42,7 @@ func TestDatamapInventoryCommand(t *testing.T) {
 	if err := runDatamapInventory([]string{"--datamap", filepath.Join("..", "..", "examples", "realestate", "datamap.yaml"), "--out", csvPath}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if want := "wrote the record of processing (13 entities) to " + csvPath + "\n"; out.String() != want {
+	if want := "wrote the record of processing (14 entries) to " + csvPath + "\n"; out.String() != want {
 		t.Errorf("stdout %q, want %q", out.String(), want)
 	}
 	b, err := os.ReadFile(csvPath)
