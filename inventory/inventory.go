@@ -27,6 +27,8 @@ type Record struct {
 	// Entries are the data map's entities, in document order, then the
 	// consent records titular itself keeps (lgpd_consents).
 	Entries []Entry
+	// Purposes are the same entries grouped by purpose.
+	Purposes []PurposeEntry
 }
 
 // Entry is one kind of record the controller processes (a data-map entity).
@@ -110,6 +112,7 @@ func Build(m *datamap.Map, t config.Tenant, now time.Time) *Record {
 		r.Entries = append(r.Entries, entry(m, e))
 	}
 	r.Entries = append(r.Entries, consentEntry(m))
+	r.Purposes = purposes(m, r.Entries)
 	return r
 }
 

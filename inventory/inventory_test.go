@@ -89,7 +89,7 @@ func TestDemoInventoryXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.GetSheetList(); len(got) != 1 || got[0] != inventory.SheetName {
+	if got := f.GetSheetList(); len(got) != 2 || got[0] != inventory.SheetName || got[1] != inventory.PurposesSheet {
 		t.Fatalf("sheets %q", got)
 	}
 	cell := func(ref string) string {
@@ -162,9 +162,45 @@ func TestDemoInventoryXLSX(t *testing.T) {
 	if *layout.Orientation != "landscape" || *layout.FitToWidth != 1 || *layout.FitToHeight != 0 || *layout.Size != 9 {
 		t.Errorf("page layout %s, %d wide, %d high, size %d", *layout.Orientation, *layout.FitToWidth, *layout.FitToHeight, *layout.Size)
 	}
-	names := f.GetDefinedName()
-	if len(names) != 1 || names[0].Name != "_xlnm.Print_Titles" || names[0].RefersTo != "'Registro de tratamento'!$6:$6" {
-		t.Errorf("defined names %+v: want the heading row as print titles", names)
+	var titles []string
+	for _, n := range f.GetDefinedName() {
+		if n.Name == "_xlnm.Print_Titles" {
+			titles = append(titles, n.Scope+" "+n.RefersTo)
+		}
+	}
+	if strings.Join(titles, "|") != "Registro de tratamento 'Registro de tratamento'!$6:$6|Finalidades 'Finalidades'!$6:$6" {
+		t.Errorf("print titles %q: want each sheet's heading row", titles)
+	}
+
+	// The record by purpose: the map's purposes in its order, each with the
+	// bases, data and recipients of its entities.
+	rows, err = f.GetRows(inventory.PurposesSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6+10 {
+		t.Errorf("%d rows in %s: want the 6 heading rows and the demo map's 10 purposes", len(rows), inventory.PurposesSheet)
+	}
+	want := [][]string{
+		{"Finalidade", "Descrição", "Base legal", "Dados (entidades)", "Compartilhado com"},
+		{"Cadastro de clientes", "Identificar você e manter seus dados de contato e endereço para a compra, a entrega e o pós-venda do imóvel.",
+			"Execução de contrato ou de procedimentos preliminares a pedido do titular (LGPD art. 7º, V)", "Cadastro de cliente", "Não compartilhado"},
+	}
+	for i, w := range want {
+		if got := strings.Join(rows[5+i], "|"); got != strings.Join(w, "|") {
+			t.Errorf("%s row %d:\n got %q\nwant %q", inventory.PurposesSheet, 6+i, got, strings.Join(w, "|"))
+		}
+	}
+	// venda_imovel (5th purpose): two entities, the sale's two recipients.
+	if got := strings.Join(rows[10][2:], "|"); got != "Execução de contrato ou de procedimentos preliminares a pedido do titular (LGPD art. 7º, V)|"+
+		"Reservas e vendas; Participação em reservas (cônjuge, cocomprador, fiador, procurador, dependente)|"+
+		"Receita Federal do Brasil (DIMOB); Cartório de Registro de Imóveis" {
+		t.Errorf("venda_imovel: %q", got)
+	}
+	// gestao_corretores: three entities under two bases.
+	if got := rows[13][2]; got != "Execução de contrato ou de procedimentos preliminares a pedido do titular (LGPD art. 7º, V); "+
+		"Legítimo interesse do controlador ou de terceiro (LGPD art. 7º, IX); Cumprimento de obrigação legal ou regulatória (LGPD art. 7º, II)" {
+		t.Errorf("gestao_corretores bases %q", got)
 	}
 }
 
@@ -237,8 +273,10 @@ func TestDemoInventoryPrints(t *testing.T) {
 		t.Errorf("%d pages: want the 13 entities on at most 6 landscape pages", pages)
 	}
 	text := printtest.Text(t, pdf)
-	if n := strings.Count(text, "Tabela no"); n != pages {
-		t.Errorf("heading printed %d times on %d pages: want it on every page", n, pages)
+	// Each page opens with its sheet's heading: the record's, or the
+	// purposes' (its "Dados (entidades)" column).
+	if n := strings.Count(text, "Tabela no") + strings.Count(text, "Dados (entidades)"); n != pages {
+		t.Errorf("headings printed %d times on %d pages: want one on every page", n, pages)
 	}
 	for _, e := range rec.Entries {
 		first := strings.Fields(e.Label)[0]

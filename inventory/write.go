@@ -14,8 +14,37 @@ import (
 // Title heads the record's sheet.
 const Title = "Registro das operações de tratamento de dados pessoais (LGPD art. 37)"
 
-// SheetName is the record's only sheet.
-const SheetName = "Registro de tratamento"
+// The workbook's sheets: the record by entity, then by purpose.
+const (
+	SheetName     = "Registro de tratamento"
+	PurposesSheet = "Finalidades"
+)
+
+// purposeColumns are the "Finalidades" sheet's table. Never modified.
+var purposeColumns = []column{
+	{"Finalidade", 24, nil},
+	{"Descrição", 46, nil},
+	{"Base legal", 34, nil},
+	{"Dados (entidades)", 34, nil},
+	{"Compartilhado com", 30, nil},
+}
+
+// purposeLine is p's line of the "Finalidades" sheet.
+func purposeLine(p PurposeEntry) []string {
+	shared := "Não compartilhado"
+	if len(p.SharedWith) > 0 {
+		shared = strings.Join(p.SharedWith, "; ")
+	}
+	data := "Nenhum dado mapeado"
+	if len(p.Data) > 0 {
+		data = strings.Join(p.Data, "; ")
+	}
+	bases := "—"
+	if len(p.Bases) > 0 {
+		bases = strings.Join(p.Bases, "; ")
+	}
+	return []string{p.Name, p.Description, bases, data, shared}
+}
 
 // column is one column of the record's table: its heading, its width in
 // the XLSX and how an entry fills it.
@@ -151,33 +180,79 @@ func fillSheet(f *excelize.File, r *Record) error {
 			return err
 		}
 	}
-	for i, c := range columns {
+	rows := make([][]string, len(r.Entries))
+	for i, e := range r.Entries {
+		rows[i] = e.Line()
+	}
+	if err := table(f, s, columns, rows, head, wrap); err != nil {
+		return err
+	}
+	if err := printSetup(f, s); err != nil {
+		return err
+	}
+	p := PurposesSheet
+	if _, err := f.NewSheet(p); err != nil {
+		return err
+	}
+	if err := f.SetCellValue(p, "A1", "Finalidades do tratamento (LGPD art. 37 e art. 9º, I)"); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(p, "A1", "A1", title); err != nil {
+		return err
+	}
+	if err := f.SetCellValue(p, "A2", "Cada finalidade com a sua base legal, os dados que usa e com quem são compartilhados; o detalhe de cada dado está na folha "+SheetName+"."); err != nil {
+		return err
+	}
+	rows = make([][]string, len(r.Purposes))
+	for i, pe := range r.Purposes {
+		rows[i] = purposeLine(pe)
+	}
+	if err := table(f, p, purposeColumns, rows, head, wrap); err != nil {
+		return err
+	}
+	return printSetup(f, p)
+}
+
+// table writes cols' heading at headerRow and lines under it, each row as
+// tall as its most wrapped cell: neither LibreOffice nor Excel sizes a
+// wrapped row written without a height, and it would print one line of
+// each text.
+func table(f *excelize.File, s string, cols []column, lines [][]string, head, wrap int) error {
+	heads := make([]string, len(cols))
+	for i, c := range cols {
 		col, _ := excelize.ColumnNumberToName(i + 1)
 		if err := f.SetColWidth(s, col, col, c.width); err != nil {
 			return err
 		}
-		if err := set(fmt.Sprintf("%s%d", col, headerRow), c.head, head); err != nil {
+		ref := fmt.Sprintf("%s%d", col, headerRow)
+		if err := f.SetCellValue(s, ref, c.head); err != nil {
 			return err
 		}
+		if err := f.SetCellStyle(s, ref, ref, head); err != nil {
+			return err
+		}
+		heads[i] = c.head
 	}
-	if err := f.SetRowHeight(s, headerRow, rowHeight(Header())); err != nil {
+	if err := f.SetRowHeight(s, headerRow, rowHeight(cols, heads)); err != nil {
 		return err
 	}
-	for n, e := range r.Entries {
-		line := e.Line()
+	for n, line := range lines {
+		row := headerRow + 1 + n
 		for i, v := range line {
 			col, _ := excelize.ColumnNumberToName(i + 1)
-			if err := set(fmt.Sprintf("%s%d", col, headerRow+1+n), v, wrap); err != nil {
+			ref := fmt.Sprintf("%s%d", col, row)
+			if err := f.SetCellValue(s, ref, v); err != nil {
+				return err
+			}
+			if err := f.SetCellStyle(s, ref, ref, wrap); err != nil {
 				return err
 			}
 		}
-		// Neither LibreOffice nor Excel sizes a wrapped row written
-		// without a height: it would print one line of each text.
-		if err := f.SetRowHeight(s, headerRow+1+n, rowHeight(line)); err != nil {
+		if err := f.SetRowHeight(s, row, rowHeight(cols, line)); err != nil {
 			return err
 		}
 	}
-	return printSetup(f, s)
+	return nil
 }
 
 // lineHeight is the height in points of one line of 11-point text.
@@ -187,10 +262,10 @@ const lineHeight = 15
 // widths: its tallest cell's lines. A column of width w holds about w
 // characters a line (the width unit is a digit, wider than most letters);
 // words are not split, so the estimate counts them whole.
-func rowHeight(line []string) float64 {
+func rowHeight(cols []column, line []string) float64 {
 	most := 1
 	for i, v := range line {
-		if n := wrappedLines(v, int(columns[i].width)); n > most {
+		if n := wrappedLines(v, int(cols[i].width)); n > most {
 			most = n
 		}
 	}
