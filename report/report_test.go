@@ -191,7 +191,7 @@ func TestWithin15Chart(t *testing.T) {
 // An empty period still draws a valid, described chart saying so.
 func TestChartsEmpty(t *testing.T) {
 	for id, draw := range map[string]func(io.Writer, report.Report) error{
-		report.ReceivedChartID: report.ReceivedChart, report.Within15ChartID: report.Within15Chart} {
+		report.ReceivedChartID: report.ReceivedChart, report.Within15ChartID: report.Within15Chart, report.OverdueChartID: report.OverdueChart} {
 		var buf bytes.Buffer
 		if err := draw(&buf, report.Report{}); err != nil {
 			t.Fatal(err)
@@ -306,7 +306,7 @@ func TestYearChartSpacing(t *testing.T) {
 		r.Months = append(r.Months, report.Month{Year: 2025, Month: m, Kinds: []report.KindCount{
 			{Kind: "EXTRACT", Received: int64(m) * 3, Completed: int64(m), CompletedWithin15Days: int64(m) / 2}}})
 	}
-	for _, draw := range []func(io.Writer, report.Report) error{report.ReceivedChart, report.Within15Chart} {
+	for _, draw := range []func(io.Writer, report.Report) error{report.ReceivedChart, report.Within15Chart, report.OverdueChart} {
 		var buf bytes.Buffer
 		if err := draw(&buf, r); err != nil {
 			t.Fatal(err)
@@ -334,4 +334,21 @@ func TestYearChartSpacing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The overdue chart: one in January (a DELETE), none in February, one in
+// March (the ANONYMIZE), dated as the report was taken.
+func TestOverdueChart(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.OverdueChart(&buf, known()); err != nil {
+		t.Fatal(err)
+	}
+	c := read(t, parse(t, buf.Bytes()), report.OverdueChartID)
+	if want := "Gráfico de barras, de jan/2026 a mar/2026: 2 solicitações vencidas e ainda em aberto em 02/04/2026. " +
+		"Por mês de recebimento: jan/2026: 1; fev/2026: 0; mar/2026: 1."; c.desc != want {
+		t.Errorf("desc:\n got %q\nwant %q", c.desc, want)
+	}
+	// niceTop(1) is 5 in steps of 1: a bar of 1 is a fifth of 268.
+	equal(t, "bars", c.bars, []string{"jan/2026: 1 vencidas em aberto|53.6|#D55E00", "mar/2026: 1 vencidas em aberto|53.6|#D55E00"})
+	equal(t, "labels", c.texts["total"], []string{"1", "0", "1"})
 }

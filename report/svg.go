@@ -256,3 +256,50 @@ func Within15Chart(w io.Writer, r Report) error {
 
 // percent writes a share from 0 to 1 as a whole percentage: "87%".
 func percent(v float64) string { return strconv.Itoa(int(math.Round(v*100))) + "%" }
+
+// OverdueChartID prefixes the element ids of OverdueChart's document.
+const OverdueChartID = "vencidas"
+
+// OverdueChart writes an SVG bar chart of the requests still open past
+// their due date when the report was taken, by the month they arrived:
+// what the DPO has to answer for first. Each bar's count is above it and
+// in its title; the description lists every month.
+func OverdueChart(w io.Writer, r Report) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	title := "Solicitações vencidas em aberto, por mês de recebimento"
+	var total, highest int64
+	var parts []string
+	for _, m := range r.Months {
+		n := m.Total().Overdue
+		total += n
+		highest = max(highest, n)
+		parts = append(parts, fmt.Sprintf("%s: %d", m.Label(), n))
+	}
+	desc := emptyPeriodLabel
+	if len(r.Months) > 0 {
+		desc = fmt.Sprintf("Gráfico de barras, %s: %d solicitações vencidas e ainda em aberto em %s. Por mês de recebimento: %s.",
+			r.span(), total, r.Generated.In(saoPaulo()).Format("02/01/2006"), strings.Join(parts, "; "))
+	}
+	s := newSVG(len(r.Months))
+	s.open(OverdueChartID, title, desc)
+	if len(r.Months) == 0 {
+		s.text(padLeft+s.plotW/2, padTop+plotH/2, "middle", "empty", emptyPeriodLabel)
+		return s.close(w)
+	}
+	top, step := niceTop(highest)
+	s.yAxis(top, step, func(v float64) string { return strconv.Itoa(int(v)) })
+	for i, m := range r.Months {
+		x, bw, centre := s.slot(i, len(r.Months))
+		n := m.Total().Overdue
+		s.text(centre, padTop+plotH+18, "middle", "month", m.Label())
+		h := float64(n) / top * plotH
+		y := padTop + plotH - h
+		if n > 0 {
+			s.bar(x, y, bw, h, "#D55E00", "bar", fmt.Sprintf("%s: %d vencidas em aberto", m.Label(), n))
+		}
+		s.text(centre, y-4, "middle", "total", strconv.FormatInt(n, 10))
+	}
+	return s.close(w)
+}
