@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/titular/titular/export/printtest"
 	"github.com/titular/titular/report"
 )
 
@@ -351,4 +352,36 @@ func TestOverdueChart(t *testing.T) {
 	// niceTop(1) is 5 in steps of 1: a bar of 1 is a fifth of 268.
 	equal(t, "bars", c.bars, []string{"jan/2026: 1 vencidas em aberto|53.6|#D55E00", "mar/2026: 1 vencidas em aberto|53.6|#D55E00"})
 	equal(t, "labels", c.texts["total"], []string{"1", "0", "1"})
+}
+
+// LibreOffice prints a year of three kinds on landscape pages, each
+// sheet's heading on every page.
+func TestXLSXPrints(t *testing.T) {
+	r := report.Report{Tenant: "Incorporadora Teste Ltda", Generated: time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)}
+	for m := time.January; m <= time.December; m++ {
+		n := int64(m)
+		r.Months = append(r.Months, report.Month{Year: 2025, Month: m, Kinds: []report.KindCount{
+			{Kind: "EXTRACT", Received: 10 + n, Completed: 9 + n, CompletedOnTime: 8 + n, CompletedWithin15Days: 7 + n, MedianDays: 6.5},
+			{Kind: "DELETE", Received: 3 + n, Completed: 2, CompletedOnTime: 2, CompletedWithin15Days: 1, Overdue: 1, MedianDays: 14},
+			{Kind: "CONFIRM", Received: 20, Completed: 20, CompletedOnTime: 20, CompletedWithin15Days: 20},
+		}})
+	}
+	var buf bytes.Buffer
+	if err := report.WriteXLSX(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	pdf := printtest.XLSXToPDF(t, buf.Bytes())
+	pages := printtest.Pages(t, pdf)
+	if pages < 2 || pages > 4 {
+		t.Errorf("%d pages: want the two sheets (12 and 36 lines) on 2 to 4 landscape pages", pages)
+	}
+	text := printtest.Text(t, pdf)
+	if n := strings.Count(text, "Mês"); n != pages {
+		t.Errorf("heading printed %d times on %d pages: want it on every page", n, pages)
+	}
+	for _, want := range []string{"dez/2025", "Eliminação", "Mediana de dias"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the printout lacks %q", want)
+		}
+	}
 }
