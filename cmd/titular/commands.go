@@ -28,6 +28,7 @@ Usage:
   titular seed           --dsn DSN [--subjects N] [--seed N] [--heavy N] [--reset]
   titular datamap check  --config FILE [--samples N]
   titular datamap coverage --config FILE --tenant ID [--samples N] [--scan-rows N] [--format text|json]
+  titular datamap inventory (--config FILE --tenant ID | --datamap FILE) --out FILE.xlsx|FILE.csv
   titular tenants list   --config FILE [--concurrency N] [--json]
   titular tenants check  --config FILE [--concurrency N] [--tenant ID]
   titular ledger verify     --config FILE --tenant ID [--checkpoint FILE ...] [--public-key FILE] [--offline]
@@ -82,9 +83,12 @@ func run(ctx context.Context, args []string) error {
 		if len(rest) > 0 && rest[0] == "coverage" {
 			return runDatamapCoverage(ctx, rest[1:], os.Stdout)
 		}
+		if len(rest) > 0 && rest[0] == "inventory" {
+			return runDatamapInventory(rest[1:], os.Stdout)
+		}
 		if len(rest) == 0 || rest[0] != "check" {
 			fmt.Fprint(os.Stderr, usage)
-			return errors.New("datamap: the subcommand is 'check', 'discover' or 'coverage'")
+			return errors.New("datamap: the subcommand is 'check', 'discover', 'coverage' or 'inventory'")
 		}
 		return runDatamapCheck(ctx, rest[1:])
 	case "version":
