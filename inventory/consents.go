@@ -14,7 +14,7 @@ const consentPurpose = "prova_consentimento"
 // of every grant, refusal and revocation of consent (lgpd_consents) with
 // its evidence (IP, user agent), kept as the controller's proof (Art. 8
 // §2). The words are those of the titular's consent receipt (service's
-// consentReceiptDescription and consentRetentionRule).
+// consentReceiptDescription, and ConsentRetention below).
 func consentEntry(m *datamap.Map) Entry {
 	e := Entry{
 		Name: "recibo_consentimentos", Label: "Recibo de consentimentos", Table: "lgpd_consents",
@@ -25,7 +25,7 @@ func consentEntry(m *datamap.Map) Entry {
 		},
 		Purpose: consentPurpose, PurposeName: "Prova dos consentimentos", LegalBasis: "obrigacao_legal",
 		Origin:    "Registrado pelo controlador a cada concessão, recusa ou revogação de consentimento do titular",
-		Retention: consentRetention(m.ConsentEvidence),
+		Retention: ConsentRetention(m.ConsentEvidence),
 	}
 	if p, ok := m.Purpose(consentPurpose); ok {
 		e.PurposeName = p.Name
@@ -34,10 +34,11 @@ func consentEntry(m *datamap.Map) Entry {
 	return e
 }
 
-// consentRetention is how long the consent records and their evidence
+// ConsentRetention is how long the consent records and their evidence
 // stay: the records always, the evidence for the map's consent_evidence
-// period after an erasure, else until the erasure.
-func consentRetention(ev *datamap.Retention) string {
+// period after an erasure, else until the erasure. The titular's copy
+// (service) words its consent receipt's retention with it too.
+func ConsentRetention(ev *datamap.Retention) string {
 	rule := "Os registros de consentimento são guardados como prova do consentimento (LGPD art. 8º, §2º)"
 	if ev == nil {
 		return rule + "; as evidências (endereço IP, navegador) são apagadas quando o titular pede a eliminação"

@@ -10,15 +10,18 @@ import (
 // ExportEntity describes e as the titular's copy does (labels, purpose,
 // basis, origin, recipients, holds with their start in words), so the
 // record words retention exactly as export.RetentionRule does for the
-// titular. It mirrors service's exportEntity, which may call it instead.
+// titular: the titular's copy (service) and the record of processing both
+// build their entities here. m may be nil (no purpose names then).
 func ExportEntity(m *datamap.Map, e *datamap.Entity) export.Entity {
 	out := export.Entity{Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose,
 		LegalBasis: e.LegalBasis, Origin: e.Origin, SharedWith: e.SharedWith}
 	if out.Label == "" {
 		out.Label = e.Name
 	}
-	if p, ok := m.Purpose(e.Purpose); ok {
-		out.PurposeLabel = p.Name
+	if m != nil {
+		if p, ok := m.Purpose(e.Purpose); ok {
+			out.PurposeLabel = p.Name
+		}
 	}
 	if e.LegalBasis != "" {
 		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
@@ -37,7 +40,7 @@ func ExportEntity(m *datamap.Map, e *datamap.Entity) export.Entity {
 // FromText says in pt-BR, with the fields' labels, when a hold starts
 // counting ("Data da venda", "1º de janeiro do ano seguinte a Data da
 // venda", "a mais recente entre A e B", "A, ou B quando não houver"); ""
-// for a hold while referenced. Same words as service's fromText.
+// for a hold while referenced.
 func FromText(e *datamap.Entity, r *datamap.Retention) string {
 	if r.WhileReferenced {
 		return ""

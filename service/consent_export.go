@@ -36,7 +36,7 @@ func consentReceiptDescription(m *datamap.Map, withEvidence bool) export.Entity 
 	}
 	e := export.Entity{
 		Name: consentReceiptEntity, Label: "Recibo de consentimentos", Table: "lgpd_consents",
-		Purpose: "prova_consentimento", PurposeLabel: purposeLabel(m, "prova_consentimento"),
+		Purpose:    "prova_consentimento",
 		LegalBasis: "obrigacao_legal", LegalBasisLabel: label, LegalBasisArticle: article,
 		Origin: "Registrado pelo controlador a cada concessão, recusa ou revogação de consentimento do titular",
 		Fields: []export.Field{
@@ -49,6 +49,11 @@ func consentReceiptDescription(m *datamap.Map, withEvidence bool) export.Entity 
 			field("channel", "Canal", datamap.CategoryContext),
 			field("request_id", "Protocolo", datamap.CategoryContext),
 		},
+	}
+	if m != nil {
+		if p, ok := m.Purpose(e.Purpose); ok {
+			e.PurposeLabel = p.Name
+		}
 	}
 	if withEvidence {
 		e.Fields = append(e.Fields, field("ip", "Endereço IP", "identificacao"),

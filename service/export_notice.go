@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
+	"github.com/titular/titular/inventory"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/titular/titular/config"
@@ -51,7 +51,7 @@ func exportNotice(ctx context.Context, read *store.Snapshot, t *tenant.Tenant, r
 		}
 	}
 	b.entity(consentReceiptDescription(t.Map, false))
-	b.n.Retention[len(b.n.Retention)-1].Rule = consentRetentionRule(t.Map.ConsentEvidence)
+	b.n.Retention[len(b.n.Retention)-1].Rule = inventory.ConsentRetention(t.Map.ConsentEvidence)
 	for _, c := range store.CurrentConsents(history) {
 		if c.Action == store.ConsentGrant {
 			b.consent(c.PurposeID)
@@ -170,21 +170,4 @@ func (b *noticeBuilder) recipient(name, what, why string) {
 		}
 	}
 	b.n.Recipients = append(b.n.Recipients, export.RecipientNotice{Name: name, What: []string{what}, Purpose: why})
-}
-
-// consentRetentionRule is how long the consent receipt's records stay:
-// the records always, as the controller's proof (Art. 8 §2); their evidence
-// (IP, user agent) for the map's consent_evidence period after an erasure,
-// else until the erasure (endConsentsByErasure).
-func consentRetentionRule(ev *datamap.Retention) string {
-	rule := "Os registros de consentimento são guardados como prova do consentimento (LGPD art. 8º, §2º)"
-	if ev == nil {
-		return rule + "; as evidências (endereço IP, navegador) são apagadas quando o titular pede a eliminação"
-	}
-	years := strconv.Itoa(ev.KeepYears) + " anos"
-	if ev.KeepYears == 1 {
-		years = "1 ano"
-	}
-	return rule + "; as evidências (endereço IP, navegador) são guardadas por " + years +
-		" a contar de cada registro, mesmo após um pedido de eliminação (" + ev.Reference + ")"
 }

@@ -1,8 +1,8 @@
 package service
 
 import (
+	"github.com/titular/titular/inventory"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/titular/titular/crm"
@@ -63,43 +63,10 @@ func (s *holdExportSink) KeyedRow(_, values, extra []any) error {
 	return s.Row(values)
 }
 
-// exportEntity describes an entity for the titular: pt-BR labels, purpose,
-// legal basis, origin, recipients and retention (Art. 9, 18 VII, 19 II).
-// m names the purpose code for the titular.
+// exportEntity describes e as the titular's copy shows it; the record of
+// processing (inventory) words it the same way.
 func exportEntity(m *datamap.Map, e *datamap.Entity) export.Entity {
-	out := export.Entity{
-		Name: e.Name, Label: e.Label, Table: e.Table, Purpose: e.Purpose, PurposeLabel: purposeLabel(m, e.Purpose),
-		LegalBasis: e.LegalBasis, Origin: e.Origin, SharedWith: e.SharedWith,
-	}
-	if out.Label == "" {
-		out.Label = e.Name
-	}
-	if e.LegalBasis != "" {
-		out.LegalBasisLabel, out.LegalBasisArticle = datamap.LegalBasisLabel(e.LegalBasis)
-	}
-	for _, r := range e.Holds {
-		out.Holds = append(out.Holds, &export.Retention{Basis: r.Basis, Reference: r.Reference, KeepYears: r.KeepYears,
-			From: r.From.String(), FromText: fromText(e, r), WhileReferenced: r.WhileReferenced, Keep: r.Keep})
-	}
-	for _, f := range e.Fields {
-		out.Fields = append(out.Fields, export.Field{
-			Name: f.Column, Label: f.Label, Category: f.Category,
-			CategoryLabel: datamap.CategoryLabel(f.Category), Sensitive: datamap.IsSensitive(f.Category),
-		})
-	}
-	return out
-}
-
-// purposeLabel is the data map's name for a purpose code, "" when the map
-// does not name it.
-func purposeLabel(m *datamap.Map, code string) string {
-	if m == nil {
-		return ""
-	}
-	if p, ok := m.Purpose(code); ok {
-		return p.Name
-	}
-	return ""
+	return inventory.ExportEntity(m, e)
 }
 
 // confirmSink answers CONFIRM: whether rows exist, and which categories of
@@ -132,39 +99,4 @@ func (s *confirmSink) result() *store.ConfirmResult {
 		Categories:      append([]string{}, s.categories...),
 		Entities:        append([]string{}, s.entities...),
 	}
-}
-
-// fromText says in pt-BR, with the fields' labels, when a hold starts
-// counting: "Data da venda", "1º de janeiro do ano seguinte a Data da
-// venda", "a mais recente entre Data da venda e Data do distrato", "Data do
-// distrato, ou Data da venda quando não houver". "" for a hold while
-// referenced.
-func fromText(e *datamap.Entity, r *datamap.Retention) string {
-	if r.WhileReferenced {
-		return ""
-	}
-	label := func(c string) string {
-		if f, ok := e.Field(c); ok && f.Label != "" {
-			return f.Label
-		}
-		return c
-	}
-	f := r.From
-	var s string
-	switch {
-	case len(f.LatestOf) > 0:
-		ls := make([]string, len(f.LatestOf))
-		for i, c := range f.LatestOf {
-			ls[i] = label(c)
-		}
-		s = "a mais recente entre " + strings.Join(ls[:len(ls)-1], ", ") + " e " + ls[len(ls)-1]
-	case f.WhenSet != "":
-		s = label(f.WhenSet) + ", ou " + label(f.Else) + " quando não houver"
-	default:
-		s = label(f.Column)
-	}
-	if f.Rule == datamap.RuleNextYearStart {
-		s = "1º de janeiro do ano seguinte a " + s
-	}
-	return s
 }
