@@ -31,6 +31,10 @@ var assetFS embed.FS
 type Options struct {
 	// Auth checks API keys at sign-in and authorizes every call.
 	Auth *service.Authenticator
+	// Tokens verifies the ID tokens of the identity providers in Issuers
+	// (authn), which the sign-in page offers beside the API key.
+	Tokens  service.TokenVerifier
+	Issuers []config.OIDCIssuer
 	// Requests is the request service, called in process.
 	Requests lgpdv1.RequestServiceServer
 	// Tenants lists the configured tenants' ids and display names.
@@ -50,6 +54,7 @@ type Console struct {
 	seal  *sealer
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	idp   providers
 }
 
 // sections are the nav's entries after the queue: each a page of its own,
@@ -101,6 +106,10 @@ func New(opts Options) (*Console, error) {
 	m.HandleFunc("GET /console/entrar", c.signInPage)
 	m.HandleFunc("POST /console/entrar", c.signIn)
 	m.HandleFunc("POST /console/sair", c.signOut)
+	if opts.Tokens != nil && len(opts.Issuers) > 0 {
+		m.HandleFunc("GET /console/oidc/callback", c.oidcCallback)
+		m.HandleFunc("GET /console/oidc/entrar/{issuer}", c.oidcStart)
+	}
 	m.HandleFunc("GET /console/t/{tenant}/fila", c.signedIn(c.queue))
 	m.HandleFunc("GET /console/t/{tenant}/{section}", c.signedIn(c.section))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) { c.notFound(w, r, c.seal.open(r)) })
@@ -140,7 +149,8 @@ type view struct {
 	Message    string
 	Error      string
 	Data       any
-	StatusCode int
+	// Issuers are the identity providers offered at sign-in.
+	Issuers []config.OIDCIssuer
 }
 
 func (c *Console) render(w http.ResponseWriter, code int, page string, v *view) {

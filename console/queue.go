@@ -12,6 +12,10 @@ import (
 	"github.com/titular/titular/service"
 )
 
+// brasilia is the time the DPO reads: a fixed UTC-3 (Brazil has had no
+// daylight saving since 2019), needing no tz database on the host.
+var brasilia = time.FixedZone("BRT", -3*60*60)
+
 // queuePageSize is how many requests one page of the queue shows.
 const queuePageSize = 50
 
@@ -81,7 +85,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *serv
 	now := time.Now()
 	for _, rq := range resp.GetRequests() {
 		row := queueRow{ID: rq.GetId(), Kind: rq.GetKind().String(), Status: rq.GetStatus().String(),
-			Received: rq.GetReceivedAt().AsTime(), Due: rq.GetDueAt().AsTime()}
+			Received: rq.GetReceivedAt().AsTime().In(brasilia), Due: rq.GetDueAt().AsTime().In(brasilia)}
 		row.Overdue = slices.Contains(openStatuses, rq.GetStatus()) && rq.GetDueAt() != nil && now.After(row.Due)
 		d.Rows = append(d.Rows, row)
 		if row.Overdue {

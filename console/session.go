@@ -61,8 +61,10 @@ func newSealer(key []byte, secure bool) (*sealer, error) {
 	return &sealer{aead: aead, secure: secure}, nil
 }
 
-func (s *sealer) seal(sess *session) (string, error) {
-	b, err := json.Marshal(sess)
+// seal encrypts v for the cookie name (bound as additional data, so one
+// cookie's value cannot be replayed as another's).
+func (s *sealer) seal(name string, v any) (string, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -70,26 +72,29 @@ func (s *sealer) seal(sess *session) (string, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, b, []byte(cookieName))), nil
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, b, []byte(name))), nil
+}
+
+// unseal decrypts the cookie name of r into dst; false when it is absent
+// or does not open.
+func (s *sealer) unseal(r *http.Request, name string, dst any) bool {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return false
+	}
+	plain, err := s.aead.Open(nil, b[:s.aead.NonceSize()], b[s.aead.NonceSize():], []byte(name))
+	return err == nil && json.Unmarshal(plain, dst) == nil
 }
 
 // open returns the request's session, or nil when it has none, it does not
 // open, or it has expired.
 func (s *sealer) open(r *http.Request) *session {
-	c, err := r.Cookie(cookieName)
-	if err != nil {
-		return nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(b) < s.aead.NonceSize() {
-		return nil
-	}
-	plain, err := s.aead.Open(nil, b[:s.aead.NonceSize()], b[s.aead.NonceSize():], []byte(cookieName))
-	if err != nil {
-		return nil
-	}
 	var sess session
-	if json.Unmarshal(plain, &sess) != nil || sess.CSRF == "" || time.Now().Unix() >= sess.Expires {
+	if !s.unseal(r, cookieName, &sess) || sess.CSRF == "" || time.Now().Unix() >= sess.Expires {
 		return nil
 	}
 	return &sess
@@ -98,7 +103,7 @@ func (s *sealer) open(r *http.Request) *session {
 // write sets the session cookie: HttpOnly, SameSite=Strict, Secure unless
 // the console is served over plaintext loopback.
 func (s *sealer) write(w http.ResponseWriter, sess *session) error {
-	v, err := s.seal(sess)
+	v, err := s.seal(cookieName, sess)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/service"
 )
 
 // signInPage shows the sign-in form; a visitor gets a session holding only
@@ -27,7 +28,11 @@ func (c *Console) signInForm(w http.ResponseWriter, sess *session, code int, msg
 			return
 		}
 	}
-	c.render(w, code, "signin.html", &view{Title: s("signin.title"), Session: sess, Error: msg})
+	var issuers []config.OIDCIssuer
+	if c.opts.Tokens != nil {
+		issuers = c.opts.Issuers
+	}
+	c.render(w, code, "signin.html", &view{Title: s("signin.title"), Session: sess, Error: msg, Issuers: issuers})
 }
 
 // signIn exchanges an API key for a session (its CSRF token was checked by
@@ -46,6 +51,17 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.signInForm(w, sess, http.StatusUnauthorized, s("signin.bad_key"))
 		return
 	}
+	c.startSession(w, r, p)
+}
+
+// startSession opens a session for p after an API key or an identity
+// provider vouched for it. Only the roles dpo and auditor enter; the
+// session keeps the principal's name, role and tenants, never the key or
+// token. After an identity provider's redirect (a cross-site navigation)
+// the browser would not send the new SameSite=Strict cookie on a further
+// redirect, so that sign-in ends on a page that moves on by itself.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p *service.Principal) {
+	sess := c.seal.open(r)
 	if p.Role != config.RoleDPO && p.Role != config.RoleAuditor {
 		c.opts.Log.Info("console: sign-in refused", "reason", "role", "role", p.Role)
 		c.signInForm(w, sess, http.StatusForbidden, fmt.Sprintf(s("signin.role_refused"), p.Role))
@@ -63,7 +79,11 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.opts.Log.Info("console: signed in", "role", p.Role)
-	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	if r.Method == http.MethodPost {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+		return
+	}
+	c.render(w, http.StatusOK, "continue.html", &view{Title: s("signin.title"), Session: next})
 }
 
 // signOut drops the session cookie. The cookie is sealed, not stored, so

@@ -114,7 +114,7 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	if err != nil {
 		return nil, err
 	}
-	con, err := console.New(console.Options{Auth: auth, Requests: requests, Tenants: tenantConfigs(tenants),
+	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Tenants: tenantConfigs(tenants),
 		StateDir: cfg.StateDir, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log})
 	if err != nil {
 		return nil, err
