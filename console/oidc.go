@@ -106,8 +106,10 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, s("error.body"), http.StatusInternalServerError)
 		return
 	}
+	//nolint:gosec // G124: Secure is set unless the console is plaintext on loopback; Lax is needed for the IdP's cross-site return (see flowCookie)
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: v, Path: "/console/oidc/", HttpOnly: true, Secure: c.seal.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(flowTTL / time.Second)})
+	//nolint:gosec // G710: the target is the configured issuer's discovered authorization endpoint, not a request value
 	http.Redirect(w, r, oauthConfig(r, iss, pr).AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier),
 		oauth2.SetAuthURLParam("nonce", f.Nonce)), http.StatusFound)
 }
@@ -119,6 +121,7 @@ func (c *Console) oidcStart(w http.ResponseWriter, r *http.Request) {
 func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	var f flow
 	ok := c.seal.unseal(r, flowCookie, &f) && time.Now().Unix() < f.Expires
+	//nolint:gosec // G124: deletes the flow cookie, with the attributes it was set with
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: "/console/oidc/", HttpOnly: true, Secure: c.seal.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	q := r.URL.Query()

@@ -107,6 +107,7 @@ func (s *sealer) write(w http.ResponseWriter, sess *session) error {
 	if err != nil {
 		return err
 	}
+	//nolint:gosec // G124: HttpOnly and Strict always; Secure unless the console is plaintext on loopback
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: v, Path: "/console/", HttpOnly: true,
 		Secure: s.secure, SameSite: http.SameSiteStrictMode, Expires: time.Unix(sess.Expires, 0)})
 	return nil
@@ -114,6 +115,7 @@ func (s *sealer) write(w http.ResponseWriter, sess *session) error {
 
 // clear deletes the session cookie.
 func (s *sealer) clear(w http.ResponseWriter) {
+	//nolint:gosec // G124: deletes the session cookie, with the attributes it was set with
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/console/", HttpOnly: true,
 		Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }

@@ -52,7 +52,7 @@ func screenshots(t *testing.T) string {
 	return t.TempDir()
 }
 
-func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+func screenshot(ctx context.Context, t *testing.T, dir, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -65,7 +65,7 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 
 // step runs browser actions with a bound, so a page that never comes does
 // not hang the test.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+func step(ctx context.Context, t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -74,7 +74,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
-func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+func value[T any](ctx context.Context, t *testing.T, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -86,7 +86,7 @@ func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Act
 }
 
 // navigate loads a page and returns its HTTP status.
-func navigate(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) int64 {
+func navigate(ctx context.Context, t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) int64 {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -124,44 +124,44 @@ func TestConsoleInChromium(t *testing.T) {
 	ctx := browser(t)
 
 	// / on the HTTP port leads to the console's sign-in.
-	step(t, ctx, "open /", chromedp.Navigate(env.baseURL+"/"), chromedp.WaitVisible(chromedp.ID("api_key")))
-	if loc := value(t, ctx, "location", chromedp.Location()); loc != env.baseURL+"/console/entrar" {
+	step(ctx, t, "open /", chromedp.Navigate(env.baseURL+"/"), chromedp.WaitVisible(chromedp.ID("api_key")))
+	if loc := value(ctx, t, "location", chromedp.Location()); loc != env.baseURL+"/console/entrar" {
 		t.Fatalf("/ led to %s, want the sign-in page", loc)
 	}
-	if lang := value(t, ctx, "lang", chromedp.Evaluate[string]("document.documentElement.lang")); lang != "pt-BR" {
+	if lang := value(ctx, t, "lang", chromedp.Evaluate[string]("document.documentElement.lang")); lang != "pt-BR" {
 		t.Fatalf("lang = %q, want pt-BR", lang)
 	}
-	screenshot(t, ctx, shots, "console-signin.png")
+	screenshot(ctx, t, shots, "console-signin.png")
 
 	// A backend key is a valid key, but not for the console.
-	code := navigate(t, ctx, "backend sign-in", chromedp.SendKeys(chromedp.ID("api_key"), keyBackend), chromedp.Click(chromedp.ID("signin-submit")))
-	msg := value(t, ctx, "sign-in error", chromedp.Text(chromedp.ID("signin-error")))
+	code := navigate(ctx, t, "backend sign-in", chromedp.SendKeys(chromedp.ID("api_key"), keyBackend), chromedp.Click(chromedp.ID("signin-submit")))
+	msg := value(ctx, t, "sign-in error", chromedp.Text(chromedp.ID("signin-error")))
 	if code != http.StatusForbidden || !strings.Contains(msg, "backend") || !strings.Contains(msg, "dpo") {
 		t.Fatalf("backend key: status %d, message %q; want 403 saying only dpo and auditor enter", code, msg)
 	}
 
 	// The same form with its CSRF token removed is refused before the key
 	// is looked at.
-	step(t, ctx, "drop the token", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	step(ctx, t, "drop the token", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Evaluate[bool](`document.querySelector('input[name=csrf]').remove(), true`)(ctx, tg)
 		return err
 	}))
-	code = navigate(t, ctx, "sign-in without CSRF", chromedp.SendKeys(chromedp.ID("api_key"), keyDPO), chromedp.Click(chromedp.ID("signin-submit")))
-	body := value(t, ctx, "CSRF page", chromedp.Text(chromedp.CSS("main")))
+	code = navigate(ctx, t, "sign-in without CSRF", chromedp.SendKeys(chromedp.ID("api_key"), keyDPO), chromedp.Click(chromedp.ID("signin-submit")))
+	body := value(ctx, t, "CSRF page", chromedp.Text(chromedp.CSS("main")))
 	if code != http.StatusForbidden || !strings.Contains(body, "CSRF") {
 		t.Fatalf("sign-in without CSRF: status %d, page %q; want 403 naming the CSRF token", code, body)
 	}
-	if code := navigate(t, ctx, "queue unsigned", chromedp.Navigate(env.baseURL+"/console/t/demo/fila")); code != http.StatusOK ||
-		value(t, ctx, "location", chromedp.Location()) != env.baseURL+"/console/entrar" {
+	if code := navigate(ctx, t, "queue unsigned", chromedp.Navigate(env.baseURL+"/console/t/demo/fila")); code != http.StatusOK ||
+		value(ctx, t, "location", chromedp.Location()) != env.baseURL+"/console/entrar" {
 		t.Fatalf("the refused form signed someone in: the queue did not send to sign-in")
 	}
 
 	// A DPO signs in with an API key.
-	code = navigate(t, ctx, "DPO sign-in", chromedp.SendKeys(chromedp.ID("api_key"), keyDPO), chromedp.Click(chromedp.ID("signin-submit")))
-	if loc := value(t, ctx, "location", chromedp.Location()); code != http.StatusOK || loc != env.baseURL+"/console/t/demo/fila" {
+	code = navigate(ctx, t, "DPO sign-in", chromedp.SendKeys(chromedp.ID("api_key"), keyDPO), chromedp.Click(chromedp.ID("signin-submit")))
+	if loc := value(ctx, t, "location", chromedp.Location()); code != http.StatusOK || loc != env.baseURL+"/console/t/demo/fila" {
 		t.Fatalf("DPO sign-in: status %d at %s, want the demo queue", code, loc)
 	}
-	cookies := value(t, ctx, "cookies", func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+	cookies := value(ctx, t, "cookies", func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
 		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
 	})
 	if len(cookies.Cookies) != 1 {
@@ -170,52 +170,52 @@ func TestConsoleInChromium(t *testing.T) {
 	if c := cookies.Cookies[0]; !c.HTTPOnly || c.SameSite != network.CookieSameSiteStrict || c.Secure || strings.Contains(c.Value, keyDPO) {
 		t.Fatalf("session cookie: HttpOnly %v SameSite %s Secure %v; want HttpOnly, Strict, not Secure on loopback, no key inside", c.HTTPOnly, c.SameSite, c.Secure)
 	}
-	if got := value(t, ctx, "tenant", chromedp.Text(chromedp.ID("tenant-name"))); got != "Incorporadora Teste Ltda" {
+	if got := value(ctx, t, "tenant", chromedp.Text(chromedp.ID("tenant-name"))); got != "Incorporadora Teste Ltda" {
 		t.Fatalf("header tenant %q", got)
 	}
-	if got := value(t, ctx, "user", chromedp.Text(chromedp.ID("user-name"))); got != "dpo" {
+	if got := value(ctx, t, "user", chromedp.Text(chromedp.ID("user-name"))); got != "dpo" {
 		t.Fatalf("header user %q", got)
 	}
-	rows := value(t, ctx, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#queue tbody tr')].map(r => r.dataset.id + (r.classList.contains('overdue') ? ':atrasado' : ''))`))
+	rows := value(ctx, t, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#queue tbody tr')].map(r => r.dataset.id + (r.classList.contains('overdue') ? ':atrasado' : ''))`))
 	if len(rows) != 2 || rows[0] != dels[1]+":atrasado" || rows[1] != dels[0] {
 		t.Fatalf("queue rows %v; want the overdue DELETE %s first and marked, then %s", rows, dels[1], dels[0])
 	}
 	for id, want := range map[string]string{"count-total": "2", "count-overdue": "1", "count-approval": "2", "count-verify": "0"} {
-		if got := value(t, ctx, id, chromedp.Text(chromedp.ID(id))); got != want {
+		if got := value(ctx, t, id, chromedp.Text(chromedp.ID(id))); got != want {
 			t.Fatalf("%s = %s, want %s", id, got, want)
 		}
 	}
-	if html := value(t, ctx, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) || strings.Contains(html, lead.Email) {
+	if html := value(ctx, t, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) || strings.Contains(html, lead.Email) {
 		t.Fatal("the demo queue shows another tenant's request or a titular's e-mail")
 	}
-	screenshot(t, ctx, shots, "console-queue.png")
+	screenshot(ctx, t, shots, "console-queue.png")
 
 	// Filters travel in the query as enum names; a kind with no request
 	// shows the empty state.
-	step(t, ctx, "filter", chromedp.SetValue(chromedp.ID("f-kind"), "CONFIRM"), chromedp.Click(chromedp.ID("filter")), chromedp.WaitVisible(chromedp.ID("queue-empty")))
-	if loc := value(t, ctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/t/demo/fila?status=&kind=CONFIRM") {
+	step(ctx, t, "filter", chromedp.SetValue(chromedp.ID("f-kind"), "CONFIRM"), chromedp.Click(chromedp.ID("filter")), chromedp.WaitVisible(chromedp.ID("queue-empty")))
+	if loc := value(ctx, t, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/t/demo/fila?status=&kind=CONFIRM") {
 		t.Fatalf("filtered at %s", loc)
 	}
-	if code := navigate(t, ctx, "bad filter", chromedp.Navigate(env.baseURL+"/console/t/demo/fila?status=LOST")); code != http.StatusBadRequest {
+	if code := navigate(ctx, t, "bad filter", chromedp.Navigate(env.baseURL+"/console/t/demo/fila?status=LOST")); code != http.StatusBadRequest {
 		t.Fatalf("unknown status filter: %d, want 400", code)
 	}
 
 	// The other tenant does not exist for this DPO.
-	if code := navigate(t, ctx, "other tenant", chromedp.Navigate(env.baseURL+"/console/t/other/fila")); code != http.StatusNotFound {
+	if code := navigate(ctx, t, "other tenant", chromedp.Navigate(env.baseURL+"/console/t/other/fila")); code != http.StatusNotFound {
 		t.Fatalf("other tenant's queue: %d, want 404", code)
 	}
-	if html := value(t, ctx, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) {
+	if html := value(ctx, t, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) {
 		t.Fatal("the 404 page shows the other tenant's request")
 	}
 
 	// A section not built yet says so.
-	step(t, ctx, "propagation", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.Click(chromedp.CSS(`a[href="/console/t/demo/propagacao"]`)),
+	step(ctx, t, "propagation", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.Click(chromedp.CSS(`a[href="/console/t/demo/propagacao"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".wip")))
-	if cur := value(t, ctx, "current", chromedp.Text(chromedp.CSS(`a[aria-current="page"]`))); cur != "Propagação" {
+	if cur := value(ctx, t, "current", chromedp.Text(chromedp.CSS(`a[aria-current="page"]`))); cur != "Propagação" {
 		t.Fatalf("current nav entry %q", cur)
 	}
 
 	// Sign-out ends the session.
-	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("api_key")))
-	step(t, ctx, "queue after sign-out", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.WaitVisible(chromedp.ID("api_key")))
+	step(ctx, t, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("api_key")))
+	step(ctx, t, "queue after sign-out", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.WaitVisible(chromedp.ID("api_key")))
 }

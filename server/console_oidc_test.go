@@ -119,31 +119,31 @@ func TestConsoleOIDCInChromium(t *testing.T) {
 	ctx := browser(t)
 
 	idp.signInAs("grp-dpo-demo")
-	step(t, ctx, "sign-in page", chromedp.Navigate(env.baseURL+"/console/entrar"), chromedp.WaitVisible(chromedp.ID("idp-empresa")))
-	screenshot(t, ctx, shots, "console-signin-oidc.png")
-	step(t, ctx, "sign in with the IdP", chromedp.Click(chromedp.ID("idp-empresa")), chromedp.WaitVisible(chromedp.ID("queue-empty")))
-	if loc := value(t, ctx, "location", chromedp.Location()); loc != env.baseURL+"/console/t/demo/fila" {
+	step(ctx, t, "sign-in page", chromedp.Navigate(env.baseURL+"/console/entrar"), chromedp.WaitVisible(chromedp.ID("idp-empresa")))
+	screenshot(ctx, t, shots, "console-signin-oidc.png")
+	step(ctx, t, "sign in with the IdP", chromedp.Click(chromedp.ID("idp-empresa")), chromedp.WaitVisible(chromedp.ID("queue-empty")))
+	if loc := value(ctx, t, "location", chromedp.Location()); loc != env.baseURL+"/console/t/demo/fila" {
 		t.Fatalf("after the identity provider: at %s, want the demo queue", loc)
 	}
-	if got := value(t, ctx, "user", chromedp.Text(chromedp.ID("user-name"))); got != "maria.dpo@titular.test" {
+	if got := value(ctx, t, "user", chromedp.Text(chromedp.ID("user-name"))); got != "maria.dpo@titular.test" {
 		t.Fatalf("signed in as %q", got)
 	}
 	if idp.exchanged() != 1 {
 		t.Fatalf("code exchanges: %d, want 1 (with the PKCE verifier)", idp.exchanged())
 	}
-	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("api_key")))
+	step(ctx, t, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("api_key")))
 
 	// The identity provider vouches for a person whose group is backend.
 	idp.signInAs("grp-backend")
-	code := navigate(t, ctx, "backend via IdP", chromedp.Click(chromedp.ID("idp-empresa")))
-	msg := value(t, ctx, "error", chromedp.Text(chromedp.ID("signin-error")))
+	code := navigate(ctx, t, "backend via IdP", chromedp.Click(chromedp.ID("idp-empresa")))
+	msg := value(ctx, t, "error", chromedp.Text(chromedp.ID("signin-error")))
 	if code != http.StatusForbidden || !strings.Contains(msg, "backend") {
 		t.Fatalf("backend through the IdP: %d %q; want 403 naming the role", code, msg)
 	}
 
 	// A callback this console did not start (login CSRF) is refused.
-	code = navigate(t, ctx, "forged callback", chromedp.Navigate(env.baseURL+"/console/oidc/callback?code=code-1&state=forjado"))
-	msg = value(t, ctx, "error", chromedp.Text(chromedp.ID("signin-error")))
+	code = navigate(ctx, t, "forged callback", chromedp.Navigate(env.baseURL+"/console/oidc/callback?code=code-1&state=forjado"))
+	msg = value(ctx, t, "error", chromedp.Text(chromedp.ID("signin-error")))
 	if code != http.StatusBadRequest || !strings.Contains(msg, "Comece a entrada de novo") {
 		t.Fatalf("forged callback: %d %q", code, msg)
 	}
