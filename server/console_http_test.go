@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -111,5 +112,53 @@ func TestLoopbackAddr(t *testing.T) {
 		if got := loopbackAddr(addr); got != want {
 			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+var queueRow = regexp.MustCompile(`<tr(?: class="overdue")? data-id="([^"]+)"`)
+
+// TestConsoleQueuePages pages through 55 requests 50 at a time, the next
+// link keeping the filter, every request listed once.
+func TestConsoleQueuePages(t *testing.T) {
+	env := newTestEnv(t, 20)
+	lead := env.scenario(t, "lead_somente_consentimento")
+	want := map[string]bool{}
+	for i := range 55 {
+		r := env.createREST(t, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"email": lead.Email},
+			"idempotency_key": fmt.Sprintf("pagina-%d", i)})
+		want[r.ID] = true
+	}
+	c := consoleClient(t)
+	_, _, body := consoleGet(t, c, env.baseURL+"/console/entrar")
+	if code, _, _ := consolePost(t, c, env.baseURL+"/console/entrar", url.Values{"api_key": {keyDPO}, "csrf": {csrfInput.FindStringSubmatch(body)[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	seen := map[string]bool{}
+	next := "/console/t/demo/fila?kind=CONFIRM"
+	var sizes []int
+	for next != "" {
+		code, _, page := consoleGet(t, c, env.baseURL+next)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d", next, code)
+		}
+		rows := queueRow.FindAllStringSubmatch(page, -1)
+		sizes = append(sizes, len(rows))
+		for _, r := range rows {
+			if seen[r[1]] || !want[r[1]] {
+				t.Fatalf("request %s listed twice or not one of the test's", r[1])
+			}
+			seen[r[1]] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`id="next" href="([^"]+)"`).FindStringSubmatch(page); m != nil {
+			u, err := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
+			if err != nil || u.Query().Get("kind") != "CONFIRM" {
+				t.Fatalf("next link %q does not keep the kind filter", m[1])
+			}
+			next = "/console/t/demo/fila" + u.String()
+		}
+	}
+	if len(seen) != 55 || len(sizes) != 2 || sizes[0] != 50 || sizes[1] != 5 {
+		t.Fatalf("pages of %v rows, %d requests seen; want 50 then 5, all 55", sizes, len(seen))
 	}
 }
