@@ -8,6 +8,7 @@ package console
 
 import (
 	"context"
+	"encoding/hex"
 	"embed"
 	"fmt"
 	"html/template"
@@ -206,6 +207,11 @@ func (c *Console) signedIn(h tenantPage) http.HandlerFunc {
 			http.Redirect(w, r, "/console/entrar", http.StatusSeeOther)
 			return
 		}
+		if sess.KeySHA256 != "" && !c.current(sess) {
+			c.seal.clear(w)
+			http.Redirect(w, r, "/console/entrar", http.StatusSeeOther)
+			return
+		}
 		id := r.PathValue("tenant")
 		ts := c.tenantsOf(sess)
 		i := slices.IndexFunc(ts, func(t config.Tenant) bool { return t.ID == id })
@@ -219,6 +225,24 @@ func (c *Console) signedIn(h tenantPage) http.HandlerFunc {
 		}
 		h(w, r, &view{Session: sess, Tenant: ts[i], Tenants: ts}, service.NewPrincipal(sess.Name, sess.Role, tenants))
 	}
+}
+
+// current refreshes an API-key session from the configured key: false
+// when the key is gone (revoked, then titular restarted) or its role no
+// longer enters the console; else the session takes the key's current
+// role and tenants.
+func (c *Console) current(sess *session) bool {
+	b, err := hex.DecodeString(sess.KeySHA256)
+	if err != nil || len(b) != 32 {
+		return false
+	}
+	p, ok := c.opts.Auth.HashPrincipal([32]byte(b))
+	if !ok || (p.Role != config.RoleDPO && p.Role != config.RoleAuditor) {
+		return false
+	}
+	sess.Name, sess.Role = p.Name, p.Role
+	sess.Tenants, sess.All = p.Tenants()
+	return true
 }
 
 // section is a nav entry not built yet: an honest "em construção".

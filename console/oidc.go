@@ -174,7 +174,7 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		c.signInForm(w, c.seal.open(r), http.StatusForbidden, s("oidc.invalid"))
 		return
 	}
-	c.startSession(w, r, p)
+	c.startSession(w, r, p, "")
 }
 
 func reasonOf(err error) string {

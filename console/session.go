@@ -37,6 +37,10 @@ type session struct {
 	Tenants []string `json:"t,omitempty"`
 	All     bool     `json:"a,omitempty"`
 	CSRF    string   `json:"c"`
+	// KeySHA256 is, for a session opened with an API key, the key's
+	// SHA-256 (as configured in auth.api_keys, never the key): each page
+	// checks the key is still configured and takes its current role.
+	KeySHA256 string `json:"k,omitempty"`
 	Expires int64    `json:"e"`
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"time"
@@ -45,13 +46,13 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.signInForm(w, sess, http.StatusBadRequest, s("signin.empty_key"))
 		return
 	}
-	p, ok := c.opts.Auth.KeyPrincipal(key)
+	p, sum, ok := c.opts.Auth.KeyPrincipal(key)
 	if !ok {
 		c.opts.Log.Info("console: sign-in refused", "reason", "invalid_key")
 		c.signInForm(w, sess, http.StatusUnauthorized, s("signin.bad_key"))
 		return
 	}
-	c.startSession(w, r, p)
+	c.startSession(w, r, p, hex.EncodeToString(sum[:]))
 }
 
 // startSession opens a session for p after an API key or an identity
@@ -60,7 +61,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 // token. After an identity provider's redirect (a cross-site navigation)
 // the browser would not send the new SameSite=Strict cookie on a further
 // redirect, so that sign-in ends on a page that moves on by itself.
-func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p *service.Principal) {
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p *service.Principal, keySHA256 string) {
 	sess := c.seal.open(r)
 	if p.Role != config.RoleDPO && p.Role != config.RoleAuditor {
 		c.opts.Log.Info("console: sign-in refused", "reason", "role", "role", p.Role)
@@ -69,7 +70,7 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p *servic
 	}
 	tenants, all := p.Tenants()
 	next := &session{Name: p.Name, Role: p.Role, Tenants: tenants, All: all, CSRF: newToken(),
-		Expires: time.Now().Add(signedInTTL).Unix()}
+		KeySHA256: keySHA256, Expires: time.Now().Add(signedInTTL).Unix()}
 	if len(c.tenantsOf(next)) == 0 {
 		c.signInForm(w, sess, http.StatusForbidden, s("signin.no_tenant"))
 		return

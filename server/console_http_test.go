@@ -1,14 +1,19 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/titular/titular/config"
 )
 
 // consoleClient is a cookie-keeping HTTP client that does not follow
@@ -160,5 +165,33 @@ func TestConsoleQueuePages(t *testing.T) {
 	}
 	if len(seen) != 55 || len(sizes) != 2 || sizes[0] != 50 || sizes[1] != 5 {
 		t.Fatalf("pages of %v rows, %d requests seen; want 50 then 5, all 55", sizes, len(seen))
+	}
+}
+
+// TestConsoleRevokedKeyEndsSession: a session opened with an API key ends
+// once the key is removed from the configuration and titular restarts,
+// though the session key (state_dir) is the same.
+func TestConsoleRevokedKeyEndsSession(t *testing.T) {
+	env := newTestEnv(t, 20)
+	c := consoleClient(t)
+	_, _, body := consoleGet(t, c, env.baseURL+"/console/entrar")
+	if code, _, _ := consolePost(t, c, env.baseURL+"/console/entrar", url.Values{"api_key": {keyAuditor}, "csrf": {csrfInput.FindStringSubmatch(body)[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	if code, _, _ := consoleGet(t, c, env.baseURL+"/console/t/demo/fila"); code != http.StatusOK {
+		t.Fatalf("queue: %d", code)
+	}
+	env.app.Stop()
+	cfg := *env.cfg
+	cfg.Auth.APIKeys = slices.DeleteFunc(slices.Clone(cfg.Auth.APIKeys), func(k config.APIKey) bool { return k.Role == "auditor" })
+	a, err := Start(context.Background(), &cfg, slog.New(slog.DiscardHandler), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Stop)
+	base := "http://" + a.HTTPAddr()
+	waitReady(t, base, len(cfg.Tenants))
+	if code, loc, _ := consoleGet(t, c, base+"/console/t/demo/fila"); code != http.StatusSeeOther || loc != "/console/entrar" {
+		t.Fatalf("revoked key's session: %d %s; want sent to sign in", code, loc)
 	}
 }

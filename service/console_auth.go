@@ -13,8 +13,16 @@ import (
 // KeyPrincipal is the principal of a configured API key, for the console's
 // sign-in: the console exchanges the key for a session once and never
 // keeps it.
-func (a *Authenticator) KeyPrincipal(key string) (*Principal, bool) {
+func (a *Authenticator) KeyPrincipal(key string) (*Principal, [32]byte, bool) {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(key)))
+	p, ok := a.HashPrincipal(sum)
+	return p, sum, ok
+}
+
+// HashPrincipal is the principal of the configured API key whose SHA-256
+// is sum: the console checks on every page that the key a session was
+// opened with is still configured, with its current role and tenants.
+func (a *Authenticator) HashPrincipal(sum [32]byte) (*Principal, bool) {
 	var p *Principal
 	for h, cand := range a.keys {
 		if subtle.ConstantTimeCompare(h[:], sum[:]) == 1 {
