@@ -8,8 +8,8 @@ package console
 
 import (
 	"context"
-	"encoding/hex"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -143,13 +143,13 @@ type view struct {
 	Session *session
 	// Tenant is the tenant shown, with its display name; Tenants are all
 	// the signed-in person may switch to.
-	Tenant     config.Tenant
-	Tenants    []config.Tenant
-	Section    string
-	Sections   any
-	Message    string
-	Error      string
-	Data       any
+	Tenant   config.Tenant
+	Tenants  []config.Tenant
+	Section  string
+	Sections any
+	Message  string
+	Error    string
+	Data     any
 	// Issuers are the identity providers offered at sign-in.
 	Issuers []config.OIDCIssuer
 }

@@ -41,7 +41,7 @@ type session struct {
 	// SHA-256 (as configured in auth.api_keys, never the key): each page
 	// checks the key is still configured and takes its current role.
 	KeySHA256 string `json:"k,omitempty"`
-	Expires int64    `json:"e"`
+	Expires   int64  `json:"e"`
 }
 
 func (s *session) signedIn() bool { return s != nil && s.Role != "" }
