@@ -31,7 +31,22 @@ print_tools_provision() {
     apt-get install -y -qq --no-install-recommends libreoffice-calc poppler-utils >/dev/null
 }
 
+# chromium_provision installs Debian's chromium, which the console's
+# browser tests drive (chromedp), only when it is absent.
+chromium_provision() {
+  command -v chromium >/dev/null && return 0
+  echo "console: chromium missing; installing it with apt-get" >&2
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "console: need root to apt-get install chromium; install it (the console browser tests fail without it)" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null &&
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 db_provision
 print_tools_provision
+chromium_provision
 go vet ./...
 go test -count=1 "$@" ./...

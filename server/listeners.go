@@ -25,6 +25,7 @@ import (
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/authn"
 	"github.com/titular/titular/config"
+	"github.com/titular/titular/console"
 	"github.com/titular/titular/internal/logsafe"
 	"github.com/titular/titular/metrics"
 	"github.com/titular/titular/service"
@@ -47,6 +48,8 @@ type server struct {
 	tenants *tenant.Registry
 	ledger  *service.Ledger
 	metrics *metrics.Metrics
+	// console is the DPO's web console at /console/.
+	console http.Handler
 	// maxConns caps the REST listener's open connections.
 	maxConns int
 }
@@ -79,11 +82,12 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		return nil, err
 	}
 	undecodable := func(method string) { met.ObserveRPC(method, codes.InvalidArgument.String(), 0) }
+	requests := service.NewRequests(tenants, log, wake).WithLedger(led)
 	for _, svc := range []struct {
 		desc *grpc.ServiceDesc
 		impl any
 	}{
-		{&lgpdv1.RequestService_ServiceDesc, service.NewRequests(tenants, log, wake).WithLedger(led)},
+		{&lgpdv1.RequestService_ServiceDesc, requests},
 		{&lgpdv1.ConsentService_ServiceDesc, service.NewConsent(tenants)},
 		{&lgpdv1.LedgerService_ServiceDesc, led},
 		{&lgpdv1.IncidentService_ServiceDesc, service.NewIncidents(tenants)},
@@ -110,6 +114,12 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	if err != nil {
 		return nil, err
 	}
+	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Tenants: tenantConfigs(tenants),
+		StateDir: cfg.StateDir, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	s.console = con
 	s.http = &http.Server{Handler: s.routes(mux), TLSConfig: httpTLS, ErrorLog: httpErrorLog(log),
 		ReadHeaderTimeout: min(httpReadHeaderTimeout, cfg.HTTP.ReadTimeout), ReadTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	s.maxConns = cfg.HTTP.MaxConnections
@@ -177,8 +187,40 @@ func (s *server) routes(api http.Handler) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("/console/", s.console)
+	// A person who opens the service's address lands on the console.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
 	mux.Handle("/v1/", apiHeaders(traceHTTP(http.MaxBytesHandler(api, maxRequestBytes))))
 	return mux
+}
+
+// tenantConfigs lists the configured tenants for the console, in id order.
+func tenantConfigs(tenants *tenant.Registry) func() []config.Tenant {
+	return func() []config.Tenant {
+		var out []config.Tenant
+		for _, id := range tenants.IDs() {
+			if tc, ok := tenants.TenantConfig(id); ok {
+				out = append(out, tc)
+			}
+		}
+		return out
+	}
+}
+
+// loopbackAddr reports whether a listen address is on loopback, where a
+// plaintext cookie never leaves the machine.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
