@@ -131,7 +131,7 @@ func kindProto(k store.Kind) lgpdv1.RequestKind {
 // statsMonths is the reported range [from, to): a year's months, from/to
 // months ("YYYY-MM", to inclusive) or, when neither, the current year.
 func statsMonths(in *lgpdv1.GetRequestStatsRequest, now time.Time) (from, to time.Time, err error) {
-	year, f, l := in.GetYear(), in.GetFrom(), in.GetTo()
+	year, f, l := int(in.GetYear()), in.GetFrom(), in.GetTo()
 	switch {
 	case year != 0 && (f != "" || l != ""):
 		return from, to, invalid("BAD_STATS_RANGE", "send either year or from and to, not both")
@@ -147,10 +147,10 @@ func statsMonths(in *lgpdv1.GetRequestStatsRequest, now time.Time) (from, to tim
 		}
 		return a, to, nil
 	case year == 0:
-		year = int32(now.UTC().Year())
+		year = now.UTC().Year()
 	case year < 1970 || year > 9998:
 		return from, to, invalid("BAD_STATS_RANGE", "year must be a calendar year such as %d", now.UTC().Year())
 	}
-	from = time.Date(int(year), time.January, 1, 0, 0, 0, 0, time.UTC)
+	from = time.Date(year, time.January, 1, 0, 0, 0, 0, time.UTC)
 	return from, from.AddDate(1, 0, 0), nil
 }
