@@ -222,6 +222,13 @@ func TestRequestQueueFilters(t *testing.T) {
 	if code != http.StatusOK || strings.Count(string(raw), `"id"`) != 4 {
 		t.Errorf("REST due_before EXTRACT (K, I, E, D): HTTP %d: %s", code, raw)
 	}
+	// grpc-gateway ignores a query parameter that names no field (runtime
+	// PopulateQueryParameters): a misspelt filter lists everything, which is
+	// why the accepted names are documented on ListRequests and in the README.
+	code, _, raw = env.rest(t, "GET", "/v1/tenants/demo/requests?overdu=true", keyDPO, nil)
+	if code != http.StatusOK || strings.Count(string(raw), `"id"`) != 11 {
+		t.Errorf("misspelt overdu=true: HTTP %d, want the 11 requests unfiltered: %s", code, raw)
+	}
 	for query, reason := range map[string]string{
 		"received_after=2025-04-01T00:00:00Z&received_before=2025-03-01T00:00:00Z": "BAD_RECEIVED_RANGE",
 		"order=SIDEWAYS":   "",
