@@ -85,6 +85,10 @@ func allRPCs() []rpcCall {
 				Reviewer: "Revisora", Criteria: "política de crédito v3"})
 			return err
 		}},
+		{"GetRequestStats", func(ctx context.Context, c *grpc.ClientConn, t string) error {
+			_, err := req(c).GetRequestStats(ctx, &lgpdv1.GetRequestStatsRequest{Tenant: t})
+			return err
+		}},
 		{"ListAccessLog", func(ctx context.Context, c *grpc.ClientConn, t string) error {
 			_, err := req(c).ListAccessLog(ctx, &lgpdv1.ListAccessLogRequest{Tenant: t})
 			return err
@@ -316,7 +320,7 @@ func methodNames() []string {
 var wantRoles = map[string][]string{
 	"CreateRequest": {"dpo", "backend", "titular"}, "GetRequest": {"dpo", "backend", "auditor", "titular"},
 	"ListRequests": {"dpo", "backend", "auditor", "titular"}, "ApproveRequest": {"dpo"}, "DenyRequest": {"dpo"}, "LiftBlock": {"dpo"},
-	"CompleteReview": {"dpo"}, "VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"},
+	"CompleteReview": {"dpo"}, "VerifyRequest": {"dpo"}, "ListAccessLog": {"dpo", "auditor"}, "GetRequestStats": {"dpo", "auditor"},
 	"CancelRequest": {"dpo", "backend"}, "DownloadExport": {"dpo", "backend", "titular"},
 	"GetReceipt": {"dpo", "backend", "auditor", "titular"}, "ListPurposes": {"dpo", "backend", "auditor", "titular"},
 	"CreatePurpose": {"dpo"}, "PublishTerm": {"dpo"}, "SearchConsents": {"dpo", "backend", "titular"},

@@ -193,6 +193,7 @@ var methodRoles = map[string][]string{
 	"/lgpd.v1.RequestService/CancelRequest":       {config.RoleDPO, config.RoleBackend},
 	"/lgpd.v1.RequestService/DownloadExport":      {config.RoleDPO, config.RoleBackend, config.RoleTitular},
 	"/lgpd.v1.RequestService/ListAccessLog":       {config.RoleDPO, config.RoleAuditor},
+	"/lgpd.v1.RequestService/GetRequestStats":     {config.RoleDPO, config.RoleAuditor},
 	"/lgpd.v1.RequestService/GetReceipt":          {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
 	"/lgpd.v1.ConsentService/ListPurposes":        {config.RoleDPO, config.RoleBackend, config.RoleAuditor, config.RoleTitular},
 	"/lgpd.v1.ConsentService/CreatePurpose":       {config.RoleDPO},

@@ -28,7 +28,7 @@ func TestAuthorizationRules(t *testing.T) {
 	allowed := map[string][]string{
 		"CreateRequest": {dpo, backend}, "GetRequest": {dpo, backend, auditor}, "ListRequests": {dpo, backend, auditor},
 		"ApproveRequest": {dpo}, "VerifyRequest": {dpo}, "DenyRequest": {dpo}, "LiftBlock": {dpo}, "CompleteReview": {dpo}, "CancelRequest": {dpo, backend}, "DownloadExport": {dpo, backend},
-		"GetReceipt": {dpo, backend, auditor}, "ListAccessLog": {dpo, auditor},
+		"GetReceipt": {dpo, backend, auditor}, "ListAccessLog": {dpo, auditor}, "GetRequestStats": {dpo, auditor},
 		"ListPurposes": {dpo, backend, auditor}, "CreatePurpose": {dpo}, "PublishTerm": {dpo}, "SearchConsents": {dpo, backend},
 		"ListConsentSubjects": {dpo, backend}, "GetTerm": {dpo, backend, auditor}, "ListDeliveries": {dpo}, "RetryDeliveries": {dpo},
 		"GetCheckpoint": {dpo, auditor, backend}, "ListEntries": {dpo, auditor},

@@ -31,6 +31,8 @@ func toProto(tenantID string, r *store.Request, exps []store.Export) *lgpdv1.Req
 		ReceivedAt:      ts(r.ReceivedAt),
 		DueAt:           ts(r.DueAt),
 		UpdatedAt:       ts(r.UpdatedAt),
+		// At the time of the answer, as the overdue filter (store.ListFilter).
+		Overdue: !r.Status.Final() && time.Now().After(r.DueAt),
 	}
 	if r.CompletedAt != nil {
 		out.CompletedAt = ts(*r.CompletedAt)

@@ -253,7 +253,8 @@ func validID(id string) bool {
 	return true
 }
 
-// ListRequests pages through a tenant's requests, newest first.
+// ListRequests pages through a tenant's requests, newest first or by due
+// date (queueFilters).
 func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequest) (*lgpdv1.ListRequestsResponse, error) {
 	size, err := pageSize(in.GetPageSize())
 	if err != nil {
@@ -265,6 +266,9 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 	}
 	if in.GetKind() != lgpdv1.RequestKind_KIND_UNSPECIFIED {
 		f.Kind = store.Kind(in.GetKind().String())
+	}
+	if err := queueFilters(in, &f); err != nil {
+		return nil, err
 	}
 	t, err := s.tenants.Get(ctx, in.GetTenant())
 	if err != nil {

@@ -188,12 +188,21 @@ type ListFilter struct {
 	// SubjectRefs is empty): a titular's own requests.
 	BySubject   bool
 	SubjectRefs []string
+	// Overdue keeps only open requests past their due_at.
+	Overdue bool
+	// DueBefore, ReceivedAfter and ReceivedBefore bound due_at and
+	// received_at (after: inclusive; before: exclusive) when not zero.
+	DueBefore, ReceivedAfter, ReceivedBefore time.Time
+	// ByDue orders the DPO's queue: overdue requests first, then the rest,
+	// each by due_at then id (listByDue), instead of newest first.
+	ByDue bool
 }
 
 // ErrBadPageToken is returned for a page token this store did not issue.
 var ErrBadPageToken = errors.New("invalid page token; pass the next_page_token of the previous page, unchanged")
 
-// ListRequests returns requests newest first, keyset-paged on (received_at, id).
+// ListRequests returns requests newest first, keyset-paged on (received_at,
+// id), or by due date when f.ByDue.
 func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, string, error) {
 	if f.PageSize <= 0 || f.PageSize > 1000 {
 		f.PageSize = DefaultPageSize
@@ -215,6 +224,10 @@ func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, str
 			args = append(args, ref)
 		}
 	}
+	where, args = f.dateFilters(s.now(), where, args)
+	if f.ByDue {
+		return s.listByDue(ctx, f, where, args)
+	}
 	if f.PageToken != "" {
 		at, id, err := decodePageToken(f.PageToken)
 		if err != nil {
@@ -229,21 +242,9 @@ func (s *Store) ListRequests(ctx context.Context, f ListFilter) ([]*Request, str
 	}
 	q += " ORDER BY received_at DESC, id DESC LIMIT ?"
 	args = append(args, f.PageSize+1)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, err := s.queryRequests(ctx, q, args)
 	if err != nil {
-		return nil, "", fmt.Errorf("list requests: %w", err)
-	}
-	defer rows.Close()
-	var out []*Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list requests: %w", err)
+		return nil, "", err
 	}
 	next := ""
 	if len(out) > f.PageSize {

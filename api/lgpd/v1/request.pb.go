@@ -313,7 +313,10 @@ type Request struct {
 	// unset for an adult or when the CRM holds no date of birth.
 	Minor *Minor `protobuf:"bytes,17,opt,name=minor,proto3" json:"minor,omitempty"`
 	// The decision a REVIEW asks to be reviewed.
-	Decision      *Decision `protobuf:"bytes,18,opt,name=decision,proto3" json:"decision,omitempty"`
+	Decision *Decision `protobuf:"bytes,18,opt,name=decision,proto3" json:"decision,omitempty"`
+	// The request is still open (not COMPLETED, DENIED, FAILED or CANCELED)
+	// and past due_at, at the time of the answer.
+	Overdue       bool `protobuf:"varint,19,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -472,6 +475,13 @@ func (x *Request) GetDecision() *Decision {
 		return x.Decision
 	}
 	return nil
+}
+
+func (x *Request) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
 }
 
 // Decision names a decision taken solely by automated processing, for a
@@ -1869,7 +1879,7 @@ var File_lgpd_v1_request_proto protoreflect.FileDescriptor
 
 const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xaa\x06\n" +
+	"\x15lgpd/v1/request.proto\x12\algpd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14lgpd/v1/common.proto\"\xc4\x06\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12(\n" +
@@ -1893,7 +1903,8 @@ const file_lgpd_v1_request_proto_rawDesc = "" +
 	"\x0erepresentative\x18\x0f \x01(\v2\x17.lgpd.v1.RepresentativeR\x0erepresentative\x12*\n" +
 	"\x11linked_request_id\x18\x10 \x01(\tR\x0flinkedRequestId\x12$\n" +
 	"\x05minor\x18\x11 \x01(\v2\x0e.lgpd.v1.MinorR\x05minor\x12-\n" +
-	"\bdecision\x18\x12 \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\"}\n" +
+	"\bdecision\x18\x12 \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\x12\x18\n" +
+	"\aoverdue\x18\x13 \x01(\bR\aoverdue\"}\n" +
 	"\bDecision\x12\x18\n" +
 	"\apurpose\x18\x01 \x01(\tR\apurpose\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +

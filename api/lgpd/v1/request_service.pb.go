@@ -25,6 +25,56 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListOrder orders a listing.
+type ListRequestsRequest_ListOrder int32
+
+const (
+	// Newest first (received_at descending).
+	ListRequestsRequest_LIST_ORDER_UNSPECIFIED ListRequestsRequest_ListOrder = 0
+	// The DPO's queue: overdue requests first, then by due date, earliest
+	// first.
+	ListRequestsRequest_DUE ListRequestsRequest_ListOrder = 1
+)
+
+// Enum value maps for ListRequestsRequest_ListOrder.
+var (
+	ListRequestsRequest_ListOrder_name = map[int32]string{
+		0: "LIST_ORDER_UNSPECIFIED",
+		1: "DUE",
+	}
+	ListRequestsRequest_ListOrder_value = map[string]int32{
+		"LIST_ORDER_UNSPECIFIED": 0,
+		"DUE":                    1,
+	}
+)
+
+func (x ListRequestsRequest_ListOrder) Enum() *ListRequestsRequest_ListOrder {
+	p := new(ListRequestsRequest_ListOrder)
+	*p = x
+	return p
+}
+
+func (x ListRequestsRequest_ListOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ListRequestsRequest_ListOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_lgpd_v1_request_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ListRequestsRequest_ListOrder) Type() protoreflect.EnumType {
+	return &file_lgpd_v1_request_service_proto_enumTypes[0]
+}
+
+func (x ListRequestsRequest_ListOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ListRequestsRequest_ListOrder.Descriptor instead.
+func (ListRequestsRequest_ListOrder) EnumDescriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{2, 0}
+}
+
 type CreateRequestRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Tenant  string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -194,8 +244,22 @@ type ListRequestsRequest struct {
 	// Only requests of this kind, when set.
 	Kind RequestKind `protobuf:"varint,3,opt,name=kind,proto3,enum=lgpd.v1.RequestKind" json:"kind,omitempty"`
 	// At most 500; 50 when unset.
-	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page, with the same filters and order.
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only requests still open (not COMPLETED, DENIED, FAILED or CANCELED)
+	// and past their legal deadline (due_at), when true.
+	Overdue bool `protobuf:"varint,6,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// Only requests due before this instant (e.g. "due in the next 3 days"),
+	// when set.
+	DueBefore *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_before,json=dueBefore,proto3" json:"due_before,omitempty"`
+	// Only requests received at or after this instant, when set.
+	ReceivedAfter *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=received_after,json=receivedAfter,proto3" json:"received_after,omitempty"`
+	// Only requests received before this instant, when set. Must be after
+	// received_after when both are set.
+	ReceivedBefore *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=received_before,json=receivedBefore,proto3" json:"received_before,omitempty"`
+	// Order of the listing: RECEIVED_DESC (the default) or DUE.
+	Order         ListRequestsRequest_ListOrder `protobuf:"varint,10,opt,name=order,proto3,enum=lgpd.v1.ListRequestsRequest_ListOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +329,41 @@ func (x *ListRequestsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListRequestsRequest) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
+func (x *ListRequestsRequest) GetDueBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueBefore
+	}
+	return nil
+}
+
+func (x *ListRequestsRequest) GetReceivedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAfter
+	}
+	return nil
+}
+
+func (x *ListRequestsRequest) GetReceivedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedBefore
+	}
+	return nil
+}
+
+func (x *ListRequestsRequest) GetOrder() ListRequestsRequest_ListOrder {
+	if x != nil {
+		return x.Order
+	}
+	return ListRequestsRequest_LIST_ORDER_UNSPECIFIED
+}
+
 type ListRequestsResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Requests []*Request             `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
@@ -318,6 +417,455 @@ func (x *ListRequestsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetRequestStatsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The months reported: those of this calendar year (UTC), e.g. 2026.
+	// Exclusive with from/to; when none is set, the current year.
+	Year int32 `protobuf:"varint,2,opt,name=year,proto3" json:"year,omitempty"`
+	// The first month reported, "YYYY-MM" (UTC), with to.
+	From string `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	// The last month reported, "YYYY-MM" (UTC), inclusive; at most 120 months
+	// after from.
+	To            string `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequestStatsRequest) Reset() {
+	*x = GetRequestStatsRequest{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequestStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequestStatsRequest) ProtoMessage() {}
+
+func (x *GetRequestStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequestStatsRequest.ProtoReflect.Descriptor instead.
+func (*GetRequestStatsRequest) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetRequestStatsRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *GetRequestStatsRequest) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *GetRequestStatsRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetRequestStatsRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+// RequestStats are a tenant's request counts. They hold no personal data.
+type RequestStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the counts were taken; "overdue" is relative to it.
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// All requests, of any status.
+	Total int64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Not COMPLETED, DENIED, FAILED or CANCELED.
+	Open int64 `protobuf:"varint,3,opt,name=open,proto3" json:"open,omitempty"`
+	// Open and past their legal deadline.
+	Overdue              int64 `protobuf:"varint,4,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	AwaitingApproval     int64 `protobuf:"varint,5,opt,name=awaiting_approval,json=awaitingApproval,proto3" json:"awaiting_approval,omitempty"`
+	AwaitingVerification int64 `protobuf:"varint,6,opt,name=awaiting_verification,json=awaitingVerification,proto3" json:"awaiting_verification,omitempty"`
+	// Every request by status, statuses with none omitted.
+	ByStatus []*StatusCount `protobuf:"bytes,7,rep,name=by_status,json=byStatus,proto3" json:"by_status,omitempty"`
+	// Every request by kind, kinds with none omitted.
+	ByKind []*KindCount `protobuf:"bytes,8,rep,name=by_kind,json=byKind,proto3" json:"by_kind,omitempty"`
+	// Per month of the reported range (every month listed, even empty) and
+	// kind (kinds with nothing in the month omitted).
+	Months        []*MonthStats `protobuf:"bytes,9,rep,name=months,proto3" json:"months,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestStats) Reset() {
+	*x = RequestStats{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestStats) ProtoMessage() {}
+
+func (x *RequestStats) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestStats.ProtoReflect.Descriptor instead.
+func (*RequestStats) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RequestStats) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
+func (x *RequestStats) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *RequestStats) GetOpen() int64 {
+	if x != nil {
+		return x.Open
+	}
+	return 0
+}
+
+func (x *RequestStats) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+func (x *RequestStats) GetAwaitingApproval() int64 {
+	if x != nil {
+		return x.AwaitingApproval
+	}
+	return 0
+}
+
+func (x *RequestStats) GetAwaitingVerification() int64 {
+	if x != nil {
+		return x.AwaitingVerification
+	}
+	return 0
+}
+
+func (x *RequestStats) GetByStatus() []*StatusCount {
+	if x != nil {
+		return x.ByStatus
+	}
+	return nil
+}
+
+func (x *RequestStats) GetByKind() []*KindCount {
+	if x != nil {
+		return x.ByKind
+	}
+	return nil
+}
+
+func (x *RequestStats) GetMonths() []*MonthStats {
+	if x != nil {
+		return x.Months
+	}
+	return nil
+}
+
+type StatusCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        RequestStatus          `protobuf:"varint,1,opt,name=status,proto3,enum=lgpd.v1.RequestStatus" json:"status,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusCount) Reset() {
+	*x = StatusCount{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusCount) ProtoMessage() {}
+
+func (x *StatusCount) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusCount.ProtoReflect.Descriptor instead.
+func (*StatusCount) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StatusCount) GetStatus() RequestStatus {
+	if x != nil {
+		return x.Status
+	}
+	return RequestStatus_STATUS_UNSPECIFIED
+}
+
+func (x *StatusCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type KindCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  RequestKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=lgpd.v1.RequestKind" json:"kind,omitempty"`
+	Count int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// Of which open and past their deadline.
+	Overdue       int64 `protobuf:"varint,3,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KindCount) Reset() {
+	*x = KindCount{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KindCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KindCount) ProtoMessage() {}
+
+func (x *KindCount) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KindCount.ProtoReflect.Descriptor instead.
+func (*KindCount) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *KindCount) GetKind() RequestKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RequestKind_KIND_UNSPECIFIED
+}
+
+func (x *KindCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *KindCount) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+// MonthStats are one calendar month's (UTC) requests.
+type MonthStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "YYYY-MM".
+	Month string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	// One entry per kind with requests received or completed in the month.
+	Kinds         []*MonthKindStats `protobuf:"bytes,2,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonthStats) Reset() {
+	*x = MonthStats{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonthStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonthStats) ProtoMessage() {}
+
+func (x *MonthStats) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonthStats.ProtoReflect.Descriptor instead.
+func (*MonthStats) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MonthStats) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *MonthStats) GetKinds() []*MonthKindStats {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+// MonthKindStats: "received" counts requests received in the month; the
+// completion figures count requests COMPLETED in the month, whenever they
+// were received.
+type MonthKindStats struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Kind      RequestKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=lgpd.v1.RequestKind" json:"kind,omitempty"`
+	Received  int64                  `protobuf:"varint,2,opt,name=received,proto3" json:"received,omitempty"`
+	Completed int64                  `protobuf:"varint,3,opt,name=completed,proto3" json:"completed,omitempty"`
+	// Completed at or before their due_at (the tenant's deadline).
+	CompletedWithinDeadline int64 `protobuf:"varint,4,opt,name=completed_within_deadline,json=completedWithinDeadline,proto3" json:"completed_within_deadline,omitempty"`
+	// Completed at most 15 days after they were received (Art. 19 II).
+	CompletedWithin_15Days int64 `protobuf:"varint,5,opt,name=completed_within_15_days,json=completedWithin15Days,proto3" json:"completed_within_15_days,omitempty"`
+	// Median of the days from receipt to completion of those completed,
+	// fractional; 0 when none was.
+	MedianDaysToComplete float64 `protobuf:"fixed64,6,opt,name=median_days_to_complete,json=medianDaysToComplete,proto3" json:"median_days_to_complete,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MonthKindStats) Reset() {
+	*x = MonthKindStats{}
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonthKindStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonthKindStats) ProtoMessage() {}
+
+func (x *MonthKindStats) ProtoReflect() protoreflect.Message {
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonthKindStats.ProtoReflect.Descriptor instead.
+func (*MonthKindStats) Descriptor() ([]byte, []int) {
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MonthKindStats) GetKind() RequestKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RequestKind_KIND_UNSPECIFIED
+}
+
+func (x *MonthKindStats) GetReceived() int64 {
+	if x != nil {
+		return x.Received
+	}
+	return 0
+}
+
+func (x *MonthKindStats) GetCompleted() int64 {
+	if x != nil {
+		return x.Completed
+	}
+	return 0
+}
+
+func (x *MonthKindStats) GetCompletedWithinDeadline() int64 {
+	if x != nil {
+		return x.CompletedWithinDeadline
+	}
+	return 0
+}
+
+func (x *MonthKindStats) GetCompletedWithin_15Days() int64 {
+	if x != nil {
+		return x.CompletedWithin_15Days
+	}
+	return 0
+}
+
+func (x *MonthKindStats) GetMedianDaysToComplete() float64 {
+	if x != nil {
+		return x.MedianDaysToComplete
+	}
+	return 0
+}
+
 type ApproveRequestRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -331,7 +879,7 @@ type ApproveRequestRequest struct {
 
 func (x *ApproveRequestRequest) Reset() {
 	*x = ApproveRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -343,7 +891,7 @@ func (x *ApproveRequestRequest) String() string {
 func (*ApproveRequestRequest) ProtoMessage() {}
 
 func (x *ApproveRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[4]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -356,7 +904,7 @@ func (x *ApproveRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequestRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{4}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ApproveRequestRequest) GetTenant() string {
@@ -399,7 +947,7 @@ type VerifyRequestRequest struct {
 
 func (x *VerifyRequestRequest) Reset() {
 	*x = VerifyRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +959,7 @@ func (x *VerifyRequestRequest) String() string {
 func (*VerifyRequestRequest) ProtoMessage() {}
 
 func (x *VerifyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[5]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +972,7 @@ func (x *VerifyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequestRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{5}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *VerifyRequestRequest) GetTenant() string {
@@ -477,7 +1025,7 @@ type DenyRequestRequest struct {
 
 func (x *DenyRequestRequest) Reset() {
 	*x = DenyRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +1037,7 @@ func (x *DenyRequestRequest) String() string {
 func (*DenyRequestRequest) ProtoMessage() {}
 
 func (x *DenyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[6]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +1050,7 @@ func (x *DenyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyRequestRequest.ProtoReflect.Descriptor instead.
 func (*DenyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{6}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DenyRequestRequest) GetTenant() string {
@@ -537,7 +1085,7 @@ type CancelRequestRequest struct {
 
 func (x *CancelRequestRequest) Reset() {
 	*x = CancelRequestRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +1097,7 @@ func (x *CancelRequestRequest) String() string {
 func (*CancelRequestRequest) ProtoMessage() {}
 
 func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[7]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +1110,7 @@ func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequestRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{7}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelRequestRequest) GetTenant() string {
@@ -601,7 +1149,7 @@ type LiftBlockRequest struct {
 
 func (x *LiftBlockRequest) Reset() {
 	*x = LiftBlockRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +1161,7 @@ func (x *LiftBlockRequest) String() string {
 func (*LiftBlockRequest) ProtoMessage() {}
 
 func (x *LiftBlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[8]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +1174,7 @@ func (x *LiftBlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiftBlockRequest.ProtoReflect.Descriptor instead.
 func (*LiftBlockRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{8}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LiftBlockRequest) GetTenant() string {
@@ -674,7 +1222,7 @@ type CompleteReviewRequest struct {
 
 func (x *CompleteReviewRequest) Reset() {
 	*x = CompleteReviewRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +1234,7 @@ func (x *CompleteReviewRequest) String() string {
 func (*CompleteReviewRequest) ProtoMessage() {}
 
 func (x *CompleteReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[9]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +1247,7 @@ func (x *CompleteReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteReviewRequest.ProtoReflect.Descriptor instead.
 func (*CompleteReviewRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{9}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CompleteReviewRequest) GetTenant() string {
@@ -763,7 +1311,7 @@ type DownloadExportRequest struct {
 
 func (x *DownloadExportRequest) Reset() {
 	*x = DownloadExportRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +1323,7 @@ func (x *DownloadExportRequest) String() string {
 func (*DownloadExportRequest) ProtoMessage() {}
 
 func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[10]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +1336,7 @@ func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadExportRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{10}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DownloadExportRequest) GetTenant() string {
@@ -822,7 +1370,7 @@ type GetReceiptRequest struct {
 
 func (x *GetReceiptRequest) Reset() {
 	*x = GetReceiptRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +1382,7 @@ func (x *GetReceiptRequest) String() string {
 func (*GetReceiptRequest) ProtoMessage() {}
 
 func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[11]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +1395,7 @@ func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{11}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetReceiptRequest) GetTenant() string {
@@ -882,7 +1430,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1442,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[12]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1455,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{12}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Receipt) GetRequestId() string {
@@ -959,7 +1507,7 @@ type ListAccessLogRequest struct {
 
 func (x *ListAccessLogRequest) Reset() {
 	*x = ListAccessLogRequest{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1519,7 @@ func (x *ListAccessLogRequest) String() string {
 func (*ListAccessLogRequest) ProtoMessage() {}
 
 func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[13]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1532,7 @@ func (x *ListAccessLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessLogRequest) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{13}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListAccessLogRequest) GetTenant() string {
@@ -1026,7 +1574,7 @@ type ListAccessLogResponse struct {
 
 func (x *ListAccessLogResponse) Reset() {
 	*x = ListAccessLogResponse{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1586,7 @@ func (x *ListAccessLogResponse) String() string {
 func (*ListAccessLogResponse) ProtoMessage() {}
 
 func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[14]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1599,7 @@ func (x *ListAccessLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessLogResponse) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{14}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAccessLogResponse) GetEntries() []*AccessLogEntry {
@@ -1093,7 +1641,7 @@ type AccessLogEntry struct {
 
 func (x *AccessLogEntry) Reset() {
 	*x = AccessLogEntry{}
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +1653,7 @@ func (x *AccessLogEntry) String() string {
 func (*AccessLogEntry) ProtoMessage() {}
 
 func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lgpd_v1_request_service_proto_msgTypes[15]
+	mi := &file_lgpd_v1_request_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1118,7 +1666,7 @@ func (x *AccessLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessLogEntry.ProtoReflect.Descriptor instead.
 func (*AccessLogEntry) Descriptor() ([]byte, []int) {
-	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{15}
+	return file_lgpd_v1_request_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AccessLogEntry) GetAt() *timestamppb.Timestamp {
@@ -1195,17 +1743,60 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\bdecision\x18\b \x01(\v2\x11.lgpd.v1.DecisionR\bdecision\";\n" +
 	"\x11GetRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\xc3\x01\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x90\x04\n" +
 	"\x13ListRequestsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.lgpd.v1.RequestStatusR\x06status\x12(\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"l\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x18\n" +
+	"\aoverdue\x18\x06 \x01(\bR\aoverdue\x129\n" +
+	"\n" +
+	"due_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\x12A\n" +
+	"\x0ereceived_after\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rreceivedAfter\x12C\n" +
+	"\x0freceived_before\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0ereceivedBefore\x12<\n" +
+	"\x05order\x18\n" +
+	" \x01(\x0e2&.lgpd.v1.ListRequestsRequest.ListOrderR\x05order\"0\n" +
+	"\tListOrder\x12\x1a\n" +
+	"\x16LIST_ORDER_UNSPECIFIED\x10\x00\x12\a\n" +
+	"\x03DUE\x10\x01\"l\n" +
 	"\x14ListRequestsResponse\x12,\n" +
 	"\brequests\x18\x01 \x03(\v2\x10.lgpd.v1.RequestR\brequests\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"S\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"h\n" +
+	"\x16GetRequestStatsRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x12\n" +
+	"\x04year\x18\x02 \x01(\x05R\x04year\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\"\xf2\x02\n" +
+	"\fRequestStats\x12/\n" +
+	"\x05as_of\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12\x12\n" +
+	"\x04open\x18\x03 \x01(\x03R\x04open\x12\x18\n" +
+	"\aoverdue\x18\x04 \x01(\x03R\aoverdue\x12+\n" +
+	"\x11awaiting_approval\x18\x05 \x01(\x03R\x10awaitingApproval\x123\n" +
+	"\x15awaiting_verification\x18\x06 \x01(\x03R\x14awaitingVerification\x121\n" +
+	"\tby_status\x18\a \x03(\v2\x14.lgpd.v1.StatusCountR\bbyStatus\x12+\n" +
+	"\aby_kind\x18\b \x03(\v2\x12.lgpd.v1.KindCountR\x06byKind\x12+\n" +
+	"\x06months\x18\t \x03(\v2\x13.lgpd.v1.MonthStatsR\x06months\"S\n" +
+	"\vStatusCount\x12.\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x16.lgpd.v1.RequestStatusR\x06status\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"e\n" +
+	"\tKindCount\x12(\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x18\n" +
+	"\aoverdue\x18\x03 \x01(\x03R\aoverdue\"Q\n" +
+	"\n" +
+	"MonthStats\x12\x14\n" +
+	"\x05month\x18\x01 \x01(\tR\x05month\x12-\n" +
+	"\x05kinds\x18\x02 \x03(\v2\x17.lgpd.v1.MonthKindStatsR\x05kinds\"\xa0\x02\n" +
+	"\x0eMonthKindStats\x12(\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12\x1a\n" +
+	"\breceived\x18\x02 \x01(\x03R\breceived\x12\x1c\n" +
+	"\tcompleted\x18\x03 \x01(\x03R\tcompleted\x12:\n" +
+	"\x19completed_within_deadline\x18\x04 \x01(\x03R\x17completedWithinDeadline\x127\n" +
+	"\x18completed_within_15_days\x18\x05 \x01(\x03R\x15completedWithin15Days\x125\n" +
+	"\x17median_days_to_complete\x18\x06 \x01(\x01R\x14medianDaysToComplete\"S\n" +
 	"\x15ApproveRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
@@ -1273,12 +1864,13 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\vsubject_ref\x18\x06 \x01(\tR\n" +
 	"subjectRef\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12&\n" +
-	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\x9c\r\n" +
+	"\x0fcall_request_id\x18\b \x01(\tR\rcallRequestId2\x94\x0e\n" +
 	"\x0eRequestService\x12j\n" +
 	"\rCreateRequest\x12\x1d.lgpd.v1.CreateRequestRequest\x1a\x10.lgpd.v1.Request\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tenants/{tenant}/requests\x12f\n" +
 	"\n" +
 	"GetRequest\x12\x1a.lgpd.v1.GetRequestRequest\x1a\x10.lgpd.v1.Request\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/tenants/{tenant}/requests/{id}\x12r\n" +
-	"\fListRequests\x12\x1c.lgpd.v1.ListRequestsRequest\x1a\x1d.lgpd.v1.ListRequestsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/requests\x12y\n" +
+	"\fListRequests\x12\x1c.lgpd.v1.ListRequestsRequest\x1a\x1d.lgpd.v1.ListRequestsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/tenants/{tenant}/requests\x12v\n" +
+	"\x0fGetRequestStats\x12\x1f.lgpd.v1.GetRequestStatsRequest\x1a\x15.lgpd.v1.RequestStats\"+\x82\xd3\xe4\x93\x02%\x12#/v1/tenants/{tenant}/requests:stats\x12y\n" +
 	"\x0eApproveRequest\x12\x1e.lgpd.v1.ApproveRequestRequest\x1a\x10.lgpd.v1.Request\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/tenants/{tenant}/requests/{id}:approve\x12v\n" +
 	"\rVerifyRequest\x12\x1d.lgpd.v1.VerifyRequestRequest\x1a\x10.lgpd.v1.Request\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tenants/{tenant}/requests/{id}:verify\x12p\n" +
 	"\vDenyRequest\x12\x1b.lgpd.v1.DenyRequestRequest\x1a\x10.lgpd.v1.Request\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tenants/{tenant}/requests/{id}:deny\x12v\n" +
@@ -1328,80 +1920,102 @@ func file_lgpd_v1_request_service_proto_rawDescGZIP() []byte {
 	return file_lgpd_v1_request_service_proto_rawDescData
 }
 
-var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_lgpd_v1_request_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_lgpd_v1_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_lgpd_v1_request_service_proto_goTypes = []any{
-	(*CreateRequestRequest)(nil),  // 0: lgpd.v1.CreateRequestRequest
-	(*GetRequestRequest)(nil),     // 1: lgpd.v1.GetRequestRequest
-	(*ListRequestsRequest)(nil),   // 2: lgpd.v1.ListRequestsRequest
-	(*ListRequestsResponse)(nil),  // 3: lgpd.v1.ListRequestsResponse
-	(*ApproveRequestRequest)(nil), // 4: lgpd.v1.ApproveRequestRequest
-	(*VerifyRequestRequest)(nil),  // 5: lgpd.v1.VerifyRequestRequest
-	(*DenyRequestRequest)(nil),    // 6: lgpd.v1.DenyRequestRequest
-	(*CancelRequestRequest)(nil),  // 7: lgpd.v1.CancelRequestRequest
-	(*LiftBlockRequest)(nil),      // 8: lgpd.v1.LiftBlockRequest
-	(*CompleteReviewRequest)(nil), // 9: lgpd.v1.CompleteReviewRequest
-	(*DownloadExportRequest)(nil), // 10: lgpd.v1.DownloadExportRequest
-	(*GetReceiptRequest)(nil),     // 11: lgpd.v1.GetReceiptRequest
-	(*Receipt)(nil),               // 12: lgpd.v1.Receipt
-	(*ListAccessLogRequest)(nil),  // 13: lgpd.v1.ListAccessLogRequest
-	(*ListAccessLogResponse)(nil), // 14: lgpd.v1.ListAccessLogResponse
-	(*AccessLogEntry)(nil),        // 15: lgpd.v1.AccessLogEntry
-	(RequestKind)(0),              // 16: lgpd.v1.RequestKind
-	(*Subject)(nil),               // 17: lgpd.v1.Subject
-	(*Correction)(nil),            // 18: lgpd.v1.Correction
-	(*ConsentChange)(nil),         // 19: lgpd.v1.ConsentChange
-	(*Representative)(nil),        // 20: lgpd.v1.Representative
-	(*Decision)(nil),              // 21: lgpd.v1.Decision
-	(RequestStatus)(0),            // 22: lgpd.v1.RequestStatus
-	(*Request)(nil),               // 23: lgpd.v1.Request
-	(*Reason)(nil),                // 24: lgpd.v1.Reason
-	(ReviewResult_Outcome)(0),     // 25: lgpd.v1.ReviewResult.Outcome
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),     // 27: google.api.HttpBody
+	(ListRequestsRequest_ListOrder)(0), // 0: lgpd.v1.ListRequestsRequest.ListOrder
+	(*CreateRequestRequest)(nil),       // 1: lgpd.v1.CreateRequestRequest
+	(*GetRequestRequest)(nil),          // 2: lgpd.v1.GetRequestRequest
+	(*ListRequestsRequest)(nil),        // 3: lgpd.v1.ListRequestsRequest
+	(*ListRequestsResponse)(nil),       // 4: lgpd.v1.ListRequestsResponse
+	(*GetRequestStatsRequest)(nil),     // 5: lgpd.v1.GetRequestStatsRequest
+	(*RequestStats)(nil),               // 6: lgpd.v1.RequestStats
+	(*StatusCount)(nil),                // 7: lgpd.v1.StatusCount
+	(*KindCount)(nil),                  // 8: lgpd.v1.KindCount
+	(*MonthStats)(nil),                 // 9: lgpd.v1.MonthStats
+	(*MonthKindStats)(nil),             // 10: lgpd.v1.MonthKindStats
+	(*ApproveRequestRequest)(nil),      // 11: lgpd.v1.ApproveRequestRequest
+	(*VerifyRequestRequest)(nil),       // 12: lgpd.v1.VerifyRequestRequest
+	(*DenyRequestRequest)(nil),         // 13: lgpd.v1.DenyRequestRequest
+	(*CancelRequestRequest)(nil),       // 14: lgpd.v1.CancelRequestRequest
+	(*LiftBlockRequest)(nil),           // 15: lgpd.v1.LiftBlockRequest
+	(*CompleteReviewRequest)(nil),      // 16: lgpd.v1.CompleteReviewRequest
+	(*DownloadExportRequest)(nil),      // 17: lgpd.v1.DownloadExportRequest
+	(*GetReceiptRequest)(nil),          // 18: lgpd.v1.GetReceiptRequest
+	(*Receipt)(nil),                    // 19: lgpd.v1.Receipt
+	(*ListAccessLogRequest)(nil),       // 20: lgpd.v1.ListAccessLogRequest
+	(*ListAccessLogResponse)(nil),      // 21: lgpd.v1.ListAccessLogResponse
+	(*AccessLogEntry)(nil),             // 22: lgpd.v1.AccessLogEntry
+	(RequestKind)(0),                   // 23: lgpd.v1.RequestKind
+	(*Subject)(nil),                    // 24: lgpd.v1.Subject
+	(*Correction)(nil),                 // 25: lgpd.v1.Correction
+	(*ConsentChange)(nil),              // 26: lgpd.v1.ConsentChange
+	(*Representative)(nil),             // 27: lgpd.v1.Representative
+	(*Decision)(nil),                   // 28: lgpd.v1.Decision
+	(RequestStatus)(0),                 // 29: lgpd.v1.RequestStatus
+	(*timestamppb.Timestamp)(nil),      // 30: google.protobuf.Timestamp
+	(*Request)(nil),                    // 31: lgpd.v1.Request
+	(*Reason)(nil),                     // 32: lgpd.v1.Reason
+	(ReviewResult_Outcome)(0),          // 33: lgpd.v1.ReviewResult.Outcome
+	(*httpbody.HttpBody)(nil),          // 34: google.api.HttpBody
 }
 var file_lgpd_v1_request_service_proto_depIdxs = []int32{
-	16, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
-	17, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
-	18, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
-	19, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
-	20, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
-	21, // 5: lgpd.v1.CreateRequestRequest.decision:type_name -> lgpd.v1.Decision
-	22, // 6: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
-	16, // 7: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
-	23, // 8: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
-	24, // 9: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
-	25, // 10: lgpd.v1.CompleteReviewRequest.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
-	15, // 11: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
-	26, // 12: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
-	0,  // 13: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
-	1,  // 14: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
-	2,  // 15: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
-	4,  // 16: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
-	5,  // 17: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
-	6,  // 18: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
-	7,  // 19: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
-	8,  // 20: lgpd.v1.RequestService.LiftBlock:input_type -> lgpd.v1.LiftBlockRequest
-	9,  // 21: lgpd.v1.RequestService.CompleteReview:input_type -> lgpd.v1.CompleteReviewRequest
-	10, // 22: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
-	11, // 23: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
-	13, // 24: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
-	23, // 25: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
-	23, // 26: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
-	3,  // 27: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
-	23, // 28: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
-	23, // 29: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
-	23, // 30: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
-	23, // 31: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
-	23, // 32: lgpd.v1.RequestService.LiftBlock:output_type -> lgpd.v1.Request
-	23, // 33: lgpd.v1.RequestService.CompleteReview:output_type -> lgpd.v1.Request
-	27, // 34: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
-	12, // 35: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
-	14, // 36: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
-	25, // [25:37] is the sub-list for method output_type
-	13, // [13:25] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	23, // 0: lgpd.v1.CreateRequestRequest.kind:type_name -> lgpd.v1.RequestKind
+	24, // 1: lgpd.v1.CreateRequestRequest.subject:type_name -> lgpd.v1.Subject
+	25, // 2: lgpd.v1.CreateRequestRequest.correction:type_name -> lgpd.v1.Correction
+	26, // 3: lgpd.v1.CreateRequestRequest.consent:type_name -> lgpd.v1.ConsentChange
+	27, // 4: lgpd.v1.CreateRequestRequest.representative:type_name -> lgpd.v1.Representative
+	28, // 5: lgpd.v1.CreateRequestRequest.decision:type_name -> lgpd.v1.Decision
+	29, // 6: lgpd.v1.ListRequestsRequest.status:type_name -> lgpd.v1.RequestStatus
+	23, // 7: lgpd.v1.ListRequestsRequest.kind:type_name -> lgpd.v1.RequestKind
+	30, // 8: lgpd.v1.ListRequestsRequest.due_before:type_name -> google.protobuf.Timestamp
+	30, // 9: lgpd.v1.ListRequestsRequest.received_after:type_name -> google.protobuf.Timestamp
+	30, // 10: lgpd.v1.ListRequestsRequest.received_before:type_name -> google.protobuf.Timestamp
+	0,  // 11: lgpd.v1.ListRequestsRequest.order:type_name -> lgpd.v1.ListRequestsRequest.ListOrder
+	31, // 12: lgpd.v1.ListRequestsResponse.requests:type_name -> lgpd.v1.Request
+	30, // 13: lgpd.v1.RequestStats.as_of:type_name -> google.protobuf.Timestamp
+	7,  // 14: lgpd.v1.RequestStats.by_status:type_name -> lgpd.v1.StatusCount
+	8,  // 15: lgpd.v1.RequestStats.by_kind:type_name -> lgpd.v1.KindCount
+	9,  // 16: lgpd.v1.RequestStats.months:type_name -> lgpd.v1.MonthStats
+	29, // 17: lgpd.v1.StatusCount.status:type_name -> lgpd.v1.RequestStatus
+	23, // 18: lgpd.v1.KindCount.kind:type_name -> lgpd.v1.RequestKind
+	10, // 19: lgpd.v1.MonthStats.kinds:type_name -> lgpd.v1.MonthKindStats
+	23, // 20: lgpd.v1.MonthKindStats.kind:type_name -> lgpd.v1.RequestKind
+	32, // 21: lgpd.v1.DenyRequestRequest.reasons:type_name -> lgpd.v1.Reason
+	33, // 22: lgpd.v1.CompleteReviewRequest.outcome:type_name -> lgpd.v1.ReviewResult.Outcome
+	22, // 23: lgpd.v1.ListAccessLogResponse.entries:type_name -> lgpd.v1.AccessLogEntry
+	30, // 24: lgpd.v1.AccessLogEntry.at:type_name -> google.protobuf.Timestamp
+	1,  // 25: lgpd.v1.RequestService.CreateRequest:input_type -> lgpd.v1.CreateRequestRequest
+	2,  // 26: lgpd.v1.RequestService.GetRequest:input_type -> lgpd.v1.GetRequestRequest
+	3,  // 27: lgpd.v1.RequestService.ListRequests:input_type -> lgpd.v1.ListRequestsRequest
+	5,  // 28: lgpd.v1.RequestService.GetRequestStats:input_type -> lgpd.v1.GetRequestStatsRequest
+	11, // 29: lgpd.v1.RequestService.ApproveRequest:input_type -> lgpd.v1.ApproveRequestRequest
+	12, // 30: lgpd.v1.RequestService.VerifyRequest:input_type -> lgpd.v1.VerifyRequestRequest
+	13, // 31: lgpd.v1.RequestService.DenyRequest:input_type -> lgpd.v1.DenyRequestRequest
+	14, // 32: lgpd.v1.RequestService.CancelRequest:input_type -> lgpd.v1.CancelRequestRequest
+	15, // 33: lgpd.v1.RequestService.LiftBlock:input_type -> lgpd.v1.LiftBlockRequest
+	16, // 34: lgpd.v1.RequestService.CompleteReview:input_type -> lgpd.v1.CompleteReviewRequest
+	17, // 35: lgpd.v1.RequestService.DownloadExport:input_type -> lgpd.v1.DownloadExportRequest
+	18, // 36: lgpd.v1.RequestService.GetReceipt:input_type -> lgpd.v1.GetReceiptRequest
+	20, // 37: lgpd.v1.RequestService.ListAccessLog:input_type -> lgpd.v1.ListAccessLogRequest
+	31, // 38: lgpd.v1.RequestService.CreateRequest:output_type -> lgpd.v1.Request
+	31, // 39: lgpd.v1.RequestService.GetRequest:output_type -> lgpd.v1.Request
+	4,  // 40: lgpd.v1.RequestService.ListRequests:output_type -> lgpd.v1.ListRequestsResponse
+	6,  // 41: lgpd.v1.RequestService.GetRequestStats:output_type -> lgpd.v1.RequestStats
+	31, // 42: lgpd.v1.RequestService.ApproveRequest:output_type -> lgpd.v1.Request
+	31, // 43: lgpd.v1.RequestService.VerifyRequest:output_type -> lgpd.v1.Request
+	31, // 44: lgpd.v1.RequestService.DenyRequest:output_type -> lgpd.v1.Request
+	31, // 45: lgpd.v1.RequestService.CancelRequest:output_type -> lgpd.v1.Request
+	31, // 46: lgpd.v1.RequestService.LiftBlock:output_type -> lgpd.v1.Request
+	31, // 47: lgpd.v1.RequestService.CompleteReview:output_type -> lgpd.v1.Request
+	34, // 48: lgpd.v1.RequestService.DownloadExport:output_type -> google.api.HttpBody
+	19, // 49: lgpd.v1.RequestService.GetReceipt:output_type -> lgpd.v1.Receipt
+	21, // 50: lgpd.v1.RequestService.ListAccessLog:output_type -> lgpd.v1.ListAccessLogResponse
+	38, // [38:51] is the sub-list for method output_type
+	25, // [25:38] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_lgpd_v1_request_service_proto_init() }
@@ -1416,13 +2030,14 @@ func file_lgpd_v1_request_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lgpd_v1_request_service_proto_rawDesc), len(file_lgpd_v1_request_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   16,
+			NumEnums:      1,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_lgpd_v1_request_service_proto_goTypes,
 		DependencyIndexes: file_lgpd_v1_request_service_proto_depIdxs,
+		EnumInfos:         file_lgpd_v1_request_service_proto_enumTypes,
 		MessageInfos:      file_lgpd_v1_request_service_proto_msgTypes,
 	}.Build()
 	File_lgpd_v1_request_service_proto = out.File

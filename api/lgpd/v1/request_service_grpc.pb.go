@@ -20,18 +20,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RequestService_CreateRequest_FullMethodName  = "/lgpd.v1.RequestService/CreateRequest"
-	RequestService_GetRequest_FullMethodName     = "/lgpd.v1.RequestService/GetRequest"
-	RequestService_ListRequests_FullMethodName   = "/lgpd.v1.RequestService/ListRequests"
-	RequestService_ApproveRequest_FullMethodName = "/lgpd.v1.RequestService/ApproveRequest"
-	RequestService_VerifyRequest_FullMethodName  = "/lgpd.v1.RequestService/VerifyRequest"
-	RequestService_DenyRequest_FullMethodName    = "/lgpd.v1.RequestService/DenyRequest"
-	RequestService_CancelRequest_FullMethodName  = "/lgpd.v1.RequestService/CancelRequest"
-	RequestService_LiftBlock_FullMethodName      = "/lgpd.v1.RequestService/LiftBlock"
-	RequestService_CompleteReview_FullMethodName = "/lgpd.v1.RequestService/CompleteReview"
-	RequestService_DownloadExport_FullMethodName = "/lgpd.v1.RequestService/DownloadExport"
-	RequestService_GetReceipt_FullMethodName     = "/lgpd.v1.RequestService/GetReceipt"
-	RequestService_ListAccessLog_FullMethodName  = "/lgpd.v1.RequestService/ListAccessLog"
+	RequestService_CreateRequest_FullMethodName   = "/lgpd.v1.RequestService/CreateRequest"
+	RequestService_GetRequest_FullMethodName      = "/lgpd.v1.RequestService/GetRequest"
+	RequestService_ListRequests_FullMethodName    = "/lgpd.v1.RequestService/ListRequests"
+	RequestService_GetRequestStats_FullMethodName = "/lgpd.v1.RequestService/GetRequestStats"
+	RequestService_ApproveRequest_FullMethodName  = "/lgpd.v1.RequestService/ApproveRequest"
+	RequestService_VerifyRequest_FullMethodName   = "/lgpd.v1.RequestService/VerifyRequest"
+	RequestService_DenyRequest_FullMethodName     = "/lgpd.v1.RequestService/DenyRequest"
+	RequestService_CancelRequest_FullMethodName   = "/lgpd.v1.RequestService/CancelRequest"
+	RequestService_LiftBlock_FullMethodName       = "/lgpd.v1.RequestService/LiftBlock"
+	RequestService_CompleteReview_FullMethodName  = "/lgpd.v1.RequestService/CompleteReview"
+	RequestService_DownloadExport_FullMethodName  = "/lgpd.v1.RequestService/DownloadExport"
+	RequestService_GetReceipt_FullMethodName      = "/lgpd.v1.RequestService/GetReceipt"
+	RequestService_ListAccessLog_FullMethodName   = "/lgpd.v1.RequestService/ListAccessLog"
 )
 
 // RequestServiceClient is the client API for RequestService service.
@@ -45,8 +46,18 @@ type RequestServiceClient interface {
 	CreateRequest(ctx context.Context, in *CreateRequestRequest, opts ...grpc.CallOption) (*Request, error)
 	// Returns one request.
 	GetRequest(ctx context.Context, in *GetRequestRequest, opts ...grpc.CallOption) (*Request, error)
-	// Lists requests, newest first, filtered by status and kind.
+	// Lists requests, newest first (or by due date, order=DUE), filtered by
+	// status, kind, overdue, due and received dates. Over REST the filters are
+	// query parameters named as the fields (status, kind, overdue, due_before,
+	// received_after, received_before, order, page_size, page_token;
+	// timestamps in RFC 3339, e.g. due_before=2026-12-31T00:00:00Z). The
+	// gateway ignores a parameter of any other name: check the spelling.
 	ListRequests(ctx context.Context, in *ListRequestsRequest, opts ...grpc.CallOption) (*ListRequestsResponse, error)
+	// Counts a tenant's requests for the DPO's queue and report: by status and
+	// kind, open, overdue, awaiting approval or verification, and per month
+	// by kind (received, completed, completed within the deadline and within
+	// 15 days, median days to complete). DPO and auditors.
+	GetRequestStats(ctx context.Context, in *GetRequestStatsRequest, opts ...grpc.CallOption) (*RequestStats, error)
 	// Approves a request the tenant's policy held for the DPO
 	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(ctx context.Context, in *ApproveRequestRequest, opts ...grpc.CallOption) (*Request, error)
@@ -109,6 +120,16 @@ func (c *requestServiceClient) ListRequests(ctx context.Context, in *ListRequest
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListRequestsResponse)
 	err := c.cc.Invoke(ctx, RequestService_ListRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *requestServiceClient) GetRequestStats(ctx context.Context, in *GetRequestStatsRequest, opts ...grpc.CallOption) (*RequestStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestStats)
+	err := c.cc.Invoke(ctx, RequestService_GetRequestStats_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +246,18 @@ type RequestServiceServer interface {
 	CreateRequest(context.Context, *CreateRequestRequest) (*Request, error)
 	// Returns one request.
 	GetRequest(context.Context, *GetRequestRequest) (*Request, error)
-	// Lists requests, newest first, filtered by status and kind.
+	// Lists requests, newest first (or by due date, order=DUE), filtered by
+	// status, kind, overdue, due and received dates. Over REST the filters are
+	// query parameters named as the fields (status, kind, overdue, due_before,
+	// received_after, received_before, order, page_size, page_token;
+	// timestamps in RFC 3339, e.g. due_before=2026-12-31T00:00:00Z). The
+	// gateway ignores a parameter of any other name: check the spelling.
 	ListRequests(context.Context, *ListRequestsRequest) (*ListRequestsResponse, error)
+	// Counts a tenant's requests for the DPO's queue and report: by status and
+	// kind, open, overdue, awaiting approval or verification, and per month
+	// by kind (received, completed, completed within the deadline and within
+	// 15 days, median days to complete). DPO and auditors.
+	GetRequestStats(context.Context, *GetRequestStatsRequest) (*RequestStats, error)
 	// Approves a request the tenant's policy held for the DPO
 	// (AWAITING_APPROVAL): it goes back to RECEIVED and the workers run it.
 	ApproveRequest(context.Context, *ApproveRequestRequest) (*Request, error)
@@ -272,6 +303,9 @@ func (UnimplementedRequestServiceServer) GetRequest(context.Context, *GetRequest
 }
 func (UnimplementedRequestServiceServer) ListRequests(context.Context, *ListRequestsRequest) (*ListRequestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRequests not implemented")
+}
+func (UnimplementedRequestServiceServer) GetRequestStats(context.Context, *GetRequestStatsRequest) (*RequestStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRequestStats not implemented")
 }
 func (UnimplementedRequestServiceServer) ApproveRequest(context.Context, *ApproveRequestRequest) (*Request, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveRequest not implemented")
@@ -370,6 +404,24 @@ func _RequestService_ListRequests_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RequestServiceServer).ListRequests(ctx, req.(*ListRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RequestService_GetRequestStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRequestStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RequestServiceServer).GetRequestStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RequestService_GetRequestStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RequestServiceServer).GetRequestStats(ctx, req.(*GetRequestStatsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -547,6 +599,10 @@ var RequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRequests",
 			Handler:    _RequestService_ListRequests_Handler,
+		},
+		{
+			MethodName: "GetRequestStats",
+			Handler:    _RequestService_GetRequestStats_Handler,
 		},
 		{
 			MethodName: "ApproveRequest",
