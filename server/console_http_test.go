@@ -120,7 +120,7 @@ func TestLoopbackAddr(t *testing.T) {
 	}
 }
 
-var queueRow = regexp.MustCompile(`<tr(?: class="overdue")? data-id="([^"]+)"`)
+var consoleQueueRow = regexp.MustCompile(`<tr(?: class="overdue")? data-id="([^"]+)"`)
 
 // TestConsoleQueuePages pages through 55 requests 50 at a time, the next
 // link keeping the filter, every request listed once.
@@ -146,7 +146,7 @@ func TestConsoleQueuePages(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d", next, code)
 		}
-		rows := queueRow.FindAllStringSubmatch(page, -1)
+		rows := consoleQueueRow.FindAllStringSubmatch(page, -1)
 		sizes = append(sizes, len(rows))
 		for _, r := range rows {
 			if seen[r[1]] || !want[r[1]] {
