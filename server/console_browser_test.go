@@ -185,6 +185,7 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("%s = %s, want %s", id, got, want)
 		}
 	}
+	step(ctx, t, "page loaded", chromedp.WaitReady(chromedp.CSS("body")))
 	if html := value(ctx, t, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) || strings.Contains(html, lead.Email) {
 		t.Fatal("the demo queue shows another tenant's request or a titular's e-mail")
 	}
@@ -204,6 +205,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if code := navigate(ctx, t, "other tenant", chromedp.Navigate(env.baseURL+"/console/t/other/fila")); code != http.StatusNotFound {
 		t.Fatalf("other tenant's queue: %d, want 404", code)
 	}
+	step(ctx, t, "page loaded", chromedp.WaitReady(chromedp.CSS("body")))
 	if html := value(ctx, t, "page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, otherReq.GetId()) {
 		t.Fatal("the 404 page shows the other tenant's request")
 	}
