@@ -13,40 +13,31 @@ export GOTOOLCHAIN=go1.27.3
 # shellcheck source=scripts/db.sh
 source scripts/db.sh
 
-# print_tools_provision installs LibreOffice Calc (soffice) and poppler
-# (pdfinfo, pdftotext) with apt-get, only when one of them is absent.
-print_tools_provision() {
-  local missing=()
-  for tool in soffice pdfinfo pdftotext; do
+# apt_provision WHAT "PACKAGES" TOOL... installs Debian's PACKAGES with
+# apt-get, only when one of the TOOLs is absent; WHAT names the tests that
+# need them in the messages.
+apt_provision() {
+  local what=$1 packages=$2 missing=()
+  shift 2
+  for tool in "$@"; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
-  echo "print: ${missing[*]} missing; installing libreoffice-calc and poppler-utils with apt-get" >&2
+  echo "$what: ${missing[*]} missing; installing $packages with apt-get" >&2
   if [[ $(id -u) -ne 0 ]]; then
-    echo "print: need root to apt-get install libreoffice-calc poppler-utils; install them (the print tests fail without them)" >&2
+    echo "$what: need root to apt-get install $packages; install them (the $what tests fail without them)" >&2
     return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # shellcheck disable=SC2086 # packages is a word list
   apt-get update -qq >/dev/null &&
-    apt-get install -y -qq --no-install-recommends libreoffice-calc poppler-utils >/dev/null
-}
-
-# chromium_provision installs Debian's chromium, which the console's
-# browser tests drive (chromedp), only when it is absent.
-chromium_provision() {
-  command -v chromium >/dev/null && return 0
-  echo "console: chromium missing; installing it with apt-get" >&2
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "console: need root to apt-get install chromium; install it (the console browser tests fail without it)" >&2
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null &&
-    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    apt-get install -y -qq --no-install-recommends $packages >/dev/null
 }
 
 db_provision
-print_tools_provision
-chromium_provision
+# LibreOffice Calc and poppler print and read the exports (print tests);
+# chromium runs the console's browser tests (chromedp).
+apt_provision print "libreoffice-calc poppler-utils" soffice pdfinfo pdftotext
+apt_provision console chromium chromium
 go vet ./...
 go test -count=1 "$@" ./...
