@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -319,14 +318,9 @@ func (r Reads) ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident
 		args = append(args, *f.OverdueAt)
 	}
 	if f.PageToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		known, id, err := decodePageToken(f.PageToken)
 		if err != nil {
-			return nil, "", ErrBadPageToken
-		}
-		at, id, ok := strings.Cut(string(b), "|")
-		known, perr := time.Parse(time.RFC3339Nano, at)
-		if !ok || perr != nil || uuid.Validate(id) != nil {
-			return nil, "", ErrBadPageToken
+			return nil, "", err
 		}
 		q += " AND (known_at < ? OR (known_at = ? AND id < ?))"
 		args = append(args, known, known, id)
@@ -345,7 +339,7 @@ func (r Reads) ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident
 	if len(out) > f.PageSize {
 		out = out[:f.PageSize]
 		last := out[len(out)-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(last.KnownAt.Format(time.RFC3339Nano) + "|" + last.ID))
+		next = encodePageToken(last.KnownAt, last.ID)
 	}
 	return out, next, nil
 }
