@@ -59,6 +59,8 @@ type Config struct {
 	TLS TLS `yaml:"tls"`
 	// HTTP bounds the REST listener's connections (http.go).
 	HTTP HTTP `yaml:"http"`
+	// Console configures the DPO's web console (console.go).
+	Console Console `yaml:"console"`
 	// AllowPlaintext lets a listener on a non-loopback address serve
 	// without TLS, for a proxy or mesh in front that terminates it.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
@@ -266,6 +268,7 @@ func (c *Config) applyDefaults() {
 	if c.TenantsDir != "" {
 		c.TenantsDir = c.Resolve(c.TenantsDir)
 	}
+	c.Console.applyDefaults(c.Resolve)
 	for i := range c.Tenants {
 		c.Tenants[i].applyDefaults(c.Dir)
 	}

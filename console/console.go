@@ -36,8 +36,11 @@ type Options struct {
 	// (authn), which the sign-in page offers beside the API key.
 	Tokens  service.TokenVerifier
 	Issuers []config.OIDCIssuer
-	// Requests is the request service, called in process.
+	// Requests, Consents and Ledger are the API's services, called in
+	// process.
 	Requests lgpdv1.RequestServiceServer
+	Consents lgpdv1.ConsentServiceServer
+	Ledger   lgpdv1.LedgerServiceServer
 	// Tenants lists the configured tenants' ids and display names.
 	Tenants func() []config.Tenant
 	// StateDir receives the generated session key when SessionKeyFile is
@@ -82,7 +85,8 @@ func New(opts Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{opts: opts, seal: seal, pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"s": s, "status": func(v string) string { return statusNames[v] }, "kind": func(v string) string { return kindNames[v] }}
+	funcs := template.FuncMap{"s": s, "status": func(v string) string { return statusNames[v] }, "kind": func(v string) string { return kindNames[v] },
+		"when": when, "day": day}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -112,6 +116,11 @@ func New(opts Options) (*Console, error) {
 		m.HandleFunc("GET /console/oidc/entrar/{issuer}", c.oidcStart)
 	}
 	m.HandleFunc("GET /console/t/{tenant}/fila", c.signedIn(c.queue))
+	// Each page file adds its own routes (pattern "/console/t/{tenant}/…"
+	// wrapped in c.signedIn); more specific patterns win over section's.
+	for _, add := range []func(*http.ServeMux){c.requestRoutes, c.titularRoutes, c.propagationRoutes, c.consentRoutes, c.recordRoutes, c.reportRoutes} {
+		add(m)
+	}
 	m.HandleFunc("GET /console/t/{tenant}/{section}", c.signedIn(c.section))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) { c.notFound(w, r, c.seal.open(r)) })
 	c.mux = m

@@ -120,3 +120,21 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *serv
 	}
 	c.render(w, http.StatusOK, "queue.html", v)
 }
+
+// when formats an instant as the DPO reads it, Brasília time; the zero
+// time shows as "—".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(brasilia).Format("02/01/2006 15:04")
+}
+
+// day formats an instant's civil date in Brasília; the zero time shows
+// as "—".
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(brasilia).Format("02/01/2006")
+}

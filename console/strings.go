@@ -90,6 +90,17 @@ var kindNames = map[string]string{
 	"REVIEW":    "Revisão de decisão automatizada",
 }
 
+// addStrings adds a page file's strings to ptBR, from its init; a key
+// defined twice is a programming error caught at start.
+func addStrings(m map[string]string) {
+	for k, v := range m {
+		if _, dup := ptBR[k]; dup {
+			panic("console: string " + k + " defined twice")
+		}
+		ptBR[k] = v
+	}
+}
+
 // s looks a string up.
 func s(key string) string {
 	if v, ok := ptBR[key]; ok {

@@ -83,12 +83,13 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	}
 	undecodable := func(method string) { met.ObserveRPC(method, codes.InvalidArgument.String(), 0) }
 	requests := service.NewRequests(tenants, log, wake).WithLedger(led)
+	consents := service.NewConsent(tenants)
 	for _, svc := range []struct {
 		desc *grpc.ServiceDesc
 		impl any
 	}{
 		{&lgpdv1.RequestService_ServiceDesc, requests},
-		{&lgpdv1.ConsentService_ServiceDesc, service.NewConsent(tenants)},
+		{&lgpdv1.ConsentService_ServiceDesc, consents},
 		{&lgpdv1.LedgerService_ServiceDesc, led},
 		{&lgpdv1.IncidentService_ServiceDesc, service.NewIncidents(tenants)},
 	} {
@@ -114,8 +115,8 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 	if err != nil {
 		return nil, err
 	}
-	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Tenants: tenantConfigs(tenants),
-		StateDir: cfg.StateDir, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log})
+	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Consents: consents, Ledger: led,
+		Tenants: tenantConfigs(tenants), StateDir: cfg.StateDir, SessionKeyFile: cfg.Console.SessionKeyFile, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log})
 	if err != nil {
 		return nil, err
 	}
