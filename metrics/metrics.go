@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,8 @@ type Metrics struct {
 	processing      *prometheus.HistogramVec
 	ledgerSize      *prometheus.GaugeVec
 	webhookFailures *prometheus.CounterVec
+	consolePages    *prometheus.CounterVec
+	consoleDuration *prometheus.HistogramVec
 }
 
 // New creates the instruments and registers them, with the Go runtime and
@@ -49,8 +52,17 @@ func New() *Metrics {
 			Name: "titular_webhook_failures_total",
 			Help: "Webhook deliveries that failed, by tenant.",
 		}, []string{"tenant"}),
+		consolePages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titular_console_requests_total",
+			Help: "Console pages served, by route pattern (never the path: it holds ids) and HTTP status code.",
+		}, []string{"page", "code"}),
+		consoleDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "titular_console_duration_seconds",
+			Help:    "Time to serve a console page, by route pattern.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. ~65s
+		}, []string{"page"}),
 	}
-	m.reg.MustRegister(m.rpcs, m.rpcDuration, m.processing, m.ledgerSize, m.webhookFailures,
+	m.reg.MustRegister(m.rpcs, m.rpcDuration, m.processing, m.ledgerSize, m.webhookFailures, m.consolePages, m.consoleDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,6 +81,13 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) ObserveRPC(method, code string, d time.Duration) {
 	m.rpcs.WithLabelValues(method, code).Inc()
 	m.rpcDuration.WithLabelValues(method).Observe(d.Seconds())
+}
+
+// ObserveConsole records one console page served; page is the route
+// pattern that matched (a fixed set), never the path.
+func (m *Metrics) ObserveConsole(page string, code int, d time.Duration) {
+	m.consolePages.WithLabelValues(page, strconv.Itoa(code)).Inc()
+	m.consoleDuration.WithLabelValues(page).Observe(d.Seconds())
 }
 
 // ObserveProcessing records one request processed by a worker.

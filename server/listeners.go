@@ -188,7 +188,7 @@ func (s *server) routes(api http.Handler) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.Handle("/console/", s.console)
+	mux.Handle("/console/", traceHTTP(observeConsole(s.console, s.log, s.tenants.Known, s.metrics)))
 	// A person who opens the service's address lands on the console.
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -161,4 +162,60 @@ func metricsStream(m *metrics.Metrics) grpc.StreamServerInterceptor {
 func traceHTTP(h http.Handler) http.Handler {
 	return otelhttp.NewHandler(h, "titular.rest",
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.Pattern }))
+}
+
+// observeConsole logs one line per console page and counts it in the
+// metrics, as logUnary and metricsUnary do for RPCs: method, the route
+// pattern that matched (the console's mux sets it on the same request),
+// status, duration and tenant. Never the path or query: the path holds ids
+// only, but a query is the caller's to fill.
+func observeConsole(h http.Handler, log *slog.Logger, known func(string) bool, m *metrics.Metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		d := time.Since(start)
+		page := r.Pattern
+		if page == "" {
+			page = "/console/"
+		}
+		m.ObserveConsole(page, sw.code, d)
+		attrs := []any{"method", r.Method, "page", page, "code", sw.code, "duration_ms", d.Milliseconds()}
+		if t := r.PathValue("tenant"); t != "" {
+			attrs = append(attrs, "tenant", loggedTenant(known, t))
+		}
+		lvl := slog.LevelInfo
+		if sw.code >= http.StatusInternalServerError {
+			lvl = slog.LevelError
+		}
+		log.Log(r.Context(), lvl, "console", attrs...)
+	})
+}
+
+// statusWriter keeps the status code a handler wrote; Unwrap lets
+// http.ResponseController reach the connection (flushing a download).
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes a streaming handler's flush on.
+func (w *statusWriter) Flush() {
+	w.wrote = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
