@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
@@ -53,6 +54,7 @@ func init() {
 		"record.ledger.cp_key":    "Chave que assinou",
 		"record.ledger.caption":   "Último checkpoint assinado do livro",
 		"record.ledger.error":     "Não foi possível ler o estado do livro agora. Tente de novo; se persistir, avise o operador.",
+		"record.ledger.dataloss":  "O livro não estende o último checkpoint assinado: o titular se recusa a assinar outro. Rode a verificação abaixo para saber onde, preserve o banco como está e avise o operador.",
 		"record.witnesses":        "Cossinaturas de testemunhas",
 		"record.witnesses.none":   "Nenhuma testemunha cossinou este livro ainda (ou nenhuma está configurada): um restauro do banco inteiro só é percebido com checkpoints publicados fora dele.",
 		"record.witnesses.cap":    "Último checkpoint cossinado por testemunha",
@@ -67,7 +69,7 @@ func init() {
 		"record.verify.already":   "Já havia uma verificação em andamento; esta é a que está sendo mostrada.",
 		"record.verify.progress":  "Entradas verificadas: %d de %d",
 		"record.verify.ok":        "OK",
-		"record.verify.ok_text":   "O livro confere: %d entradas e %d nós guardados recalculados, %d checkpoints assinados conferidos (o maior de tamanho %d), cabeçalho guardado conferido.",
+		"record.verify.ok_text":   "O livro confere: %d entradas e %d nós guardados recalculados; checkpoints assinados conferidos: %d (o maior de tamanho %d); cabeçalho guardado conferido.",
 		"record.verify.pending":   "Entradas aguardando integração à árvore (ficam para a próxima verificação): %d.",
 		"record.verify.root":      "Raiz recalculada",
 		"record.verify.witness":   "Testemunha %s: cossinou o tamanho %d, que o livro estende.",
@@ -136,6 +138,8 @@ type ledgerState struct {
 	Keys                 string
 	Cosigned             []Cosignature
 	Error, CosignedError bool
+	// DataLoss: the ledger does not extend its last signed checkpoint.
+	DataLoss bool
 }
 
 type recordData struct {
@@ -199,7 +203,7 @@ func (c *Console) ledgerState(ctx context.Context, p *service.Principal, tenantI
 	}
 	if err != nil {
 		c.opts.Log.Warn("console: ledger checkpoint failed", "tenant", tenantID, "code", status.Code(err).String())
-		st.Error = true
+		st.Error, st.DataLoss = true, status.Code(err) == codes.DataLoss
 		return st
 	}
 	st.Size, st.Root, st.Keys = cp.GetSize(), hex.EncodeToString(cp.GetRootHash()), strings.Join(noteKeys(cp.GetNote()), ", ")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
@@ -110,7 +111,9 @@ func consoleVerifyLedger(cfg *config.Config, tenants *tenant.Registry, led lgpdv
 			}
 			if b != nil {
 				checks.Checkpoints = append(checks.Checkpoints, b)
-				out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: w.Name, Size: kept.Size})
+				if !slices.ContainsFunc(out.Witnesses, func(c console.Cosignature) bool { return c.Witness == w.Name && c.Size == kept.Size }) {
+					out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: w.Name, Size: kept.Size})
+				}
 			}
 		}
 		rep, err := t.Store.VerifyLedger(ctx, checks)

@@ -2,9 +2,12 @@ package server
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,8 +16,11 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/titular/titular/inventory"
+	"github.com/titular/titular/ledger"
+	"github.com/titular/titular/ledger/witnesstest"
 )
 
 // recordSensitiveMap points the demo tenant at a copy of the example data
@@ -227,5 +233,83 @@ func TestConsoleRecordHTTP(t *testing.T) {
 	}
 	if logs := env.logs.String(); !strings.Contains(logs, `"msg":"console: ledger verified","tenant":"demo"`) {
 		t.Error("the verification's outcome was not logged")
+	}
+}
+
+// TestConsoleRecordWitness: with a witness configured (the C2SP test
+// witness), the record page lists its cosignature and the console's run
+// checks the ledger extends it, from the database and from the copy kept
+// in ledger.witnessed_dir; a kept copy that no longer checks out is a
+// FALHOU, not a pass.
+func TestConsoleRecordWitness(t *testing.T) {
+	dir := t.TempDir()
+	skey, vkey, err := ledger.GenerateKey("titular.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "ledger.key")
+	if err := os.WriteFile(keyFile, []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logKey, err := ledger.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := ledger.Origin("titular.local", "demo")
+	w, err := witnesstest.New("witness.test", map[string]note.Verifier{origin: logKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := httptest.NewServer(w)
+	defer ws.Close()
+	env := newTestEnv(t, 20, func(y string) string {
+		return y + fmt.Sprintf("ledger:\n  signing_key_file: %q\n  checkpoint_interval: 1s\n  witnesses: [{name: test-witness, url: %q, key: %q}]\n",
+			keyFile, ws.URL, w.VerifierKey())
+	})
+	lead := env.scenario(t, "lead_somente_consentimento")
+	env.createREST(t, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"email": lead.Email}})
+	db := env.demoDB(t)
+	var cosigned uint64
+	for until := time.Now().Add(deadline); time.Now().Before(until) && cosigned == 0; time.Sleep(100 * time.Millisecond) {
+		var head, pending uint64
+		var size sql.NullInt64
+		if err := db.QueryRow(`SELECT (SELECT size FROM lgpd_ledger_head), (SELECT COUNT(*) FROM lgpd_ledger_pending),
+ (SELECT MAX(size) FROM lgpd_ledger_cosignatures WHERE witness = 'test-witness')`).Scan(&head, &pending, &size); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 && size.Valid && uint64(size.Int64) == head && head > 0 {
+			cosigned = head
+		}
+	}
+	if cosigned == 0 {
+		t.Fatalf("the witness did not cosign the ledger (it served %d requests)", w.Requests())
+	}
+
+	page := env.baseURL + "/console/t/demo/registro"
+	c := consoleClient(t)
+	token := recordSignIn(t, c, env.baseURL, keyDPO, "demo")
+	if code, _, body := consoleGet(t, c, page); code != http.StatusOK || !strings.Contains(body, `<table id="witnesses">`) ||
+		!strings.Contains(body, fmt.Sprintf("<td>test-witness</td><td>%d</td>", cosigned)) {
+		t.Fatalf("record page: %d, witness cosignature of size %d not listed", code, cosigned)
+	}
+	if code, _, _ := consolePost(t, c, page+"/verificar", url.Values{"csrf": {token}}); code != http.StatusSeeOther {
+		t.Fatalf("verify POST: %d", code)
+	}
+	body := recordWaitOutcome(t, c, page)
+	if !strings.Contains(body, `<strong id="verify-result">OK</strong>`) ||
+		strings.Count(body, fmt.Sprintf("Testemunha test-witness: cossinou o tamanho %d, que o livro estende.", cosigned)) != 1 {
+		t.Fatalf("verification with a witness: %s", body[strings.Index(body, `id="verificacao"`):])
+	}
+
+	// The copy kept outside the database altered: the run fails.
+	if err := os.WriteFile(env.cfg.WitnessedFile("demo", "test-witness"), []byte("not a cosigned checkpoint\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := consolePost(t, c, page+"/verificar", url.Values{"csrf": {token}}); code != http.StatusSeeOther {
+		t.Fatalf("verify POST: %d", code)
+	}
+	body = recordWaitOutcome(t, c, page)
+	if !strings.Contains(body, "FALHOU") || !strings.Contains(body, "com uma cossinatura") || !strings.Contains(body, "kept outside the database") {
+		t.Fatalf("altered kept cosignature: %s", body[strings.Index(body, `id="verificacao"`):])
 	}
 }
