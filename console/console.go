@@ -41,6 +41,16 @@ type Options struct {
 	Requests lgpdv1.RequestServiceServer
 	Consents lgpdv1.ConsentServiceServer
 	Ledger   lgpdv1.LedgerServiceServer
+	// Record draws up a tenant's record of processing operations (LGPD
+	// Art. 37) from its data map (inventory.Build).
+	Record RecordSource
+	// Cosigned lists the latest checkpoint each configured witness
+	// cosigned for a tenant's ledger.
+	Cosigned func(ctx context.Context, tenant string) ([]Cosignature, error)
+	// VerifyLedger checks a tenant's whole ledger as titular ledger verify
+	// --offline does, telling progress how many entries it has checked; a
+	// *ledger.Problem error says what does not verify.
+	VerifyLedger func(ctx context.Context, tenant string, progress func(done, total uint64)) (VerifyOutcome, error)
 	// Tenants lists the configured tenants' ids and display names.
 	Tenants func() []config.Tenant
 	// StateDir receives the generated session key when SessionKeyFile is

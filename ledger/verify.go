@@ -61,7 +61,17 @@ type Checks struct {
 	Previous []note.Verifier
 	// MACKey, when set, authenticates every leaf (see MAC).
 	MACKey []byte
+	// Progress, when set, is not a check: Verify tells it how many entries
+	// it has checked of how many the stored head counts (total grows with
+	// done when entries lie beyond the head, or when there is no head), at
+	// the start, every ProgressEvery entries and once all are checked. It
+	// runs on Verify's goroutine, so it must return quickly.
+	Progress func(done, total uint64)
 }
+
+// ProgressEvery is how many entries Verify checks between two calls of
+// Checks.Progress.
+const ProgressEvery = 1024
 
 // Report is what a successful verification established.
 type Report struct {
@@ -119,7 +129,10 @@ func Verify(s Stored, c Checks) (Report, error) {
 		return cmp.Compare(a.cp.Size, b.cp.Size)
 	})
 
-	v := verifier{cps: cps}
+	v := verifier{cps: cps, progress: c.Progress}
+	if s.Head != nil {
+		v.total = s.Head.Size
+	}
 	if s.Nodes != nil {
 		next, stop := pipe(s.Nodes, func(n Node) Node { return n })
 		defer stop()
@@ -130,6 +143,7 @@ func Verify(s Stored, c Checks) (Report, error) {
 	if err := v.checkpointsAt(0); err != nil {
 		return rep, err
 	}
+	v.report()
 	entries := s.Entries
 	if entries == nil {
 		entries = func(func(Entry, error) bool) {}
@@ -147,6 +161,12 @@ func Verify(s Stored, c Checks) (Report, error) {
 		if err := v.entry(e); err != nil {
 			return rep, err
 		}
+		if v.size%ProgressEvery == 0 {
+			v.report()
+		}
+	}
+	if v.size%ProgressEvery != 0 {
+		v.report()
 	}
 	if err := v.finish(s.Head); err != nil {
 		return rep, err
@@ -170,6 +190,15 @@ type verifier struct {
 	nodes    uint64
 	nextNode func() (Node, error, bool)
 	bad      error // first node problem, reported by the visitor
+	progress func(done, total uint64)
+	total    uint64 // the stored head's size, the progress's total
+}
+
+// report tells Checks.Progress how far the check is.
+func (v *verifier) report() {
+	if v.progress != nil {
+		v.progress(v.size, max(v.total, v.size))
+	}
 }
 
 // checkedEntry is an entry with the per-leaf checks already run, off the

@@ -101,6 +101,64 @@ func TestVerifyClean(t *testing.T) {
 	}
 }
 
+// TestVerifyProgress checks Checks.Progress: it starts at 0 of the head's
+// size, climbs every ProgressEvery entries, ends at total = size, and the
+// report is the same as without it; a ledger that fails stops short.
+func TestVerifyProgress(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	const n = 2*ProgressEvery + 300
+	m := buildMem(n, key)
+	plain, err := Verify(m.stored(), Checks{MACKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call struct{ done, total uint64 }
+	var calls []call
+	rep, err := Verify(m.stored(), Checks{MACKey: key, Progress: func(done, total uint64) { calls = append(calls, call{done, total}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Size != plain.Size || rep.Nodes != plain.Nodes || !bytes.Equal(rep.Root, plain.Root) {
+		t.Fatalf("report with progress %+v, without %+v", rep, plain)
+	}
+	want := []call{{0, n}, {ProgressEvery, n}, {2 * ProgressEvery, n}, {n, n}}
+	if !slices.Equal(calls, want) {
+		t.Fatalf("progress calls %v, want %v", calls, want)
+	}
+
+	// No head: the total follows what was checked.
+	st := m.stored()
+	st.Head = nil
+	calls = nil
+	if _, err := Verify(st, Checks{MACKey: key, Progress: func(done, total uint64) { calls = append(calls, call{done, total}) }}); err != nil {
+		t.Fatal(err)
+	}
+	if last := calls[len(calls)-1]; last != (call{n, n}) {
+		t.Fatalf("last progress without a head %v, want %d of %d", last, n, n)
+	}
+
+	// A tampered entry stops the run before the total.
+	m.entries[ProgressEvery+5].Leaf = testLeaf(99999)
+	calls = nil
+	_, err = Verify(m.stored(), Checks{MACKey: key, Progress: func(done, total uint64) { calls = append(calls, call{done, total}) }})
+	var p *Problem
+	if !errors.As(err, &p) || p.Entry != ProgressEvery+5 {
+		t.Fatalf("tampered: %v, want a problem at entry %d", err, ProgressEvery+5)
+	}
+	if last := calls[len(calls)-1]; last != (call{ProgressEvery, n}) {
+		t.Fatalf("progress of a failed run ended at %v, want %d of %d", last, ProgressEvery, n)
+	}
+
+	// The empty ledger reports 0 of 0 once.
+	calls = nil
+	if _, err := Verify(newMemLedger(key).stored(), Checks{Progress: func(done, total uint64) { calls = append(calls, call{done, total}) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(calls, []call{{0, 0}}) {
+		t.Fatalf("empty ledger progress %v", calls)
+	}
+}
+
 // TestVerifyDetects tampers with an in-memory ledger in every way the
 // database suite does, and more, and expects the first bad entry named.
 func TestVerifyDetects(t *testing.T) {

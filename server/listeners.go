@@ -116,7 +116,8 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		return nil, err
 	}
 	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Consents: consents, Ledger: led,
-		Tenants: tenantConfigs(tenants), StateDir: cfg.StateDir, SessionKeyFile: cfg.Console.SessionKeyFile, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log})
+		Tenants: tenantConfigs(tenants), StateDir: cfg.StateDir, SessionKeyFile: cfg.Console.SessionKeyFile, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log,
+		Record: consoleRecord(tenants), Cosigned: consoleCosigned(cfg, tenants), VerifyLedger: consoleVerifyLedger(cfg, tenants, led)})
 	if err != nil {
 		return nil, err
 	}
