@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -84,36 +83,22 @@ func consoleVerifyLedger(cfg *config.Config, tenants *tenant.Registry, led lgpdv
 		}
 		defer done()
 		checks := ledger.Checks{Origin: pub.GetOrigin(), Verifier: verifier, Previous: previous, Progress: progress}
-		for _, w := range cfg.Ledger.Witnesses {
-			v, err := ledger.NewCosignatureVerifier(w.Key)
-			if err != nil {
-				return out, fmt.Errorf("ledger.witnesses %s key: %w", w.Name, err)
-			}
-			c, err := t.Store.LatestCosigned(ctx, w.Name)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-			case err != nil:
-				return out, err
-			default:
-				cp, err := ledger.OpenCosigned([]byte(c.Note), v)
-				if err != nil {
-					return out, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the stored cosignature of witness %s at size %d: %v", w.Name, c.Size, err)}
-				}
-				if cp.Origin != checks.Origin || cp.Size != c.Size {
-					return out, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the stored cosignature of witness %s is of %s at size %d, not of this ledger at size %d", w.Name, cp.Origin, cp.Size, c.Size)}
-				}
-				checks.Checkpoints = append(checks.Checkpoints, []byte(c.Note))
-				out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: w.Name, Size: c.Size, At: c.CreatedAt})
-			}
-			b, kept, err := ReadWitnessedFile(cfg.WitnessedFile(id, w.Name), v, checks.Origin)
-			if err != nil {
-				return out, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the cosigned checkpoint of witness %s kept outside the database: %v", w.Name, err)}
-			}
-			if b != nil {
-				checks.Checkpoints = append(checks.Checkpoints, b)
-				if !slices.ContainsFunc(out.Witnesses, func(c console.Cosignature) bool { return c.Witness == w.Name && c.Size == kept.Size }) {
-					out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: w.Name, Size: kept.Size})
-				}
+		stored, err := CosignedCheckpoints(ctx, cfg, t.Store, checks.Origin)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range stored {
+			checks.Checkpoints = append(checks.Checkpoints, []byte(c.Note))
+			out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: c.Witness, Size: c.Size, At: c.CreatedAt})
+		}
+		kept, err := KeptCheckpoints(cfg, id, checks.Origin)
+		if err != nil {
+			return out, err
+		}
+		for _, k := range kept {
+			checks.Checkpoints = append(checks.Checkpoints, k.Note)
+			if !slices.ContainsFunc(out.Witnesses, func(c console.Cosignature) bool { return c.Witness == k.Witness && c.Size == k.Size }) {
+				out.Witnesses = append(out.Witnesses, console.Cosignature{Witness: k.Witness, Size: k.Size})
 			}
 		}
 		rep, err := t.Store.VerifyLedger(ctx, checks)

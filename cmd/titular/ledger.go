@@ -102,19 +102,19 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 	fail := func(err error) error {
 		return fmt.Errorf("the ledger of tenant %s does NOT verify: %w", *tenantID, err)
 	}
-	witnessed, err := cosignedCheckpoints(ctx, cfg, st, checks.Origin)
+	witnessed, err := server.CosignedCheckpoints(ctx, cfg, st, checks.Origin)
 	if err != nil {
 		return fail(err)
 	}
 	for _, w := range witnessed {
 		checks.Checkpoints = append(checks.Checkpoints, []byte(w.Note))
 	}
-	kept, err := keptCheckpoints(cfg, *tenantID, checks.Origin)
+	kept, err := server.KeptCheckpoints(cfg, *tenantID, checks.Origin)
 	if err != nil {
 		return fail(err)
 	}
 	for _, k := range kept {
-		checks.Checkpoints = append(checks.Checkpoints, k.note)
+		checks.Checkpoints = append(checks.Checkpoints, k.Note)
 	}
 	// The checkpoint shown to the witnesses: the latest stored one, read
 	// before the tree so that the tree is checked against it.
@@ -159,7 +159,7 @@ func runLedgerVerify(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends (copy in the database)\n", w.Witness, w.Size)
 	}
 	for _, k := range kept {
-		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends (copy in %s)\n", k.witness, k.size, k.path)
+		fmt.Fprintf(out, "witness %s: cosigned size %d, which the ledger extends (copy in %s)\n", k.Witness, k.Size, k.Path)
 	}
 	for _, a := range asked {
 		if a.before == 0 {
@@ -229,64 +229,6 @@ func askWitnesses(ctx context.Context, cfg *config.Config, st *store.Store, chec
 			out = append(out, askedWitness{witness: w.Name, before: view.Size, size: size})
 			break
 		}
-	}
-	return out, nil
-}
-
-// keptCheckpoint is a cosigned checkpoint kept in ledger.witnessed_dir.
-type keptCheckpoint struct {
-	witness, path string
-	size          uint64
-	note          []byte
-}
-
-// keptCheckpoints reads the cosigned checkpoints serve keeps outside the
-// database, one per witness, each cosignature checked with its key.
-func keptCheckpoints(cfg *config.Config, tenantID, origin string) ([]keptCheckpoint, error) {
-	var out []keptCheckpoint
-	for i, w := range cfg.Ledger.Witnesses {
-		v, err := ledger.NewCosignatureVerifier(w.Key)
-		if err != nil {
-			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
-		}
-		path := cfg.WitnessedFile(tenantID, w.Name)
-		b, cp, err := server.ReadWitnessedFile(path, v, origin)
-		if err != nil {
-			return nil, fmt.Errorf("the cosigned checkpoint of witness %s kept outside the database: %w", w.Name, err)
-		}
-		if b != nil {
-			out = append(out, keptCheckpoint{witness: w.Name, path: path, size: cp.Size, note: b})
-		}
-	}
-	return out, nil
-}
-
-// cosignedCheckpoints returns, for each configured witness, the latest
-// checkpoint it cosigned, its cosignature checked with the witness's key.
-// The ledger must not be shorter than any, nor hold another root at its
-// size: a witness cosigns only checkpoints that extend what it saw before.
-func cosignedCheckpoints(ctx context.Context, cfg *config.Config, st *store.Store, origin string) ([]store.Cosigned, error) {
-	var out []store.Cosigned
-	for i, w := range cfg.Ledger.Witnesses {
-		v, err := ledger.NewCosignatureVerifier(w.Key)
-		if err != nil {
-			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
-		}
-		c, err := st.LatestCosigned(ctx, w.Name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		cp, err := ledger.OpenCosigned([]byte(c.Note), v)
-		if err != nil {
-			return nil, fmt.Errorf("the stored cosignature of witness %s at size %d: %w", w.Name, c.Size, err)
-		}
-		if cp.Origin != origin || cp.Size != c.Size {
-			return nil, fmt.Errorf("the stored cosignature of witness %s is of %s at size %d, not of this ledger at size %d", w.Name, cp.Origin, cp.Size, c.Size)
-		}
-		out = append(out, c)
 	}
 	return out, nil
 }
