@@ -88,7 +88,7 @@ func init() {
 		"request.review.CHANGED":           "Decisão alterada",
 		"request.review.reviewer":          "Revisor",
 		"request.review.criteria":          "Critérios e procedimentos",
-		"request.review.secret":            "Critérios não informados (segredo comercial ou industrial)",
+		"request.review.withheld":          "Critérios não informados (segredo comercial ou industrial)",
 		"request.holds":                    "Retenções legais (Art. 16 e 18 §4 II)",
 		"request.holds.caption":            "Linhas mantidas por uma base legal, com a data de liberação",
 		"request.hold.basis":               "Base legal",
@@ -154,7 +154,7 @@ func init() {
 		"request.err.review":               "Um pedido de revisão (Art. 20) é respondido com o resultado da revisão, não aprovado.",
 		"request.err.verify":               "Informe como a identidade foi verificada e onde a evidência está guardada.",
 		"request.err.access_reason":        "Informe o motivo do acesso sem dados pessoais, em até 500 caracteres.",
-		"request.deny_codes":               "Códigos de motivo",
+		"request.err.no_ledger":            "Este pedido não tem entrada no livro-razão (foi criado antes de o livro-razão existir), portanto não tem recibo.",
 	})
 }
 
@@ -447,16 +447,17 @@ func (c *Console) requestAction(w http.ResponseWriter, r *http.Request, v *view,
 			return
 		}
 	}
+	var out *lgpdv1.Request
 	if err == nil {
 		switch in := in.(type) {
 		case *lgpdv1.ApproveRequestRequest:
-			_, err = c.opts.Requests.ApproveRequest(ctx, in)
+			out, err = c.opts.Requests.ApproveRequest(ctx, in)
 		case *lgpdv1.VerifyRequestRequest:
-			_, err = c.opts.Requests.VerifyRequest(ctx, in)
+			out, err = c.opts.Requests.VerifyRequest(ctx, in)
 		case *lgpdv1.CancelRequestRequest:
-			_, err = c.opts.Requests.CancelRequest(ctx, in)
+			out, err = c.opts.Requests.CancelRequest(ctx, in)
 		case *lgpdv1.DenyRequestRequest:
-			_, err = c.opts.Requests.DenyRequest(ctx, in)
+			out, err = c.opts.Requests.DenyRequest(ctx, in)
 		}
 	}
 	if err != nil {
@@ -469,7 +470,10 @@ func (c *Console) requestAction(w http.ResponseWriter, r *http.Request, v *view,
 		c.formError(w, r, v, p, code, msg, f)
 		return
 	}
-	http.Redirect(w, r, "/console/t/"+v.Tenant.ID+"/pedido/"+id+"?ok="+action, http.StatusSeeOther)
+	// A path of this console: the configured tenant's id, the id of the
+	// request the service just changed, and one of requestActions.
+	//nolint:gosec // G710: every part is checked or the service's own (above); the target never leaves /console/t/
+	http.Redirect(w, r, "/console/t/"+v.Tenant.ID+"/pedido/"+out.GetId()+"?ok="+action, http.StatusSeeOther)
 }
 
 // formError shows the request page again, with the error and the form as
@@ -608,6 +612,8 @@ func consoleError(err error) (code int, msg string, found bool) {
 	switch se.Reason {
 	case "BAD_REQUEST_ID", "NOT_FOUND", "TENANT_NOT_FOUND":
 		return http.StatusNotFound, "", false
+	case "NO_LEDGER_ENTRY":
+		return http.StatusNotFound, s("request.err.no_ledger"), true
 	case "NO_EXPORT":
 		return http.StatusNotFound, s("request.err.no_export"), true
 	case "ROLE_NOT_ALLOWED", "NO_RULE":

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/titular/titular/brdoc"
 )
@@ -161,11 +162,13 @@ func TestConsolePagesHTTP(t *testing.T) {
 	// The DPO finds the titular by CPF, in any shape; a CPF with a wrong
 	// check digit is a 400 saying what to fix.
 	for _, shape := range cpfShapes {
+		start := time.Now()
 		code, loc, body := consolePost(t, dpo, env.baseURL+"/console/t/demo/titular", url.Values{"csrf": {dpoToken}, "cpf": {shape}})
 		if code != http.StatusOK || !strings.Contains(body, `data-id="`+held.ID+`"`) {
 			t.Fatalf("titular search by %d-char CPF: %d, the held DELETE not listed", len(shape), code)
 		}
 		noCPF("titular search", loc, body)
+		t.Logf("titular search answered in %s", time.Since(start))
 	}
 	bad := buyer.CPF[:10] + string('0'+(buyer.CPF[10]-'0'+1)%10)
 	code, loc, body = consolePost(t, dpo, env.baseURL+"/console/t/demo/titular", url.Values{"csrf": {dpoToken}, "cpf": {bad}})
@@ -202,7 +205,9 @@ func TestConsolePagesHTTP(t *testing.T) {
 	if code, _, body := consolePost(t, dpo, page+"/aprovar", url.Values{"csrf": {dpoToken}}); code != http.StatusConflict || !strings.Contains(body, `role="alert"`) {
 		t.Fatalf("second approval: %d, want 409 with an alert", code)
 	}
+	start := time.Now()
 	code, _, body = consoleGet(t, dpo, page+"?ok=aprovar")
+	t.Logf("request page answered in %s", time.Since(start))
 	if code != http.StatusOK || !strings.Contains(body, "identidade conferida no chamado GED-7") || !strings.Contains(body, "Pedido aprovado") {
 		t.Fatalf("page after approval: %d, the note or the success message missing", code)
 	}
