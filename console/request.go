@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,6 +45,11 @@ func init() {
 		"request.minor.crianca":            "criança (menos de 12 anos)",
 		"request.minor.adolescente":        "adolescente (12 a 17 anos)",
 		"request.representative":           "Pedido por representante",
+		"request.rep.procurador":           "procurador(a), com procuração",
+		"request.rep.mae":                  "mãe",
+		"request.rep.pai":                  "pai",
+		"request.rep.tutor":                "tutor(a) nomeado(a) pelo juiz",
+		"request.rep.responsavel_legal":    "responsável legal",
 		"request.linked":                   "Pedido ligado (mesmo titular, mesmo tipo, ainda aberto quando este chegou)",
 		"request.decision":                 "Decisão automatizada a revisar (Art. 20)",
 		"request.decision.purpose":         "Finalidade",
@@ -310,6 +317,9 @@ func (c *Console) loadRequest(ctx context.Context, v *view, p *service.Principal
 	// relation says enough to read the request.
 	if rep := rq.GetRepresentative(); rep != nil {
 		d.Representative = rep.GetRelation()
+		if label, ok := ptBR["request.rep."+d.Representative]; ok {
+			d.Representative = label
+		}
 	}
 	if dec := rq.GetDecision(); dec != nil {
 		d.DecisionAt = tsTime(dec.GetDecidedAt())
@@ -559,11 +569,18 @@ func (c *Console) requestReceipt(w http.ResponseWriter, r *http.Request, v *view
 		c.formError(w, r, v, p, code, msg, r.PostForm)
 		return
 	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(rc)
+	// protojson's own indentation varies on purpose; encoding/json's is
+	// stable, which a titular comparing two copies expects.
+	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(rc)
+	var buf bytes.Buffer
+	if err == nil {
+		err = json.Indent(&buf, raw, "", "  ")
+	}
 	if err != nil {
 		c.serviceError(w, r, v, "receipt", err)
 		return
 	}
+	b := buf.Bytes()
 	if r.PostFormValue("as") == "download" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Disposition", `attachment; filename="recibo-`+rc.GetRequestId()+`.json"`)

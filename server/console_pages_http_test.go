@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -205,6 +206,25 @@ func TestConsolePagesHTTP(t *testing.T) {
 	if code, _, body := consolePost(t, dpo, page+"/aprovar", url.Values{"csrf": {dpoToken}}); code != http.StatusConflict || !strings.Contains(body, `role="alert"`) {
 		t.Fatalf("second approval: %d, want 409 with an alert", code)
 	}
+	// The receipt downloads as JSON, with the reason given.
+	resp, err := dpo.PostForm(page+"/recibo", url.Values{"csrf": {dpoToken}, "as": {"download"}, "access_reason": {"chamado GED-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := map[string]any{}
+	if err := json.NewDecoder(resp.Body).Decode(&rc); err != nil || resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || rc["request_id"] != held.ID {
+		t.Fatalf("receipt download: %d %q, request_id %v, %v", resp.StatusCode, resp.Header.Get("Content-Disposition"), rc["request_id"], err)
+	}
+	resp.Body.Close()
+
+	// Another held DELETE, canceled.
+	second := env.createREST(t, keyBackend, map[string]any{"kind": "DELETE", "subject": map[string]any{"cpf": buyer.CPF}, "idempotency_key": "cancelar"})
+	if code, loc, _ := consolePost(t, dpo, env.baseURL+"/console/t/demo/pedido/"+second.ID+"/cancelar", url.Values{"csrf": {dpoToken}, "note": {"pedido em duplicidade"}}); code != http.StatusSeeOther ||
+		loc != "/console/t/demo/pedido/"+second.ID+"?ok=cancelar" || pagesStatus(t, env, second.ID) != "CANCELED" {
+		t.Fatalf("cancel: %d %s", code, loc)
+	}
+
 	start := time.Now()
 	code, _, body = consoleGet(t, dpo, page+"?ok=aprovar")
 	t.Logf("request page answered in %s", time.Since(start))
