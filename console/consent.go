@@ -198,7 +198,7 @@ func (c *Console) consentHistory(w http.ResponseWriter, r *http.Request, v *view
 	if err == nil {
 		resp, err = c.opts.Consents.SearchConsents(ctx, req)
 	}
-	switch code := status.Code(err); code {
+	switch code := propCode(err); code {
 	case codes.OK:
 	case codes.PermissionDenied:
 		v.Error = fmt.Sprintf(s("consent.search.refused"), p.Role)
