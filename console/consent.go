@@ -44,6 +44,7 @@ func init() {
 		"consent.count.REVOKE":     "revogaram",
 		"consent.counts.note":      "Titulares pela situação atual em cada finalidade (o último registro de cada um).",
 		"consent.counts.refused":   "Seu papel (%s) não vê as contagens por situação: a API reserva a lista de titulares por finalidade ao encarregado (dpo) e ao sistema.",
+		"consent.counts.skipped":   "As contagens por situação estão na página de consentimento, sem a busca.",
 		"consent.lookup":           "Histórico de um titular",
 		"consent.lookup.intro":     "Informe um ou mais identificadores. Eles são enviados no corpo do formulário, não ficam no endereço nem no registro do servidor; a consulta à evidência é registrada no log de acesso.",
 		"consent.cpf":              "CPF",
@@ -101,9 +102,11 @@ type consentHistory struct {
 }
 
 type consentData struct {
-	Purposes  []consentPurpose
-	Actions   []string
-	Counted   bool
+	Purposes []consentPurpose
+	Actions  []string
+	Counted  bool
+	// Skipped: the counts were left out (a history lookup), not refused.
+	Skipped   bool
 	CanSearch bool
 	// Searched is set once a titular was looked up; Refs counts the
 	// subject references their records were found under.
@@ -121,15 +124,16 @@ type consentCounter interface {
 }
 
 func (c *Console) consentPage(w http.ResponseWriter, r *http.Request, v *view, p *service.Principal) {
-	if _, ok := c.consentBase(w, r, v, p); ok {
+	if _, ok := c.consentBase(w, r, v, p, true); ok {
 		c.render(w, http.StatusOK, "consent.html", v)
 	}
 }
 
-// consentBase fills the purposes, their current terms and counts; false
-// when it already answered with an error.
-func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p *service.Principal) (*consentData, bool) {
-	d := &consentData{Actions: consentActions}
+// consentBase fills the purposes, their current terms and, with counts,
+// the counts (which read every consent record, so a history lookup leaves
+// them out); false when it already answered with an error.
+func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p *service.Principal, counts bool) (*consentData, bool) {
+	d := &consentData{Actions: consentActions, Skipped: !counts}
 	v.Title, v.Section, v.Data = s("consent.title"), "consentimento", d
 	fail := func(err error) (*consentData, bool) {
 		c.opts.Log.Warn("console: consent page failed", "tenant", v.Tenant.ID, "code", status.Code(err).String())
@@ -146,10 +150,10 @@ func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p
 	if err != nil {
 		return fail(err)
 	}
-	var counts map[string]map[string]int64
+	var byPurpose map[string]map[string]int64
 	cctx, cerr := c.call(r.Context(), p, lgpdv1.ConsentService_ListConsentSubjects_FullMethodName, &lgpdv1.ListConsentSubjectsRequest{Tenant: v.Tenant.ID})
-	if cc, ok := c.opts.Consents.(consentCounter); ok && cerr == nil {
-		if counts, err = cc.ConsoleConsentCounts(cctx, v.Tenant.ID); err != nil {
+	if cc, ok := c.opts.Consents.(consentCounter); ok && cerr == nil && counts {
+		if byPurpose, err = cc.ConsoleConsentCounts(cctx, v.Tenant.ID); err != nil {
 			return fail(err)
 		}
 		d.Counted = true
@@ -159,7 +163,7 @@ func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p
 	for _, pu := range resp.GetPurposes() {
 		cp := consentPurpose{ID: pu.GetId(), Name: pu.GetName(), Description: pu.GetDescription(), LegalBasis: pu.GetLegalBasis(),
 			Refusal: pu.GetRefusalConsequences(), ConsentRequired: pu.GetConsentRequired(), SharedWith: pu.GetSharedWith(),
-			Version: pu.GetCurrentTermVersion(), SHA256: pu.GetCurrentTermSha256(), Counts: counts[pu.GetId()]}
+			Version: pu.GetCurrentTermVersion(), SHA256: pu.GetCurrentTermSha256(), Counts: byPurpose[pu.GetId()]}
 		if cp.Version != "" {
 			treq := &lgpdv1.GetTermRequest{Tenant: v.Tenant.ID, Purpose: cp.ID, Version: cp.Version}
 			tctx, err := c.call(r.Context(), p, lgpdv1.ConsentService_GetTerm_FullMethodName, treq)
@@ -181,7 +185,7 @@ func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p
 // each purpose's records in time order, through SearchConsents. The
 // identifiers are never echoed back, logged nor put in a URL.
 func (c *Console) consentHistory(w http.ResponseWriter, r *http.Request, v *view, p *service.Principal) {
-	d, ok := c.consentBase(w, r, v, p)
+	d, ok := c.consentBase(w, r, v, p, false)
 	if !ok {
 		return
 	}

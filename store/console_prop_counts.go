@@ -23,19 +23,28 @@ func (s *Store) ConsoleDeliveryCounts(ctx context.Context) (map[string]map[strin
 // REVOKE), the titulares whose current record is that action, under the
 // same rule as ConsentSubjects (a merged reference counts as its person),
 // for the console's consent page: ListConsentSubjects only pages.
+//
+// The latest action per reference and purpose is taken with its id
+// (MAX over id||action), for the references no merge involves; the few a
+// merge involves are grouped by their person (lgpd_subject_merges is
+// flat), driven from the merges. It reads every consent record once:
+// 2 to 4 s for 325k records on a loaded 2-vCPU test machine
+// (TestConsolePropagationScale), milliseconds for a few thousand.
 func (s *Store) ConsoleConsentCounts(ctx context.Context) (map[string]map[string]int64, error) {
-	const q = `SELECT purpose_id, action, COUNT(*) FROM (
-(SELECT c.purpose_id, c.action, c.subject_ref AS person FROM lgpd_consents c
- WHERE NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.old_ref = c.subject_ref)
- AND NOT EXISTS (SELECT 1 FROM lgpd_consents n WHERE n.subject_ref = c.subject_ref AND n.purpose_id = c.purpose_id AND n.id > c.id)
- AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges nm JOIN lgpd_consents n ON n.subject_ref = nm.old_ref
-   WHERE nm.person_ref = c.subject_ref AND n.purpose_id = c.purpose_id AND n.id > c.id))
-UNION
-(SELECT c.purpose_id, c.action, m.person_ref AS person FROM lgpd_subject_merges m JOIN lgpd_consents c ON c.subject_ref = m.old_ref
- WHERE NOT EXISTS (SELECT 1 FROM lgpd_consents n WHERE n.subject_ref = m.person_ref AND n.purpose_id = c.purpose_id AND n.id > c.id)
- AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges nm JOIN lgpd_consents n ON n.subject_ref = nm.old_ref
-   WHERE nm.person_ref = m.person_ref AND n.purpose_id = c.purpose_id AND n.id > c.id))
-) current_records GROUP BY purpose_id, action`
+	const q = `SELECT purpose_id, action, SUM(n) FROM (
+SELECT purpose_id, action, COUNT(*) AS n FROM (
+  SELECT subject_ref, purpose_id, SUBSTRING(MAX(CONCAT(LPAD(id, 20, '0'), action)), 21) AS action FROM lgpd_consents
+  GROUP BY subject_ref, purpose_id) plain
+ WHERE NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.old_ref = plain.subject_ref)
+  AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.person_ref = plain.subject_ref)
+ GROUP BY purpose_id, action
+UNION ALL
+SELECT purpose_id, action, COUNT(*) AS n FROM (
+  SELECT l.purpose_id, SUBSTRING(MAX(CONCAT(LPAD(l.id, 20, '0'), l.action)), 21) AS action
+  FROM (SELECT old_ref AS ref, person_ref FROM lgpd_subject_merges UNION SELECT person_ref, person_ref FROM lgpd_subject_merges) r
+  JOIN lgpd_consents l ON l.subject_ref = r.ref GROUP BY r.person_ref, l.purpose_id) merged
+ GROUP BY purpose_id, action
+) counts GROUP BY purpose_id, action`
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count consents: %w", err)
