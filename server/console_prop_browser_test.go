@@ -114,7 +114,9 @@ func TestConsolePropagationInChromium(t *testing.T) {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
-	// A titular's history, by CPF typed into the form.
+	screenshot(ctx, t, shots, "consent.png")
+	// A titular's history, by CPF typed into the form (the lookup page
+	// leaves the counts out, which read every consent record).
 	step(ctx, t, "search by CPF", chromedp.SendKeys(chromedp.ID("c-cpf"), lead.CPF), chromedp.Click(chromedp.ID("consent-search")),
 		chromedp.WaitVisible(chromedp.ID("history")))
 	actions := value(ctx, t, "history", chromedp.Evaluate[[]string](`[...document.querySelectorAll('table[data-purpose="partner_sharing"] tbody tr')].map(r => r.dataset.action)`))
@@ -129,6 +131,9 @@ func TestConsolePropagationInChromium(t *testing.T) {
 	if !strings.HasSuffix(loc, "/console/t/demo/consentimento/historico") || strings.Contains(loc+title, lead.CPF) {
 		t.Fatalf("history at %s titled %q; want the form's address, no CPF", loc, title)
 	}
-	screenshot(ctx, t, shots, "consent.png")
+	if n := value(ctx, t, "counts link", chromedp.Evaluate[int](`document.querySelectorAll('#counts-link').length`)); n != 1 {
+		t.Errorf("the lookup page has %d links to the counts, want 1", n)
+	}
+	screenshot(ctx, t, shots, "consent-history.png")
 	assertNoPersonalData(t, env.logs.String(), []seed.Scenario{lead, other})
 }

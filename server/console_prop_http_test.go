@@ -158,6 +158,9 @@ func TestConsolePropagationHTTP(t *testing.T) {
 			if strings.Contains(title[1], n) || strings.Contains(loc, n) {
 				t.Errorf("the CPF reached the title %q or Location %q", title[1], loc)
 			}
+			if strings.Contains(body, n) {
+				t.Error("the history page echoes the CPF typed")
+			}
 		}
 		if took > 300*time.Millisecond {
 			t.Errorf("history answered in %s, want well under 300 ms", took)
