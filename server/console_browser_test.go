@@ -101,7 +101,7 @@ func navigate(ctx context.Context, t *testing.T, what string, actions ...chromed
 // running titular: / leads to sign-in; a backend key is refused; a form
 // without its CSRF token is refused; a DPO signs in with an API key and
 // sees the tenant's queue, overdue first; filters; another tenant's pages
-// are not found; sections not built say so; sign-out ends the session.
+// are not found; the nav marks the page shown; sign-out ends the session.
 func TestConsoleInChromium(t *testing.T) {
 	env := newTestEnv(t, 40, withApproval)
 	lead := env.scenario(t, "lead_somente_consentimento")
@@ -210,9 +210,9 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal("the 404 page shows the other tenant's request")
 	}
 
-	// A section not built yet says so.
+	// The nav leads to the propagation page and marks it current.
 	step(ctx, t, "propagation", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.Click(chromedp.CSS(`a[href="/console/t/demo/propagacao"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".wip")))
+		chromedp.WaitVisible(chromedp.ID("prop-title")))
 	if cur := value(ctx, t, "current", chromedp.Text(chromedp.CSS(`a[aria-current="page"]`))); cur != "Propagação" {
 		t.Fatalf("current nav entry %q", cur)
 	}
