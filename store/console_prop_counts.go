@@ -24,27 +24,56 @@ func (s *Store) ConsoleDeliveryCounts(ctx context.Context) (map[string]map[strin
 // same rule as ConsentSubjects (a merged reference counts as its person),
 // for the console's consent page: ListConsentSubjects only pages.
 //
-// The latest action per reference and purpose is taken with its id
-// (MAX over id||action), for the references no merge involves; the few a
-// merge involves are grouped by their person (lgpd_subject_merges is
-// flat), driven from the merges. It reads every consent record once:
-// 2 to 4 s for 325k records on a loaded 2-vCPU test machine
-// (TestConsolePropagationScale), milliseconds for a few thousand.
+// It reads lgpd_consent_current, the latest record per reference and
+// purpose, kept with every appended record: the counts of every
+// reference (an index-only scan), less those of the references a merge
+// involves, plus those references grouped by their person
+// (lgpd_subject_merges is flat), whose latest record across them wins.
 func (s *Store) ConsoleConsentCounts(ctx context.Context) (map[string]map[string]int64, error) {
-	const q = `SELECT purpose_id, action, SUM(n) FROM (
-SELECT purpose_id, action, COUNT(*) AS n FROM (
-  SELECT subject_ref, purpose_id, SUBSTRING(MAX(CONCAT(LPAD(id, 20, '0'), action)), 21) AS action FROM lgpd_consents
-  GROUP BY subject_ref, purpose_id) plain
- WHERE NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.old_ref = plain.subject_ref)
-  AND NOT EXISTS (SELECT 1 FROM lgpd_subject_merges m WHERE m.person_ref = plain.subject_ref)
- GROUP BY purpose_id, action
-UNION ALL
-SELECT purpose_id, action, COUNT(*) AS n FROM (
-  SELECT l.purpose_id, SUBSTRING(MAX(CONCAT(LPAD(l.id, 20, '0'), l.action)), 21) AS action
-  FROM (SELECT old_ref AS ref, person_ref FROM lgpd_subject_merges UNION SELECT person_ref, person_ref FROM lgpd_subject_merges) r
-  JOIN lgpd_consents l ON l.subject_ref = r.ref GROUP BY r.person_ref, l.purpose_id) merged
- GROUP BY purpose_id, action
-) counts GROUP BY purpose_id, action`
+	const involved = `(SELECT old_ref AS ref, person_ref FROM lgpd_subject_merges UNION SELECT person_ref, person_ref FROM lgpd_subject_merges) r`
+	all, err := s.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM lgpd_consent_current GROUP BY purpose_id, action`)
+	if err != nil {
+		return nil, err
+	}
+	apart, err := s.consoleCountQuery(ctx, `SELECT c.purpose_id, c.action, COUNT(*) FROM `+involved+`
+ JOIN lgpd_consent_current c ON c.subject_ref = r.ref GROUP BY c.purpose_id, c.action`)
+	if err != nil {
+		return nil, err
+	}
+	persons, err := s.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM (
+ SELECT c.purpose_id, SUBSTRING(MAX(CONCAT(LPAD(c.consent_id, 20, '0'), c.action)), 21) AS action
+ FROM `+involved+` JOIN lgpd_consent_current c ON c.subject_ref = r.ref GROUP BY r.person_ref, c.purpose_id) merged
+ GROUP BY purpose_id, action`)
+	if err != nil {
+		return nil, err
+	}
+	for purpose, actions := range apart {
+		for action, n := range actions {
+			all[purpose][action] -= n
+		}
+	}
+	for purpose, actions := range persons {
+		if all[purpose] == nil {
+			all[purpose] = map[string]int64{}
+		}
+		for action, n := range actions {
+			all[purpose][action] += n
+		}
+	}
+	for purpose, actions := range all {
+		for action, n := range actions {
+			if n == 0 {
+				delete(actions, action)
+			}
+		}
+		if len(actions) == 0 {
+			delete(all, purpose)
+		}
+	}
+	return all, nil
+}
+
+func (s *Store) consoleCountQuery(ctx context.Context, q string) (map[string]map[string]int64, error) {
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count consents: %w", err)

@@ -20,6 +20,7 @@ var runtimeNeeds = map[string][]string{
 	"lgpd_access_log":          {"SELECT", "INSERT"},
 	"lgpd_blocks":              {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_consents":            {"SELECT", "INSERT", "UPDATE"}, // UPDATE: clearing evidence, which the trigger allows
+	"lgpd_consent_current":     {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_decision_reviews":    {"SELECT", "INSERT", "UPDATE"},
 	"lgpd_export_chunks":       {"SELECT", "INSERT", "DELETE"},
 	"lgpd_exports":             {"SELECT", "INSERT", "DELETE"},

@@ -257,7 +257,7 @@ func TestCheckRuntimePrivileges_Missing(t *testing.T) {
 	}
 	want := map[string][]string{
 		"DELETE":         {"customers", "lgpd_export_chunks", "lgpd_exports", "lgpd_ledger_pending"},
-		"UPDATE":         {"lgpd_blocks", "lgpd_consents", "lgpd_decision_reviews", "lgpd_incidents", "lgpd_leases", "lgpd_ledger_head", "lgpd_outbox", "lgpd_outbox_deliveries", "lgpd_purposes", "lgpd_subject_blocks", "lgpd_subject_locks", "lgpd_subject_merges", "lgpd_terms"},
+		"UPDATE":         {"lgpd_blocks", "lgpd_consent_current", "lgpd_consents", "lgpd_decision_reviews", "lgpd_incidents", "lgpd_leases", "lgpd_ledger_head", "lgpd_outbox", "lgpd_outbox_deliveries", "lgpd_purposes", "lgpd_subject_blocks", "lgpd_subject_locks", "lgpd_subject_merges", "lgpd_terms"},
 		"UPDATE, DELETE": {"lgpd_subject_index"},
 	}
 	if !maps.EqualFunc(got, want, slices.Equal[[]string]) {
