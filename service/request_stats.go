@@ -68,7 +68,7 @@ func (s *Requests) GetRequestStats(ctx context.Context, in *lgpdv1.GetRequestSta
 	var errCounts, errMonthly error
 	var wg sync.WaitGroup
 	wg.Go(func() { counts, errCounts = t.Store.RequestStats(ctx) })
-	wg.Go(func() { monthly, errMonthly = t.Store.MonthlyRequestStats(ctx, from, to) })
+	wg.Go(func() { monthly, errMonthly = t.Store.MonthlyRequestStats(ctx, from, to, now) })
 	wg.Wait()
 	if errCounts != nil {
 		return nil, errCounts
@@ -114,7 +114,7 @@ func (s *Requests) GetRequestStats(ctx context.Context, in *lgpdv1.GetRequestSta
 				ms.Kinds = append(ms.Kinds, &lgpdv1.MonthKindStats{
 					Kind: kindProto(st.Kind), Received: st.Received, Completed: st.Completed,
 					CompletedWithinDeadline: st.WithinDeadline, CompletedWithin_15Days: st.Within15Days,
-					MedianDaysToComplete: st.MedianDays,
+					MedianDaysToComplete: st.MedianDays, Overdue: st.Overdue,
 				})
 			}
 		}
