@@ -26,9 +26,9 @@ var brasilia = time.FixedZone("BRT", -3*60*60)
 // queuePageSize is how many requests one page of the queue shows.
 const queuePageSize = 50
 
-// dateLayout is how the queue's date filters travel: what <input
+// queueDateLayout is how the queue's date filters travel: what <input
 // type="date"> sends, a civil date in Brasília.
-const dateLayout = "2006-01-02"
+const queueDateLayout = "2006-01-02"
 
 // open statuses: a request still owed to the titular, overdue once past due.
 // The queue's status filter lists them first; other pages mark rows with it.
@@ -93,7 +93,7 @@ type queueData struct {
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *service.Principal) {
 	q := r.URL.Query()
 	d := &queueData{queueFilter: queueFilter{Status: q.Get("status"), Kind: q.Get("kind"), DueBefore: q.Get("due_before"),
-		ReceivedFrom: q.Get("received_from"), ReceivedTo: q.Get("received_to")}, Today: time.Now().In(brasilia).Format(dateLayout)}
+		ReceivedFrom: q.Get("received_from"), ReceivedTo: q.Get("received_to")}, Today: time.Now().In(brasilia).Format(queueDateLayout)}
 	for _, st := range []lgpdv1.RequestStatus{1, 2, 3, 4, 5, 6, 7, 8} {
 		if slices.Contains(openStatuses, st) {
 			d.OpenStatuses = append(d.OpenStatuses, st.String())
@@ -121,8 +121,8 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *serv
 	var stats *lgpdv1.RequestStats
 	var err, errStats error
 	var wg sync.WaitGroup
-	wg.Go(func() { resp, err = c.listRequests(r.Context(), p, req) })
-	wg.Go(func() { stats, errStats = c.tenantStats(r.Context(), p, v.Tenant.ID) })
+	wg.Go(func() { resp, err = c.queueList(r.Context(), p, req) })
+	wg.Go(func() { stats, errStats = c.queueStats(r.Context(), p, v.Tenant.ID) })
 	wg.Wait()
 	if errStats != nil {
 		// The list still helps without the counts; the page says they are
@@ -194,7 +194,7 @@ func (d *queueData) parse(overdue string, req *lgpdv1.ListRequestsRequest) strin
 		if f.value == "" {
 			continue
 		}
-		t, err := time.ParseInLocation(dateLayout, f.value, brasilia)
+		t, err := time.ParseInLocation(queueDateLayout, f.value, brasilia)
 		if err != nil || t.Year() < 2000 || t.Year() > 9998 {
 			return fmt.Sprintf(s("queue.bad_date"), f.label)
 		}
@@ -206,8 +206,8 @@ func (d *queueData) parse(overdue string, req *lgpdv1.ListRequestsRequest) strin
 	return ""
 }
 
-// listRequests is ListRequests as the signed-in person.
-func (c *Console) listRequests(ctx context.Context, p *service.Principal, req *lgpdv1.ListRequestsRequest) (*lgpdv1.ListRequestsResponse, error) {
+// queueList is ListRequests as the signed-in person.
+func (c *Console) queueList(ctx context.Context, p *service.Principal, req *lgpdv1.ListRequestsRequest) (*lgpdv1.ListRequestsResponse, error) {
 	ctx, err := c.call(ctx, p, lgpdv1.RequestService_ListRequests_FullMethodName, req)
 	if err != nil {
 		return nil, err
@@ -215,9 +215,9 @@ func (c *Console) listRequests(ctx context.Context, p *service.Principal, req *l
 	return c.opts.Requests.ListRequests(ctx, req)
 }
 
-// tenantStats takes the tenant's counts for the queue's head: only the
+// queueStats takes the tenant's counts for the queue's head: only the
 // current month is asked for, as the queue shows no months.
-func (c *Console) tenantStats(ctx context.Context, p *service.Principal, tenant string) (*lgpdv1.RequestStats, error) {
+func (c *Console) queueStats(ctx context.Context, p *service.Principal, tenant string) (*lgpdv1.RequestStats, error) {
 	month := time.Now().UTC().Format("2006-01")
 	req := &lgpdv1.GetRequestStatsRequest{Tenant: tenant, From: month, To: month}
 	ctx, err := c.call(ctx, p, lgpdv1.RequestService_GetRequestStats_FullMethodName, req)

@@ -75,7 +75,7 @@ type reportPeriod struct {
 	From, To string
 }
 
-var monthRe = regexp.MustCompile(`^\d{4}-\d{2}$`)
+var reportMonthRe = regexp.MustCompile(`^\d{4}-\d{2}$`)
 
 // parseReportPeriod reads ?year= or ?from=&to=; it returns the message to
 // show when they are wrong.
@@ -90,7 +90,7 @@ func parseReportPeriod(q url.Values, now time.Time) (reportPeriod, string) {
 	case f != "" || t != "":
 		a, errA := time.Parse("2006-01", f)
 		b, errB := time.Parse("2006-01", t)
-		if !monthRe.MatchString(f) || !monthRe.MatchString(t) || errA != nil || errB != nil || b.Before(a) ||
+		if !reportMonthRe.MatchString(f) || !reportMonthRe.MatchString(t) || errA != nil || errB != nil || b.Before(a) ||
 			!a.AddDate(0, reportMaxMonths, 0).After(b) || a.Year() < reportFirstYear || b.Year() > this {
 			return p, fmt.Sprintf(s("report.bad_months"), reportMaxMonths)
 		}
@@ -254,26 +254,26 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request, v *view, p 
 	byKind := map[string]*report.KindCount{}
 	for _, m := range rep.Months {
 		t := m.Total()
-		d.Months = append(d.Months, reportTotals{Label: m.Label(), KindCount: t, Share: share15(t)})
-		addCount(&d.Total.KindCount, t)
+		d.Months = append(d.Months, reportTotals{Label: m.Label(), KindCount: t, Share: reportShare15(t)})
+		reportAdd(&d.Total.KindCount, t)
 		for _, k := range m.Kinds {
 			if byKind[k.Kind] == nil {
 				byKind[k.Kind] = &report.KindCount{Kind: k.Kind}
 			}
-			addCount(byKind[k.Kind], k)
+			reportAdd(byKind[k.Kind], k)
 		}
 	}
-	d.Total.Label, d.Total.Share = s("report.total"), share15(d.Total.KindCount)
+	d.Total.Label, d.Total.Share = s("report.total"), reportShare15(d.Total.KindCount)
 	d.Empty = d.Total.Received == 0 && d.Total.Completed == 0
 	for _, k := range rep.Kinds() {
 		kc := byKind[k]
-		d.Kinds = append(d.Kinds, reportTotals{Label: report.KindName(k), KindCount: *kc, Share: share15(*kc)})
+		d.Kinds = append(d.Kinds, reportTotals{Label: report.KindName(k), KindCount: *kc, Share: reportShare15(*kc)})
 	}
 	v.Data = d
 	c.render(w, http.StatusOK, "report.html", v)
 }
 
-func addCount(sum *report.KindCount, k report.KindCount) {
+func reportAdd(sum *report.KindCount, k report.KindCount) {
 	sum.Received += k.Received
 	sum.Completed += k.Completed
 	sum.CompletedOnTime += k.CompletedOnTime
@@ -281,9 +281,9 @@ func addCount(sum *report.KindCount, k report.KindCount) {
 	sum.Overdue += k.Overdue
 }
 
-// share15 is the share within 15 days as the table shows it: "87,5%", or
+// reportShare15 is the share within 15 days as the table shows it: "87,5%", or
 // "—" when nothing was completed.
-func share15(k report.KindCount) string {
+func reportShare15(k report.KindCount) string {
 	sh, ok := k.Share15()
 	if !ok {
 		return "—"

@@ -146,8 +146,9 @@ func TestConsoleReportHTTP(t *testing.T) {
 
 	code, _, page := reportGet(t, dpo, base+"relatorio")
 	if code != http.StatusOK || strings.Count(page, "<svg ") != 3 || !strings.Contains(page, `relatorio.csv?year=`+this) ||
-		!strings.Contains(page, `relatorio.xlsx?year=`+this) || !strings.Contains(page, `aria-current="page">Relatório<`) {
-		t.Fatalf("report: HTTP %d; want 3 charts and the year's download links:\n%s", code, page)
+		!strings.Contains(page, `relatorio.xlsx?year=`+this) || !strings.Contains(page, `aria-current="page">Relatório<`) ||
+		strings.Contains(page, "??") {
+		t.Fatalf("report: HTTP %d; want 3 charts, the year's download links and no missing string (??key??):\n%s", code, page)
 	}
 	for query, want := range map[string]string{
 		"year=abc":                          "Ano inválido",
@@ -281,8 +282,9 @@ func TestConsoleReportHTTP(t *testing.T) {
 		}
 	}
 	// The approval queue's link, and the filter kept by the first-page link.
-	if _, body := listed(""); !strings.Contains(body, `href="?status=AWAITING_APPROVAL"`) || !strings.Contains(body, `href="?status=AWAITING_VERIFICATION"`) {
-		t.Error("the queue lacks the approval and verification queues' links")
+	if _, body := listed(""); !strings.Contains(body, `href="?status=AWAITING_APPROVAL"`) || !strings.Contains(body, `href="?status=AWAITING_VERIFICATION"`) ||
+		strings.Contains(body, "??") {
+		t.Error("the queue lacks the approval and verification queues' links, or shows a missing string (??key??)")
 	}
 	if _, body := listed("status=AWAITING_APPROVAL"); !strings.Contains(body, `id="q-approval" href="?status=AWAITING_APPROVAL" aria-current="page"`) {
 		t.Error("the approval queue's link is not marked current on the approval queue")
