@@ -48,7 +48,7 @@ func init() {
 		"report.col.overdue":   "Vencidos em aberto",
 		"report.total":         "Total do período",
 		"report.bad_year":      "Ano inválido: escolha um ano de %d a %d, como %d.",
-		"report.bad_months":    "Período inválido: informe o mês inicial e o final (AAAA-MM, por exemplo de 2026-01 a 2026-06), o final igual ou depois do inicial, no máximo %d meses.",
+		"report.bad_months":    "Período inválido: informe o mês inicial e o final (AAAA-MM, por exemplo de 2026-01 a 2026-06), entre %d e %d, o final igual ou depois do inicial.",
 		"report.bad_both":      "Escolha um ano ou um intervalo de meses, não os dois.",
 		"report.none":          "Nenhum pedido recebido ou concluído neste período.",
 	})
@@ -83,7 +83,6 @@ func parseReportPeriod(q url.Values, now time.Time) (reportPeriod, string) {
 	var p reportPeriod
 	y, f, t := q.Get("year"), q.Get("from"), q.Get("to")
 	this := now.UTC().Year()
-	badYear := fmt.Sprintf(s("report.bad_year"), reportFirstYear, this, this)
 	switch {
 	case y != "" && (f != "" || t != ""):
 		return p, s("report.bad_both")
@@ -92,13 +91,13 @@ func parseReportPeriod(q url.Values, now time.Time) (reportPeriod, string) {
 		b, errB := time.Parse("2006-01", t)
 		if !reportMonthRe.MatchString(f) || !reportMonthRe.MatchString(t) || errA != nil || errB != nil || b.Before(a) ||
 			!a.AddDate(0, reportMaxMonths, 0).After(b) || a.Year() < reportFirstYear || b.Year() > this {
-			return p, fmt.Sprintf(s("report.bad_months"), reportMaxMonths)
+			return p, fmt.Sprintf(s("report.bad_months"), reportFirstYear, this)
 		}
 		p.From, p.To = f, t
 	case y != "":
 		n, err := strconv.Atoi(y)
 		if err != nil || n < reportFirstYear || n > this {
-			return p, badYear
+			return p, fmt.Sprintf(s("report.bad_year"), reportFirstYear, this, this)
 		}
 		p.Year = n
 	default:
@@ -198,7 +197,7 @@ func (c *Console) reportFor(w http.ResponseWriter, r *http.Request, v *view, p *
 		c.opts.Log.Warn("console: report failed", "tenant", v.Tenant.ID, "code", code.String())
 		v.Data = &reportData{Period: per, Years: reportYears(time.Now())}
 		if code == codes.InvalidArgument {
-			v.Error = fmt.Sprintf(s("report.bad_months"), reportMaxMonths)
+			v.Error = fmt.Sprintf(s("report.bad_months"), reportFirstYear, time.Now().UTC().Year())
 			c.render(w, http.StatusBadRequest, "report.html", v)
 		} else {
 			v.Error = s("error.body")
