@@ -65,6 +65,10 @@ func (r Report) kinds() []string {
 	return out
 }
 
+// Kinds lists the kinds present in r in the order the charts and files
+// list them (Art. 18's).
+func (r Report) Kinds() []string { return r.kinds() }
+
 // sortedKinds returns m's kinds in kindOrder.
 func (m Month) sortedKinds() []KindCount {
 	out := slices.Clone(m.Kinds)

@@ -327,6 +327,40 @@ func TestRequestStats(t *testing.T) {
 				got.in15 != w.in15 || math.Abs(got.median-w.median) > 1e-9 {
 				t.Errorf("%s %s: %+v, want %+v", m.GetMonth(), k.GetKind(), got, w)
 			}
+			if k.GetOverdue() != 0 {
+				t.Errorf("%s %s: %d overdue, want 0: every 2025 request is closed", m.GetMonth(), k.GetKind(), k.GetOverdue())
+			}
+		}
+	}
+
+	// Overdue by month of receipt: H (DELETE) and I (EXTRACT) are open and
+	// past due; J is open but not yet due, K past due but completed. The
+	// months' overdue add up to the tenant's.
+	day := 24 * time.Hour
+	wantOverdue := map[string]int64{
+		now.Add(-20*day).Format("2006-01") + " DELETE":  1,
+		now.Add(-40*day).Format("2006-01") + " EXTRACT": 1,
+	}
+	recent, err := rs.GetRequestStats(ctx, &lgpdv1.GetRequestStatsRequest{Tenant: "demo",
+		From: now.Add(-40 * day).Format("2006-01"), To: now.Format("2006-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotOverdue, sum := map[string]int64{}, int64(0)
+	for _, m := range recent.GetMonths() {
+		for _, k := range m.GetKinds() {
+			if k.GetOverdue() > 0 {
+				gotOverdue[m.GetMonth()+" "+k.GetKind().String()] = k.GetOverdue()
+				sum += k.GetOverdue()
+			}
+		}
+	}
+	if len(gotOverdue) != len(wantOverdue) || sum != recent.GetOverdue() {
+		t.Errorf("overdue by month %v (sum %d, tenant %d), want %v", gotOverdue, sum, recent.GetOverdue(), wantOverdue)
+	}
+	for k, n := range wantOverdue {
+		if gotOverdue[k] != n {
+			t.Errorf("overdue %s: %d, want %d", k, gotOverdue[k], n)
 		}
 	}
 
@@ -346,13 +380,15 @@ func TestRequestStats(t *testing.T) {
 				WithinDeadline string  `json:"completed_within_deadline"`
 				Within15       string  `json:"completed_within_15_days"`
 				Median         float64 `json:"median_days_to_complete"`
+				Overdue        string  `json:"overdue"`
 			} `json:"kinds"`
 		} `json:"months"`
 	}](t, raw)
 	if rest.Total != "11" || len(rest.Months) != 2 || rest.Months[0].Month != "2025-12" || rest.Months[1].Month != "2026-01" ||
 		len(rest.Months[0].Kinds) != 1 || rest.Months[0].Kinds[0].Received != "1" || rest.Months[0].Kinds[0].Completed != "0" ||
 		len(rest.Months[1].Kinds) != 1 || rest.Months[1].Kinds[0].Completed != "1" || rest.Months[1].Kinds[0].Received != "0" ||
-		rest.Months[1].Kinds[0].WithinDeadline != "1" || rest.Months[1].Kinds[0].Within15 != "1" || rest.Months[1].Kinds[0].Median != 13 {
+		rest.Months[1].Kinds[0].WithinDeadline != "1" || rest.Months[1].Kinds[0].Within15 != "1" || rest.Months[1].Kinds[0].Median != 13 ||
+		rest.Months[0].Kinds[0].Overdue != "0" {
 		t.Errorf("REST stats December 2025 to January 2026: %s", raw)
 	}
 

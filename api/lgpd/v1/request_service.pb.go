@@ -775,9 +775,9 @@ func (x *MonthStats) GetKinds() []*MonthKindStats {
 	return nil
 }
 
-// MonthKindStats: "received" counts requests received in the month; the
-// completion figures count requests COMPLETED in the month, whenever they
-// were received.
+// MonthKindStats: "received" and "overdue" count requests received in the
+// month; the completion figures count requests COMPLETED in the month,
+// whenever they were received.
 type MonthKindStats struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Kind      RequestKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=lgpd.v1.RequestKind" json:"kind,omitempty"`
@@ -790,8 +790,12 @@ type MonthKindStats struct {
 	// Median of the days from receipt to completion of those completed,
 	// fractional; 0 when none was.
 	MedianDaysToComplete float64 `protobuf:"fixed64,6,opt,name=median_days_to_complete,json=medianDaysToComplete,proto3" json:"median_days_to_complete,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Of those received in the month, the ones still open (not COMPLETED,
+	// DENIED, FAILED or CANCELED) and past their due_at at as_of: what the
+	// DPO still owes, by the month it arrived. Changes with as_of.
+	Overdue       int64 `protobuf:"varint,7,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MonthKindStats) Reset() {
@@ -862,6 +866,13 @@ func (x *MonthKindStats) GetCompletedWithin_15Days() int64 {
 func (x *MonthKindStats) GetMedianDaysToComplete() float64 {
 	if x != nil {
 		return x.MedianDaysToComplete
+	}
+	return 0
+}
+
+func (x *MonthKindStats) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
 	}
 	return 0
 }
@@ -1789,14 +1800,15 @@ const file_lgpd_v1_request_service_proto_rawDesc = "" +
 	"\n" +
 	"MonthStats\x12\x14\n" +
 	"\x05month\x18\x01 \x01(\tR\x05month\x12-\n" +
-	"\x05kinds\x18\x02 \x03(\v2\x17.lgpd.v1.MonthKindStatsR\x05kinds\"\xa0\x02\n" +
+	"\x05kinds\x18\x02 \x03(\v2\x17.lgpd.v1.MonthKindStatsR\x05kinds\"\xba\x02\n" +
 	"\x0eMonthKindStats\x12(\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x14.lgpd.v1.RequestKindR\x04kind\x12\x1a\n" +
 	"\breceived\x18\x02 \x01(\x03R\breceived\x12\x1c\n" +
 	"\tcompleted\x18\x03 \x01(\x03R\tcompleted\x12:\n" +
 	"\x19completed_within_deadline\x18\x04 \x01(\x03R\x17completedWithinDeadline\x127\n" +
 	"\x18completed_within_15_days\x18\x05 \x01(\x03R\x15completedWithin15Days\x125\n" +
-	"\x17median_days_to_complete\x18\x06 \x01(\x01R\x14medianDaysToComplete\"S\n" +
+	"\x17median_days_to_complete\x18\x06 \x01(\x01R\x14medianDaysToComplete\x12\x18\n" +
+	"\aoverdue\x18\a \x01(\x03R\aoverdue\"S\n" +
 	"\x15ApproveRequestRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
