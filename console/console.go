@@ -71,8 +71,7 @@ type Console struct {
 	idp   providers
 }
 
-// sections are the nav's entries after the queue: each a page of its own,
-// "em construção" until built.
+// sections are the nav's entries after the queue, each a page of its own.
 var sections = []struct{ Slug, Key string }{
 	{"titular", "nav.titular"},
 	{"propagacao", "nav.propagation"},
@@ -127,11 +126,10 @@ func New(opts Options) (*Console, error) {
 	}
 	m.HandleFunc("GET /console/t/{tenant}/fila", c.signedIn(c.queue))
 	// Each page file adds its own routes (pattern "/console/t/{tenant}/…"
-	// wrapped in c.signedIn); more specific patterns win over section's.
+	// wrapped in c.signedIn).
 	for _, add := range []func(*http.ServeMux){c.requestRoutes, c.titularRoutes, c.propagationRoutes, c.consentRoutes, c.recordRoutes, c.reportRoutes} {
 		add(m)
 	}
-	m.HandleFunc("GET /console/t/{tenant}/{section}", c.signedIn(c.section))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) { c.notFound(w, r, c.seal.open(r)) })
 	c.mux = m
 	return c, nil
@@ -262,18 +260,6 @@ func (c *Console) current(sess *session) bool {
 	sess.Name, sess.Role = p.Name, p.Role
 	sess.Tenants, sess.All = p.Tenants()
 	return true
-}
-
-// section is a nav entry not built yet: an honest "em construção".
-func (c *Console) section(w http.ResponseWriter, r *http.Request, v *view, _ *service.Principal) {
-	sec := r.PathValue("section")
-	i := slices.IndexFunc(sections, func(x struct{ Slug, Key string }) bool { return x.Slug == sec })
-	if i < 0 {
-		c.notFound(w, r, v.Session)
-		return
-	}
-	v.Title, v.Section, v.Message = s(sections[i].Key), sec, s("wip.body")
-	c.render(w, http.StatusOK, "wip.html", v)
 }
 
 // call authorizes p for method and req as the API would and returns the

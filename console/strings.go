@@ -40,8 +40,6 @@ var ptBR = map[string]string{
 	"notfound.body":        "Esta página não existe ou sua sessão não dá acesso a ela.",
 	"error.title":          "Erro",
 	"error.body":           "Não foi possível carregar a página. Tente de novo; se persistir, avise o operador.",
-	"wip.title":            "Em construção",
-	"wip.body":             "Esta seção do console ainda não foi construída nesta versão. Enquanto isso, a mesma informação está na API (veja /openapi.json).",
 	"queue.title":          "Fila de pedidos",
 	"queue.filters":        "Filtros",
 	"queue.status":         "Situação",

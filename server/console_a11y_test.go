@@ -76,7 +76,32 @@ func TestConsoleAccessible(t *testing.T) {
 	if len(seen) < 5 {
 		t.Fatalf("only %d pages reached: the crawl did not follow the nav", len(seen))
 	}
-	t.Logf("%d pages checked", len(seen))
+	// The pages a form answers: a titular found, a consent history, an
+	// invalid CPF's message, a verify run.
+	_, _, form := consoleGet(t, c, env.baseURL+"/console/t/demo/titular")
+	csrf := csrfInput.FindStringSubmatch(form)[1]
+	for _, post := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/console/t/demo/titular", url.Values{"email": {lead.Email}, "access_reason": {"chamado 42"}}},
+		{"/console/t/demo/titular", url.Values{"cpf": {"123.456.789-00"}}},
+		{"/console/t/demo/consentimento/historico", url.Values{"email": {lead.Email}}},
+		{"/console/t/demo/registro/verificar", url.Values{}},
+	} {
+		post.form.Set("csrf", csrf)
+		code, loc, body := consolePost(t, c, env.baseURL+post.path, post.form)
+		if code == http.StatusSeeOther {
+			code, _, body = consoleGet(t, c, env.baseURL+loc)
+		}
+		if code >= http.StatusInternalServerError {
+			t.Errorf("POST %s: HTTP %d", post.path, code)
+		}
+		if p := a11yProblems(body); len(p) > 0 {
+			t.Errorf("POST %s:\n  %s", post.path, strings.Join(p, "\n  "))
+		}
+	}
+	t.Logf("%d pages and 4 form answers checked", len(seen))
 }
 
 var cpfLike = regexp.MustCompile(`\d{3}\.?\d{3}\.?\d{3}-?\d{2}`)
