@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,23 +19,34 @@ const reportPageBudget = 300 * time.Millisecond
 
 // reportBenchPage is one console page BenchmarkConsolePages times: path
 // under /console/t/demo/, and a text its answer must hold.
-type reportBenchPage struct{ name, path, contains string }
+// A page with a form is POSTed it (the session's CSRF token added).
+type reportBenchPage struct {
+	name, path, contains string
+	form                 url.Values
+}
 
 // reportBenchPages is the table of the pages timed: a line per page. now
-// is when the tenant was seeded, later the path of the queue's 11th page.
-// Pages of other sections (request, titular, propagation, consent,
-// record) add their line here.
-func reportBenchPages(now time.Time, later string) []reportBenchPage {
+// is when the tenant was seeded, later the path of the queue's 11th page,
+// request one of the seeded requests' ids, email a seeded titular's.
+func reportBenchPages(now time.Time, later, request, email string) []reportBenchPage {
 	twoYears := now.AddDate(-2, 1, 0).Format("2006-01") // 24 months, this one included
 	return []reportBenchPage{
-		{"QueueFirstPage", "fila", `id="queue"`},
-		{"QueueOverdue", "fila?overdue=1", `id="queue"`},
-		{"QueueApproval", "fila?status=AWAITING_APPROVAL", `id="queue"`},
-		{"QueuePage11", later, `id="queue"`},
-		{"Report", "relatorio", "<svg "},
-		{"Report24Months", "relatorio?from=" + twoYears + "&to=" + now.Format("2006-01"), "<svg "},
-		{"ReportCSV", "relatorio.csv", "Mês,Tipo"},
-		{"ReportXLSX", "relatorio.xlsx", "PK"},
+		{"QueueFirstPage", "fila", `id="queue"`, nil},
+		{"QueueOverdue", "fila?overdue=1", `id="queue"`, nil},
+		{"QueueApproval", "fila?status=AWAITING_APPROVAL", `id="queue"`, nil},
+		{"QueuePage11", later, `id="queue"`, nil},
+		{"Report", "relatorio", "<svg ", nil},
+		{"Report24Months", "relatorio?from=" + twoYears + "&to=" + now.Format("2006-01"), "<svg ", nil},
+		{"ReportCSV", "relatorio.csv", "Mês,Tipo", nil},
+		{"ReportXLSX", "relatorio.xlsx", "PK", nil},
+		{"Request", "pedido/" + request, `id="timeline"`, nil},
+		{"TitularForm", "titular", `name="cpf"`, nil},
+		{"TitularSearch", "titular", "<table", url.Values{"email": {email}, "access_reason": {"bench"}}},
+		{"Propagation", "propagacao", "<h1", nil},
+		{"Consent", "consentimento", "<h1", nil},
+		{"ConsentHistory", "consentimento/historico", "<h1", url.Values{"email": {email}}},
+		{"Record", "registro", "<table", nil},
+		{"RecordXLSX", "registro.xlsx", "PK", nil},
 	}
 }
 
@@ -80,12 +92,28 @@ func BenchmarkConsolePages(b *testing.B) {
 		}
 		later = "fila" + strings.ReplaceAll(m[1], "&amp;", "&")
 	}
-	for _, p := range reportBenchPages(now, later) {
+	_, _, first := reportGet(b, c, base+"fila")
+	request := consoleQueueRow.FindStringSubmatch(first)
+	csrf := csrfInput.FindStringSubmatch(first)
+	if request == nil || csrf == nil {
+		b.Fatal("the queue's first page lists no request or has no CSRF token")
+	}
+	// A titular with requests of their own, found through the subject index.
+	lead := env.scenario(b, "lead_somente_consentimento")
+	env.createREST(b, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"email": lead.Email}})
+	for _, p := range reportBenchPages(now, later, request[1], lead.Email) {
 		b.Run(p.name, func(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {
 				start := time.Now()
-				code, _, body := reportGet(b, c, base+p.path)
+				var code int
+				var body string
+				if p.form != nil {
+					p.form.Set("csrf", csrf[1])
+					code, _, body = consolePost(b, c, base+p.path, p.form)
+				} else {
+					code, _, body = reportGet(b, c, base+p.path)
+				}
 				took = append(took, time.Since(start))
 				if code != http.StatusOK || !strings.Contains(body, p.contains) {
 					b.Fatalf("%s: HTTP %d, %q not in the page", p.path, code, p.contains)

@@ -18,7 +18,7 @@ import (
 
 // consoleClient is a cookie-keeping HTTP client that does not follow
 // redirects, so each answer is seen.
-func consoleClient(t *testing.T) *http.Client {
+func consoleClient(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -29,7 +29,7 @@ func consoleClient(t *testing.T) *http.Client {
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func consoleGet(t *testing.T, c *http.Client, u string) (int, string, string) {
+func consoleGet(t testing.TB, c *http.Client, u string) (int, string, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -40,7 +40,7 @@ func consoleGet(t *testing.T, c *http.Client, u string) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("Location"), string(b)
 }
 
-func consolePost(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
+func consolePost(t testing.TB, c *http.Client, u string, form url.Values) (int, string, string) {
 	t.Helper()
 	resp, err := c.PostForm(u, form)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -92,23 +91,14 @@ func reportTruth(rows []queueRow, now time.Time, months []string) map[string]*re
 // the session (redirects not followed).
 func reportSignIn(t testing.TB, baseURL, key string) *http.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	_, _, body := reportGet(t, c, baseURL+"/console/entrar")
+	c := consoleClient(t)
+	_, _, body := consoleGet(t, c, baseURL+"/console/entrar")
 	m := csrfInput.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatal("sign-in page without a CSRF token")
 	}
-	resp, err := c.PostForm(baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {m[1]}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in: HTTP %d", resp.StatusCode)
+	if code, _, _ := consolePost(t, c, baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {m[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: HTTP %d", code)
 	}
 	return c
 }

@@ -154,7 +154,7 @@ func waitReady(t testing.TB, baseURL string, n int) {
 	t.Fatalf("titular did not get ready: /readyz says %q", last)
 }
 
-func (e *testEnv) scenario(t *testing.T, name string) seed.Scenario {
+func (e *testEnv) scenario(t testing.TB, name string) seed.Scenario {
 	t.Helper()
 	s, ok := e.scenarios[name]
 	if !ok {

@@ -13,7 +13,7 @@ import (
 )
 
 // restCall sends one REST call and returns status, headers and body.
-func (e *testEnv) rest(t *testing.T, method, path, key string, body any) (int, http.Header, []byte) {
+func (e *testEnv) rest(t testing.TB, method, path, key string, body any) (int, http.Header, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -83,7 +83,7 @@ type restRequest struct {
 	} `json:"exports"`
 }
 
-func decode[T any](t *testing.T, b []byte) T {
+func decode[T any](t testing.TB, b []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -116,7 +116,7 @@ func (e restError) reason() string {
 	return ""
 }
 
-func (e *testEnv) createREST(t *testing.T, key string, body map[string]any) restRequest {
+func (e *testEnv) createREST(t testing.TB, key string, body map[string]any) restRequest {
 	t.Helper()
 	code, _, b := e.rest(t, "POST", "/v1/tenants/demo/requests", key, body)
 	if code != http.StatusOK {
