@@ -39,7 +39,7 @@ func reportBenchPages(now time.Time, later, request, email string) []reportBench
 		{"Report24Months", "relatorio?from=" + twoYears + "&to=" + now.Format("2006-01"), "<svg ", nil},
 		{"ReportCSV", "relatorio.csv", "Mês,Tipo", nil},
 		{"ReportXLSX", "relatorio.xlsx", "PK", nil},
-		{"Request", "pedido/" + request, `id="timeline"`, nil},
+		{"Request", "pedido/" + request, `id="timeline-h"`, nil},
 		{"TitularForm", "titular", `name="cpf"`, nil},
 		{"TitularSearch", "titular", "<table", url.Values{"email": {email}, "access_reason": {"bench"}}},
 		{"Propagation", "propagacao", "<h1", nil},
