@@ -68,6 +68,7 @@ func init() {
 		"record.verify.running":   "Verificação em andamento, iniciada em %s.",
 		"record.verify.already":   "Já havia uma verificação em andamento; esta é a que está sendo mostrada.",
 		"record.verify.progress":  "Entradas verificadas: %d de %d",
+		"record.verify.banner":    "Verificação do livro em andamento: %d de %d entradas. Acompanhe abaixo; a página se atualiza sozinha.",
 		"record.verify.ok":        "OK",
 		"record.verify.ok_text":   "O livro confere: %d entradas e %d nós guardados recalculados; checkpoints assinados conferidos: %d (o maior de tamanho %d); cabeçalho guardado conferido.",
 		"record.verify.pending":   "Entradas aguardando integração à árvore (ficam para a próxima verificação): %d.",

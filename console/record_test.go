@@ -88,10 +88,10 @@ func TestRecordVerifyRun(t *testing.T) {
 	}
 	<-started
 	code, _, body := do("GET", page, nil)
-	for _, want := range []string{`<meta http-equiv="refresh" content="2">`, `<progress id="verify-progress" max="4096" value="1024">`,
+	for _, want := range []string{`<meta http-equiv="refresh" content="2; url=/console/t/demo/registro">`, `<progress id="verify-progress" max="4096" value="1024">`,
 		`<label for="verify-progress" id="verify-progress-label">Entradas verificadas: 1024 de 4096</label>`, `id="verify-running" role="status"`} {
 		if !strings.Contains(body, want) {
-			t.Errorf("running page lacks %q", want)
+			t.Errorf("running page lacks %q:\n%.600s", want, body)
 		}
 	}
 	if code != http.StatusOK || strings.Contains(body, `id="verify-start"`) || strings.Contains(body, `id="verify-outcome"`) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -155,7 +156,7 @@ func TestConsoleRecordInChromium(t *testing.T) {
 	if code := navigate(ctx, t, "start verify", chromedp.Click(chromedp.ID("verify-start"))); code != http.StatusOK {
 		t.Fatalf("verify start led to %d", code)
 	}
-	step(ctx, t, "verify outcome", chromedp.WaitVisible(chromedp.ID("verify-outcome")))
+	recordBrowserOutcome(ctx, t, "#verify-outcome", "after the first run")
 	if got := value(ctx, t, "outcome", chromedp.Text(chromedp.ID("verify-result"))); got != "OK" {
 		t.Fatalf("verification outcome %q, want OK: %s", got, value(ctx, t, "section", chromedp.Text(chromedp.ID("verificacao"))))
 	}
@@ -169,7 +170,7 @@ func TestConsoleRecordInChromium(t *testing.T) {
 	if code := navigate(ctx, t, "start verify again", chromedp.Click(chromedp.ID("verify-start"))); code != http.StatusOK {
 		t.Fatalf("verify start led to %d", code)
 	}
-	step(ctx, t, "verify outcome", chromedp.WaitVisible(chromedp.CSS(`#verify-outcome.failed`)))
+	recordBrowserOutcome(ctx, t, "#verify-outcome.failed", "after tampering")
 	got := value(ctx, t, "outcome", chromedp.Text(chromedp.ID("verify-outcome")))
 	if !strings.Contains(got, "FALHOU") || !strings.Contains(got, "a partir da entrada 1:") || !strings.Contains(got, "leaf authentication failed") {
 		t.Fatalf("after tampering the outcome says %q, want FALHOU at entry 1", got)
@@ -181,4 +182,17 @@ func TestConsoleRecordInChromium(t *testing.T) {
 		t.Error("the record page shows a titular's e-mail")
 	}
 	screenshot(ctx, t, shots, "record-falhou.png")
+}
+
+// recordBrowserOutcome waits for a verify run's outcome on the record page,
+// which refreshes itself while the run goes on; on timeout it says where
+// the browser is and what the page shows.
+func recordBrowserOutcome(ctx context.Context, t *testing.T, sel, when string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("no outcome %s %s (%v) at %s; the page says: %s", sel, when, err, value(ctx, t, "location", chromedp.Location()),
+			value(ctx, t, "section", chromedp.Text(chromedp.ID("verificacao"))))
+	}
 }

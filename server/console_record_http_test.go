@@ -97,7 +97,7 @@ func recordWaitOutcome(t *testing.T, c *http.Client, u string) string {
 		if strings.Contains(body, `id="verify-outcome"`) {
 			return body
 		}
-		if !strings.Contains(body, `id="verify-running"`) || !strings.Contains(body, `<meta http-equiv="refresh" content="2">`) {
+		if !strings.Contains(body, `id="verify-running"`) || !strings.Contains(body, `<meta http-equiv="refresh" content="2; url=/console/t/demo/registro">`) {
 			t.Fatal("a run was started but the page shows neither its progress (refreshing itself) nor its outcome")
 		}
 		time.Sleep(50 * time.Millisecond)
