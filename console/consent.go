@@ -202,7 +202,7 @@ func (c *Console) consentHistory(w http.ResponseWriter, r *http.Request, v *view
 	if err == nil {
 		resp, err = c.opts.Consents.SearchConsents(ctx, req)
 	}
-	switch code := propCode(err); code {
+	switch code := apiCode(err); code {
 	case codes.OK:
 	case codes.PermissionDenied:
 		v.Error = fmt.Sprintf(s("consent.search.refused"), p.Role)

@@ -18,6 +18,8 @@ import (
 	"slices"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"google.golang.org/grpc/codes"
+
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/service"
 )
@@ -267,3 +269,8 @@ func (c *Console) current(sess *session) bool {
 func (c *Console) call(ctx context.Context, p *service.Principal, method string, req any) (context.Context, error) {
 	return c.opts.Auth.As(ctx, p, method, req)
 }
+
+// apiCode is the gRPC code the API would answer for a service error: the
+// services, called in process, return some errors as the sentinels the
+// API's edge translates (a bad page token, an invalid CPF, not found).
+func apiCode(err error) codes.Code { return service.Code(err) }

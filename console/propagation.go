@@ -3,7 +3,6 @@ package console
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,10 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
-	"github.com/titular/titular/brdoc"
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/service"
-	"github.com/titular/titular/store"
 )
 
 // propagationRoutes adds webhook deliveries per endpoint and requeue.
@@ -177,7 +174,7 @@ func (c *Console) propagation(w http.ResponseWriter, r *http.Request, v *view, p
 	if err == nil {
 		counts, err = c.deliveryCounts(ctx, v.Tenant.ID)
 	}
-	if propCode(err) == codes.InvalidArgument {
+	if apiCode(err) == codes.InvalidArgument {
 		v.Error = s("prop.bad_page")
 		c.render(w, http.StatusBadRequest, "propagation.html", v)
 		return
@@ -245,19 +242,6 @@ func propRowOf(dl *lgpdv1.Delivery) propRow {
 	return row
 }
 
-// propCode is the gRPC code of a service error: the service, called in
-// process, returns some errors as the sentinels the API's edge translates
-// (service.toStatus); those are mapped the same way here.
-func propCode(err error) codes.Code {
-	switch {
-	case errors.Is(err, store.ErrBadPageToken), errors.Is(err, brdoc.ErrInvalid):
-		return codes.InvalidArgument
-	case errors.Is(err, store.ErrNotFound):
-		return codes.NotFound
-	}
-	return status.Code(err)
-}
-
 // deliveryCounter is the consent service's count for the console, which
 // no RPC offers (service.Consent.ConsoleDeliveryCounts).
 type deliveryCounter interface {
@@ -294,7 +278,7 @@ func (c *Console) requeue(w http.ResponseWriter, r *http.Request, v *view, p *se
 		resp, err = c.opts.Consents.RetryDeliveries(ctx, req)
 	}
 	if err != nil {
-		code, msg, st := propCode(err), s("prop.requeue_failed"), http.StatusBadGateway
+		code, msg, st := apiCode(err), s("prop.requeue_failed"), http.StatusBadGateway
 		switch code {
 		case codes.PermissionDenied:
 			msg, st = s("prop.dpo_only"), http.StatusForbidden

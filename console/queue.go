@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/service"
-	"github.com/titular/titular/store"
 )
 
 // brasilia is the time the DPO reads: a fixed UTC-3 (Brazil has had no
@@ -133,9 +131,9 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *serv
 			Verify: stats.GetAwaitingVerification(), Total: stats.GetTotal()}
 	}
 	if err != nil {
-		code := status.Code(err)
+		code := apiCode(err)
 		c.opts.Log.Warn("console: queue failed", "tenant", v.Tenant.ID, "code", code.String())
-		if d.Paged && (code == codes.InvalidArgument || errors.Is(err, store.ErrBadPageToken)) {
+		if d.Paged && code == codes.InvalidArgument {
 			v.Error = s("queue.bad_page")
 			c.render(w, http.StatusBadRequest, "queue.html", v)
 			return

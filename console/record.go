@@ -204,7 +204,7 @@ func (c *Console) ledgerState(ctx context.Context, p *service.Principal, tenantI
 	}
 	if err != nil {
 		c.opts.Log.Warn("console: ledger checkpoint failed", "tenant", tenantID, "code", status.Code(err).String())
-		st.Error, st.DataLoss = true, status.Code(err) == codes.DataLoss
+		st.Error, st.DataLoss = true, apiCode(err) == codes.DataLoss
 		return st
 	}
 	st.Size, st.Root, st.Keys = cp.GetSize(), hex.EncodeToString(cp.GetRootHash()), strings.Join(noteKeys(cp.GetNote()), ", ")

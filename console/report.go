@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/report"
@@ -193,7 +192,7 @@ func (c *Console) reportFor(w http.ResponseWriter, r *http.Request, v *view, p *
 		rep, err = reportOf(name, st)
 	}
 	if err != nil {
-		code := status.Code(err)
+		code := apiCode(err)
 		c.opts.Log.Warn("console: report failed", "tenant", v.Tenant.ID, "code", code.String())
 		v.Data = &reportData{Period: per, Years: reportYears(time.Now())}
 		if code == codes.InvalidArgument {

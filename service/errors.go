@@ -108,3 +108,12 @@ func ErrorStream(log *slog.Logger) grpc.StreamServerInterceptor {
 		return toStatus(ss.Context(), log, info.FullMethod, h(srv, ss))
 	}
 }
+
+// Code is the gRPC code the API answers for err, mapped as at the edge
+// (toStatus): callers in process, such as the console, get the service's
+// sentinel errors untranslated and read them through it. It logs nothing.
+func Code(err error) codes.Code {
+	return status.Code(toStatus(context.Background(), discardLog, "", err))
+}
+
+var discardLog = slog.New(slog.DiscardHandler)
