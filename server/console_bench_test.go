@@ -78,7 +78,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("seeded %d requests in %v", benchQueueRequests, time.Since(t0).Round(time.Millisecond))
-	c := reportSignIn(b, env.baseURL, keyDPO)
+	c, _ := consoleSignIn(b, env, keyDPO)
 	base := env.baseURL + "/console/t/demo/"
 
 	// A later page of the queue: the 11th, past the ~1,900 overdue

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -220,4 +221,34 @@ func TestConsoleInChromium(t *testing.T) {
 	// Sign-out ends the session.
 	step(ctx, t, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("api_key")))
 	step(ctx, t, "queue after sign-out", chromedp.Navigate(env.baseURL+"/console/t/demo/fila"), chromedp.WaitVisible(chromedp.ID("api_key")))
+}
+
+// browserGet fetches u with the browser's cookies, as a download the page
+// links to would be, and returns the answer's headers and body; any status
+// but 200 fails the test.
+func browserGet(ctx context.Context, t *testing.T, u string) (http.Header, []byte) {
+	t.Helper()
+	cookies := value(ctx, t, "cookies", func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
+	})
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d", u, resp.StatusCode)
+	}
+	return resp.Header, b
 }

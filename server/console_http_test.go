@@ -195,3 +195,28 @@ func TestConsoleRevokedKeyEndsSession(t *testing.T) {
 		t.Fatalf("revoked key's session: %d %s; want sent to sign in", code, loc)
 	}
 }
+
+// consoleSignIn signs a new console client in with an API key and returns
+// it with the session's CSRF token, read from the key's tenant's queue
+// (keyOther's is "other", the others' "demo").
+func consoleSignIn(t testing.TB, env *testEnv, key string) (*http.Client, string) {
+	t.Helper()
+	tenant := "demo"
+	if key == keyOther {
+		tenant = "other"
+	}
+	c := consoleClient(t)
+	_, _, body := consoleGet(t, c, env.baseURL+"/console/entrar")
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("sign-in page without a CSRF token")
+	}
+	if code, _, _ := consolePost(t, c, env.baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {m[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	code, _, page := consoleGet(t, c, env.baseURL+"/console/t/"+tenant+"/fila")
+	if m = csrfInput.FindStringSubmatch(page); code != http.StatusOK || m == nil {
+		t.Fatalf("queue after sign-in: %d", code)
+	}
+	return c, m[1]
+}

@@ -12,30 +12,6 @@ import (
 	"github.com/titular/titular/brdoc"
 )
 
-// pagesSignIn signs a console client in with key and returns it with the
-// session's CSRF token.
-func pagesSignIn(t *testing.T, env *testEnv, key string) (*http.Client, string) {
-	t.Helper()
-	c := consoleClient(t)
-	_, _, body := consoleGet(t, c, env.baseURL+"/console/entrar")
-	if code, _, _ := consolePost(t, c, env.baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {csrfInput.FindStringSubmatch(body)[1]}}); code != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", code)
-	}
-	code, _, page := consoleGet(t, c, env.baseURL+"/console/t/"+pagesTenantOf(key)+"/fila")
-	m := csrfInput.FindStringSubmatch(page)
-	if code != http.StatusOK || m == nil {
-		t.Fatalf("queue after sign-in: %d", code)
-	}
-	return c, m[1]
-}
-
-func pagesTenantOf(key string) string {
-	if key == keyOther {
-		return "other"
-	}
-	return "demo"
-}
-
 var pagesTitle = regexp.MustCompile(`<title>([^<]*)</title>`)
 
 // pagesStatus is the request's status as the API answers it.
@@ -76,7 +52,7 @@ func TestConsolePagesHTTP(t *testing.T) {
 		}
 	}
 
-	dpo, dpoToken := pagesSignIn(t, env, keyDPO)
+	dpo, dpoToken := consoleSignIn(t, env, keyDPO)
 	code, _, body := consoleGet(t, dpo, page)
 	if code != http.StatusOK || !strings.Contains(body, `id="approve"`) || !strings.Contains(body, `id="deny"`) || !strings.Contains(body, `data-status="AWAITING_APPROVAL"`) {
 		t.Fatalf("DPO's request page: %d, approve and deny buttons expected", code)
@@ -116,7 +92,7 @@ func TestConsolePagesHTTP(t *testing.T) {
 
 	// The auditor sees the page without any action, and an action POSTed
 	// anyway is refused by ApproveRequest's rule.
-	aud, audToken := pagesSignIn(t, env, keyAuditor)
+	aud, audToken := consoleSignIn(t, env, keyAuditor)
 	code, _, body = consoleGet(t, aud, page)
 	if code != http.StatusOK || !strings.Contains(body, `id="actions-auditor"`) {
 		t.Fatalf("auditor's request page: %d", code)
@@ -139,7 +115,7 @@ func TestConsolePagesHTTP(t *testing.T) {
 	// The DPO of "other" does not see the demo's request, by its own
 	// tenant's path or the demo's, and finds no one by the demo titular's
 	// CPF.
-	other, otherToken := pagesSignIn(t, env, keyOther)
+	other, otherToken := consoleSignIn(t, env, keyOther)
 	for _, u := range []string{page, env.baseURL + "/console/t/other/pedido/" + held.ID, env.baseURL + "/console/t/other/pedido/nao-e-um-id"} {
 		if code, _, body := consoleGet(t, other, u); code != http.StatusNotFound || strings.Contains(body, "data-status") {
 			t.Fatalf("other DPO GET %s: %d, want 404", u, code)

@@ -12,27 +12,6 @@ import (
 	"github.com/titular/titular/seed"
 )
 
-// propSignIn signs key in over plain HTTP and returns the client and the
-// session's CSRF token, read from a page of tenant.
-func propSignIn(t *testing.T, env *testEnv, key, tenant string) (*http.Client, string) {
-	t.Helper()
-	c := consoleClient(t)
-	_, _, body := consoleGet(t, c, env.baseURL+"/console/entrar")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("sign-in page without a CSRF token")
-	}
-	if code, _, _ := consolePost(t, c, env.baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {m[1]}}); code != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", code)
-	}
-	code, _, body := consoleGet(t, c, env.baseURL+"/console/t/"+tenant+"/fila")
-	m = csrfInput.FindStringSubmatch(body)
-	if code != http.StatusOK || m == nil {
-		t.Fatalf("queue after sign-in: %d", code)
-	}
-	return c, m[1]
-}
-
 // propFailedCount is how many of the demo tenant's deliveries are FAILED,
 // through the API.
 func propFailedCount(t *testing.T, env *testEnv) int {
@@ -53,7 +32,7 @@ var propTitle = regexp.MustCompile(`<title>([^<]*)</title>`)
 func TestConsolePropagationHTTP(t *testing.T) {
 	env, _, lead, eventID := propFailedDelivery(t)
 	base := env.baseURL + "/console/t/demo"
-	dpo, dpoToken := propSignIn(t, env, keyDPO, "demo")
+	dpo, dpoToken := consoleSignIn(t, env, keyDPO)
 
 	code, _, body := consoleGet(t, dpo, base+"/propagacao")
 	if code != http.StatusOK || !strings.Contains(body, `data-requeue="`+eventID+`"`) || !strings.Contains(body, `data-requeue-all="crm"`) {
@@ -82,7 +61,7 @@ func TestConsolePropagationHTTP(t *testing.T) {
 	}
 
 	// The auditor: no button, and the API's answer to a requeue.
-	aud, audToken := propSignIn(t, env, keyAuditor, "demo")
+	aud, audToken := consoleSignIn(t, env, keyAuditor)
 	code, _, body = consoleGet(t, aud, base+"/propagacao")
 	if code != http.StatusForbidden || strings.Contains(body, "data-requeue") || strings.Contains(body, "/propagacao/reenviar") ||
 		!strings.Contains(body, "auditor") || !strings.Contains(body, `role="alert"`) {
@@ -105,7 +84,7 @@ func TestConsolePropagationHTTP(t *testing.T) {
 	}
 
 	// The other tenant's DPO: the demo tenant's pages do not exist.
-	other, otherToken := propSignIn(t, env, keyOther, "other")
+	other, otherToken := consoleSignIn(t, env, keyOther)
 	for _, p := range []string{"/propagacao", "/consentimento"} {
 		if code, _, body := consoleGet(t, other, base+p); code != http.StatusNotFound || strings.Contains(body, eventID) || strings.Contains(body, "partner_sharing") {
 			t.Errorf("other DPO GET %s: %d, want 404 showing nothing", p, code)

@@ -48,7 +48,7 @@ func TestConsolePropagationScale(t *testing.T) {
 			t.Fatalf("fill: %v", err)
 		}
 	}
-	dpo, _ := propSignIn(t, env, keyDPO, "demo")
+	dpo, _ := consoleSignIn(t, env, keyDPO)
 	for _, p := range []string{"/consentimento", "/propagacao", "/consentimento", "/propagacao"} {
 		start := time.Now()
 		code, _, body := consoleGet(t, dpo, env.baseURL+"/console/t/demo"+p)

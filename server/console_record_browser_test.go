@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
@@ -107,25 +104,10 @@ func TestConsoleRecordInChromium(t *testing.T) {
 
 	// The XLSX, fetched with the browser's session cookie as a download
 	// would be.
-	cookies := value(ctx, t, "cookies", func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
-		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
-	})
 	href := value(ctx, t, "xlsx link", chromedp.Evaluate[string](`document.getElementById('download-xlsx').href`))
-	req, err := http.NewRequest(http.MethodGet, href, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cookies.Cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xlsx, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
-		t.Fatalf("XLSX download: %d, disposition %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	h, xlsx := browserGet(ctx, t, href)
+	if !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("XLSX download: disposition %q", h.Get("Content-Disposition"))
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(xlsx))
 	if err != nil {

@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,11 +14,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/titular/titular/inventory"
-	"github.com/titular/titular/ledger"
-	"github.com/titular/titular/ledger/witnesstest"
 )
 
 // recordSensitiveMap points the demo tenant at a copy of the example data
@@ -50,38 +45,15 @@ func recordSensitiveMap(t *testing.T) envOption {
 	return func(yaml string) string { return strings.Replace(yaml, orig, path, 1) }
 }
 
-// recordSignIn signs c in with key and returns the session's CSRF token.
-func recordSignIn(t *testing.T, c *http.Client, base, key, tenant string) string {
-	t.Helper()
-	_, _, body := consoleGet(t, c, base+"/console/entrar")
-	if code, _, _ := consolePost(t, c, base+"/console/entrar", url.Values{"api_key": {key}, "csrf": {csrfInput.FindStringSubmatch(body)[1]}}); code != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", code)
-	}
-	code, _, body := consoleGet(t, c, base+"/console/t/"+tenant+"/fila")
-	m := csrfInput.FindStringSubmatch(body)
-	if code != http.StatusOK || m == nil {
-		t.Fatalf("queue after sign-in: %d", code)
-	}
-	return m[1]
-}
-
 // recordDownload fetches a download of the record and checks it is one.
 func recordDownload(t *testing.T, c *http.Client, u, wantType string) []byte {
 	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
+	code, h, body := reportGet(t, c, u)
+	cd := h.Get("Content-Disposition")
+	if code != http.StatusOK || h.Get("Content-Type") != wantType || !strings.HasPrefix(cd, `attachment; filename="registro-tratamento-demo-`) {
+		t.Fatalf("GET %s: %d, type %q, disposition %q", u, code, h.Get("Content-Type"), cd)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cd := resp.Header.Get("Content-Disposition")
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != wantType || !strings.HasPrefix(cd, `attachment; filename="registro-tratamento-demo-`) {
-		t.Fatalf("GET %s: %d, type %q, disposition %q", u, resp.StatusCode, resp.Header.Get("Content-Type"), cd)
-	}
-	return b
+	return []byte(body)
 }
 
 // recordWaitOutcome polls the record page until the verification run is
@@ -121,8 +93,7 @@ func TestConsoleRecordHTTP(t *testing.T) {
 	}
 	page := env.baseURL + "/console/t/demo/registro"
 
-	dpo := consoleClient(t)
-	dpoToken := recordSignIn(t, dpo, env.baseURL, keyDPO, "demo")
+	dpo, dpoToken := consoleSignIn(t, env, keyDPO)
 	start := time.Now()
 	code, _, body := consoleGet(t, dpo, page)
 	took := time.Since(start)
@@ -187,8 +158,7 @@ func TestConsoleRecordHTTP(t *testing.T) {
 
 	// Another tenant's DPO: the demo record, its downloads and its verify
 	// do not exist.
-	other := consoleClient(t)
-	otherToken := recordSignIn(t, other, env.baseURL, keyOther, "other")
+	other, otherToken := consoleSignIn(t, env, keyOther)
 	for _, u := range []string{page, page + ".xlsx", page + ".csv"} {
 		if code, _, body := consoleGet(t, other, u); code != http.StatusNotFound || strings.Contains(body, "Cadastro de cliente") {
 			t.Errorf("other tenant's DPO GET %s: %d, want 404 without the record", u, code)
@@ -206,8 +176,7 @@ func TestConsoleRecordHTTP(t *testing.T) {
 	}
 
 	// The auditor sees the record and may run the verification.
-	aud := consoleClient(t)
-	audToken := recordSignIn(t, aud, env.baseURL, keyAuditor, "demo")
+	aud, audToken := consoleSignIn(t, env, keyAuditor)
 	if code, _, body := consoleGet(t, aud, page); code != http.StatusOK || !strings.Contains(body, "Sim: Saúde") || !strings.Contains(body, `id="verify-start"`) {
 		t.Fatalf("auditor record page: %d", code)
 	}
@@ -242,30 +211,8 @@ func TestConsoleRecordHTTP(t *testing.T) {
 // in ledger.witnessed_dir; a kept copy that no longer checks out is a
 // FALHOU, not a pass.
 func TestConsoleRecordWitness(t *testing.T) {
-	dir := t.TempDir()
-	skey, vkey, err := ledger.GenerateKey("titular.local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "ledger.key")
-	if err := os.WriteFile(keyFile, []byte(skey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logKey, err := ledger.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin := ledger.Origin("titular.local", "demo")
-	w, err := witnesstest.New("witness.test", map[string]note.Verifier{origin: logKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws := httptest.NewServer(w)
-	defer ws.Close()
-	env := newTestEnv(t, 20, func(y string) string {
-		return y + fmt.Sprintf("ledger:\n  signing_key_file: %q\n  checkpoint_interval: 1s\n  witnesses: [{name: test-witness, url: %q, key: %q}]\n",
-			keyFile, ws.URL, w.VerifierKey())
-	})
+	w, _, withWitness := newTestWitness(t)
+	env := newTestEnv(t, 20, withWitness)
 	lead := env.scenario(t, "lead_somente_consentimento")
 	env.createREST(t, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"email": lead.Email}})
 	db := env.demoDB(t)
@@ -286,8 +233,7 @@ func TestConsoleRecordWitness(t *testing.T) {
 	}
 
 	page := env.baseURL + "/console/t/demo/registro"
-	c := consoleClient(t)
-	token := recordSignIn(t, c, env.baseURL, keyDPO, "demo")
+	c, token := consoleSignIn(t, env, keyDPO)
 	if code, _, body := consoleGet(t, c, page); code != http.StatusOK || !strings.Contains(body, `<table id="witnesses">`) ||
 		!strings.Contains(body, fmt.Sprintf("<td>test-witness</td><td>%d</td>", cosigned)) {
 		t.Fatalf("record page: %d, witness cosignature of size %d not listed", code, cosigned)

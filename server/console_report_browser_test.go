@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 	"google.golang.org/grpc/metadata"
@@ -124,33 +122,8 @@ func TestConsoleReportInChromium(t *testing.T) {
 	screenshot(b, t, shots, "report.png")
 
 	// The files, through the page's links with the browser's session.
-	cookies := value(b, t, "cookies", func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
-		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
-	})
 	hrefs := value(b, t, "links", chromedp.Evaluate[[]string](`[document.getElementById('dl-csv').href, document.getElementById('dl-xlsx').href]`))
-	download := func(u string) (http.Header, []byte) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range cookies.Cookies {
-			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(resp.Body); err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: HTTP %d", u, resp.StatusCode)
-		}
-		return resp.Header, buf.Bytes()
-	}
+	download := func(u string) (http.Header, []byte) { return browserGet(b, t, u) }
 	if want := env.baseURL + "/console/t/demo/relatorio.csv?from=" + first + "&to=" + last; hrefs[0] != want {
 		t.Fatalf("CSV link %s, want %s", hrefs[0], want)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -87,22 +86,6 @@ func reportTruth(rows []queueRow, now time.Time, months []string) map[string]*re
 	return out
 }
 
-// reportSignIn signs key in to the console and returns the client holding
-// the session (redirects not followed).
-func reportSignIn(t testing.TB, baseURL, key string) *http.Client {
-	t.Helper()
-	c := consoleClient(t)
-	_, _, body := consoleGet(t, c, baseURL+"/console/entrar")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("sign-in page without a CSRF token")
-	}
-	if code, _, _ := consolePost(t, c, baseURL+"/console/entrar", url.Values{"api_key": {key}, "csrf": {m[1]}}); code != http.StatusSeeOther {
-		t.Fatalf("sign-in: HTTP %d", code)
-	}
-	return c
-}
-
 // reportGet GETs u and returns the status, the headers and the body.
 func reportGet(t testing.TB, c *http.Client, u string) (int, http.Header, string) {
 	t.Helper()
@@ -130,7 +113,7 @@ func TestConsoleReportHTTP(t *testing.T) {
 	now := time.Now().UTC()
 	rows := reportFixture(now, 5)
 	ids := insertQueueRows(t, env.demoDB(t), rows)
-	dpo := reportSignIn(t, env.baseURL, keyDPO)
+	dpo, _ := consoleSignIn(t, env, keyDPO)
 	base := env.baseURL + "/console/t/demo/"
 	this := itoa(now.Year())
 
@@ -161,7 +144,7 @@ func TestConsoleReportHTTP(t *testing.T) {
 	}
 
 	// The other tenant's DPO: demo's report and files do not exist.
-	other := reportSignIn(t, env.baseURL, keyOther)
+	other, _ := consoleSignIn(t, env, keyOther)
 	for _, path := range []string{"relatorio", "relatorio.csv", "relatorio.xlsx", "relatorio?year=" + this} {
 		code, h, body := reportGet(t, other, base+path)
 		if code != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || strings.Contains(body, "<svg") {
@@ -173,7 +156,7 @@ func TestConsoleReportHTTP(t *testing.T) {
 	}
 
 	// The auditor reads the report and its files.
-	aud := reportSignIn(t, env.baseURL, keyAuditor)
+	aud, _ := consoleSignIn(t, env, keyAuditor)
 	months := []string{reportMonthStart(now, 3).Format("2006-01"), now.Format("2006-01")}
 	period := "from=" + months[0] + "&to=" + months[1]
 	if code, _, page := reportGet(t, aud, base+"relatorio?"+period); code != http.StatusOK || strings.Count(page, "<svg ") != 3 {

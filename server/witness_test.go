@@ -29,30 +29,10 @@ import (
 // it passes offline and without witnesses (the gap), and fails asking the
 // witness, which remembers the newer size.
 func TestWitnessCatchesRollback(t *testing.T) {
-	dir := t.TempDir()
-	skey, vkey, err := ledger.GenerateKey("titular.local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "ledger.key")
-	if err := os.WriteFile(keyFile, []byte(skey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logKey, err := ledger.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin := ledger.Origin("titular.local", "demo")
-	w, err := witnesstest.New("witness.test", map[string]note.Verifier{origin: logKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws := httptest.NewServer(w)
-	defer ws.Close()
+	w, ws, withWitness := newTestWitness(t)
+	dir, origin := t.TempDir(), ledger.Origin("titular.local", "demo")
 	witnessLine := fmt.Sprintf("  witnesses: [{name: test-witness, url: %q, key: %q}]\n", ws.URL, w.VerifierKey())
-	env := newTestEnv(t, 50, func(y string) string {
-		return y + fmt.Sprintf("ledger:\n  signing_key_file: %q\n  checkpoint_interval: 1s\n", keyFile) + witnessLine
-	})
+	env := newTestEnv(t, 50, withWitness)
 	db := env.demoDB(t)
 	buyer := env.scenario(t, seed.ScenarioBuyer2023)
 
@@ -142,7 +122,7 @@ func TestWitnessCatchesRollback(t *testing.T) {
 	// The copy kept outside the database still remembers the newer size:
 	// verify fails through it, even offline.
 	out.Reset()
-	err = runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo", "--offline")
+	err := runCLI(t, &out, "ledger", "verify", "--config", cfgPath, "--tenant", "demo", "--offline")
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the ledger has %d entries but checkpoint", older)) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("commits to %d", newer)) {
 		t.Fatalf("verify --offline on the restored database with the kept checkpoint of size %d: %v\n%s", newer, err, out.String())
@@ -228,5 +208,34 @@ func mustExec(t *testing.T, db *sql.DB, q string) {
 	t.Helper()
 	if _, err := db.Exec(q); err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// newTestWitness starts a tlog witness that knows the demo tenant's log,
+// and returns it, its server and the option that configures titular to
+// sign checkpoints every second and push them to it.
+func newTestWitness(t *testing.T) (*witnesstest.Witness, *httptest.Server, envOption) {
+	t.Helper()
+	skey, vkey, err := ledger.GenerateKey("titular.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "ledger.key")
+	if err := os.WriteFile(keyFile, []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logKey, err := ledger.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := witnesstest.New("witness.test", map[string]note.Verifier{ledger.Origin("titular.local", "demo"): logKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := httptest.NewServer(w)
+	t.Cleanup(ws.Close)
+	return w, ws, func(y string) string {
+		return y + fmt.Sprintf("ledger:\n  signing_key_file: %q\n  checkpoint_interval: 1s\n  witnesses: [{name: test-witness, url: %q, key: %q}]\n",
+			keyFile, ws.URL, w.VerifierKey())
 	}
 }
