@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/titular/titular/tenant"
 )
 
 // reportPageBudget is the issue's bound on every console page: "no page
@@ -64,20 +61,7 @@ var reportNextLink = regexp.MustCompile(`id="next" href="([^"]+)"`)
 //
 //	go test -run '^$' -bench ConsolePages -benchtime 20x -count 3 ./server/
 func BenchmarkConsolePages(b *testing.B) {
-	env := newTestEnv(b, 20)
-	ctx := context.Background()
-	db, err := tenant.OpenDSN(ctx, env.demoDSN, 2)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Now().UTC()
-	t0 := time.Now()
-	insertQueueRows(b, db, benchQueueRows(benchQueueRequests, now, 18))
-	if _, err := db.ExecContext(ctx, "ANALYZE TABLE lgpd_requests"); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("seeded %d requests in %v", benchQueueRequests, time.Since(t0).Round(time.Millisecond))
+	env, now := newQueueBenchEnv(b)
 	c, _ := consoleSignIn(b, env, keyDPO)
 	base := env.baseURL + "/console/t/demo/"
 

@@ -63,20 +63,8 @@ func benchQueueRows(n int, now time.Time, seed uint64) []queueRow {
 //
 //	go test -run '^$' -bench RequestQueue100k -benchtime 30x ./server/
 func BenchmarkRequestQueue100k(b *testing.B) {
-	env := newTestEnv(b, 20)
+	env, now := newQueueBenchEnv(b)
 	ctx := context.Background()
-	db, err := tenant.OpenDSN(ctx, env.demoDSN, 2)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Now().UTC()
-	t0 := time.Now()
-	insertQueueRows(b, db, benchQueueRows(benchQueueRequests, now, 18))
-	if _, err := db.ExecContext(ctx, "ANALYZE TABLE lgpd_requests"); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("seeded %d requests in %v", benchQueueRequests, time.Since(t0).Round(time.Millisecond))
 	rs := lgpdv1.NewRequestServiceClient(env.grpc)
 	dpo := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+keyDPO)
 	twoYears := now.AddDate(-2, 1, 0)
@@ -126,4 +114,26 @@ func BenchmarkRequestQueue100k(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms/median")
 		})
 	}
+}
+
+// newQueueBenchEnv starts titular over a demo tenant seeded with
+// benchQueueRequests requests (benchQueueRows, seed 18) and returns it
+// with the instant the rows were generated for.
+func newQueueBenchEnv(b *testing.B) (*testEnv, time.Time) {
+	b.Helper()
+	env := newTestEnv(b, 20)
+	ctx := context.Background()
+	db, err := tenant.OpenDSN(ctx, env.demoDSN, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UTC()
+	t0 := time.Now()
+	insertQueueRows(b, db, benchQueueRows(benchQueueRequests, now, 18))
+	if _, err := db.ExecContext(ctx, "ANALYZE TABLE lgpd_requests"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d requests in %v", benchQueueRequests, time.Since(t0).Round(time.Millisecond))
+	return env, now
 }
