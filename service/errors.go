@@ -51,47 +51,67 @@ func invalid(reason, format string, args ...any) error {
 // at the edge. Unknown errors become INTERNAL without their text, which may
 // carry SQL or data; the full error goes to the log.
 func toStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
+	kind, st := statusOf(err)
+	switch kind {
+	case tenantDown:
+		// The reason is logged and shown on /readyz; it is the operator's.
+		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", logsafe.Error(err))
+	case databaseDown:
+		log.WarnContext(ctx, "database unavailable", "method", method, "error", logsafe.Error(err))
+	case internal:
+		log.ErrorContext(ctx, "internal error", "method", method, "error", logsafe.Error(err))
+	}
+	return st
+}
+
+// What the log is told about an error statusOf maps.
+const (
+	mapped = iota
+	tenantDown
+	databaseDown
+	internal
+)
+
+// statusOf maps an error to the status the API answers, and says what
+// the operator's log should hear of it.
+func statusOf(err error) (logAs int, st error) {
 	if err == nil {
-		return nil
+		return mapped, nil
 	}
 	var de *Error
 	switch {
 	case errors.As(err, &de):
-		return de.GRPCStatus().Err()
+		return mapped, de.GRPCStatus().Err()
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "the call was canceled")
+		return mapped, status.Error(codes.Canceled, "the call was canceled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "the call ran out of time; retry with a longer deadline")
+		return mapped, status.Error(codes.DeadlineExceeded, "the call ran out of time; retry with a longer deadline")
 	case errors.Is(err, tenant.ErrUnknown):
-		return (&Error{codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id"}).GRPCStatus().Err()
+		return mapped, (&Error{codes.NotFound, "TENANT_NOT_FOUND", "tenant is not configured; check the tenant id"}).GRPCStatus().Err()
 	case errors.Is(err, tenant.ErrUnavailable):
-		// The reason is logged and shown on /readyz; it is the operator's.
-		log.WarnContext(ctx, "tenant unavailable", "method", method, "error", logsafe.Error(err))
-		return (&Error{codes.Unavailable, "TENANT_UNAVAILABLE", "the tenant's database is not available now; retry later"}).GRPCStatus().Err()
+		return tenantDown, (&Error{codes.Unavailable, "TENANT_UNAVAILABLE", "the tenant's database is not available now; retry later"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrNotFound):
-		return (&Error{codes.NotFound, "NOT_FOUND", "not found in this tenant; check the id"}).GRPCStatus().Err()
+		return mapped, (&Error{codes.NotFound, "NOT_FOUND", "not found in this tenant; check the id"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrBadPageToken):
-		return (&Error{codes.InvalidArgument, "BAD_PAGE_TOKEN", store.ErrBadPageToken.Error()}).GRPCStatus().Err()
+		return mapped, (&Error{codes.InvalidArgument, "BAD_PAGE_TOKEN", store.ErrBadPageToken.Error()}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrExpired):
-		return (&Error{codes.FailedPrecondition, "EXPORT_EXPIRED", "the export has expired; create a new EXTRACT request"}).GRPCStatus().Err()
+		return mapped, (&Error{codes.FailedPrecondition, "EXPORT_EXPIRED", "the export has expired; create a new EXTRACT request"}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrIdempotencyKeyReused):
-		return (&Error{codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED", err.Error()}).GRPCStatus().Err()
+		return mapped, (&Error{codes.AlreadyExists, "IDEMPOTENCY_KEY_REUSED", err.Error()}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrSubjectBusy):
-		return (&Error{codes.Aborted, "SUBJECT_BUSY", err.Error()}).GRPCStatus().Err()
+		return mapped, (&Error{codes.Aborted, "SUBJECT_BUSY", err.Error()}).GRPCStatus().Err()
 	case errors.Is(err, store.ErrConflict):
-		return (&Error{codes.FailedPrecondition, "CONFLICT", err.Error()}).GRPCStatus().Err()
+		return mapped, (&Error{codes.FailedPrecondition, "CONFLICT", err.Error()}).GRPCStatus().Err()
 	case errors.Is(err, brdoc.ErrInvalid):
-		return (&Error{codes.InvalidArgument, "INVALID_IDENTIFIER", err.Error()}).GRPCStatus().Err()
+		return mapped, (&Error{codes.InvalidArgument, "INVALID_IDENTIFIER", err.Error()}).GRPCStatus().Err()
 	}
 	if _, ok := status.FromError(err); ok {
-		return err
+		return mapped, err
 	}
 	if store.IsTransient(err) {
-		log.WarnContext(ctx, "database unavailable", "method", method, "error", logsafe.Error(err))
-		return (&Error{codes.Unavailable, "DATABASE_UNAVAILABLE", "the tenant's database did not answer or was busy; retry in a few seconds"}).GRPCStatus().Err()
+		return databaseDown, (&Error{codes.Unavailable, "DATABASE_UNAVAILABLE", "the tenant's database did not answer or was busy; retry in a few seconds"}).GRPCStatus().Err()
 	}
-	log.ErrorContext(ctx, "internal error", "method", method, "error", logsafe.Error(err))
-	return status.Error(codes.Internal, "internal error; the operator has the details in the log under this call's request id")
+	return internal, status.Error(codes.Internal, "internal error; the operator has the details in the log under this call's request id")
 }
 
 // ErrorUnary maps handler errors to statuses.
@@ -113,7 +133,6 @@ func ErrorStream(log *slog.Logger) grpc.StreamServerInterceptor {
 // (toStatus): callers in process, such as the console, get the service's
 // sentinel errors untranslated and read them through it. It logs nothing.
 func Code(err error) codes.Code {
-	return status.Code(toStatus(context.Background(), discardLog, "", err))
+	_, st := statusOf(err)
+	return status.Code(st)
 }
-
-var discardLog = slog.New(slog.DiscardHandler)
