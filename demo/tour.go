@@ -25,6 +25,7 @@ func (d *Demo) WriteTour(w io.Writer, grpcAddr, httpAddr string) error {
 titular demo is ready: tenant %q, seeded with synthetic data, in memory (gone on exit).
 
   API key (role dpo)  %s
+  console             http://%s/console/   (the DPO's pages: sign in with the API key)
   REST                http://%s   (OpenAPI at /openapi.json, metrics at /metrics)
   gRPC                %s   (reflection on)
   embedded database   %s   (MySQL protocol; try: titular datamap discover --dsn '%s')
@@ -44,7 +45,7 @@ The same over gRPC:
   grpcurl -plaintext -H 'authorization: Bearer %s' -d '{"tenant":"%s","kind":"CONFIRM","subject":{"cpf":"%s"}}' %s lgpd.v1.RequestService/CreateRequest
 
 Ctrl-C stops the demo.
-`, TenantID, d.APIKey, httpAddr, grpcAddr, d.Engine.Addr(), d.Engine.DSN(), s.CPF, s.Name, s.Note,
+`, TenantID, d.APIKey, httpAddr, httpAddr, grpcAddr, d.Engine.Addr(), d.Engine.DSN(), s.CPF, s.Name, s.Note,
 		auth, body, base, auth, base, auth, base,
 		d.APIKey, TenantID, s.CPF, grpcAddr)
 	_, err := io.WriteString(w, b.String())
