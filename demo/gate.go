@@ -29,7 +29,10 @@ import (
 //
 // A goroutine that holds a read-write transaction and then writes through a
 // second connection would wait for itself: after tokenWait the second write
-// fails instead of hanging the demo.
+// fails instead of hanging the demo. So would one that reads through the
+// pool while the pool's other connections all wait for the token its
+// transaction holds: titular's worker reads only in its snapshot and its
+// transaction (TestExtractReadsOnlyInItsTransactions in package service).
 type gate struct {
 	stmt  sync.Mutex
 	token chan struct{} // capacity 1: the write token

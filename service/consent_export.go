@@ -84,7 +84,7 @@ func writeConsentReceipt(ctx context.Context, read store.Reads, t *tenant.Tenant
 	}
 	names := map[string]string{}
 	if len(history) > 0 {
-		ps, err := t.Store.Purposes(ctx)
+		ps, err := read.Purposes(ctx) // in the snapshot, as exportNotice does
 		if err != nil {
 			return count, err
 		}

@@ -23,7 +23,11 @@ import (
 // in words: a purpose code neither the data map nor the consent catalog
 // names reads config.NotInformed, never the code.
 func exportNotice(ctx context.Context, read *store.Snapshot, t *tenant.Tenant, r *store.Request) (*export.Notice, error) {
-	catalog, err := t.Store.Purposes(ctx)
+	// In the snapshot, not the pool: the worker calls this holding its
+	// read-write transaction, and a pool read then may wait for a connection
+	// held by another writer waiting for that transaction (on the demo's
+	// engine, for 30 s).
+	catalog, err := read.Purposes(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -100,9 +100,11 @@ func scanPurpose(sc interface{ Scan(...any) error }) (*Purpose, error) {
 	return &p, nil
 }
 
-// Purposes lists the catalog by id, each with its current term.
-func (s *Store) Purposes(ctx context.Context) ([]*Purpose, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+purposeColumns+purposeFrom+" ORDER BY p.id")
+// Purposes lists the catalog by id, each with its current term. On a
+// Snapshot or a Tx it reads in that transaction: a worker holding both must
+// not wait for a third pool connection (see exportNotice).
+func (r Reads) Purposes(ctx context.Context) ([]*Purpose, error) {
+	rows, err := r.q.QueryContext(ctx, "SELECT "+purposeColumns+purposeFrom+" ORDER BY p.id")
 	if err != nil {
 		return nil, fmt.Errorf("list purposes: %w", err)
 	}
