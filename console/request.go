@@ -144,6 +144,17 @@ func init() {
 		"request.ok.negar":                 "Pedido negado. Os motivos foram registrados.",
 		"request.ok.verificar":             "Verificação registrada.",
 		"request.ok.cancelar":              "Pedido cancelado.",
+		"request.ok.revisar":               "Revisão registrada: a resposta vai para a cópia dos dados do titular.",
+		"request.ok.desbloquear":           "Bloqueio encerrado. Os destinatários foram avisados.",
+		"request.review.legend":            "Responder à revisão da decisão automatizada (Art. 20)",
+		"request.review.who":               "Quem revisou (pessoa natural)",
+		"request.review.criteria_in":       "Critérios e procedimentos usados na decisão (Art. 20 §1)",
+		"request.review.secret":            "Ou: por que os critérios não podem ser informados (segredo comercial e industrial)",
+		"request.review.hint":              "Preencha os critérios ou o motivo do segredo, um dos dois. Não escreva dados pessoais.",
+		"request.review.submit":            "Registrar a revisão",
+		"request.lift.legend":              "Encerrar o bloqueio",
+		"request.lift.reason":              "Motivo (sem dados pessoais; fica no histórico)",
+		"request.lift.submit":              "Encerrar o bloqueio",
 		"request.err.code":                 "Escolha o código do motivo na lista.",
 		"request.err.message":              "Escreva a mensagem ao titular explicando a negativa (Art. 18 §4).",
 		"request.err.reason":               "Informe o motivo do acesso (ex.: número do chamado) para baixar o arquivo ou ver o recibo.",
@@ -179,7 +190,7 @@ var denyCodes = []struct{ Code, Label string }{
 }
 
 // requestActions are the request page's POST actions, by path segment.
-var requestActions = []string{"aprovar", "negar", "verificar", "cancelar"}
+var requestActions = []string{"aprovar", "negar", "verificar", "cancelar", "revisar", "desbloquear"}
 
 // requestRoutes adds the request page: timeline, result, downloads, actions and receipt.
 func (c *Console) requestRoutes(m *http.ServeMux) {
@@ -234,27 +245,30 @@ type requestData struct {
 	Reasons                                 []requestReason
 	// Result: a table of entities with the kind's columns, its total,
 	// and what the kind adds.
-	HasResult      bool
-	ResultCols     []string
-	ResultRows     []resultRow
-	Total          int64
-	Complete       string
-	Confirm        *lgpdv1.ConfirmResult
-	Review         *lgpdv1.ReviewResult
-	Block          bool
-	BlockLifted    time.Time
-	Holds          []requestHold
-	Attachments    []*lgpdv1.AttachmentRef
-	Exports        []requestExport
-	Receipt        string
-	DPO            bool
-	CanApprove     bool
-	CanVerify      bool
-	CanDeny        bool
-	CanCancel      bool
-	DenyCodes      any
-	Form           url.Values
-	ReasonRequired bool
+	HasResult   bool
+	ResultCols  []string
+	ResultRows  []resultRow
+	Total       int64
+	Complete    string
+	Confirm     *lgpdv1.ConfirmResult
+	Review      *lgpdv1.ReviewResult
+	Block       bool
+	BlockLifted time.Time
+	Holds       []requestHold
+	Attachments []*lgpdv1.AttachmentRef
+	Exports     []requestExport
+	Receipt     string
+	DPO         bool
+	CanApprove  bool
+	CanVerify   bool
+	CanDeny     bool
+	CanCancel   bool
+	// CanReview answers a REVIEW (Art. 20) through CompleteReview;
+	// CanLift ends the block a completed BLOCK holds (LiftBlock).
+	CanReview, CanLift bool
+	DenyCodes          any
+	Form               url.Values
+	ReasonRequired     bool
 }
 
 // pending: a DPO may still deny or cancel the request.
@@ -343,6 +357,9 @@ func (c *Console) loadRequest(ctx context.Context, v *view, p *service.Principal
 	st := rq.GetStatus()
 	if d.DPO {
 		d.CanApprove = st == lgpdv1.RequestStatus_AWAITING_APPROVAL && rq.GetKind() != lgpdv1.RequestKind_REVIEW
+		d.CanReview = st == lgpdv1.RequestStatus_AWAITING_APPROVAL && rq.GetKind() == lgpdv1.RequestKind_REVIEW
+		d.CanLift = st == lgpdv1.RequestStatus_COMPLETED && rq.GetKind() == lgpdv1.RequestKind_BLOCK &&
+			rq.GetResult().GetBlock() != nil && rq.GetResult().GetBlock().GetLiftedAt() == nil
 		d.CanVerify = st == lgpdv1.RequestStatus_AWAITING_VERIFICATION
 		d.CanDeny = slices.Contains(pendingStatuses, st)
 		d.CanCancel = slices.Contains(pendingStatuses, st)
@@ -442,6 +459,15 @@ func (c *Console) requestAction(w http.ResponseWriter, r *http.Request, v *view,
 		code, msg := f.Get("code"), strings.TrimSpace(f.Get("message"))
 		method, in = lgpdv1.RequestService_DenyRequest_FullMethodName, &lgpdv1.DenyRequestRequest{Tenant: v.Tenant.ID, Id: id,
 			Reasons: []*lgpdv1.Reason{{Code: code, Message: msg, LegalReference: strings.TrimSpace(f.Get("legal_reference"))}}}
+	case "revisar":
+		// An unknown outcome stays UNSPECIFIED, which the service refuses
+		// with its own message.
+		outcome := lgpdv1.ReviewResult_Outcome(lgpdv1.ReviewResult_Outcome_value[f.Get("outcome")])
+		method, in = lgpdv1.RequestService_CompleteReview_FullMethodName, &lgpdv1.CompleteReviewRequest{Tenant: v.Tenant.ID, Id: id,
+			Outcome: outcome, Reviewer: strings.TrimSpace(f.Get("reviewer")), Criteria: strings.TrimSpace(f.Get("criteria")),
+			TradeSecretReason: strings.TrimSpace(f.Get("trade_secret_reason")), Note: note}
+	case "desbloquear":
+		method, in = lgpdv1.RequestService_LiftBlock_FullMethodName, &lgpdv1.LiftBlockRequest{Tenant: v.Tenant.ID, Id: id, Reason: strings.TrimSpace(f.Get("reason"))}
 	}
 	ctx, err := c.call(r.Context(), p, method, in)
 	if err == nil && action == "negar" {
@@ -468,6 +494,10 @@ func (c *Console) requestAction(w http.ResponseWriter, r *http.Request, v *view,
 			out, err = c.opts.Requests.CancelRequest(ctx, in)
 		case *lgpdv1.DenyRequestRequest:
 			out, err = c.opts.Requests.DenyRequest(ctx, in)
+		case *lgpdv1.CompleteReviewRequest:
+			out, err = c.opts.Requests.CompleteReview(ctx, in)
+		case *lgpdv1.LiftBlockRequest:
+			out, err = c.opts.Requests.LiftBlock(ctx, in)
 		}
 	}
 	if err != nil {
