@@ -149,7 +149,7 @@ func init() {
 		"request.review.legend":            "Responder à revisão da decisão automatizada (Art. 20)",
 		"request.review.who":               "Quem revisou (pessoa natural)",
 		"request.review.criteria_in":       "Critérios e procedimentos usados na decisão (Art. 20 §1)",
-		"request.review.secret":            "Ou: por que os critérios não podem ser informados (segredo comercial e industrial)",
+		"request.review.withhold_in":       "Ou: por que os critérios não podem ser informados (segredo comercial e industrial)",
 		"request.review.hint":              "Preencha os critérios ou o motivo do segredo, um dos dois. Não escreva dados pessoais.",
 		"request.review.submit":            "Registrar a revisão",
 		"request.lift.legend":              "Encerrar o bloqueio",
