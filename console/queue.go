@@ -14,12 +14,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/internal/brtime"
 	"github.com/titular/titular/service"
 )
 
-// brasilia is the time the DPO reads: a fixed UTC-3 (Brazil has had no
-// daylight saving since 2019), needing no tz database on the host.
-var brasilia = time.FixedZone("BRT", -3*60*60)
+// brasilia is the time the DPO reads.
+var brasilia = brtime.Location()
 
 // queuePageSize is how many requests one page of the queue shows.
 const queuePageSize = 50

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/titular/titular/internal/brtime"
 )
 
 // The PDF copy is the same answer as the JSON and the XLSX, laid out for
@@ -59,11 +60,7 @@ type pdfWriter struct {
 // NewPDF returns a Writer producing the titular's copy as a printable PDF
 // in pt-BR. The document is written to w at Close.
 func NewPDF(w io.Writer) Writer {
-	loc, err := time.LoadLocation(saoPaulo)
-	if err != nil {
-		loc = time.FixedZone("-03", -3*60*60)
-	}
-	return &pdfWriter{out: w, loc: loc}
+	return &pdfWriter{out: w, loc: brtime.Location()}
 }
 
 func (pw *pdfWriter) Begin(m Meta) error {

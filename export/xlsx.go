@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/titular/titular/internal/brtime"
 )
 
 // saoPaulo is the zone the DPO and the titular read times in. Brazil has
@@ -76,11 +78,7 @@ type entitySummary struct {
 // Resumo and "Seus dados" sheets and the workbook's parts. Texts over
 // Excel's 32,767-character cell limit are truncated.
 func NewXLSX(w io.Writer) Writer {
-	loc, err := time.LoadLocation(saoPaulo)
-	if err != nil {
-		loc = time.FixedZone("-03", -3*60*60)
-	}
-	return &xlsxWriter{out: w, loc: loc, names: newSheetNames()}
+	return &xlsxWriter{out: w, loc: brtime.Location(), names: newSheetNames()}
 }
 
 func (xw *xlsxWriter) Begin(m Meta) error {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/titular/titular/internal/brtime"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -167,7 +167,7 @@ func fillSheet(f *excelize.File, r *Record) error {
 	lines := []struct{ k, v string }{
 		{"Controlador", r.Controller.Name + " — " + r.Controller.Contact},
 		{"Encarregado (art. 41)", r.DPO.Name + " — " + r.DPO.Contact},
-		{"Gerado em", r.Generated.In(saoPaulo()).Format("02/01/2006 15:04") + " (horário de Brasília)"},
+		{"Gerado em", r.Generated.In(brtime.Location()).Format("02/01/2006 15:04") + " (horário de Brasília)"},
 	}
 	if err := set("A1", Title, title); err != nil {
 		return err
@@ -317,13 +317,4 @@ func printSetup(f *excelize.File, s string) error {
 	}
 	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: s,
 		RefersTo: fmt.Sprintf("'%s'!$%d:$%d", s, headerRow, headerRow)})
-}
-
-// saoPaulo is the zone the DPO reads dates in; UTC when the system has no
-// zone database.
-func saoPaulo() *time.Location {
-	if l, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return l
-	}
-	return time.UTC
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/titular/titular/internal/brtime"
 )
 
 // Chart geometry, in SVG user units (the viewBox scales it to the page).
@@ -280,7 +282,7 @@ func OverdueChart(w io.Writer, r Report) error {
 	desc := emptyPeriodLabel
 	if len(r.Months) > 0 {
 		desc = fmt.Sprintf("Gráfico de barras, %s: %d solicitações vencidas e ainda em aberto em %s. Por mês de recebimento: %s.",
-			r.span(), total, r.Generated.In(saoPaulo()).Format("02/01/2006"), strings.Join(parts, "; "))
+			r.span(), total, r.Generated.In(brtime.Location()).Format("02/01/2006"), strings.Join(parts, "; "))
 	}
 	s := newSVG(len(r.Months))
 	s.open(OverdueChartID, title, desc)

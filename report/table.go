@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 
+	"github.com/titular/titular/internal/brtime"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -132,7 +132,7 @@ func fillWorkbook(f *excelize.File, r Report) error {
 				k.CompletedWithin15Days, share(k), k.Overdue, median})
 		}
 	}
-	stamp := "Gerado em " + r.Generated.In(saoPaulo()).Format("02/01/2006 15:04") + " (horário de Brasília)"
+	stamp := "Gerado em " + r.Generated.In(brtime.Location()).Format("02/01/2006 15:04") + " (horário de Brasília)"
 	if err := sheet(f, st, SheetMonths, title, stamp, monthsHead, monthRows, map[int]int{5: st.pct}); err != nil {
 		return err
 	}
@@ -197,13 +197,4 @@ func sheet(f *excelize.File, st styles, name, title, stamp string, head []string
 	}
 	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: name,
 		RefersTo: fmt.Sprintf("'%s'!$%d:$%d", name, tableRow, tableRow)})
-}
-
-// saoPaulo is the zone the DPO reads dates in; UTC when the system has no
-// zone database.
-func saoPaulo() *time.Location {
-	if l, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return l
-	}
-	return time.UTC
 }

@@ -1,17 +1,18 @@
 package service
 
-import "time"
+import (
+	"time"
+
+	"github.com/titular/titular/internal/brtime"
+)
 
 // incidentBusinessDays is the time the controller has to notify the ANPD
 // and the titulares of a security incident: 3 business days (dias úteis)
 // from knowing of it (Res. CD/ANPD 15/2024 art. 6).
 const incidentBusinessDays = 3
 
-// brasilia is Brasília time, where the ANPD counts its days. A fixed
-// UTC-3 rather than America/Sao_Paulo: Brazil has had no daylight saving
-// since 2019 (Decreto 9.772/2019), and a fixed zone needs no tz database
-// on the host.
-var brasilia = time.FixedZone("BRT", -3*60*60)
+// brasilia is Brasília time, where the ANPD counts its days.
+var brasilia = brtime.Location()
 
 // IncidentDueAt is the deadline to notify an incident known at knownAt:
 // the end (23:59:59.999999, Brasília time) of the 3rd business day after

@@ -10,6 +10,7 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/crm"
+	"github.com/titular/titular/internal/brtime"
 	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
@@ -50,19 +51,10 @@ var guardianRelations = []string{RelationMother, RelationFather, RelationTutor, 
 // representativeRelations are every relation a representative may have.
 var representativeRelations = append([]string{RelationAttorney}, guardianRelations...)
 
-// minorZone is where the titular's civil date is read: the CRMs served are
-// Brazilian, and without zone data -03:00 (no daylight saving since 2019).
-func minorZone() *time.Location {
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("-03", -3*60*60)
-}
-
 // ageBand is the band of someone born on birth, on the civil date of now
 // in São Paulo; "" for an adult.
 func ageBand(birth crm.Date, now time.Time) string {
-	y, m, d := now.In(minorZone()).Date()
+	y, m, d := now.In(brtime.Location()).Date()
 	switch age := birth.AgeOn(crm.Date{Year: y, Month: m, Day: d}); {
 	case age < 12:
 		return store.MinorChild

@@ -11,6 +11,7 @@ import (
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/crm"
+	"github.com/titular/titular/internal/brtime"
 	"github.com/titular/titular/ledger"
 	"github.com/titular/titular/seed"
 	"github.com/titular/titular/store"
@@ -23,7 +24,7 @@ const (
 )
 
 func TestAgeBand(t *testing.T) {
-	sp := minorZone()
+	sp := brtime.Location()
 	// 10:00 in São Paulo on 2026-12-05, which is 13:00 UTC the same day.
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, sp)
 	tests := []struct {
@@ -146,7 +147,7 @@ func TestMinorConsent(t *testing.T) {
 
 	// An adolescent consents in person.
 	teen := f.scenario(seed.ScenarioProspect)
-	born := time.Now().In(minorZone()).AddDate(-15, 0, 0).Format(time.DateOnly)
+	born := time.Now().In(brtime.Location()).AddDate(-15, 0, 0).Format(time.DateOnly)
 	res, err := f.db.ExecContext(ctx, "UPDATE pessoas SET data_nascimento = ? WHERE LOWER(email) = ?", born, teen.Email)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
+	"github.com/titular/titular/internal/brtime"
 	"github.com/titular/titular/keyring"
 	"github.com/titular/titular/service"
 	"github.com/titular/titular/tenant"
@@ -125,7 +126,7 @@ func incidentCreate(cmd *configCommand, stdout io.Writer) func(context.Context, 
 			return err
 		}
 		fmt.Fprintf(stdout, "incident %s registered: %d titulares affected; notify the ANPD and the titulares by %s (Brasília time)\n",
-			i.ID, i.SubjectsAffected, i.DueAt.In(time.FixedZone("BRT", -3*60*60)).Format("2006-01-02 15:04"))
+			i.ID, i.SubjectsAffected, i.DueAt.In(brtime.Location()).Format("2006-01-02 15:04"))
 		return nil
 	}
 }
