@@ -20,7 +20,8 @@ type KeptCheckpoint struct {
 
 // KeptCheckpoints reads the cosigned checkpoints kept outside the
 // database, one per witness, each cosignature checked with its key; a
-// copy that does not check is a *ledger.Problem.
+// copy that does not check is a *ledger.Problem, one that cannot be read
+// an error of the host.
 // titular ledger verify and the console's verify run both check them.
 func KeptCheckpoints(cfg *config.Config, tenantID, origin string) ([]KeptCheckpoint, error) {
 	var out []KeptCheckpoint
@@ -31,8 +32,12 @@ func KeptCheckpoints(cfg *config.Config, tenantID, origin string) ([]KeptCheckpo
 		}
 		path := cfg.WitnessedFile(tenantID, w.Name)
 		b, cp, err := ReadWitnessedFile(path, v, origin)
-		if err != nil {
-			return nil, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the cosigned checkpoint of witness %s kept outside the database: %v", w.Name, err)}
+		var p *ledger.Problem
+		switch {
+		case errors.As(err, &p):
+			return nil, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the cosigned checkpoint of witness %s kept outside the database: %s", w.Name, p.Msg)}
+		case err != nil:
+			return nil, fmt.Errorf("the cosigned checkpoint of witness %s kept outside the database: %w", w.Name, err)
 		}
 		if b != nil {
 			out = append(out, KeptCheckpoint{Witness: w.Name, Path: path, Size: cp.Size, Note: b})

@@ -28,12 +28,14 @@ func ReadWitnessedFile(path string, witness note.Verifier, origin string) ([]byt
 	if err != nil {
 		return nil, nil, err
 	}
+	// A file that does not check is a verification failure (a Problem);
+	// one that cannot be read is the host's error, passed on as it is.
 	cp, err := ledger.OpenCosigned(b, witness)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("%s: %v", path, err)}
 	}
 	if cp.Origin != origin {
-		return nil, nil, fmt.Errorf("%s: a checkpoint of %s, not of this ledger (%s)", path, cp.Origin, origin)
+		return nil, nil, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("%s: a checkpoint of %s, not of this ledger (%s)", path, cp.Origin, origin)}
 	}
 	return b, cp, nil
 }

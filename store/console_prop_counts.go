@@ -30,36 +30,42 @@ func (s *Store) ConsoleDeliveryCounts(ctx context.Context) (map[string]map[strin
 // involves, plus those references grouped by their person
 // (lgpd_subject_merges is flat), whose latest record across them wins.
 func (s *Store) ConsoleConsentCounts(ctx context.Context) (map[string]map[string]int64, error) {
+	// One snapshot for the three reads: a record appended between them
+	// would otherwise leave the differences off, even below zero.
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count consents: %w", err)
+	}
+	defer snap.Close()
 	const involved = `(SELECT old_ref AS ref, person_ref FROM lgpd_subject_merges UNION SELECT person_ref, person_ref FROM lgpd_subject_merges) r`
-	all, err := s.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM lgpd_consent_current GROUP BY purpose_id, action`)
+	all, err := snap.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM lgpd_consent_current GROUP BY purpose_id, action`)
 	if err != nil {
 		return nil, err
 	}
-	apart, err := s.consoleCountQuery(ctx, `SELECT c.purpose_id, c.action, COUNT(*) FROM `+involved+`
+	apart, err := snap.consoleCountQuery(ctx, `SELECT c.purpose_id, c.action, COUNT(*) FROM `+involved+`
  JOIN lgpd_consent_current c ON c.subject_ref = r.ref GROUP BY c.purpose_id, c.action`)
 	if err != nil {
 		return nil, err
 	}
-	persons, err := s.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM (
+	persons, err := snap.consoleCountQuery(ctx, `SELECT purpose_id, action, COUNT(*) FROM (
  SELECT c.purpose_id, SUBSTRING(MAX(CONCAT(LPAD(c.consent_id, 20, '0'), c.action)), 21) AS action
  FROM `+involved+` JOIN lgpd_consent_current c ON c.subject_ref = r.ref GROUP BY r.person_ref, c.purpose_id) merged
  GROUP BY purpose_id, action`)
 	if err != nil {
 		return nil, err
 	}
-	for purpose, actions := range apart {
-		for action, n := range actions {
-			all[purpose][action] -= n
+	add := func(counts map[string]map[string]int64, sign int64) {
+		for purpose, actions := range counts {
+			if all[purpose] == nil {
+				all[purpose] = map[string]int64{}
+			}
+			for action, n := range actions {
+				all[purpose][action] += sign * n
+			}
 		}
 	}
-	for purpose, actions := range persons {
-		if all[purpose] == nil {
-			all[purpose] = map[string]int64{}
-		}
-		for action, n := range actions {
-			all[purpose][action] += n
-		}
-	}
+	add(apart, -1)
+	add(persons, 1)
 	for purpose, actions := range all {
 		for action, n := range actions {
 			if n == 0 {
@@ -73,8 +79,8 @@ func (s *Store) ConsoleConsentCounts(ctx context.Context) (map[string]map[string
 	return all, nil
 }
 
-func (s *Store) consoleCountQuery(ctx context.Context, q string) (map[string]map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, q)
+func (r Reads) consoleCountQuery(ctx context.Context, q string) (map[string]map[string]int64, error) {
+	rows, err := r.q.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count consents: %w", err)
 	}

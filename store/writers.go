@@ -114,9 +114,10 @@ func (s *Store) insertLeaves(ctx context.Context, tx *sql.Tx, ls []ledger.Leaf) 
 	return nil
 }
 
-// insertConsents appends consent records. A single record gets its id back
-// (rec.ID); a multi-row insert's ids are not read (InnoDB promises nothing
-// about their order under concurrent inserts), and no caller needs them.
+// insertConsents appends consent records and keeps lgpd_consent_current.
+// A single record gets its id back (rec.ID); a multi-row insert's ids are
+// not set on the records (InnoDB promises nothing about their order under
+// concurrent inserts).
 func insertConsents(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) error {
 	args := make([]any, 0, 12*len(recs))
 	for _, rec := range recs {
@@ -146,36 +147,40 @@ func insertConsents(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) erro
 }
 
 // keepConsentCurrent moves lgpd_consent_current to the records just
-// appended, in their transaction. Their ids are read back by request id
-// (nothing is assumed of AUTO_INCREMENT); a row moves only to a newer id,
-// so transactions committing out of order leave the latest record.
+// appended, in their transaction. A single record's id is known; a batch's
+// are read back by request id (nothing is assumed of AUTO_INCREMENT). A row
+// moves only to a newer id, so transactions committing out of order leave
+// the latest record.
 func keepConsentCurrent(ctx context.Context, tx *sql.Tx, recs []*ConsentRecord) error {
-	ids := make([]any, len(recs))
-	for i, rec := range recs {
-		ids[i] = rec.RequestID
-	}
-	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
-	rows, err := tx.QueryContext(ctx, `SELECT subject_ref, purpose_id, action, id FROM lgpd_consents WHERE request_id IN (`+sqlq.Placeholders(len(ids))+`)`, ids...)
-	if err != nil {
-		return fmt.Errorf("read back consents: %w", err)
-	}
-	args, err := collect(rows, "read back consents", func(rows *sql.Rows) ([4]any, error) {
-		var ref, purpose, action string
-		var id int64
-		err := rows.Scan(&ref, &purpose, &action, &id)
-		return [4]any{ref, purpose, action, id}, err
-	})
-	if err != nil {
-		return err
+	var args [][4]any
+	if len(recs) == 1 {
+		args = [][4]any{{recs[0].SubjectRef, recs[0].PurposeID, recs[0].Action, recs[0].ID}}
+	} else {
+		ids := make([]any, len(recs))
+		for i, rec := range recs {
+			ids[i] = rec.RequestID
+		}
+		//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
+		rows, err := tx.QueryContext(ctx, `SELECT subject_ref, purpose_id, action, id FROM lgpd_consents WHERE request_id IN (`+sqlq.Placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return fmt.Errorf("read back consents: %w", err)
+		}
+		if args, err = collect(rows, "read back consents", func(rows *sql.Rows) ([4]any, error) {
+			var ref, purpose, action string
+			var id int64
+			err := rows.Scan(&ref, &purpose, &action, &id)
+			return [4]any{ref, purpose, action, id}, err
+		}); err != nil {
+			return err
+		}
 	}
 	flat := make([]any, 0, 4*len(args))
 	for _, a := range args {
 		flat = append(flat, a[:]...)
 	}
 	//nolint:gosec // G202: only placeholders are concatenated; every value is a bound parameter
-	_, err = tx.ExecContext(ctx, `INSERT INTO lgpd_consent_current (subject_ref, purpose_id, action, consent_id) VALUES `+sqlq.RowsOf(len(args), 4)+`
- ON DUPLICATE KEY UPDATE action = IF(VALUES(consent_id) > consent_id, VALUES(action), action), consent_id = GREATEST(consent_id, VALUES(consent_id))`, flat...)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lgpd_consent_current (subject_ref, purpose_id, action, consent_id) VALUES `+sqlq.RowsOf(len(args), 4)+`
+ ON DUPLICATE KEY UPDATE action = IF(VALUES(consent_id) > consent_id, VALUES(action), action), consent_id = GREATEST(consent_id, VALUES(consent_id))`, flat...); err != nil {
 		return fmt.Errorf("keep current consent: %w", err)
 	}
 	return nil
