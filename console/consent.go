@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -197,18 +198,26 @@ func (c *Console) consentHistory(w http.ResponseWriter, r *http.Request, v *view
 		return
 	}
 	req := &lgpdv1.SearchConsentsRequest{Tenant: v.Tenant.ID, Subject: subject}
+	// The evidence read is in the access log, with the reason typed, as
+	// on the titular's page.
 	ctx, err := c.call(r.Context(), p, lgpdv1.ConsentService_SearchConsents_FullMethodName, req)
 	var resp *lgpdv1.SearchConsentsResponse
 	if err == nil {
+		ctx, _ = withAccessReason(ctx, r)
 		resp, err = c.opts.Consents.SearchConsents(ctx, req)
 	}
-	switch code := apiCode(err); code {
-	case codes.OK:
-	case codes.PermissionDenied:
+	var se *service.Error
+	switch code := apiCode(err); {
+	case code == codes.OK:
+	case errors.As(err, &se) && se.Reason == "ACCESS_REASON_REQUIRED":
+		v.Error = s("titular.reason_required")
+		c.render(w, http.StatusBadRequest, "consent.html", v)
+		return
+	case code == codes.PermissionDenied:
 		v.Error = fmt.Sprintf(s("consent.search.refused"), p.Role)
 		c.render(w, http.StatusForbidden, "consent.html", v)
 		return
-	case codes.InvalidArgument:
+	case code == codes.InvalidArgument:
 		v.Error = s("consent.bad_subject")
 		c.render(w, http.StatusBadRequest, "consent.html", v)
 		return

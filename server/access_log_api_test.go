@@ -14,9 +14,7 @@ import (
 // DPO lists the access log over REST.
 func TestAccessReasonREST(t *testing.T) {
 	t.Parallel()
-	e := newTestEnv(t, 20, func(yaml string) string {
-		return strings.Replace(yaml, `name: "Incorporadora Teste Ltda",`, `name: "Incorporadora Teste Ltda", policy: {access_reason_required: true},`, 1)
-	})
+	e := newTestEnv(t, 20, withAccessReasonRequired)
 	buyer := e.scenarios[seed.ScenarioBuyer2023]
 	c := e.createREST(t, keyBackend, map[string]any{"kind": "CONFIRM", "subject": map[string]any{"cpf": buyer.CPF}})
 	if c.Status != "COMPLETED" {
@@ -72,4 +70,10 @@ func TestAccessReasonREST(t *testing.T) {
 	if len(got.Entries) != 1 || got.Entries[0] != want {
 		t.Errorf("access log %s\nwant one entry %+v", b, want)
 	}
+}
+
+// withAccessReasonRequired makes the demo tenant record why staff read
+// exports, receipts, ledger entries and consent evidence.
+func withAccessReasonRequired(y string) string {
+	return strings.Replace(y, `name: "Incorporadora Teste Ltda",`, `name: "Incorporadora Teste Ltda", policy: {access_reason_required: true},`, 1)
 }
