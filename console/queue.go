@@ -143,8 +143,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, v *view, p *serv
 		return
 	}
 	for _, rq := range resp.GetRequests() {
-		d.Rows = append(d.Rows, queueRow{ID: rq.GetId(), Kind: rq.GetKind().String(), Status: rq.GetStatus().String(),
-			Received: rq.GetReceivedAt().AsTime().In(brasilia), Due: rq.GetDueAt().AsTime().In(brasilia), Overdue: rq.GetOverdue()})
+		d.Rows = append(d.Rows, queueRowOf(rq))
 	}
 	if tok := resp.GetNextPageToken(); tok != "" {
 		next := d.query()
@@ -241,4 +240,11 @@ func day(t time.Time) string {
 		return "—"
 	}
 	return t.In(brasilia).Format("02/01/2006")
+}
+
+// queueRowOf is a request as a row of the queue's (and the titular page's)
+// table; Overdue is the service's flag, Request.overdue.
+func queueRowOf(rq *lgpdv1.Request) queueRow {
+	return queueRow{ID: rq.GetId(), Kind: rq.GetKind().String(), Status: rq.GetStatus().String(),
+		Received: tsTime(rq.GetReceivedAt()), Due: tsTime(rq.GetDueAt()), Overdue: rq.GetOverdue()}
 }

@@ -47,8 +47,6 @@ func init() {
 		"record.ledger":           "Livro de registro (ledger)",
 		"record.ledger.intro":     "Cada pedido e cada mudança de situação entram num livro à prova de adulteração (árvore de Merkle, RFC 6962) com checkpoints assinados. A verificação recalcula a árvore inteira a partir das entradas e confere cada checkpoint e cada cossinatura de testemunha.",
 		"record.ledger.size":      "Entradas no livro",
-		"record.ledger.cp":        "Último checkpoint assinado",
-		"record.ledger.cp_size":   "Tamanho",
 		"record.ledger.cp_time":   "Assinado em",
 		"record.ledger.cp_root":   "Raiz (SHA-256, hex)",
 		"record.ledger.cp_key":    "Chave que assinou",

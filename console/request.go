@@ -218,9 +218,9 @@ type requestReason struct {
 }
 
 type requestHold struct {
-	Entity, Basis, Article, Reference, Keep string
-	Until                                   time.Time
-	Rows                                    int64
+	Entity, Basis, Reference, Keep string
+	Until                          time.Time
+	Rows                           int64
 }
 
 type requestExport struct {
@@ -268,7 +268,6 @@ type requestData struct {
 	CanReview, CanLift bool
 	DenyCodes          any
 	Form               url.Values
-	ReasonRequired     bool
 }
 
 // pending: a DPO may still deny or cancel the request.
@@ -323,7 +322,7 @@ func (c *Console) loadRequest(ctx context.Context, v *view, p *service.Principal
 	d := &requestData{ID: rq.GetId(), Kind: rq.GetKind().String(), Status: rq.GetStatus().String(), SubjectRef: rq.GetSubjectRef(),
 		CreatedBy: rq.GetCreatedBy(), Received: tsTime(rq.GetReceivedAt()), Due: tsTime(rq.GetDueAt()), Completed: tsTime(rq.GetCompletedAt()),
 		Overdue: rq.GetOverdue(), Linked: rq.GetLinkedRequestId(), Decision: rq.GetDecision(), DenyCodes: denyCodes,
-		DPO: p.Role == config.RoleDPO, ReasonRequired: true}
+		DPO: p.Role == config.RoleDPO}
 	if m := rq.GetMinor(); m != nil {
 		d.Minor = m.GetBand()
 	}

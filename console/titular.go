@@ -100,7 +100,7 @@ func (c *Console) titularSearch(w http.ResponseWriter, r *http.Request, v *view,
 	case d.CPF == "" && d.Email == "" && d.Phone == "":
 		fail(http.StatusBadRequest, s("titular.empty"))
 		return
-	case d.CPF != "" && !validCPF(d.CPF):
+	case d.CPF != "" && !valid(brdoc.NormalizeCPF, d.CPF):
 		fail(http.StatusBadRequest, s("titular.bad_cpf"))
 		return
 	case d.Email != "" && !valid(brdoc.NormalizeEmail, d.Email):
@@ -126,12 +126,8 @@ func (c *Console) titularSearch(w http.ResponseWriter, r *http.Request, v *view,
 		c.titularError(w, v, err)
 		return
 	}
-	now := time.Now()
 	for _, rq := range reqs {
-		row := queueRow{ID: rq.GetId(), Kind: rq.GetKind().String(), Status: rq.GetStatus().String(),
-			Received: tsTime(rq.GetReceivedAt()).In(brasilia), Due: tsTime(rq.GetDueAt()).In(brasilia)}
-		row.Overdue = slices.Contains(openStatuses, rq.GetStatus()) && rq.GetDueAt() != nil && now.After(row.Due)
-		d.Requests = append(d.Requests, row)
+		d.Requests = append(d.Requests, queueRowOf(rq))
 		if !slices.Contains(d.Refs, rq.GetSubjectRef()) {
 			d.Refs = append(d.Refs, rq.GetSubjectRef())
 		}
@@ -202,11 +198,6 @@ func (c *Console) titularError(w http.ResponseWriter, v *view, err error) {
 	c.opts.Log.Info("console: titular search refused", "tenant", v.Tenant.ID, "code", grpcCode(err))
 	v.Error = msg
 	c.render(w, code, "titular.html", v)
-}
-
-func validCPF(v string) bool {
-	_, err := brdoc.NormalizeCPF(v)
-	return err == nil
 }
 
 func valid(norm func(string) (string, error), v string) bool {
