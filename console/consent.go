@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/service"
@@ -137,7 +136,7 @@ func (c *Console) consentBase(w http.ResponseWriter, r *http.Request, v *view, p
 	d := &consentData{Actions: consentActions, Skipped: !counts}
 	v.Title, v.Section, v.Data = s("consent.title"), "consentimento", d
 	fail := func(err error) (*consentData, bool) {
-		c.opts.Log.Warn("console: consent page failed", "tenant", v.Tenant.ID, "code", status.Code(err).String())
+		c.opts.Log.Warn("console: consent page failed", "tenant", v.Tenant.ID, "code", apiCode(err).String())
 		v.Error = s("error.body")
 		c.render(w, http.StatusBadGateway, "consent.html", v)
 		return nil, false

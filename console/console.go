@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"google.golang.org/grpc/codes"
@@ -71,6 +72,12 @@ type Console struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	idp   providers
+	// runs are each tenant's latest ledger verify run (record.go), one at
+	// a time per tenant.
+	runs struct {
+		sync.Mutex
+		m map[string]*verifyRun
+	}
 }
 
 // sections are the nav's entries after the queue, each a page of its own.
@@ -96,6 +103,7 @@ func New(opts Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{opts: opts, seal: seal, pages: map[string]*template.Template{}}
+	c.runs.m = map[string]*verifyRun{}
 	funcs := template.FuncMap{"s": s, "status": func(v string) string { return statusNames[v] }, "kind": func(v string) string { return kindNames[v] },
 		"when": when, "day": day}
 	pages, err := fs.Glob(templateFS, "templates/*.html")

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/config"
@@ -156,7 +155,7 @@ func (c *Console) propagation(w http.ResponseWriter, r *http.Request, v *view, p
 	d.Paged = page != ""
 	req := &lgpdv1.ListDeliveriesRequest{Tenant: v.Tenant.ID, PageSize: propPageSize, PageToken: page}
 	ctx, err := c.call(r.Context(), p, lgpdv1.ConsentService_ListDeliveries_FullMethodName, req)
-	if status.Code(err) == codes.PermissionDenied {
+	if apiCode(err) == codes.PermissionDenied {
 		d.Endpoints = slices.DeleteFunc(d.Endpoints, func(e *propEndpoint) bool { return !e.Configured })
 		v.Error = fmt.Sprintf(s("prop.refused"), p.Role)
 		c.render(w, http.StatusForbidden, "propagation.html", v)
@@ -180,7 +179,7 @@ func (c *Console) propagation(w http.ResponseWriter, r *http.Request, v *view, p
 		return
 	}
 	if err != nil {
-		c.opts.Log.Warn("console: propagation failed", "tenant", v.Tenant.ID, "code", status.Code(err).String())
+		c.opts.Log.Warn("console: propagation failed", "tenant", v.Tenant.ID, "code", apiCode(err).String())
 		v.Error = s("error.body")
 		c.render(w, http.StatusBadGateway, "propagation.html", v)
 		return

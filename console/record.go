@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	lgpdv1 "github.com/titular/titular/api/lgpd/v1"
 	"github.com/titular/titular/inventory"
@@ -170,7 +169,7 @@ func (c *Console) recordPage(w http.ResponseWriter, r *http.Request, v *view, p 
 	v.Title, v.Section = s("record.title"), "registro"
 	rec, err := c.record(r.Context(), p, v.Tenant.ID)
 	if err != nil {
-		c.opts.Log.Warn("console: record failed", "tenant", v.Tenant.ID, "code", status.Code(err).String())
+		c.opts.Log.Warn("console: record failed", "tenant", v.Tenant.ID, "code", apiCode(err).String())
 		v.Error = s("record.unavailable")
 		c.render(w, http.StatusBadGateway, "record.html", v)
 		return
@@ -201,7 +200,7 @@ func (c *Console) ledgerState(ctx context.Context, p *service.Principal, tenantI
 		cp, err = c.opts.Ledger.GetCheckpoint(cctx, req)
 	}
 	if err != nil {
-		c.opts.Log.Warn("console: ledger checkpoint failed", "tenant", tenantID, "code", status.Code(err).String())
+		c.opts.Log.Warn("console: ledger checkpoint failed", "tenant", tenantID, "code", apiCode(err).String())
 		st.Error, st.DataLoss = true, apiCode(err) == codes.DataLoss
 		return st
 	}
@@ -211,7 +210,7 @@ func (c *Console) ledgerState(ctx context.Context, p *service.Principal, tenantI
 	}
 	if c.opts.Cosigned != nil {
 		if st.Cosigned, err = c.opts.Cosigned(cctx, tenantID); err != nil {
-			c.opts.Log.Warn("console: ledger cosignatures failed", "tenant", tenantID, "code", status.Code(err).String())
+			c.opts.Log.Warn("console: ledger cosignatures failed", "tenant", tenantID, "code", apiCode(err).String())
 			st.CosignedError = true
 		}
 	}
@@ -253,7 +252,7 @@ func (c *Console) recordDownload(ext string) tenantPage {
 			}
 		}
 		if err != nil {
-			c.opts.Log.Warn("console: record download failed", "tenant", v.Tenant.ID, "format", ext, "code", status.Code(err).String())
+			c.opts.Log.Warn("console: record download failed", "tenant", v.Tenant.ID, "format", ext, "code", apiCode(err).String())
 			v.Title, v.Section, v.Error = s("record.title"), "registro", s("record.unavailable")
 			c.render(w, http.StatusBadGateway, "record.html", v)
 			return
@@ -278,9 +277,9 @@ func (c *Console) recordVerify(w http.ResponseWriter, r *http.Request, v *view, 
 	id := v.Tenant.ID
 	ctx, err := c.call(r.Context(), p, lgpdv1.LedgerService_ListEntries_FullMethodName, &lgpdv1.ListEntriesRequest{Tenant: id})
 	if err != nil || c.opts.VerifyLedger == nil {
-		c.opts.Log.Warn("console: ledger verify refused", "tenant", id, "code", status.Code(err).String())
-		c.render(w, http.StatusForbidden, "message.html", &view{Title: s("error.title"), Session: v.Session, Tenant: v.Tenant,
-			Tenants: v.Tenants, Message: s("record.verify.forbidden")})
+		c.opts.Log.Warn("console: ledger verify refused", "tenant", id, "code", apiCode(err).String())
+		v.Title, v.Message = s("error.title"), s("record.verify.forbidden")
+		c.render(w, http.StatusForbidden, "message.html", v)
 		return
 	}
 	target := "/console/t/" + id + "/registro"
@@ -299,37 +298,23 @@ type verifyRun struct {
 	err            error
 }
 
-// runKey names a tenant's run in one console: tests start many consoles
-// in one process, each with its own runs.
-type runKey struct {
-	c      *Console
-	tenant string
-}
-
-// verifyRuns hold each tenant's latest run, one at a time per tenant.
-var verifyRuns = struct {
-	sync.Mutex
-	m map[runKey]*verifyRun
-}{m: map[runKey]*verifyRun{}}
-
 func (c *Console) runOf(tenantID string) *verifyRun {
-	verifyRuns.Lock()
-	defer verifyRuns.Unlock()
-	return verifyRuns.m[runKey{c, tenantID}]
+	c.runs.Lock()
+	defer c.runs.Unlock()
+	return c.runs.m[tenantID]
 }
 
 // startRun starts a run for the tenant and says true, or false when one
 // is running already. The run's context is not the request's, which ends with the
 // redirect: it keeps its values (the principal) and has its own bound.
 func (c *Console) startRun(ctx context.Context, tenantID string) bool {
-	verifyRuns.Lock()
-	defer verifyRuns.Unlock()
-	k := runKey{c, tenantID}
-	if cur := verifyRuns.m[k]; cur != nil && cur.running() {
+	c.runs.Lock()
+	defer c.runs.Unlock()
+	if cur := c.runs.m[tenantID]; cur != nil && cur.running() {
 		return false
 	}
 	run := &verifyRun{started: time.Now()}
-	verifyRuns.m[k] = run
+	c.runs.m[tenantID] = run
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
 	go func() {
 		defer cancel()
@@ -345,7 +330,7 @@ func (c *Console) startRun(ctx context.Context, tenantID string) bool {
 		case errors.As(err, &pr):
 			c.opts.Log.Warn("console: ledger does NOT verify", "tenant", tenantID, "entry", pr.Entry)
 		default:
-			c.opts.Log.Warn("console: ledger verify not completed", "tenant", tenantID, "code", status.Code(err).String())
+			c.opts.Log.Warn("console: ledger verify not completed", "tenant", tenantID, "code", apiCode(err).String())
 		}
 	}()
 	return true

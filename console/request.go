@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -704,10 +703,7 @@ func grpcCode(err error) string {
 	if errors.As(err, &se) {
 		return se.Code.String() + "/" + se.Reason
 	}
-	if st, ok := status.FromError(err); ok {
-		return st.Code().String()
-	}
-	return codes.Unknown.String()
+	return apiCode(err).String()
 }
 
 // downloadStream is the server stream DownloadExport writes to, in
