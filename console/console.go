@@ -194,7 +194,7 @@ func (c *Console) notFound(w http.ResponseWriter, _ *http.Request, sess *session
 	c.render(w, http.StatusNotFound, "message.html", &view{Title: s("notfound.title"), Session: sess, Message: s("notfound.body")})
 }
 
-// tenantsOf are the configured tenants a session may see, in config order.
+// tenantsOf are the configured tenants a session may see, in id order.
 func (c *Console) tenantsOf(sess *session) []config.Tenant {
 	var out []config.Tenant
 	for _, t := range c.opts.Tenants() {

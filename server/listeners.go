@@ -116,7 +116,7 @@ func newServer(ctx context.Context, cfg *config.Config, tenants *tenant.Registry
 		return nil, err
 	}
 	con, err := console.New(console.Options{Auth: auth, Tokens: tokens, Issuers: cfg.Auth.OIDC, Requests: requests, Consents: consents, Ledger: led,
-		Tenants: tenantConfigs(tenants), StateDir: cfg.StateDir, SessionKeyFile: cfg.Console.SessionKeyFile, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log,
+		Tenants: tenants.Configs, StateDir: cfg.StateDir, SessionKeyFile: cfg.Console.SessionKeyFile, Secure: httpTLS != nil || !loopbackAddr(cfg.HTTPAddr), Log: log,
 		Record: consoleRecord(tenants), Cosigned: consoleCosigned(cfg, tenants), VerifyLedger: consoleVerifyLedger(cfg, tenants, led)})
 	if err != nil {
 		return nil, err
@@ -196,19 +196,6 @@ func (s *server) routes(api http.Handler) http.Handler {
 	})
 	mux.Handle("/v1/", apiHeaders(traceHTTP(http.MaxBytesHandler(api, maxRequestBytes))))
 	return mux
-}
-
-// tenantConfigs lists the configured tenants for the console, in id order.
-func tenantConfigs(tenants *tenant.Registry) func() []config.Tenant {
-	return func() []config.Tenant {
-		var out []config.Tenant
-		for _, id := range tenants.IDs() {
-			if tc, ok := tenants.TenantConfig(id); ok {
-				out = append(out, tc)
-			}
-		}
-		return out
-	}
 }
 
 // loopbackAddr reports whether a listen address is on loopback, where a

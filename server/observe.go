@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,11 +176,11 @@ func observeConsole(h http.Handler, log *slog.Logger, known func(string) bool, m
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		d := time.Since(start)
-		page := r.Pattern
-		if page == "" {
-			page = "/console/"
-		}
+		page := r.Pattern // at least the outer mux's "/console/"
 		m.ObserveConsole(page, sw.code, d)
+		if strings.HasPrefix(page, "GET /console/assets/") && sw.code < http.StatusBadRequest {
+			return // counted; a page's stylesheets are not worth a log line each
+		}
 		attrs := []any{"method", r.Method, "page", page, "code", sw.code, "duration_ms", d.Milliseconds()}
 		if t := r.PathValue("tenant"); t != "" {
 			attrs = append(attrs, "tenant", loggedTenant(known, t))

@@ -14,3 +14,17 @@ func (r *Registry) TenantConfig(id string) (config.Tenant, bool) {
 	}
 	return e.cfg, true
 }
+
+// Configs returns the configuration of every tenant in the catalog, in
+// id order, under one lock: the console lists them on every page.
+func (r *Registry) Configs() []config.Tenant {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]config.Tenant, 0, len(r.ids))
+	for _, id := range r.ids {
+		if e := r.entries[id]; e != nil {
+			out = append(out, e.cfg)
+		}
+	}
+	return out
+}
