@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -231,12 +231,7 @@ func (a *Authenticator) authenticate(ctx context.Context, method string) (*Princ
 	var p *Principal
 	switch {
 	case token != "":
-		sum := sha256.Sum256([]byte(token))
-		for h, cand := range a.keys {
-			if subtle.ConstantTimeCompare(h[:], sum[:]) == 1 {
-				p = cand
-			}
-		}
+		p, _ = a.HashPrincipal(sha256.Sum256([]byte(token)))
 		if p == nil && a.tokens != nil && looksLikeJWT(token) {
 			var err error
 			if p, err = a.verifyToken(ctx, token); err != nil {
@@ -258,16 +253,22 @@ func (a *Authenticator) authenticate(ctx context.Context, method string) (*Princ
 			return nil, errorf(codes.Unauthenticated, "MISSING_CREDENTIALS", "%s", how)
 		}
 	}
+	if err := authorizeRole(p, method); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// authorizeRole checks p's role against the roles method allows.
+func authorizeRole(p *Principal, method string) error {
 	roles, ok := methodRoles[method]
 	if !ok {
-		return nil, errorf(codes.PermissionDenied, "NO_RULE", "no authorization rule covers %s", method)
+		return errorf(codes.PermissionDenied, "NO_RULE", "no authorization rule covers %s", method)
 	}
-	for _, r := range roles {
-		if r == p.Role {
-			return p, nil
-		}
+	if !slices.Contains(roles, p.Role) {
+		return errorf(codes.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s; allowed: %s", p.Role, method, strings.Join(roles, ", "))
 	}
-	return nil, errorf(codes.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s; allowed: %s", p.Role, method, strings.Join(roles, ", "))
+	return nil
 }
 
 type tenantScoped interface{ GetTenant() string }

@@ -6,8 +6,6 @@ import (
 	"crypto/subtle"
 	"slices"
 	"strings"
-
-	"google.golang.org/grpc/codes"
 )
 
 // KeyPrincipal is the principal of a configured API key, for the console's
@@ -37,12 +35,8 @@ func (a *Authenticator) HashPrincipal(sum [32]byte) (*Principal, bool) {
 // carrying p, so the console calls the service in process under exactly
 // the API's authorization.
 func (a *Authenticator) As(ctx context.Context, p *Principal, method string, req any) (context.Context, error) {
-	roles, ok := methodRoles[method]
-	if !ok {
-		return nil, errorf(codes.PermissionDenied, "NO_RULE", "no authorization rule covers %s", method)
-	}
-	if !slices.Contains(roles, p.Role) {
-		return nil, errorf(codes.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s; allowed: %s", p.Role, method, strings.Join(roles, ", "))
+	if err := authorizeRole(p, method); err != nil {
+		return nil, err
 	}
 	if err := a.authorizeTenant(p, req); err != nil {
 		return nil, err
