@@ -58,23 +58,6 @@ func (s *Requests) TitularRequests(ctx context.Context, tenantID string, subject
 	if err != nil {
 		return nil, false, err
 	}
-	f := store.ListFilter{PageSize: titularRequestsMax, BySubject: true, SubjectRefs: refs}
-	if err := scopeList(ctx, t, &f); err != nil {
-		return nil, false, err
-	}
-	reqs, next, err := t.Store.ListRequests(ctx, f)
-	if err != nil {
-		return nil, false, err
-	}
-	out := make([]*lgpdv1.Request, 0, len(reqs))
-	for _, r := range reqs {
-		if visible(ctx, r) != nil {
-			continue
-		}
-		out = append(out, toProto(t.Config.ID, r, nil))
-	}
-	if err := withDecisions(ctx, t, out); err != nil {
-		return nil, false, err
-	}
-	return out, next != "", nil
+	out, next, err := listPage(ctx, t, store.ListFilter{PageSize: titularRequestsMax, BySubject: true, SubjectRefs: refs})
+	return out, next != "", err
 }

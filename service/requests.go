@@ -274,25 +274,36 @@ func (s *Requests) ListRequests(ctx context.Context, in *lgpdv1.ListRequestsRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := scopeList(ctx, t, &f); err != nil {
-		return nil, err
-	}
-	reqs, next, err := t.Store.ListRequests(ctx, f)
+	reqs, next, err := listPage(ctx, t, f)
 	if err != nil {
 		return nil, err
 	}
-	out := &lgpdv1.ListRequestsResponse{NextPageToken: next}
+	return &lgpdv1.ListRequestsResponse{Requests: reqs, NextPageToken: next}, nil
+}
+
+// listPage is one page of f as the caller may see it: scoped to a
+// titular's own requests for a titular-bound caller, with the decisions
+// of the REVIEWs listed.
+func listPage(ctx context.Context, t *tenant.Tenant, f store.ListFilter) ([]*lgpdv1.Request, string, error) {
+	if err := scopeList(ctx, t, &f); err != nil {
+		return nil, "", err
+	}
+	reqs, next, err := t.Store.ListRequests(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*lgpdv1.Request, 0, len(reqs))
 	for _, r := range reqs {
 		if visible(ctx, r) != nil {
 			continue // under the titular's reference, with an identifier the token did not verify
 		}
 		// Exports are listed on GetRequest; a page stays one query.
-		out.Requests = append(out.Requests, toProto(t.Config.ID, r, nil))
+		out = append(out, toProto(t.Config.ID, r, nil))
 	}
-	if err := withDecisions(ctx, t, out.Requests); err != nil {
-		return nil, err
+	if err := withDecisions(ctx, t, out); err != nil {
+		return nil, "", err
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // pending are the states a DPO or the backend may still stop.
