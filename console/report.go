@@ -253,12 +253,12 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request, v *view, p 
 	for _, m := range rep.Months {
 		t := m.Total()
 		d.Months = append(d.Months, reportTotals{Label: m.Label(), KindCount: t, Share: reportShare15(t)})
-		reportAdd(&d.Total.KindCount, t)
+		d.Total.Add(t)
 		for _, k := range m.Kinds {
 			if byKind[k.Kind] == nil {
 				byKind[k.Kind] = &report.KindCount{Kind: k.Kind}
 			}
-			reportAdd(byKind[k.Kind], k)
+			byKind[k.Kind].Add(k)
 		}
 	}
 	d.Total.Label, d.Total.Share = s("report.total"), reportShare15(d.Total.KindCount)
@@ -269,14 +269,6 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request, v *view, p 
 	}
 	v.Data = d
 	c.render(w, http.StatusOK, "report.html", v)
-}
-
-func reportAdd(sum *report.KindCount, k report.KindCount) {
-	sum.Received += k.Received
-	sum.Completed += k.Completed
-	sum.CompletedOnTime += k.CompletedOnTime
-	sum.CompletedWithin15Days += k.CompletedWithin15Days
-	sum.Overdue += k.Overdue
 }
 
 // reportShare15 is the share within 15 days as the table shows it: "87,5%", or

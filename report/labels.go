@@ -1,6 +1,9 @@
 package report
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // kindOrder is the order kinds are drawn and listed in: Art. 18's order.
 // Never modified.
@@ -32,23 +35,13 @@ func kindRank(a, b string) int {
 	ia, ib := slices.Index(kindOrder, a), slices.Index(kindOrder, b)
 	switch {
 	case ia < 0 && ib < 0:
-		return compareStrings(a, b)
+		return cmp.Compare(a, b)
 	case ia < 0:
 		return 1
 	case ib < 0:
 		return -1
 	}
 	return ia - ib
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // kinds lists the kinds present in r, in kindOrder.

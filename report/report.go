@@ -69,13 +69,19 @@ var monthAbbr = [...]string{"jan", "fev", "mar", "abr", "mai", "jun", "jul", "ag
 func (m Month) Total() KindCount {
 	var t KindCount
 	for _, k := range m.Kinds {
-		t.Received += k.Received
-		t.Completed += k.Completed
-		t.CompletedOnTime += k.CompletedOnTime
-		t.CompletedWithin15Days += k.CompletedWithin15Days
-		t.Overdue += k.Overdue
+		t.Add(k)
 	}
 	return t
+}
+
+// Add adds o's counts to k's (MedianDays is left alone: a median of
+// medians is not the median).
+func (k *KindCount) Add(o KindCount) {
+	k.Received += o.Received
+	k.Completed += o.Completed
+	k.CompletedOnTime += o.CompletedOnTime
+	k.CompletedWithin15Days += o.CompletedWithin15Days
+	k.Overdue += o.Overdue
 }
 
 // Share15 is the share of the completed requests completed within 15
