@@ -81,3 +81,20 @@ func (t Tenant) NoticeWarnings() []string {
 		"(LGPD Art. 9 III and 41 §1: the titular is told who the controller and the encarregado are and how to reach them)",
 		NotInformed, strings.Join(missing, ", "))}
 }
+
+// Filled is c as the titular's copy and the record of processing show it:
+// trimmed, fallback for a missing name, NotInformed for what is still
+// missing.
+func (c Contact) Filled(fallback string) Contact {
+	out := Contact{Name: strings.TrimSpace(c.Name), Contact: strings.TrimSpace(c.Contact)}
+	if out.Name == "" {
+		out.Name = strings.TrimSpace(fallback)
+	}
+	if out.Name == "" {
+		out.Name = NotInformed
+	}
+	if out.Contact == "" {
+		out.Contact = NotInformed
+	}
+	return out
+}

@@ -107,29 +107,13 @@ func (e Entry) SharedText() string {
 // Build draws up the record of m for tenant t (its controller and DPO; the
 // tenant's name stands for a controller without a name) at now.
 func Build(m *datamap.Map, t config.Tenant, now time.Time) *Record {
-	r := &Record{Controller: contact(t.Controller, t.Name), DPO: contact(t.DPO, ""), Generated: now}
+	r := &Record{Controller: t.Controller.Filled(t.Name), DPO: t.DPO.Filled(""), Generated: now}
 	for _, e := range m.Entities {
 		r.Entries = append(r.Entries, entry(m, e))
 	}
 	r.Entries = append(r.Entries, consentEntry(m))
 	r.Purposes = purposes(m, r.Entries)
 	return r
-}
-
-// contact fills what the config leaves out with config.NotInformed, as the
-// titular's copy does.
-func contact(c config.Contact, fallback string) config.Contact {
-	out := config.Contact{Name: strings.TrimSpace(c.Name), Contact: strings.TrimSpace(c.Contact)}
-	if out.Name == "" {
-		out.Name = strings.TrimSpace(fallback)
-	}
-	if out.Name == "" {
-		out.Name = config.NotInformed
-	}
-	if out.Contact == "" {
-		out.Contact = config.NotInformed
-	}
-	return out
 }
 
 func entry(m *datamap.Map, e *datamap.Entity) Entry {

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"github.com/titular/titular/inventory"
 	"slices"
-	"strings"
+
+	"github.com/titular/titular/inventory"
 
 	"github.com/titular/titular/config"
 	"github.com/titular/titular/crm"
@@ -75,17 +75,8 @@ type noticeBuilder struct {
 // party names a controller or an encarregado, NotInformed for what the
 // tenant config leaves out; fallback stands for a missing name.
 func party(c config.Contact, fallback string) export.Party {
-	p := export.Party{Name: strings.TrimSpace(c.Name), Contact: strings.TrimSpace(c.Contact)}
-	if p.Name == "" {
-		p.Name = strings.TrimSpace(fallback)
-	}
-	if p.Name == "" {
-		p.Name = config.NotInformed
-	}
-	if p.Contact == "" {
-		p.Contact = config.NotInformed
-	}
-	return p
+	f := c.Filled(fallback)
+	return export.Party{Name: f.Name, Contact: f.Contact}
 }
 
 // purposeName is the name and description of a purpose code: the data
