@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/titular/titular/console"
 	"github.com/titular/titular/inventory"
 	"github.com/titular/titular/ledger"
-	"github.com/titular/titular/store"
 	"github.com/titular/titular/tenant"
 )
 
@@ -40,18 +38,12 @@ func consoleCosigned(cfg *config.Config, tenants *tenant.Registry) func(context.
 		if err != nil {
 			return nil, err
 		}
-		var out []console.Cosignature
-		for _, w := range cfg.Ledger.Witnesses {
-			c, err := t.Store.LatestCosigned(ctx, w.Name)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, console.Cosignature{Witness: w.Name, Size: c.Size, At: c.CreatedAt})
+		stored, err := latestCosigned(ctx, cfg, t.Store)
+		out := make([]console.Cosignature, 0, len(stored))
+		for _, wc := range stored {
+			out = append(out, console.Cosignature{Witness: wc.witness.Name, Size: wc.cosigned.Size, At: wc.cosigned.CreatedAt})
 		}
-		return out, nil
+		return out, err
 	}
 }
 

@@ -54,18 +54,16 @@ func KeptCheckpoints(cfg *config.Config, tenantID, origin string) ([]KeptCheckpo
 // check is a *ledger.Problem; other errors are the database's or the
 // config's.
 func CosignedCheckpoints(ctx context.Context, cfg *config.Config, st *store.Store, origin string) ([]store.Cosigned, error) {
-	var out []store.Cosigned
-	for i, w := range cfg.Ledger.Witnesses {
+	stored, err := latestCosigned(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Cosigned, 0, len(stored))
+	for _, wc := range stored {
+		w, c := wc.witness, wc.cosigned
 		v, err := ledger.NewCosignatureVerifier(w.Key)
 		if err != nil {
-			return nil, fmt.Errorf("ledger.witnesses[%d].key: %w", i, err)
-		}
-		c, err := st.LatestCosigned(ctx, w.Name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ledger.witnesses %s key: %w", w.Name, err)
 		}
 		cp, err := ledger.OpenCosigned([]byte(c.Note), v)
 		if err != nil {
@@ -75,6 +73,30 @@ func CosignedCheckpoints(ctx context.Context, cfg *config.Config, st *store.Stor
 			return nil, &ledger.Problem{Entry: -1, Msg: fmt.Sprintf("the stored cosignature of witness %s is of %s at size %d, not of this ledger at size %d", w.Name, cp.Origin, cp.Size, c.Size)}
 		}
 		out = append(out, c)
+	}
+	return out, nil
+}
+
+// witnessCosigned is a configured witness's latest stored cosignature.
+type witnessCosigned struct {
+	witness  config.Witness
+	cosigned store.Cosigned
+}
+
+// latestCosigned reads, per configured witness, the latest checkpoint it
+// cosigned as stored, unchecked; witnesses that cosigned nothing yet are
+// left out.
+func latestCosigned(ctx context.Context, cfg *config.Config, st *store.Store) ([]witnessCosigned, error) {
+	var out []witnessCosigned
+	for _, w := range cfg.Ledger.Witnesses {
+		c, err := st.LatestCosigned(ctx, w.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, witnessCosigned{w, c})
 	}
 	return out, nil
 }
